@@ -1,0 +1,71 @@
+# convox.rack — developer entry points.  `make demo` and `make test` are all a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLLECTIONS := $(VENV)/collections
+# outside the work tree: inside it, git-ignored paths would hide every file from ansible-test
+ATEST_ROOT := $(or $(TMPDIR),/tmp)/convox-rack-ansible-test/ansible_collections
+STATE := $(CURDIR)/.tmp/localaws
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := true
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_DEPRECATION_WARNINGS := false
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup test lint units integration sanity ansible-test-units demo localaws-start localaws-stop clean bench
+
+setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack
+
+$(VENV)/.installed: requirements-dev.txt requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt
+	touch $@
+
+$(COLLECTIONS)/ansible_collections/convox/rack:
+	mkdir -p $(COLLECTIONS)/ansible_collections/convox
+	ln -sfn $(CURDIR) $@
+
+lint: setup
+	$(BIN)/yamllint -s .
+	$(BIN)/cfn-lint formation/*.yml
+	$(BIN)/python tools/check_layers.py
+
+units: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+integration: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration
+
+# ansible-test wants the collection at .../ansible_collections/convox/rack: copy the tree there
+# (amazon.aws comes from the `ansible` package beside it).
+$(ATEST_ROOT): setup
+	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
+
+sanity: setup
+	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
+	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+
+ansible-test-units: setup
+	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
+	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test units --python 3.11 --requirements --color no
+
+test: setup lint units integration sanity ansible-test-units
+	@echo "make test: all suites passed"
+
+localaws-start: setup
+	$(BIN)/python tools/localaws.py start --state-dir $(STATE)
+
+localaws-stop:
+	-test -x $(BIN)/python && $(BIN)/python tools/localaws.py stop --state-dir $(STATE)
+
+demo: setup
+	$(BIN)/python tools/demo.py
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf .tmp tests/output

@@ -1,0 +1,303 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read and write release channels: ``s3://bucket[/prefix]``, ``https://...`` (read-only) and
+``file:///abs/path`` or a bare local path.  Knows nothing of stacks.
+
+Layout under the channel root::
+
+    versions.json
+    <version>/rack.json
+    <version>/app.json
+
+Writers update ``versions.json`` with optimistic concurrency (S3 conditional writes with
+``If-Match`` / ``If-None-Match``; an exclusive lock plus atomic rename on a filesystem) so that
+two publishers never lose each other's entry.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import tempfile
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on POSIX
+    fcntl = None
+
+from ansible.module_utils.six.moves.urllib.parse import urlparse
+from ansible.module_utils.urls import open_url
+
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
+
+VERSIONS = "versions.json"
+TEMPLATE_KINDS = ("rack", "app")
+MAX_CONFLICTS = 25
+
+
+def _client_error_code(exc):
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _client_error_status(exc):
+    response = getattr(exc, "response", None) or {}
+    return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+
+
+class Channel(object):
+    """Base: ``get``/``put`` raw objects by relative key, plus the release-level helpers."""
+
+    writable = True
+
+    def __init__(self, url):
+        self.url = url
+
+    # -- raw access implemented by subclasses ------------------------------------------
+    def get(self, key):  # pragma: no cover - abstract
+        """Return (bytes, token) or (None, None) when the object does not exist."""
+        raise NotImplementedError
+
+    def put(self, key, body):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def put_if(self, key, body, token):  # pragma: no cover - abstract
+        """Write only if the object still has ``token`` (None: only if it does not exist).
+        Return True on success, False on a conflict."""
+        raise NotImplementedError
+
+    def delete(self, key):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # -- releases -------------------------------------------------------------------------
+    def describe(self, key):
+        return "%s/%s" % (self.url.rstrip("/"), key)
+
+    def read_releases(self):
+        body, dummy = self.get(VERSIONS)
+        if body is None:
+            raise ConvoxError("channel %s has no %s." % (self.url, VERSIONS))
+        return Releases.parse(body)
+
+    def read_releases_or_empty(self):
+        body, token = self.get(VERSIONS)
+        if body is None:
+            return Releases([]), None
+        return Releases.parse(body), token
+
+    def read_template(self, version, kind):
+        key = "%s/%s.json" % (version, kind)
+        body, dummy = self.get(key)
+        if body is None:
+            raise ConvoxError("channel %s has no %s template for version \"%s\" (%s is missing)."
+                              % (self.url, kind, version, key))
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ConvoxError("template %s is not valid UTF-8." % self.describe(key))
+
+    def update_releases(self, edit):
+        """Apply ``edit(Releases) -> (Releases, changed)`` to versions.json, retrying on a
+        concurrent writer's change.  Returns (before, after, changed)."""
+        if not self.writable:
+            raise ConvoxError("channel %s is read-only; publish to an s3:// or file:// channel." % self.url)
+        for dummy in range(MAX_CONFLICTS):
+            before, token = self.read_releases_or_empty()
+            after, changed = edit(before)
+            if not changed:
+                return before, after, False
+            if self.put_if(VERSIONS, after.dumps().encode("utf-8"), token):
+                return before, after, True
+        raise ConvoxError("versions.json in channel %s kept changing under %d concurrent writes; try again."
+                          % (self.url, MAX_CONFLICTS))
+
+
+class FileChannel(Channel):
+    def __init__(self, url, root):
+        super(FileChannel, self).__init__(url)
+        self.root = root
+
+    def _path(self, key):
+        return os.path.join(self.root, *key.split("/"))
+
+    def get(self, key):
+        path = self._path(key)
+        try:
+            with open(path, "rb") as f:
+                body = f.read()
+        except (IOError, OSError) as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                if key == VERSIONS and not os.path.isdir(self.root):
+                    return None, None
+                return None, None
+            raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc))
+        st = os.stat(path)
+        return body, (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _write_atomic(self, key, body):
+        path = self._path(key)
+        directory = os.path.dirname(path)
+        try:
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+            with os.fdopen(fd, "wb") as f:
+                f.write(body)
+            os.chmod(tmp, 0o644)
+            os.rename(tmp, path)
+        except (IOError, OSError) as exc:
+            raise ConvoxError("cannot write %s (%s)." % (path, exc.strerror or exc))
+
+    def put(self, key, body):
+        self._write_atomic(key, body)
+
+    def put_if(self, key, body, token):
+        # An exclusive lock serializes writers on this host (and on NFS with lockd); the token
+        # check inside the lock catches a writer that slipped in since we read.
+        try:
+            os.makedirs(self.root, exist_ok=True)
+            lock = open(os.path.join(self.root, ".versions.lock"), "a+")
+        except (IOError, OSError) as exc:
+            raise ConvoxError("cannot write channel %s (%s)." % (self.url, exc.strerror or exc))
+        with lock:
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            dummy, current = self.get(key)
+            if current != token:
+                return False
+            self._write_atomic(key, body)
+            return True
+
+    def delete(self, key):
+        try:
+            os.remove(self._path(key))
+        except (IOError, OSError) as exc:
+            if exc.errno != errno.ENOENT:
+                raise ConvoxError("cannot delete %s (%s)." % (self._path(key), exc.strerror or exc))
+        try:
+            os.rmdir(os.path.dirname(self._path(key)))
+        except OSError:
+            pass
+
+
+class S3Channel(Channel):
+    def __init__(self, url, bucket, prefix, client_factory):
+        super(S3Channel, self).__init__(url)
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self._factory = client_factory
+        self._client = None
+
+    @property
+    def client(self):
+        if self._client is None:
+            if self._factory is None:
+                raise ConvoxError("channel %s needs AWS credentials to be read." % self.url)
+            self._client = self._factory("s3")
+        return self._client
+
+    def _key(self, key):
+        return "%s/%s" % (self.prefix, key) if self.prefix else key
+
+    def _fail(self, action, key, exc):
+        code = _client_error_code(exc) or type(exc).__name__
+        message = (getattr(exc, "response", None) or {}).get("Error", {}).get("Message") or str(exc)
+        where = "s3://%s/%s" % (self.bucket, self._key(key))
+        raise ConvoxError("cannot %s %s (%s: %s)." % (action, where, code, message.rstrip(".")))
+
+    def get(self, key):
+        try:
+            resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return resp["Body"].read(), resp.get("ETag")
+        except Exception as exc:  # botocore is optional at import time
+            if _client_error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+                return None, None
+            if _client_error_code(exc) == "NoSuchBucket":
+                raise ConvoxError("channel %s is unreachable: bucket %s does not exist." % (self.url, self.bucket))
+            self._fail("read", key, exc)
+
+    def put(self, key, body):
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body,
+                                   ContentType="application/json")
+        except Exception as exc:
+            self._fail("write", key, exc)
+
+    def put_if(self, key, body, token):
+        kwargs = dict(Bucket=self.bucket, Key=self._key(key), Body=body, ContentType="application/json")
+        if token is None:
+            kwargs["IfNoneMatch"] = "*"
+        else:
+            kwargs["IfMatch"] = token
+        try:
+            self.client.put_object(**kwargs)
+            return True
+        except Exception as exc:
+            if _client_error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict") or \
+                    _client_error_status(exc) in (409, 412):
+                return False
+            self._fail("write", key, exc)
+
+    def delete(self, key):
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            self._fail("delete", key, exc)
+
+
+class HttpsChannel(Channel):
+    writable = False
+
+    def __init__(self, url, validate_certs=True, timeout=30):
+        super(HttpsChannel, self).__init__(url)
+        self.validate_certs = validate_certs
+        self.timeout = timeout
+
+    def get(self, key):
+        url = self.describe(key)
+        try:
+            resp = open_url(url, validate_certs=self.validate_certs, timeout=self.timeout)
+            return resp.read(), None
+        except Exception as exc:
+            if getattr(exc, "code", None) in (403, 404):
+                return None, None
+            raise ConvoxError("channel %s is unreachable (%s)." % (self.url, getattr(exc, "reason", None) or exc))
+
+    def put(self, key, body):
+        raise ConvoxError("channel %s is read-only." % self.url)
+
+    put_if = put
+    delete = put
+
+
+def open_channel(url, client_factory=None, validate_certs=True):
+    """Return the Channel for ``url`` or raise ConvoxError for a malformed one."""
+    if not isinstance(url, str) or not url.strip():
+        raise ConvoxError("channel must be a non-empty URL (s3://bucket[/prefix], https://host/path or file:///path).")
+    url = url.strip()
+    if "://" not in url:
+        root = os.path.abspath(os.path.expanduser(url))
+        return FileChannel("file://" + root, root)
+    parsed = urlparse(url)
+    scheme = parsed.scheme.lower()
+    if scheme == "file":
+        if parsed.netloc not in ("", "localhost"):
+            raise ConvoxError('channel "%s" must be file:///absolute/path.' % url)
+        if not parsed.path.startswith("/"):
+            raise ConvoxError('channel "%s" must be file:///absolute/path.' % url)
+        return FileChannel(url.rstrip("/"), parsed.path.rstrip("/") or "/")
+    if scheme == "s3":
+        if not parsed.netloc:
+            raise ConvoxError('channel "%s" has no bucket name.' % url)
+        return S3Channel(url.rstrip("/"), parsed.netloc, parsed.path, client_factory)
+    if scheme in ("https", "http"):
+        if not parsed.netloc:
+            raise ConvoxError('channel "%s" has no host.' % url)
+        return HttpsChannel(url.rstrip("/"), validate_certs=validate_certs)
+    raise ConvoxError('channel "%s" has an unsupported scheme "%s" (use s3://, https:// or file://).' % (url, scheme))
+
+
+def dumps_template(template):
+    return json.dumps(template, indent=2, sort_keys=False) + "\n"

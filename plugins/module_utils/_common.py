@@ -1,0 +1,147 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared argspec pieces, the AWS client factory (over amazon.aws) and AWS error wording."""
+
+from __future__ import annotations
+
+try:
+    import botocore.config
+    import botocore.exceptions
+    HAS_BOTOCORE = True
+except ImportError:
+    HAS_BOTOCORE = False
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+
+# botocore's own "standard" retry mode handles throttling, 5xx and dropped connections with
+# exponential backoff; AWSRetry on top catches what outlasts it (long throttling storms).
+BOTOCORE_RETRIES = {"mode": "standard", "max_attempts": 6}
+AWS_RETRY = AWSRetry.jittered_backoff(retries=6, delay=1, backoff=2.0, max_delay=20)
+
+NAME_RE = r"^[a-zA-Z][-a-zA-Z0-9]{0,63}$"
+APP_NAME_RE = r"^[a-zA-Z][-a-zA-Z0-9]{3,29}$"
+
+
+def channel_argument_spec(required=False):
+    """Matches doc fragment ``convox.rack.channel``."""
+    return dict(channel=dict(type="str", required=required))
+
+
+def wait_argument_spec():
+    """Matches doc fragment ``convox.rack.wait``."""
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+    )
+
+
+def tags_argument_spec():
+    """Matches doc fragment ``convox.rack.tags``."""
+    return dict(
+        tags=dict(type="dict", default={}),
+        purge_tags=dict(type="bool", default=True),
+    )
+
+
+def botocore_config():
+    return botocore.config.Config(retries=dict(BOTOCORE_RETRIES))
+
+
+class RetryingClient(object):
+    """Every API method of the wrapped boto3 client retried by amazon.aws ``AWSRetry``."""
+
+    _passthrough = ("get_paginator", "can_paginate", "get_waiter", "generate_presigned_url", "meta",
+                    "exceptions")
+
+    def __init__(self, client, retry=AWS_RETRY):
+        self._client = client
+        self._retry = retry
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if name in self._passthrough or name.startswith("_") or not callable(attr):
+            return attr
+        wrapped = self._retry(attr)
+        setattr(self, name, wrapped)
+        return wrapped
+
+    def paginate(self, operation, **kwargs):
+        """The full result of a paginated call, with retries."""
+        def _run():
+            return self._client.get_paginator(operation).paginate(**kwargs).build_full_result()
+        return self._retry(_run)()
+
+
+class ClientFactory(object):
+    """Callable ``factory(service) -> RetryingClient``; caches one client per service."""
+
+    def __init__(self, make_client, region):
+        self._make_client = make_client
+        self.region = region
+        self._cache = {}
+
+    def __call__(self, service):
+        if service not in self._cache:
+            self._cache[service] = RetryingClient(self._make_client(service))
+        return self._cache[service]
+
+
+def module_client_factory(module):
+    """A ClientFactory over an ``AnsibleAWSModule`` (standard AWS options and env vars)."""
+    def make(service):
+        return module.client(service, config=botocore_config())
+    return ClientFactory(make, module.region)
+
+
+def aws_error_code(exc):
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def aws_error_message(exc):
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Message", "")) or str(exc)
+
+
+def is_aws_error(exc):
+    return HAS_BOTOCORE and isinstance(exc, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError))
+
+
+def describe_aws_error(exc, doing):
+    """One sentence for an AWS SDK exception raised while ``doing`` something."""
+    if HAS_BOTOCORE and isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return "%s failed: no AWS credentials were found (set access_key/secret_key, profile or AWS_* variables)." % doing
+    if HAS_BOTOCORE and isinstance(exc, botocore.exceptions.NoRegionError):
+        return "%s failed: no AWS region is set (set region or AWS_REGION)." % doing
+    if HAS_BOTOCORE and isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return "%s failed: could not connect to the AWS endpoint %s." % (doing, getattr(exc, "kwargs", {}).get("endpoint_url", ""))
+    code = aws_error_code(exc)
+    message = aws_error_message(exc).rstrip(".")
+    if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+        return "%s failed: access denied (%s)." % (doing, message)
+    if code in ("InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "AuthFailure"):
+        return "%s failed: the AWS credentials were rejected (%s)." % (doing, message)
+    if code:
+        return "%s failed: %s: %s." % (doing, code, message)
+    return "%s failed: %s." % (doing, message)
+
+
+def wrap_aws(doing):
+    """Decorator: turn AWS SDK exceptions into ConvoxError naming what was being done."""
+    def decorator(func):
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except ConvoxError:
+                raise
+            except Exception as exc:
+                if is_aws_error(exc):
+                    raise ConvoxError(describe_aws_error(exc, doing))
+                raise
+        wrapper.__name__ = func.__name__
+        wrapper.__doc__ = func.__doc__
+        return wrapper
+    return decorator

@@ -1,0 +1,121 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Release publishing (rack_release) and release information (rack_release_info)."""
+
+from __future__ import annotations
+
+from ansible_collections.convox.rack.plugins.module_utils._channel import TEMPLATE_KINDS, open_channel
+from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._releases import Release, summary
+from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file
+
+VERSION_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+")
+
+
+def validate_version_name(version):
+    if not version or not set(version) <= VERSION_CHARS or version in (".", "..") or version in (
+            "latest", "stable", "edge"):
+        raise ConvoxError('version "%s" is not a valid release name (letters, digits, ".", "_", "-", "+"; not '
+                          'latest, stable or edge).' % version)
+
+
+class ReleaseManager(object):
+    """Publish (``present``) or withdraw (``absent``) one release in a channel."""
+
+    def __init__(self, params, check_mode=False, client_factory=None, warn=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.channel = open_channel(params["channel"], client_factory)
+        self.version = params["version"]
+        self.warn = warn or (lambda msg: None)
+        validate_version_name(self.version)
+
+    def _entry(self):
+        return Release(self.version, self.params.get("description") or "",
+                       bool(self.params.get("published", True)), bool(self.params.get("required", False)))
+
+    @wrap_aws("publishing the release")
+    def present(self):
+        src = self.params.get("src")
+        if not src:
+            raise ConvoxError("src is required to publish a release.")
+        bodies = dict((kind, canonical(load_template_file(src, kind))) for kind in TEMPLATE_KINDS)
+        if not self.channel.writable:
+            raise ConvoxError("channel %s is read-only; publish to an s3:// or file:// channel." % self.channel.url)
+        entry = self._entry()
+
+        before_releases, dummy = self.channel.read_releases_or_empty()
+        before_entry = before_releases.get(self.version)
+        changed_templates = []
+        for kind in TEMPLATE_KINDS:
+            key = "%s/%s.json" % (self.version, kind)
+            current, dummy = self.channel.get(key)
+            if current != bodies[kind]:
+                changed_templates.append(kind)
+        entry_changed = before_entry is None or before_entry != entry
+        changed = bool(changed_templates) or entry_changed
+        if changed and not self.check_mode:
+            for kind in changed_templates:
+                self.channel.put("%s/%s.json" % (self.version, kind), bodies[kind])
+            if entry_changed:
+                dummy, after_releases, dummy2 = self.channel.update_releases(lambda rels: rels.upsert(entry))
+            else:
+                after_releases = before_releases
+        else:
+            after_releases, dummy = before_releases.upsert(entry)
+        return self._result(changed, before_entry, entry, after_releases, changed_templates)
+
+    @wrap_aws("withdrawing the release")
+    def absent(self):
+        before_releases, dummy = self.channel.read_releases_or_empty()
+        before_entry = before_releases.get(self.version)
+        present_templates = [kind for kind in TEMPLATE_KINDS
+                             if self.channel.get("%s/%s.json" % (self.version, kind))[0] is not None]
+        changed = before_entry is not None or bool(present_templates)
+        after_releases = before_releases.remove(self.version)[0]
+        if changed and not self.check_mode:
+            dummy, after_releases, dummy2 = self.channel.update_releases(lambda rels: rels.remove(self.version))
+            for kind in present_templates:
+                self.channel.delete("%s/%s.json" % (self.version, kind))
+        return self._result(changed, before_entry, None, after_releases, present_templates)
+
+    def _result(self, changed, before, after, releases, templates):
+        return dict(
+            changed=changed,
+            release=after.to_dict() if after else None,
+            releases=releases.to_list(),
+            templates_changed=templates,
+            diff=dict(
+                before=dict(release=before.to_dict() if before else None),
+                after=dict(release=after.to_dict() if after else None,
+                           **(dict(templates_changed=templates) if templates else {})),
+            ),
+        )
+
+
+class ReleaseInfo(object):
+    """Read-only: releases of a channel and the path of a rack (or a version) to a target."""
+
+    def __init__(self, params, client_factory=None, releases=None, rack_version_reader=None):
+        self.params = params
+        self.factory = client_factory
+        self._releases = releases
+        self._rack_version_reader = rack_version_reader
+
+    @wrap_aws("reading release information")
+    def run(self):
+        if self.params.get("rack") and self.params.get("current"):
+            raise ConvoxError("rack and current are mutually exclusive.")
+        releases = self._releases
+        if releases is None:
+            releases = open_channel(self.params["channel"], self.factory).read_releases()
+        current = self.params.get("current")
+        if self.params.get("rack"):
+            if self._rack_version_reader is None:
+                raise ConvoxError("reading a rack's version needs AWS access.")
+            current = self._rack_version_reader(self.params["rack"])
+        result = summary(releases, current=current, target=self.params.get("version") or "latest")
+        result["changed"] = False
+        return result

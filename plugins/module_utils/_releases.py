@@ -1,0 +1,206 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure model of a release channel's ``versions.json`` and the required-release path rule.
+
+No AWS, no I/O: only parsing, resolution and path computation, exactly as DESIGN.md states.
+The only import is the package's error type (itself import-free).
+"""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+
+ALIASES_LATEST = ("latest", "stable")
+ALIAS_EDGE = "edge"
+FIELDS = (("version", str), ("description", str), ("published", bool), ("required", bool))
+
+
+class Release(object):
+    __slots__ = ("version", "description", "published", "required")
+
+    def __init__(self, version, description="", published=True, required=False):
+        self.version = version
+        self.description = description
+        self.published = published
+        self.required = required
+
+    def to_dict(self):
+        return dict(version=self.version, description=self.description,
+                    published=self.published, required=self.required)
+
+    def __eq__(self, other):
+        return isinstance(other, Release) and self.to_dict() == other.to_dict()
+
+    def __repr__(self):
+        return "Release(%r)" % (self.to_dict(),)
+
+
+def _entry_to_release(index, entry):
+    if not isinstance(entry, dict):
+        raise ConvoxError("versions.json entry %d is not an object." % index)
+    for name, kind in FIELDS:
+        if name not in entry:
+            raise ConvoxError('versions.json entry %d is missing the field "%s".' % (index, name))
+        value = entry[name]
+        if not isinstance(value, kind):
+            raise ConvoxError('versions.json entry %d field "%s" must be a %s, not %s.'
+                              % (index, name, "boolean" if kind is bool else "string", type(value).__name__))
+    if not entry["version"]:
+        raise ConvoxError("versions.json entry %d has an empty version." % index)
+    return Release(entry["version"], entry["description"], entry["published"], entry["required"])
+
+
+class Releases(object):
+    """The ordered list of releases of one channel (file order is authoritative)."""
+
+    def __init__(self, releases):
+        self.releases = list(releases)
+        seen = set()
+        for rel in self.releases:
+            if rel.version in seen:
+                raise ConvoxError('versions.json lists version "%s" more than once.' % rel.version)
+            seen.add(rel.version)
+        self._index = dict((rel.version, i) for i, rel in enumerate(self.releases))
+
+    # ---- parsing / serializing -------------------------------------------------------
+    @classmethod
+    def parse(cls, text):
+        if isinstance(text, bytes):
+            try:
+                text = text.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ConvoxError("versions.json is not valid UTF-8.")
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise ConvoxError("versions.json is not valid JSON (%s)." % exc)
+        return cls.from_list(data)
+
+    @classmethod
+    def from_list(cls, data):
+        if not isinstance(data, list):
+            raise ConvoxError("versions.json must be a JSON array of release entries.")
+        return cls(_entry_to_release(i, entry) for i, entry in enumerate(data))
+
+    def to_list(self):
+        return [rel.to_dict() for rel in self.releases]
+
+    def dumps(self):
+        return json.dumps(self.to_list(), indent=2) + "\n"
+
+    # ---- queries ------------------------------------------------------------------------
+    def __len__(self):
+        return len(self.releases)
+
+    def __contains__(self, version):
+        return version in self._index
+
+    def get(self, version):
+        i = self._index.get(version)
+        return None if i is None else self.releases[i]
+
+    def position(self, version):
+        return self._index.get(version)
+
+    @property
+    def latest(self):
+        """The last published entry, or None."""
+        for rel in reversed(self.releases):
+            if rel.published:
+                return rel
+        return None
+
+    @property
+    def edge(self):
+        return self.releases[-1] if self.releases else None
+
+    def resolve(self, target):
+        """Resolve ``latest``/``stable``/``edge``/an explicit version to a version string."""
+        if target is None or target in ALIASES_LATEST:
+            rel = self.latest
+            if rel is None:
+                raise ConvoxError("the channel has no published release.")
+            return rel.version
+        if target == ALIAS_EDGE:
+            rel = self.edge
+            if rel is None:
+                raise ConvoxError("the channel has no release.")
+            return rel.version
+        if target not in self._index:
+            raise ConvoxError('version "%s" not found.' % target)
+        return target
+
+    def path(self, current, target, allow_downgrade=False):
+        """The update path from ``current`` to the resolved ``target``.
+
+        Every entry strictly between them that is published and required, in file order,
+        then the target.  Equal: [].  Target before current: refused unless allowed, then a
+        single direct step.
+        """
+        if current not in self._index:
+            raise ConvoxError('current version "%s" not found.' % current)
+        if target not in self._index:
+            raise ConvoxError('version "%s" not found.' % target)
+        ci, ti = self._index[current], self._index[target]
+        if ci == ti:
+            return []
+        if ti < ci:
+            if not allow_downgrade:
+                raise ConvoxError('version "%s" is older than the current version "%s"; set allow_downgrade to '
+                                  'downgrade.' % (target, current))
+            return [target]
+        between = [rel.version for rel in self.releases[ci + 1:ti] if rel.published and rel.required]
+        return between + [target]
+
+    def required_on(self, path):
+        return [v for v in path if self.get(v) is not None and self.get(v).required]
+
+    # ---- editing (publishing) ---------------------------------------------------------
+    def upsert(self, release):
+        """Return (new Releases, changed) with ``release`` added at the end or updated in place."""
+        items = list(self.releases)
+        i = self._index.get(release.version)
+        if i is None:
+            items.append(release)
+        elif items[i] == release:
+            return self, False
+        else:
+            items[i] = release
+        return Releases(items), True
+
+    def remove(self, version):
+        if version not in self._index:
+            return self, False
+        return Releases(r for r in self.releases if r.version != version), True
+
+
+def summary(releases, current=None, target="latest"):
+    """What rack_release_info returns: resolved target, path, next, up_to_date, required.
+
+    A rack already past the target (for example on ``edge``) is not behind: its path is empty,
+    ``up_to_date`` is true and ``ahead`` says so.
+    """
+    resolved = releases.resolve(target)
+    latest = releases.latest
+    result = dict(
+        releases=releases.to_list(),
+        latest=latest.version if latest else None,
+        current=current,
+        target=resolved,
+        path=[],
+        next=None,
+        up_to_date=None,
+        ahead=None,
+        required=[],
+    )
+    if current is not None:
+        if current not in releases:
+            raise ConvoxError('current version "%s" not found.' % current)
+        ahead = releases.position(current) > releases.position(resolved)
+        path = [] if ahead else releases.path(current, resolved)
+        result.update(path=path, next=path[0] if path else None, up_to_date=not path, ahead=ahead,
+                      required=releases.required_on(path))
+    return result

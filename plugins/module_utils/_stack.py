@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""CloudFormation only: describe, wait with backoff, create / update / delete, change-set plans
+and failure events.  Knows nothing of racks or apps."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import time
+import uuid
+
+from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_code
+from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_message
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+
+# All 23 stack statuses, grouped by what a caller can do with a stack found in them.
+IN_PROGRESS = frozenset([
+    "CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "DELETE_IN_PROGRESS", "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "IMPORT_IN_PROGRESS", "IMPORT_ROLLBACK_IN_PROGRESS",
+])
+REVIEW = "REVIEW_IN_PROGRESS"          # created by a change set never executed: no resources
+STABLE = frozenset([
+    "CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+    "IMPORT_ROLLBACK_COMPLETE",
+])
+FAILED_INSTALL = "ROLLBACK_COMPLETE"   # a create that rolled back: only delete is possible
+GONE = "DELETE_COMPLETE"
+STUCK = frozenset([
+    "CREATE_FAILED", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED", "UPDATE_ROLLBACK_FAILED",
+    "IMPORT_ROLLBACK_FAILED",
+])
+ALL_STATUSES = IN_PROGRESS | STABLE | STUCK | frozenset([REVIEW, FAILED_INSTALL, GONE])
+
+# What the operator must do for a stack stuck in a failed state.
+STUCK_ADVICE = {
+    "CREATE_FAILED": "its creation failed with rollback disabled; inspect the failed resources, then remove it "
+                     "with state=absent and run again",
+    "ROLLBACK_FAILED": "its failed creation could not be rolled back; delete the stack in CloudFormation "
+                       "(retaining the resources that fail to delete) and run again",
+    "DELETE_FAILED": "a previous delete failed; remove what blocks the failed resources and run with state=absent "
+                     "again",
+    "UPDATE_FAILED": "an update failed with rollback disabled; roll the stack back (aws cloudformation "
+                     "rollback-stack) and run again",
+    "UPDATE_ROLLBACK_FAILED": "an update could not be rolled back; fix the failed resources and run again with "
+                              "recover: true (ContinueUpdateRollback)",
+    "IMPORT_ROLLBACK_FAILED": "a resource import could not be rolled back; fix the failed resources in "
+                              "CloudFormation and run again",
+}
+
+NO_UPDATES = "No updates are to be performed"
+
+
+def _tags_to_dict(tags):
+    return dict((t["Key"], t["Value"]) for t in tags or [])
+
+
+def tags_to_list(tags):
+    return [dict(Key=k, Value=v) for k, v in sorted(tags.items())]
+
+
+def params_to_dict(parameters):
+    return dict((p["ParameterKey"], p.get("ParameterValue")) for p in parameters or [])
+
+
+class Stack(object):
+    """A snapshot of DescribeStacks for one stack."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.name = raw["StackName"]
+        self.stack_id = raw.get("StackId")
+        self.status = raw.get("StackStatus")
+        self.reason = raw.get("StackStatusReason")
+        self.parameters = params_to_dict(raw.get("Parameters"))
+        self.outputs = dict((o["OutputKey"], o.get("OutputValue")) for o in raw.get("Outputs") or [])
+        self.tags = _tags_to_dict(raw.get("Tags"))
+        self.termination_protection = bool(raw.get("EnableTerminationProtection", False))
+
+
+class StackTimeout(ConvoxError):
+    pass
+
+
+class Stacks(object):
+    """CloudFormation operations over a client factory, with backoff waits."""
+
+    def __init__(self, client_factory, sleep=time.sleep, clock=time.monotonic, poll_min=2.0, poll_max=30.0):
+        self.factory = client_factory
+        self.sleep = sleep
+        self.clock = clock
+        self.poll_min = poll_min
+        self.poll_max = poll_max
+
+    @property
+    def cfn(self):
+        return self.factory("cloudformation")
+
+    # -- reading ---------------------------------------------------------------------------
+    def describe(self, name):
+        """The Stack named ``name`` (or with that id), or None when it does not exist."""
+        try:
+            resp = self.cfn.describe_stacks(StackName=name)
+        except Exception as exc:
+            if aws_error_code(exc) == "ValidationError" and "does not exist" in aws_error_message(exc):
+                return None
+            raise
+        stacks = resp.get("Stacks") or []
+        if not stacks:
+            return None
+        stack = Stack(stacks[0])
+        return None if stack.status == GONE else stack
+
+    def list(self, predicate=None):
+        """Every live stack of the region (paginated), optionally filtered by ``predicate(raw)``."""
+        result = self.cfn.paginate("describe_stacks")
+        stacks = [Stack(raw) for raw in result.get("Stacks", []) if raw.get("StackStatus") != GONE]
+        return [s for s in stacks if predicate is None or predicate(s)]
+
+    def resources(self, stack_id):
+        result = self.cfn.paginate("list_stack_resources", StackName=stack_id)
+        return [dict(type=r.get("ResourceType"), logical_id=r.get("LogicalResourceId"),
+                     physical_id=r.get("PhysicalResourceId"), status=r.get("ResourceStatus"))
+                for r in result.get("StackResourceSummaries", [])]
+
+    def template(self, stack_id):
+        body = self.cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
+        if isinstance(body, dict):
+            return body
+        return json.loads(body)
+
+    def failure(self, stack_id, since, token=None):
+        """The first resource failure of the operation started at ``since`` as a sentence, or None."""
+        try:
+            events = self.cfn.paginate("describe_stack_events", StackName=stack_id).get("StackEvents", [])
+        except Exception:
+            return None
+        ours = []
+        for ev in events:
+            ts = ev.get("Timestamp")
+            if token and ev.get("ClientRequestToken") and ev.get("ClientRequestToken") != token:
+                continue
+            if since is not None and ts is not None and ts < since:
+                continue
+            ours.append(ev)
+        ours.sort(key=lambda e: e.get("Timestamp") or since)
+        for ev in ours:
+            status = ev.get("ResourceStatus", "")
+            reason = ev.get("ResourceStatusReason") or ""
+            if not status.endswith("_FAILED") or ev.get("ResourceType") == "AWS::CloudFormation::Stack":
+                continue
+            if "cancelled" in reason.lower():
+                continue
+            return "%s %s (%s) %s: %s" % (ev.get("ResourceType"), ev.get("LogicalResourceId"),
+                                          ev.get("PhysicalResourceId") or "no physical id", status,
+                                          reason.rstrip(".") or "no reason given")
+        for ev in ours:
+            if ev.get("ResourceStatus", "").endswith("_FAILED") and ev.get("ResourceStatusReason"):
+                return "%s %s %s: %s" % (ev.get("ResourceType"), ev.get("LogicalResourceId"), ev.get("ResourceStatus"),
+                                         ev.get("ResourceStatusReason").rstrip("."))
+        return None
+
+    # -- waiting ---------------------------------------------------------------------------
+    def wait(self, name, timeout, until=None):
+        """Poll with exponential backoff until the stack leaves IN_PROGRESS (or ``until(stack)``).
+        Returns the Stack, or None once deleted."""
+        deadline = self.clock() + timeout
+        delay = self.poll_min
+        while True:
+            stack = self.describe(name)
+            if stack is None:
+                return None
+            done = until(stack) if until else stack.status not in IN_PROGRESS
+            if done:
+                return stack
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                raise StackTimeout("stack %s is still %s after %d seconds; raise wait_timeout or check the stack in "
+                                   "CloudFormation." % (name, stack.status, timeout))
+            self.sleep(min(delay, remaining))
+            delay = min(delay * 2, self.poll_max)
+
+    # -- mutating --------------------------------------------------------------------------
+    @staticmethod
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=2)
+
+    def create(self, name, template, parameters, tags, termination_protection):
+        token = "convox-%s" % uuid.uuid4()
+        resp = self.cfn.create_stack(
+            StackName=name, TemplateBody=json.dumps(template), Parameters=parameters,
+            Tags=tags_to_list(tags), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+            EnableTerminationProtection=bool(termination_protection), OnFailure="ROLLBACK",
+            ClientRequestToken=token)
+        return resp["StackId"], token
+
+    def update(self, stack_id, parameters, tags, template=None):
+        """Start an update; returns the request token, or None when there is nothing to update."""
+        token = "convox-%s" % uuid.uuid4()
+        kwargs = dict(StackName=stack_id, Parameters=parameters, Tags=tags_to_list(tags),
+                      Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], ClientRequestToken=token)
+        if template is None:
+            kwargs["UsePreviousTemplate"] = True
+        else:
+            kwargs["TemplateBody"] = json.dumps(template)
+        try:
+            self.cfn.update_stack(**kwargs)
+        except Exception as exc:
+            if aws_error_code(exc) == "ValidationError" and NO_UPDATES in aws_error_message(exc):
+                return None
+            raise
+        return token
+
+    def delete(self, stack_id):
+        token = "convox-%s" % uuid.uuid4()
+        self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=token)
+        return token
+
+    def set_termination_protection(self, stack_id, enabled):
+        self.cfn.update_termination_protection(StackName=stack_id, EnableTerminationProtection=bool(enabled))
+
+    def continue_update_rollback(self, stack_id):
+        token = "convox-%s" % uuid.uuid4()
+        self.cfn.continue_update_rollback(StackName=stack_id, ClientRequestToken=token)
+        return token
+
+    def plan(self, stack_id, parameters, tags, template, timeout=300):
+        """Resource changes of an update, from a change set that is created, read and deleted."""
+        name = "convox-plan-%s" % uuid.uuid4().hex[:12]
+        kwargs = dict(StackName=stack_id, ChangeSetName=name, ChangeSetType="UPDATE", Parameters=parameters,
+                      Tags=tags_to_list(tags), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+        if template is None:
+            kwargs["UsePreviousTemplate"] = True
+        else:
+            kwargs["TemplateBody"] = json.dumps(template)
+        resp = self.cfn.create_change_set(**kwargs)
+        cs_id = resp["Id"]
+        try:
+            deadline = self.clock() + timeout
+            delay = 1.0
+            while True:
+                cs = self.cfn.describe_change_set(ChangeSetName=cs_id, StackName=stack_id)
+                if cs.get("Status") not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
+                    break
+                if self.clock() > deadline:
+                    raise StackTimeout("change set for stack %s was not ready after %d seconds." % (stack_id, timeout))
+                self.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            if cs.get("Status") == "FAILED":
+                reason = cs.get("StatusReason") or ""
+                if "didn't contain changes" in reason or "No updates" in reason:
+                    return []
+                raise ConvoxError("planning the update of stack %s failed: %s." % (stack_id, reason.rstrip(".")))
+            changes = []
+            for change in cs.get("Changes", []):
+                rc = change.get("ResourceChange", {})
+                changes.append(dict(action=rc.get("Action"), logical_id=rc.get("LogicalResourceId"),
+                                    type=rc.get("ResourceType"), replacement=rc.get("Replacement")))
+            return changes
+        finally:
+            self.cfn.delete_change_set(ChangeSetName=cs_id, StackName=stack_id)
+
+
+def rack_version_reader(client_factory):
+    """A function rack name -> its ``Version`` parameter, for rack_release_info."""
+    def read(name):
+        try:
+            stack = Stacks(client_factory).describe(name)
+        except ConvoxError:
+            raise
+        if stack is None:
+            raise ConvoxError('rack "%s" does not exist in region %s.' % (name, client_factory.region))
+        version = stack.parameters.get("Version")
+        if not version:
+            raise ConvoxError('stack "%s" has no Version parameter; it is not a rack.' % name)
+        return version
+    return read

@@ -1,0 +1,141 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What moto lacks for racks, added as AWS documents it.  Applied by ``tools/localaws.py`` to
+the server process it starts, and by the unit tests to in-process ``mock_aws``.
+
+CloudFormation
+* ``UpdateTerminationProtection``; ``ContinueUpdateRollback`` (only from UPDATE_ROLLBACK_FAILED);
+* ``DeleteStack`` refused while termination protection is on, or while an operation runs;
+* ``UpdateStack`` refused unless the stack is in an updatable state.
+EC2 (stack deletion)
+* route tables, routes and subnet associations created by a stack are deleted with it (moto
+  leaves them, so the VPC of any real template could never be deleted).
+S3
+* conditional ``PutObject`` (If-Match / If-None-Match) is checked and written atomically.
+"""
+
+from __future__ import annotations
+
+import threading
+
+UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+             "IMPORT_ROLLBACK_COMPLETE")
+_applied = []
+
+
+def _find_stack(backend, name):
+    return backend.stacks.get(name) or next((s for s in backend.stacks.values() if s.name == name), None)
+
+
+def apply():
+    if _applied:
+        return
+    _applied.append(True)
+    from moto.cloudformation import responses as cfn_responses
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.core.responses import ActionResult, EmptyResult
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import Route, RouteTable
+    from moto.ec2.models.subnets import SubnetRouteTableAssociation
+    from moto.s3 import responses as s3_responses
+
+    Response = cfn_responses.CloudFormationResponse
+
+    def update_termination_protection(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        stack.enable_termination_protection = bool(self._get_bool_param("EnableTerminationProtection", False))
+        return ActionResult({"StackId": stack.stack_id})
+
+    def continue_update_rollback(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        if stack.status != "UPDATE_ROLLBACK_FAILED":
+            raise ValidationError(stack.stack_id, message="Stack %s is in %s state and can not continue update rollback."
+                                  % (stack.stack_id, stack.status))
+        stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="Continue update rollback")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        return EmptyResult()
+
+    original_delete = Response.delete_stack
+
+    def delete_stack(self):
+        stack = _find_stack(self.cloudformation_backend, self._get_param("StackName"))
+        if stack is not None and stack.enable_termination_protection:
+            raise ValidationError(stack.name, message="Stack [%s] cannot be deleted while TerminationProtection is enabled"
+                                  % stack.name)
+        if stack is not None and stack.status.endswith("_IN_PROGRESS") and stack.status not in (
+                "REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
+            raise ValidationError(stack.name, message="Stack [%s] is in %s state and can not be deleted"
+                                  % (stack.name, stack.status))
+        return original_delete(self)
+
+    original_update = Response.update_stack
+
+    def update_stack(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        if stack.status not in UPDATABLE and stack.status != "ROLLBACK_COMPLETE":
+            raise ValidationError(stack.stack_id, message="Stack:%s is in %s state and can not be updated."
+                                  % (stack.stack_id, stack.status))
+        return original_update(self)
+
+    Response.update_termination_protection = update_termination_protection
+    Response.continue_update_rollback = continue_update_rollback
+    Response.delete_stack = delete_stack
+    Response.update_stack = update_stack
+
+    # -- EC2: delete what a stack created ---------------------------------------------------
+    def route_table_delete(self, account_id, region_name):
+        backend = ec2_backends[account_id][region_name]
+        for association_id in list(self._associations):
+            backend.disassociate_route_table(association_id)
+        backend.delete_route_table(self.id)
+
+    def route_delete(self, account_id, region_name):
+        backend = ec2_backends[account_id][region_name]
+        if self.route_table.id in backend.route_tables:
+            self.route_table._routes.pop(self.id, None)
+
+    def association_delete(self, account_id, region_name):
+        backend = ec2_backends[account_id][region_name]
+        table = backend.route_tables.get(self.route_table_id)
+        if table is not None:
+            for association_id, subnet_id in list(table._associations.items()):
+                if subnet_id == self.subnet_id:
+                    backend.disassociate_route_table(association_id)
+
+    RouteTable.delete = route_table_delete
+    Route.delete = route_delete
+    SubnetRouteTableAssociation.delete = association_delete
+
+    # -- S3: atomic conditional writes ------------------------------------------------------
+    lock = threading.Lock()
+    original_put = s3_responses.S3Response.put_object
+
+    def put_object(self):
+        with lock:
+            return original_put(self)
+
+    s3_responses.S3Response.put_object = put_object
+
+
+def set_stack(spec, account="123456789012"):
+    """Test hook: put a stack into ``status`` and append events (each a dict of logical_id,
+    type, status, reason).  Returns (http code, payload)."""
+    from moto.cloudformation.models import cloudformation_backends
+
+    backend = cloudformation_backends[spec.get("account", account)][spec.get("region", "us-east-1")]
+    stack = _find_stack(backend, spec["stack_name"])
+    if stack is None:
+        return 404, {"error": "stack %s not found" % spec["stack_name"]}
+    for ev in spec.get("events", []):
+        stack._add_stack_event(ev["status"], resource_status_reason=ev.get("reason"))
+        last = stack.events[-1]
+        last.logical_resource_id = ev.get("logical_id", stack.name)
+        last.physical_resource_id = ev.get("physical_id", "")
+        last.resource_type = ev.get("type", "AWS::CloudFormation::Stack")
+    if "status" in spec:
+        stack.status = spec["status"]
+        stack.status_reason = spec.get("reason")
+    if "termination_protection" in spec:
+        stack.enable_termination_protection = bool(spec["termination_protection"])
+    return 200, {"stack_id": stack.stack_id, "status": stack.status}
