@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Enforce the module_utils layering: arrows point down the list only.
 
-_errors  <- _releases  <- _channel, _templates  <- _common  <- _stack  <- _release, _app  <- _rack
+_errors <- _releases <- _channel, _templates <- _common <- _stack <- _managed <- _release, _app <- _rack
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ LAYERS = {
     "_channel": {"_errors", "_releases"},
     "_stack": {"_errors", "_common"},
     "_release": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack"},
-    "_app": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack"},
-    "_rack": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_app"},
+    "_managed": {"_errors", "_common", "_templates", "_stack"},
+    "_app": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed"},
+    "_rack": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed", "_app"},
     "_info": {"_errors", "_common", "_stack", "_channel", "_releases"},
     "_controller": {"_errors", "_common"},
 }

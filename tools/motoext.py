@@ -6,7 +6,9 @@ the server process it starts, and by the unit tests to in-process ``mock_aws``.
 CloudFormation
 * ``UpdateTerminationProtection``; ``ContinueUpdateRollback`` (only from UPDATE_ROLLBACK_FAILED);
 * ``DeleteStack`` refused while termination protection is on, or while an operation runs;
-* ``UpdateStack`` refused unless the stack is in an updatable state.
+* ``UpdateStack`` refused unless the stack is in an updatable state;
+* a tags-only ``UpdateStack`` is an update, not "No updates are to be performed";
+* DescribeStacks lists only the parameters the current template declares, NoEcho ones masked.
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
@@ -77,6 +79,29 @@ def apply():
             raise ValidationError(stack.stack_id, message="Stack:%s is in %s state and can not be updated."
                                   % (stack.stack_id, stack.status))
         return original_update(self)
+
+    # DescribeStacks lists the parameters the *current* template declares (moto keeps dropped
+    # ones after an update) and masks NoEcho values by key (moto compares values to keys).
+    from moto.cloudformation.models import Stack
+
+    def parameter_list(self):
+        declared = (self.template_dict or {}).get("Parameters") or {}
+        no_echo = set(self.resource_map.no_echo_parameter_keys)
+        return [{"ParameterKey": k, "ParameterValue": "****" if k in no_echo else v}
+                for k, v in self.resource_map.resolved_parameters.items() if k in declared]
+
+    Stack.parameter_list = property(parameter_list)
+
+    # A change of tags alone is an update (moto answers "No updates are to be performed").
+    original_validate = Response._validate_different_update
+
+    def validate_different_update(self, incoming_params, stack_body, old_stack):
+        incoming_tags = dict((t["Key"], t["Value"]) for t in self._get_param("Tags", []) or [])
+        if incoming_tags and incoming_tags != (old_stack.tags or {}):
+            return None
+        return original_validate(self, incoming_params, stack_body, old_stack)
+
+    Response._validate_different_update = validate_different_update
 
     Response.update_termination_protection = update_termination_protection
     Response.continue_update_rollback = continue_update_rollback

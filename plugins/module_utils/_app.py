@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""AppManager: an app is the stack ``<rack>-<app>`` built from ``<channel>/<rack version>/app.json``.
+
+When the rack has moved to a newer release, ``present`` moves the app to it.  ``absent`` empties
+the app's retained buckets before deleting.  The rack's ``force`` uninstall uses ``absent``."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, NAME_RE, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._managed import (
+    StackManagerBase, build_parameters, check_parameters, desired_tags, normalize_parameters,
+    parameter_changes, parameters_from_current)
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, parse_template
+
+FIXED = ("Rack", "Version")
+
+
+def is_app_of(stack, rack):
+    return stack.tags.get("System") == "convox" and stack.tags.get("Type") == "app" and stack.tags.get("Rack") == rack
+
+
+def list_apps(stacks, rack, all_stacks=None):
+    """Apps of ``rack`` as dicts of name, stack_name, status, version (one paginated listing)."""
+    found = all_stacks if all_stacks is not None else stacks.list()
+    return [dict(name=s.tags.get("Name") or s.name[len(rack) + 1:], stack_name=s.name, status=s.status,
+                 version=s.parameters.get("Version"))
+            for s in found if is_app_of(s, rack)]
+
+
+class AppManager(StackManagerBase):
+    kind = "app"
+
+    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep):
+        super(AppManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep)
+        self.name = params["name"]
+        self.rack = params["rack"]
+        if not isinstance(self.rack, str) or not re.match(NAME_RE, self.rack):
+            raise ConvoxError('rack name "%s" is invalid: it must start with a letter and contain only letters, digits '
+                              'and hyphens (at most 64 characters).' % self.rack)
+        if not isinstance(self.name, str) or not re.match(APP_NAME_RE, self.name):
+            raise ConvoxError('app name "%s" is invalid: it must start with a letter, contain only letters, digits and '
+                              'hyphens, and be 4 to 30 characters long.' % self.name)
+        if self.name == self.rack:
+            raise ConvoxError('app name "%s" must differ from its rack\'s name.' % self.name)
+        self.stack_name = "%s-%s" % (self.rack, self.name)
+        self.user_params_raw = params.get("parameters") or {}
+        self.user_tags = params.get("tags") or {}
+        self._channel = None
+
+    def label(self):
+        return "app %s on rack %s" % (self.name, self.rack)
+
+    @property
+    def channel(self):
+        if self._channel is None:
+            if not self.params.get("channel"):
+                raise ConvoxError("channel is required to create app %s or move it to a new release." % self.name)
+            self._channel = open_channel(self.params["channel"], self.factory)
+        return self._channel
+
+    def template(self, version):
+        return parse_template(self.channel.read_template(version, "app"), "%s/%s/app.json" % (self.channel.url,
+                                                                                               version))
+
+    def system_tags(self):
+        return {"System": "convox", "Type": "app", "Rack": self.rack, "Name": self.name}
+
+    def describe_app(self, stack):
+        if stack is None:
+            return None
+        return dict(name=self.name, rack=self.rack, stack_name=stack.name, stack_id=stack.stack_id,
+                    status=stack.status, version=stack.parameters.get("Version"), parameters=stack.parameters,
+                    outputs=stack.outputs, tags=stack.tags)
+
+    @staticmethod
+    def state_view(version, parameters, tags):
+        return dict(version=version, parameters=dict(parameters or {}), tags=dict(tags or {}))
+
+    def result(self, changed, stack, plan, before=None, after=None, resources=None, note=None):
+        if note:
+            plan["note"] = note
+        return dict(changed=changed, app=self.describe_app(stack), plan=plan, resources=resources or [],
+                    diff=dict(before=before or {}, after=after or {}))
+
+    def rack_stack(self):
+        rack = self.stacks.describe(self.rack)
+        if rack is None:
+            raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
+        if rack.tags.get("Type") != "rack" or rack.tags.get("System") != "convox":
+            raise ConvoxError("stack %s is not a convox rack (it lacks the System=convox, Type=rack tags)." % self.rack)
+        if not rack.status.endswith("_COMPLETE") or rack.status == cfn.FAILED_INSTALL:
+            raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
+                              % (self.rack, rack.status))
+        return rack
+
+    # -- present ---------------------------------------------------------------------------------
+    @wrap_aws("converging the app")
+    def present(self):
+        rack = self.rack_stack()
+        version = rack.parameters.get("Version")
+        stack, note = self.settle_for_present(self.stacks.describe(self.stack_name))
+        tags = desired_tags(self.system_tags(), self.user_tags, stack.tags if stack else None,
+                            self.params.get("purge_tags", True))
+        fixed = {"Rack": self.rack, "Version": version}
+        if stack is None:
+            template = self.template(version)
+            user = normalize_parameters(self.user_params_raw, template)
+            check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
+            parameters = build_parameters(template, None, user, fixed)
+            after = self.state_view(version, dict((p["ParameterKey"], p["ParameterValue"]) for p in parameters), tags)
+            plan = dict(action="create", from_version=None, to_version=version, parameter_changes=parameter_changes(
+                {}, user, fixed), resource_changes=[dict(action="Add", logical_id=k, type=v.get("Type"),
+                                                         replacement=None)
+                                                    for k, v in sorted(template["Resources"].items())])
+            if self.check_mode:
+                return self.result(True, None, plan, before={}, after=after, note=note)
+            started = self.stacks.now()
+            stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, False)
+            final = self.finish(stack_id, "creating", started, token, ("CREATE_COMPLETE",))
+            return self.result(True, final, plan, before={}, after=after,
+                               resources=self.stacks.resources(stack_id) if final else [], note=note)
+
+        current_version = stack.parameters.get("Version")
+        before = self.state_view(current_version, stack.parameters, stack.tags)
+        if current_version != version:
+            template = self.template(version)
+            user = normalize_parameters(self.user_params_raw, template)
+            check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
+            params_list = build_parameters(template, stack.parameters, user, fixed)
+            decl = declared_parameters(template)
+            after_params = dict((k, v) for k, v in stack.parameters.items() if k in decl)
+            after_params.update(user)
+            after_params.update(fixed)
+        else:
+            template = None
+            user = normalize_parameters(self.user_params_raw)
+            if any(k not in stack.parameters or k in FIXED for k in user) or \
+                    any(stack.parameters.get(k) != v for k, v in user.items()):
+                current_template = self.stacks.template(stack.stack_id)
+                user = normalize_parameters(self.user_params_raw, current_template)
+                check_parameters("app", self.name, user, current_template, FIXED, "app %s" % self.name)
+            params_list = parameters_from_current(stack.parameters, user, fixed)
+            after_params = dict(stack.parameters, **user)
+        changes = parameter_changes(stack.parameters, user, fixed)
+        after = self.state_view(version, after_params, tags)
+        if not changes and tags == stack.tags and template is None:
+            plan = dict(action="none", from_version=current_version, to_version=version, parameter_changes={},
+                        resource_changes=[])
+            return self.result(False, stack, plan, before=before, after=after, note=note)
+        plan = dict(action="update", from_version=current_version, to_version=version, parameter_changes=changes,
+                    resource_changes=[])
+        if self.check_mode:
+            plan["resource_changes"] = self.stacks.plan(stack.name, params_list, tags, template)
+            return self.result(True, stack, plan, before=before, after=after, note=note)
+        started = self.stacks.now()
+        token = self.stacks.update(stack.stack_id, params_list, tags, template)
+        if token is None:
+            plan["action"] = "none"
+            return self.result(False, stack, plan, before=before, after=before, note=note)
+        final = self.finish(stack.stack_id, "updating to %s" % version, started, token, ("UPDATE_COMPLETE",))
+        return self.result(True, final, plan, before=before, after=after,
+                           resources=self.stacks.resources(stack.stack_id) if final else [], note=note)
+
+    # -- absent ----------------------------------------------------------------------------------
+    @wrap_aws("deleting the app")
+    def absent(self):
+        stack = self.settle_for_absent(self.stacks.describe(self.stack_name))
+        plan = dict(action="none", from_version=None, to_version=None, parameter_changes={}, resource_changes=[])
+        if stack is None:
+            return self.result(False, None, plan)
+        before = self.state_view(stack.parameters.get("Version"), stack.parameters, stack.tags)
+        plan.update(action="delete", from_version=stack.parameters.get("Version"))
+        if self.check_mode:
+            return self.result(True, stack, plan, before=before, after={})
+        self.delete_stack_and_buckets(stack, "deleting")
+        res = self.result(True, None, plan, before=before, after={})
+        res["app"] = dict(self.describe_app(stack), status=cfn.GONE)
+        return res

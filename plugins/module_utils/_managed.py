@@ -1,0 +1,230 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What rack and app managers share: the entry-state machine for a stack found in any of the 23
+CloudFormation statuses, parameter building from a template, tags, waiting for an operation and
+turning its failure into one sentence, and emptying retained buckets."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
+
+NO_ECHO_MASK = "****"
+
+
+def to_parameter_value(name, value, declaration=None):
+    """Ansible values -> CloudFormation strings (booleans become Yes/No where the template says so)."""
+    if value is None:
+        raise ConvoxError("parameter %s has no value." % name)
+    if isinstance(value, bool):
+        allowed = [str(v) for v in (declaration or {}).get("AllowedValues", [])]
+        if "Yes" in allowed and "No" in allowed:
+            return "Yes" if value else "No"
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        raise ConvoxError("parameter %s must be a string, number, boolean or list, not a dictionary." % name)
+    return str(value)
+
+
+def normalize_parameters(params, template=None):
+    decls = declared_parameters(template) if template else {}
+    return dict((k, to_parameter_value(k, v, decls.get(k))) for k, v in (params or {}).items())
+
+
+def check_parameters(kind, name, user, template, fixed, where):
+    """Fail early on keys the template does not declare, collection-owned keys and AllowedValues."""
+    decls = declared_parameters(template)
+    for key in sorted(user):
+        if key in fixed:
+            raise ConvoxError("parameter %s of %s %s is set by the collection and cannot be given." % (key, kind, name))
+        if key not in decls:
+            raise ConvoxError('parameter "%s" is not declared by the %s template of %s; declared: %s.'
+                              % (key, kind, where, ", ".join(sorted(k for k in decls if k not in fixed)) or "none"))
+        allowed = decls[key].get("AllowedValues") if isinstance(decls[key], dict) else None
+        if allowed and user[key] not in [str(a) for a in allowed]:
+            raise ConvoxError('parameter %s of %s %s must be one of %s, not "%s".'
+                              % (key, kind, name, ", ".join(str(a) for a in allowed), user[key]))
+
+
+def build_parameters(template, current, user, fixed):
+    """The Parameters list for a create/update with ``template``.
+
+    Declared keys only: ``fixed`` (collection-owned) first, then the user's value, else the
+    current value (explicitly; ``UsePreviousValue`` only for NoEcho ones, whose value is masked),
+    else nothing (the template default).  Keys the template no longer declares are dropped."""
+    out = []
+    for key in declared_parameters(template):
+        if key in fixed:
+            out.append(dict(ParameterKey=key, ParameterValue=fixed[key]))
+        elif key in user:
+            out.append(dict(ParameterKey=key, ParameterValue=user[key]))
+        elif current is not None and key in current:
+            if current[key] == NO_ECHO_MASK:
+                out.append(dict(ParameterKey=key, UsePreviousValue=True))
+            else:
+                out.append(dict(ParameterKey=key, ParameterValue=current[key]))
+    return out
+
+
+def parameters_from_current(current, user, fixed):
+    """The Parameters list for an in-place update (previous template)."""
+    out = []
+    for key, value in sorted(current.items()):
+        if key in fixed:
+            out.append(dict(ParameterKey=key, ParameterValue=fixed[key]))
+        elif key in user:
+            out.append(dict(ParameterKey=key, ParameterValue=user[key]))
+        elif value == NO_ECHO_MASK:
+            out.append(dict(ParameterKey=key, UsePreviousValue=True))
+        else:
+            out.append(dict(ParameterKey=key, ParameterValue=value))
+    return out
+
+
+def parameter_changes(current, user, fixed=None, declared=None):
+    """{key: {before, after}} of what an update would change (NoEcho values cannot be compared)."""
+    changes = {}
+    for key, value in sorted(dict(user, **(fixed or {})).items()):
+        if declared is not None and key not in declared:
+            continue
+        before = (current or {}).get(key)
+        if before != value:
+            changes[key] = dict(before=before, after=value)
+    return changes
+
+
+def desired_tags(system, user, current, purge):
+    tags = {}
+    if not purge:
+        tags.update(dict((k, v) for k, v in (current or {}).items() if k not in system))
+    tags.update(dict((str(k), str(v)) for k, v in (user or {}).items()))
+    tags.update(system)
+    return tags
+
+
+class StackManagerBase(object):
+    """Entry-state handling and operation waiting for one stack (a rack's or an app's)."""
+
+    kind = "stack"
+
+    def __init__(self, params, check_mode, client_factory, warn=None, sleep=time.sleep):
+        self.params = params
+        self.check_mode = check_mode
+        self.factory = client_factory
+        self.warn = warn or (lambda msg: None)
+        self.stacks = cfn.Stacks(client_factory, sleep=sleep)
+        self.wait_timeout = int(params.get("wait_timeout") or 3600)
+        self.wait_enabled = params.get("wait", True) is not False
+
+    # -- naming in messages -----------------------------------------------------------------
+    def label(self):
+        return "%s %s" % (self.kind, self.stack_name)
+
+    # -- waiting -------------------------------------------------------------------------------
+    def wait_settled(self, stack):
+        """A stack found in progress is waited for (bounded by wait_timeout)."""
+        if stack is None or stack.status not in cfn.IN_PROGRESS:
+            return stack
+        return self.stacks.wait(stack.stack_id, self.wait_timeout)
+
+    def finish(self, stack_id, operation, started, token, ok_statuses):
+        """Wait for an operation and return the final Stack; raise naming the failure."""
+        if not self.wait_enabled:
+            return self.stacks.describe(stack_id)
+        final = self.stacks.wait(stack_id, self.wait_timeout)
+        status = final.status if final is not None else cfn.GONE
+        if status in ok_statuses:
+            return final
+        cause = self.stacks.failure(stack_id, started, token) or (final.reason if final is not None else None) \
+            or "no failure event was recorded"
+        raise ConvoxError("%s failed for %s: %s; the stack is now %s." % (operation, self.label(), cause.rstrip("."),
+                                                                           status),
+                          status=status)
+
+    # -- entry states --------------------------------------------------------------------------
+    def settle_for_present(self, stack):
+        """Bring a stack found in any status to one we can build on.  Returns (stack or None,
+        note) where None means: install from scratch."""
+        stack = self.wait_settled(stack)
+        if stack is None:
+            return None, None
+        status = stack.status
+        if status in cfn.STABLE:
+            return stack, None
+        if status == cfn.REVIEW:
+            if not self.check_mode:
+                self.stacks.delete(stack.stack_id)
+                self.stacks.wait(stack.stack_id, self.wait_timeout)
+            return None, "stack was in REVIEW_IN_PROGRESS (created by a change set never executed) and is replaced"
+        if status == cfn.FAILED_INSTALL:
+            if not self.check_mode:
+                if stack.termination_protection:
+                    self.stacks.set_termination_protection(stack.stack_id, False)
+                started = self.stacks.now()
+                token = self.stacks.delete(stack.stack_id)
+                self.finish(stack.stack_id, "deleting the failed install", started, token, (cfn.GONE,))
+            return None, "a failed install (ROLLBACK_COMPLETE) was deleted and is installed again"
+        if status == "UPDATE_ROLLBACK_FAILED" and self.params.get("recover"):
+            if self.check_mode:
+                return stack, "the stack would first be recovered with ContinueUpdateRollback"
+            started = self.stacks.now()
+            token = self.stacks.continue_update_rollback(stack.stack_id)
+            stack = self.finish(stack.stack_id, "recovering (ContinueUpdateRollback)", started, token,
+                                ("UPDATE_ROLLBACK_COMPLETE",))
+            return stack, "recovered from UPDATE_ROLLBACK_FAILED with ContinueUpdateRollback"
+        if status in cfn.STUCK:
+            raise ConvoxError("%s is in %s (%s): %s." % (self.label(), status, (stack.reason or "no reason given").rstrip("."),
+                                                         cfn.STUCK_ADVICE[status]), status=status)
+        raise ConvoxError("%s is in the unexpected status %s." % (self.label(), status), status=status)
+
+    def settle_for_absent(self, stack):
+        stack = self.wait_settled(stack)
+        return stack
+
+    # -- buckets -------------------------------------------------------------------------------
+    def bucket_names(self, stack_id):
+        return [r["physical_id"] for r in self.stacks.resources(stack_id)
+                if r["type"] == "AWS::S3::Bucket" and r.get("physical_id")]
+
+    def empty_bucket(self, bucket):
+        """Delete every object version and delete marker; a missing bucket is fine."""
+        s3 = self.factory("s3")
+        try:
+            result = s3.paginate("list_object_versions", Bucket=bucket)
+        except Exception as exc:
+            if "NoSuchBucket" in str(exc):
+                return False
+            raise
+        objects = [dict(Key=v["Key"], VersionId=v["VersionId"]) for v in result.get("Versions", [])]
+        objects += [dict(Key=m["Key"], VersionId=m["VersionId"]) for m in result.get("DeleteMarkers", [])]
+        for i in range(0, len(objects), 1000):
+            s3.delete_objects(Bucket=bucket, Delete=dict(Objects=objects[i:i + 1000], Quiet=True))
+        return True
+
+    def delete_bucket(self, bucket):
+        s3 = self.factory("s3")
+        try:
+            s3.delete_bucket(Bucket=bucket)
+        except Exception as exc:
+            if "NoSuchBucket" not in str(exc):
+                raise
+
+    def delete_stack_and_buckets(self, stack, operation):
+        """Empty the stack's (retained) buckets, disable protection, delete, wait, delete the buckets."""
+        buckets = self.bucket_names(stack.stack_id)
+        for bucket in buckets:
+            self.empty_bucket(bucket)
+        if stack.termination_protection:
+            self.stacks.set_termination_protection(stack.stack_id, False)
+        started = self.stacks.now()
+        token = self.stacks.delete(stack.stack_id)
+        self.finish(stack.stack_id, operation, started, token, (cfn.GONE,))
+        for bucket in buckets:
+            self.delete_bucket(bucket)
+        return buckets

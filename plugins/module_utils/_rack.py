@@ -1,0 +1,297 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""RackManager: install, update along the required-release path, change in place, uninstall.
+
+Takes validated params, check mode and a client factory and raises ConvoxError; it never sees
+the Ansible module object, so a module's main() and an action plugin can both drive it."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._app import AppManager, list_apps
+from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils._common import NAME_RE, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._managed import (
+    StackManagerBase, build_parameters, check_parameters, desired_tags, normalize_parameters,
+    parameter_changes, parameters_from_current)
+from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, parse_template
+
+FIXED = ("Version",)
+OK_AFTER_UPDATE = ("UPDATE_COMPLETE",)
+
+
+class RackManager(StackManagerBase):
+    kind = "rack"
+
+    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep):
+        super(RackManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep)
+        self.name = params["name"]
+        if not isinstance(self.name, str) or not re.match(NAME_RE, self.name):
+            raise ConvoxError('rack name "%s" is invalid: it must start with a letter and contain only letters, digits '
+                              'and hyphens (at most 64 characters).' % self.name)
+        self.stack_name = self.name
+        self.org = params.get("org")
+        self.user_params_raw = params.get("parameters") or {}
+        self.user_tags = params.get("tags") or {}
+        self.max_steps = int(params.get("max_steps") or 0)
+        if self.max_steps < 0:
+            raise ConvoxError("max_steps must be 0 (the whole path) or a positive number of steps.")
+        self._channel = None
+        self._releases = None
+        if params.get("releases") is not None:
+            try:
+                self._releases = Releases.from_list(params["releases"])
+            except ConvoxError as exc:
+                raise ConvoxError("releases option: %s" % exc.msg)
+
+    # -- channel ------------------------------------------------------------------------------
+    @property
+    def channel(self):
+        if self._channel is None:
+            if not self.params.get("channel"):
+                raise ConvoxError("channel is required to install rack %s or change its version." % self.name)
+            self._channel = open_channel(self.params["channel"], self.factory)
+        return self._channel
+
+    def releases(self):
+        if self._releases is None:
+            self._releases = self.channel.read_releases()
+        return self._releases
+
+    def template(self, version):
+        return parse_template(self.channel.read_template(version, "rack"), "%s/%s/rack.json" % (self.channel.url,
+                                                                                                 version))
+
+    # -- descriptions ----------------------------------------------------------------------------
+    def system_tags(self):
+        tags = {"System": "convox", "Type": "rack", "Rack": self.name}
+        if self.org:
+            tags["Org"] = self.org
+        return tags
+
+    def describe_rack(self, stack):
+        if stack is None:
+            return None
+        return dict(name=self.name, org=stack.tags.get("Org"), region=self.factory.region, status=stack.status,
+                    version=stack.parameters.get("Version"), stack_id=stack.stack_id, parameters=stack.parameters,
+                    outputs=stack.outputs, tags=stack.tags, termination_protection=stack.termination_protection)
+
+    @staticmethod
+    def state_view(version, parameters, tags, protection):
+        return dict(version=version, parameters=dict(parameters or {}), tags=dict(tags or {}),
+                    termination_protection=protection)
+
+    def result(self, changed, stack, plan, steps=None, resources=None, before=None, after=None, note=None):
+        res = dict(changed=changed, rack=self.describe_rack(stack), plan=plan, steps=steps or [],
+                   resources=resources or [])
+        if note:
+            res["plan"]["note"] = note
+        res["diff"] = dict(before=before or {}, after=after or {})
+        return res
+
+    # -- present --------------------------------------------------------------------------------
+    @wrap_aws("converging the rack")
+    def present(self):
+        stack = self.stacks.describe(self.stack_name)
+        stack, note = self.settle_for_present(stack)
+        if stack is None:
+            return self.install(note)
+        return self.update(stack, note)
+
+    def install(self, note=None):
+        version = self.releases().resolve(self.params.get("version") or "latest")
+        template = self.template(version)
+        user = normalize_parameters(self.user_params_raw, template)
+        check_parameters("rack", self.name, user, template, FIXED, "version %s" % version)
+        if "Version" not in declared_parameters(template):
+            raise ConvoxError("the rack template of version %s declares no Version parameter." % version)
+        fixed = {"Version": version}
+        tags = desired_tags(self.system_tags(), self.user_tags, None, True)
+        protection = self.params.get("termination_protection", True) is not False
+        parameters = build_parameters(template, None, user, fixed)
+        plan = dict(action="install", from_version=None, to_version=version, path=[version],
+                    parameter_changes=parameter_changes({}, user, fixed),
+                    resource_changes=[dict(action="Add", logical_id=k, type=v.get("Type"), replacement=None)
+                                      for k, v in sorted(template["Resources"].items())])
+        after = self.state_view(version, dict((p["ParameterKey"], p["ParameterValue"]) for p in parameters), tags,
+                                protection)
+        if self.check_mode:
+            return self.result(True, None, plan, before={}, after=after, note=note)
+        started = self.stacks.now()
+        t0 = time.time()
+        stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, protection)
+        final = self.finish(stack_id, "installing version %s" % version, started, token, ("CREATE_COMPLETE",))
+        steps = [dict(to=version, status=final.status if final else None, seconds=round(time.time() - t0, 1))]
+        steps[0]["from"] = None
+        resources = self.stacks.resources(stack_id) if final is not None else []
+        return self.result(True, final, plan, steps=steps, resources=resources, before={}, after=after, note=note)
+
+    def update(self, stack, note=None):
+        current_version = stack.parameters.get("Version")
+        if not current_version:
+            raise ConvoxError("stack %s has no Version parameter; it is not a rack." % self.stack_name)
+        requested = self.params.get("version")
+        path = []
+        if requested and requested != current_version:
+            releases = self.releases()
+            target = releases.resolve(requested)
+            if current_version not in releases:
+                raise ConvoxError('current version "%s" of rack %s not found in channel %s.'
+                                  % (current_version, self.name, self.channel.url if self._channel else "(releases)"))
+            path = releases.path(current_version, target, allow_downgrade=bool(self.params.get("allow_downgrade")))
+        full_path = path
+        if self.max_steps and len(path) > self.max_steps:
+            path = path[:self.max_steps]
+
+        protection = self.params.get("termination_protection", True) is not False
+        tags = desired_tags(self.system_tags(), self.user_tags, stack.tags, self.params.get("purge_tags", True))
+        before = self.state_view(current_version, stack.parameters, stack.tags, stack.termination_protection)
+
+        if path:
+            return self.update_versions(stack, path, full_path, tags, protection, before, note)
+
+        # same version: parameters / tags / termination protection in place
+        user = normalize_parameters(self.user_params_raw)
+        unknown = sorted(k for k in user if k not in stack.parameters or k in FIXED)
+        template = None
+        if unknown or any(stack.parameters.get(k) != v for k, v in user.items()):
+            template = self.stacks.template(stack.stack_id)
+            user = normalize_parameters(self.user_params_raw, template)
+            check_parameters("rack", self.name, user, template, FIXED, "rack %s (version %s)" % (self.name,
+                                                                                                 current_version))
+        changes = parameter_changes(stack.parameters, user)
+        tags_changed = tags != stack.tags
+        protection_changed = protection != stack.termination_protection
+        after_params = dict(stack.parameters, **user)
+        after = self.state_view(current_version, after_params, tags, protection)
+        if not changes and not tags_changed and not protection_changed:
+            plan = dict(action="none", from_version=current_version, to_version=current_version, path=[],
+                        parameter_changes={}, resource_changes=[])
+            return self.result(False, stack, plan, before=before, after=after, note=note)
+
+        plan = dict(action="update", from_version=current_version, to_version=current_version, path=[],
+                    parameter_changes=changes, resource_changes=[])
+        params_list = parameters_from_current(stack.parameters, user, {})
+        if self.check_mode:
+            if changes or tags_changed:
+                plan["resource_changes"] = self.stacks.plan(stack.name, params_list, tags, None)
+            return self.result(True, stack, plan, before=before, after=after, note=note)
+        steps = []
+        resources = []
+        final = stack
+        if changes or tags_changed:
+            started = self.stacks.now()
+            t0 = time.time()
+            token = self.stacks.update(stack.stack_id, params_list, tags, None)
+            if token is not None:
+                final = self.finish(stack.stack_id, "updating parameters", started, token, OK_AFTER_UPDATE)
+                steps.append({"from": current_version, "to": current_version, "status": final.status,
+                              "seconds": round(time.time() - t0, 1)})
+                resources = self.stacks.resources(stack.stack_id)
+        if protection_changed:
+            self.stacks.set_termination_protection(stack.stack_id, protection)
+            final = self.stacks.describe(stack.stack_id) if final is stack else final
+            if final is not None:
+                final.termination_protection = protection
+        changed = bool(steps) or protection_changed
+        return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
+                           note=note)
+
+    def update_versions(self, stack, path, full_path, tags, protection, before, note):
+        current_version = stack.parameters.get("Version")
+        templates = {}
+        target_template = self.template(path[-1])
+        templates[path[-1]] = target_template
+        user = normalize_parameters(self.user_params_raw, target_template)
+        check_parameters("rack", self.name, user, target_template, FIXED, "version %s" % path[-1])
+        declared_target = declared_parameters(target_template)
+        after_params = dict((k, v) for k, v in stack.parameters.items() if k in declared_target)
+        after_params.update(user)
+        after_params["Version"] = path[-1]
+        after = self.state_view(path[-1], after_params, tags, protection)
+        plan = dict(action="update", from_version=current_version, to_version=path[-1], path=list(path),
+                    parameter_changes=parameter_changes(stack.parameters, user, {"Version": path[-1]}),
+                    resource_changes=[])
+        if full_path != path:
+            plan["remaining_path"] = full_path[len(path):]
+
+        def step_template(version):
+            if version not in templates:
+                templates[version] = self.template(version)
+            return templates[version]
+
+        if self.check_mode:
+            first = path[0]
+            tpl = step_template(first)
+            decl = declared_parameters(tpl)
+            params_list = build_parameters(tpl, stack.parameters, dict((k, v) for k, v in user.items() if k in decl),
+                                           {"Version": first})
+            plan["resource_changes"] = self.stacks.plan(stack.name, params_list, tags, tpl)
+            return self.result(True, stack, plan, before=before, after=after, note=note)
+
+        steps = []
+        current = stack
+        for version in path:
+            tpl = step_template(version)
+            decl = declared_parameters(tpl)
+            step_user = dict((k, v) for k, v in user.items() if k in decl)
+            params_list = build_parameters(tpl, current.parameters, step_user, {"Version": version})
+            started = self.stacks.now()
+            t0 = time.time()
+            from_version = current.parameters.get("Version")
+            token = self.stacks.update(current.stack_id, params_list, tags, tpl)
+            if token is None:
+                steps.append({"from": from_version, "to": version, "status": "NO_CHANGES", "seconds": 0.0})
+                continue
+            try:
+                final = self.finish(current.stack_id, "updating from %s to %s" % (from_version, version), started,
+                                    token, OK_AFTER_UPDATE)
+            except ConvoxError as exc:
+                exc.details["steps"] = steps + [{"from": from_version, "to": version,
+                                                 "status": exc.details.get("status"),
+                                                 "seconds": round(time.time() - t0, 1)}]
+                raise
+            steps.append({"from": from_version, "to": version, "status": final.status if final else None,
+                          "seconds": round(time.time() - t0, 1)})
+            if final is None:
+                break
+            current = final
+        if protection != current.termination_protection:
+            self.stacks.set_termination_protection(current.stack_id, protection)
+            current.termination_protection = protection
+        resources = self.stacks.resources(current.stack_id)
+        return self.result(True, current, plan, steps=steps, resources=resources, before=before, after=after,
+                           note=note)
+
+    # -- absent ---------------------------------------------------------------------------------
+    @wrap_aws("uninstalling the rack")
+    def absent(self):
+        stack = self.settle_for_absent(self.stacks.describe(self.stack_name))
+        if stack is None:
+            plan = dict(action="none", from_version=None, to_version=None, path=[], parameter_changes={},
+                        resource_changes=[])
+            return self.result(False, None, plan)
+        version = stack.parameters.get("Version")
+        before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
+        apps = list_apps(self.stacks, self.name)
+        plan = dict(action="uninstall", from_version=version, to_version=None, path=[], parameter_changes={},
+                    resource_changes=[], apps=[a["name"] for a in apps])
+        if apps and not self.params.get("force"):
+            raise ConvoxError("rack %s still has apps (%s); delete them first or set force: true to delete them with "
+                              "the rack." % (self.name, ", ".join(a["name"] for a in apps)))
+        if self.check_mode:
+            return self.result(True, stack, plan, before=before, after={})
+        for app in apps:
+            AppManager(dict(name=app["name"], rack=self.name, state="absent", wait=True,
+                            wait_timeout=self.wait_timeout), False, self.factory, warn=self.warn).absent()
+        self.delete_stack_and_buckets(stack, "uninstalling")
+        final = dict(self.describe_rack(stack), status=cfn.GONE)
+        res = self.result(True, None, plan, before=before, after={})
+        res["rack"] = final
+        return res

@@ -1,0 +1,330 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: rack
+short_description: Install, update through required releases, and uninstall a Convox rack
+version_added: 0.1.0
+description:
+  - A rack is a self-contained AWS environment (VPC, ECS cluster on an Auto Scaling group, load balancer, KMS key,
+    encrypted buckets and tables, log group, IAM) built as one CloudFormation stack named after the rack, from the
+    C(rack.json) template of a release in a release channel. Its current release is the stack parameter C(Version).
+  - B(Install) creates the stack from the target release (V(latest) by default) and waits for it.
+  - B(Update) moves the rack along the update path - every published and required release between the current
+    one and the target, then the target - with one stack update per step, each waited for and reported in RV(steps).
+    O(max_steps) limits how many steps one run takes.
+  - Parameters, tags and termination protection are changed in place. Parameters not given keep their current
+    value (a parameter new in the target release takes its template default; one the release dropped is dropped).
+    A key the target template does not declare is an error, reported before any change is made.
+  - B(Uninstall) (O(state=absent)) refuses while the rack has apps unless O(force=true) (then the apps are deleted
+    first), empties the rack's retained buckets, disables termination protection, deletes the stack, waits, and
+    deletes the emptied buckets, so nothing is left behind.
+  - 'A stack found in any CloudFormation status is handled deliberately: an operation in progress is waited for
+    (within O(wait_timeout)); a failed install (C(ROLLBACK_COMPLETE)) is deleted and installed again;
+    C(UPDATE_ROLLBACK_FAILED) is recovered with ContinueUpdateRollback when O(recover=true); other failed states
+    fail with a message saying what the operator must do.'
+  - C(No updates are to be performed) is reported as C(changed=false), never as an error.
+  - A run that changes nothing costs one DescribeStacks call (plus reading the channel when O(version) must be
+    resolved, unless O(releases) is given).
+author:
+  - Convox Rack Maintainers (@convox-rack)
+options:
+  name:
+    description:
+      - The rack name, which is also the CloudFormation stack name.
+      - Starts with a letter; letters, digits and hyphens; at most 64 characters.
+    type: str
+    required: true
+    aliases: [rack]
+  state:
+    description:
+      - V(present) installs or updates the rack; V(absent) uninstalls it.
+    type: str
+    choices: [present, absent]
+    default: present
+  org:
+    description:
+      - The organization the rack belongs to, set as the C(Org) stack tag.
+    type: str
+  channel:
+    description:
+      - Required to install a rack or to change its version.
+  version:
+    description:
+      - The target release. V(latest) (alias V(stable)) is the last published release; V(edge) the last release,
+        published or not; any other string names that release.
+      - Omitted, an install takes V(latest) and an existing rack keeps its version.
+    type: str
+  parameters:
+    description:
+      - Template parameters, as a dictionary. C(Version) is set by the collection.
+      - Values may be strings, numbers, booleans (C(true) becomes C(Yes) where the template allows C(Yes)/C(No))
+        or lists (joined with commas).
+    type: dict
+    default: {}
+  termination_protection:
+    description:
+      - CloudFormation termination protection of the rack's stack. Uninstalling disables it first.
+    type: bool
+    default: true
+  max_steps:
+    description:
+      - At most this many release steps in this run. V(0) takes the whole path; V(1) one step, like a single
+        C(convox rack update). RV(plan.remaining_path) lists the steps left for later runs.
+    type: int
+    default: 0
+  allow_downgrade:
+    description:
+      - Permit a target release earlier than the current one, taken as a single direct step.
+    type: bool
+    default: false
+  force:
+    description:
+      - With O(state=absent), uninstall even if the rack has apps, deleting them first.
+    type: bool
+    default: false
+  recover:
+    description:
+      - A rack in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback. Without it such a rack
+        fails the task, saying so.
+    type: bool
+    default: false
+  releases:
+    description:
+      - The RV(convox.rack.rack_release_info#module:releases) list, so that fleet runs read the channel once and
+        pass the result to every rack instead of re-reading it. Templates are still read from O(channel).
+    type: list
+    elements: dict
+extends_documentation_fragment:
+  - convox.rack.channel
+  - convox.rack.tags
+  - convox.rack.wait
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    description:
+      - Changes nothing and reports the plan. To list the resource changes of the first step, a change set is
+        created, read and deleted; that is the only write check mode makes.
+  diff_mode:
+    support: full
+    description: Shows the version, parameters, tags and termination protection before and after.
+notes:
+  - Updates use the template of each release on the path; parameter values are sent explicitly (C(UsePreviousValue)
+    only for C(NoEcho) parameters, whose values CloudFormation masks).
+  - A failed operation fails the task with the failing resource, its type and CloudFormation's reason, taken from
+    the stack events of that operation only.
+seealso:
+  - module: convox.rack.rack_release_info
+  - module: convox.rack.rack_release
+"""
+
+EXAMPLES = r"""
+- name: Install a rack at the latest release
+  convox.rack.rack:
+    name: production
+    org: acme
+    channel: s3://acme-convox-releases/stable
+    parameters:
+      InstanceType: t3.large
+      InstanceCount: 3
+      Private: true
+
+- name: Update to the latest release, through every required release on the way
+  convox.rack.rack:
+    name: production
+    channel: s3://acme-convox-releases/stable
+    version: latest
+  register: update
+
+- name: Show what was done
+  ansible.builtin.debug:
+    msg: "{{ update.steps | map(attribute='to') | join(' -> ') }}"
+
+- name: Take a single release step, like one `convox rack update`
+  convox.rack.rack:
+    name: staging
+    channel: s3://acme-convox-releases/stable
+    version: latest
+    max_steps: 1
+
+- name: Change one parameter in place; the others keep their values
+  convox.rack.rack:
+    name: production
+    parameters:
+      InstanceCount: 5
+
+- name: Recover a rack whose update rollback failed, then converge it
+  convox.rack.rack:
+    name: production
+    channel: s3://acme-convox-releases/stable
+    recover: true
+
+- name: Uninstall a rack and its apps; its buckets are emptied and removed
+  convox.rack.rack:
+    name: sandbox
+    state: absent
+    force: true
+"""
+
+RETURN = r"""
+rack:
+  description: The rack after the task (its last state, with status C(DELETE_COMPLETE), after an uninstall); null when it does not exist.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Rack name.
+      type: str
+      sample: production
+    org:
+      description: The C(Org) tag.
+      type: str
+      sample: acme
+    region:
+      description: AWS region.
+      type: str
+      sample: eu-west-1
+    status:
+      description: CloudFormation stack status.
+      type: str
+      sample: UPDATE_COMPLETE
+    version:
+      description: Current release (the C(Version) parameter).
+      type: str
+      sample: "20240301000000"
+    stack_id:
+      description: Stack ARN.
+      type: str
+      sample: arn:aws:cloudformation:eu-west-1:123456789012:stack/production/0a1b2c3d
+    parameters:
+      description: Stack parameters (C(NoEcho) values masked).
+      type: dict
+      sample: {"InstanceCount": "3", "Version": "20240301000000"}
+    outputs:
+      description: Stack outputs.
+      type: dict
+      sample: {"Cluster": "production", "Vpc": "vpc-0123"}
+    tags:
+      description: Stack tags.
+      type: dict
+      sample: {"System": "convox", "Type": "rack", "Rack": "production", "Org": "acme"}
+    termination_protection:
+      description: Whether termination protection is on.
+      type: bool
+      sample: true
+plan:
+  description: What the task does (or, in check mode, would do).
+  returned: always
+  type: dict
+  contains:
+    action:
+      description: V(install), V(update), V(uninstall) or V(none).
+      type: str
+      sample: update
+    from_version:
+      description: Release before the task.
+      type: str
+      sample: "20240101000000"
+    to_version:
+      description: Release after the task.
+      type: str
+      sample: "20240301000000"
+    path:
+      description: Release steps taken in this run.
+      type: list
+      elements: str
+      sample: ["20240201000000", "20240301000000"]
+    remaining_path:
+      description: Steps left for later runs when O(max_steps) cut the path.
+      type: list
+      elements: str
+      returned: when O(max_steps) cut the path
+      sample: ["20240301000000"]
+    parameter_changes:
+      description: Parameters that change, each with C(before) and C(after).
+      type: dict
+      sample: {"InstanceCount": {"before": "3", "after": "5"}}
+    resource_changes:
+      description:
+        - Resource changes of the first step, each C(action), C(logical_id), C(type), C(replacement).
+        - In check mode from a change set (created and deleted); for an install, every template resource.
+      type: list
+      elements: dict
+      sample: [{"action": "Modify", "logical_id": "Instances", "type": "AWS::AutoScaling::AutoScalingGroup", "replacement": "False"}]
+    apps:
+      description: Apps found on the rack when uninstalling.
+      type: list
+      elements: str
+      returned: when O(state=absent)
+      sample: ["web1"]
+    note:
+      description: How a stack found in an unusual state was handled.
+      type: str
+      returned: when applicable
+      sample: a failed install (ROLLBACK_COMPLETE) was deleted and is installed again
+steps:
+  description: One entry per stack operation of this run.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"from": "20240101000000", "to": "20240201000000", "status": "UPDATE_COMPLETE", "seconds": 312.4}]
+resources:
+  description: After an install or update, the rack's resources, each C(type), C(logical_id), C(physical_id), C(status).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"type": "AWS::EC2::VPC", "logical_id": "Vpc", "physical_id": "vpc-0123", "status": "CREATE_COMPLETE"}]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
+from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
+from ansible_collections.convox.rack.plugins.module_utils._common import tags_argument_spec
+from ansible_collections.convox.rack.plugins.module_utils._common import wait_argument_spec
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True, aliases=["rack"]),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        org=dict(type="str"),
+        version=dict(type="str"),
+        parameters=dict(type="dict", default={}),
+        termination_protection=dict(type="bool", default=True),
+        max_steps=dict(type="int", default=0),
+        allow_downgrade=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
+        recover=dict(type="bool", default=False),
+        releases=dict(type="list", elements="dict"),
+    )
+    spec.update(channel_argument_spec())
+    spec.update(tags_argument_spec())
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        manager = RackManager(module.params, check_mode=module.check_mode,
+                              client_factory=module_client_factory(module), warn=module.warn)
+        result = manager.present() if module.params["state"] == "present" else manager.absent()
+    except ConvoxError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""RackManager against moto in-process: install, update path, in-place changes, uninstall,
+failures and every CloudFormation status found on entry."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils._stack import ALL_STATUSES, IN_PROGRESS, STABLE
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rackfixtures import make_channel  # noqa: E402
+
+import motoext  # noqa: E402  (on sys.path via tests/unit/conftest.py)
+
+
+@pytest.fixture
+def channel(tmp_path):
+    return make_channel(str(tmp_path / "channel"))
+
+
+def rack(factory, channel, check=False, sleep=None, **params):
+    base = dict(name="prod", state="present", org="acme", channel=channel, version=None, parameters={}, tags={},
+                purge_tags=True, termination_protection=True, max_steps=0, allow_downgrade=False, force=False,
+                recover=False, wait=True, wait_timeout=600, releases=None)
+    base.update(params)
+    kwargs = {"sleep": sleep} if sleep else {}
+    return RackManager(base, check_mode=check, client_factory=factory, **kwargs)
+
+
+def cfn_stack(factory, name="prod"):
+    stacks = factory("cloudformation").describe_stacks(StackName=name)["Stacks"]
+    return stacks[0]
+
+
+def params_of(stack):
+    return dict((p["ParameterKey"], p["ParameterValue"]) for p in stack["Parameters"])
+
+
+# -- install / update ----------------------------------------------------------------------
+def test_install_check_then_apply(factory, channel):
+    res = rack(factory, channel, check=True).present()
+    assert res["changed"] and res["plan"]["action"] == "install" and res["plan"]["to_version"] == "3"
+    assert {c["logical_id"] for c in res["plan"]["resource_changes"]} == {"Settings", "Logs"}
+    assert factory("cloudformation").describe_stacks()["Stacks"] == []
+
+    res = rack(factory, channel).present()
+    assert res["changed"] and res["rack"]["version"] == "3" and res["rack"]["status"] == "CREATE_COMPLETE"
+    assert res["rack"]["tags"] == {"System": "convox", "Type": "rack", "Rack": "prod", "Org": "acme"}
+    assert res["rack"]["termination_protection"] is True
+    assert res["steps"][0]["to"] == "3" and res["steps"][0]["status"] == "CREATE_COMPLETE"
+    assert {r["logical_id"] for r in res["resources"]} == {"Settings", "Logs"}
+
+    again = rack(factory, channel).present()
+    assert not again["changed"] and again["plan"]["action"] == "none"
+
+
+def test_update_through_required_releases(factory, channel):
+    rack(factory, channel, version="1", parameters={"Size": "large", "Private": True}).present()
+    assert params_of(cfn_stack(factory))["Private"] == "Yes"
+    check = rack(factory, channel, check=True, version="latest").present()
+    assert check["changed"] and check["plan"]["path"] == ["2", "3"] and check["rack"]["version"] == "1"
+    assert check["plan"]["parameter_changes"] == {"Version": {"before": "1", "after": "3"}}
+    assert params_of(cfn_stack(factory))["Version"] == "1"
+    assert factory("cloudformation").list_change_sets(StackName="prod")["Summaries"] == []
+
+    res = rack(factory, channel, version="latest").present()
+    assert [(s["from"], s["to"], s["status"]) for s in res["steps"]] == [
+        ("1", "2", "UPDATE_COMPLETE"), ("2", "3", "UPDATE_COMPLETE")]
+    params = params_of(cfn_stack(factory))
+    # kept, newly added (template default), dropped
+    assert params["Private"] == "Yes" and params["Extra"] == "fresh" and "Size" not in params
+    assert params["Version"] == "3"
+    assert not rack(factory, channel, version="latest").present()["changed"]
+
+
+def test_max_steps_and_explicit_target(factory, channel):
+    rack(factory, channel, version="1").present()
+    res = rack(factory, channel, version="latest", max_steps=1).present()
+    assert [s["to"] for s in res["steps"]] == ["2"] and res["plan"]["remaining_path"] == ["3"]
+    res = rack(factory, channel, version="4").present()            # unpublished, by name
+    assert [s["to"] for s in res["steps"]] == ["4"]
+
+
+def test_downgrade_refused_then_allowed(factory, channel):
+    rack(factory, channel, version="3").present()
+    with pytest.raises(ConvoxError, match='version "1" is older than the current version "3"'):
+        rack(factory, channel, version="1").present()
+    res = rack(factory, channel, version="1", allow_downgrade=True).present()
+    assert [s["to"] for s in res["steps"]] == ["1"]
+
+
+def test_parameter_change_keeps_the_others(factory, channel):
+    rack(factory, channel, version="1", parameters={"Size": "large"}).present()
+    res = rack(factory, channel, check=True, parameters={"Private": "Yes"}).present()
+    assert res["changed"] and res["plan"]["parameter_changes"] == {"Private": {"before": "No", "after": "Yes"}}
+    assert params_of(cfn_stack(factory))["Private"] == "No"
+    res = rack(factory, channel, parameters={"Private": "Yes"}).present()
+    params = params_of(cfn_stack(factory))
+    assert res["changed"] and params["Private"] == "Yes" and params["Size"] == "large" and params["Version"] == "1"
+    assert res["diff"]["before"]["parameters"]["Private"] == "No"
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"Nope": "x"}, 'parameter "Nope" is not declared by the rack template'),
+    ({"Version": "9"}, "parameter Version of rack prod is set by the collection"),
+    ({"Size": "huge"}, 'parameter Size of rack prod must be one of small, large, not "huge".'),
+])
+def test_bad_parameters_fail_before_any_change(factory, channel, params, message):
+    rack(factory, channel, version="1").present()
+    before = cfn_stack(factory)
+    for version in (None, "2"):
+        with pytest.raises(ConvoxError) as err:
+            rack(factory, channel, version=version, parameters=params).present()
+        assert message in err.value.msg
+    after = cfn_stack(factory)
+    assert params_of(after) == params_of(before) and after["StackStatus"] == "CREATE_COMPLETE"
+
+
+def test_unknown_parameter_on_install_creates_nothing(factory, channel):
+    with pytest.raises(ConvoxError, match='parameter "Nope" is not declared'):
+        rack(factory, channel, parameters={"Nope": 1}).present()
+    assert factory("cloudformation").describe_stacks()["Stacks"] == []
+
+
+def test_tags_and_termination_protection_in_place(factory, channel):
+    rack(factory, channel, tags={"team": "a", "cost": "1"}).present()
+    res = rack(factory, channel, tags={"team": "b"}, termination_protection=False).present()
+    stack = cfn_stack(factory)
+    assert res["changed"] and stack["EnableTerminationProtection"] is False
+    tags = dict((t["Key"], t["Value"]) for t in stack["Tags"])
+    assert tags["team"] == "b"
+    assert not rack(factory, channel, tags={"team": "b"}, termination_protection=False).present()["changed"]
+    # system tags cannot be overridden
+    res = rack(factory, channel, tags={"team": "b", "System": "other"}, termination_protection=False).present()
+    assert res["rack"]["tags"]["System"] == "convox"
+
+
+@pytest.mark.parametrize("name", ["1abc", "a_b", "x" * 65, ""])
+def test_invalid_rack_names(factory, channel, name):
+    with pytest.raises(ConvoxError, match="rack name .* is invalid"):
+        rack(factory, channel, name=name)
+
+
+def test_install_needs_a_channel(factory):
+    with pytest.raises(ConvoxError, match="^channel is required to install rack prod"):
+        rack(factory, None).present()
+
+
+# -- uninstall -------------------------------------------------------------------------------
+def app(factory, channel, name="web1", state="present"):
+    return AppManager(dict(name=name, rack="prod", state=state, channel=channel, parameters={}, tags={},
+                           purge_tags=True, wait=True, wait_timeout=600), False, factory)
+
+
+def test_uninstall_refuses_with_apps_then_force(factory, channel):
+    rack(factory, channel).present()
+    app(factory, channel).present()
+    s3 = factory("s3")
+    bucket = cfn_stack(factory)["Outputs"]
+    settings = [o["OutputValue"] for o in bucket if o["OutputKey"] == "Settings"][0]
+    s3.put_object(Bucket=settings, Key="a", Body=b"x")
+    with pytest.raises(ConvoxError, match=r"^rack prod still has apps \(web1\); delete them first or set force"):
+        rack(factory, channel, state="absent").absent()
+    check = rack(factory, channel, check=True, force=True).absent()
+    assert check["changed"] and check["plan"]["apps"] == ["web1"]
+    assert cfn_stack(factory)["StackStatus"] == "CREATE_COMPLETE"
+    res = rack(factory, channel, force=True).absent()
+    assert res["changed"] and res["rack"]["status"] == "DELETE_COMPLETE"
+    live = [s for s in factory("cloudformation").describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert live == []
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == []        # nothing left behind
+    assert not rack(factory, channel).absent()["changed"]
+
+
+# -- failures name the resource and reason ---------------------------------------------------
+@pytest.fixture
+def failing_updates(monkeypatch):
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.update_stack
+
+    def update_stack(self, name, *args, **kwargs):
+        stack = original(self, name, *args, **kwargs)
+        stack._add_stack_event("UPDATE_IN_PROGRESS")
+        motoext.set_stack(dict(stack_name=stack.name, status="UPDATE_ROLLBACK_COMPLETE", events=[
+            dict(logical_id="Logs", type="AWS::Logs::LogGroup", status="UPDATE_FAILED", physical_id="prod-logs",
+                 reason="Resource limit exceeded for log groups."),
+            dict(logical_id="Settings", type="AWS::S3::Bucket", status="UPDATE_FAILED",
+                 reason="Resource update cancelled"),
+        ]))
+        return stack
+
+    monkeypatch.setattr(CloudFormationBackend, "update_stack", update_stack)
+
+
+def test_failed_update_names_resource_and_reason(factory, channel, failing_updates):
+    rack(factory, channel, version="1").present()
+    with pytest.raises(ConvoxError) as err:
+        rack(factory, channel, version="latest").present()
+    assert err.value.msg == ("updating from 1 to 2 failed for rack prod: AWS::Logs::LogGroup Logs (prod-logs) "
+                             "UPDATE_FAILED: Resource limit exceeded for log groups; the stack is now "
+                             "UPDATE_ROLLBACK_COMPLETE.")
+    assert err.value.details["steps"][0]["to"] == "2"
+
+
+# -- every status on entry -------------------------------------------------------------------
+SETTLES_TO = {
+    "CREATE_IN_PROGRESS": "CREATE_COMPLETE", "ROLLBACK_IN_PROGRESS": "ROLLBACK_COMPLETE",
+    "UPDATE_IN_PROGRESS": "UPDATE_COMPLETE", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_IN_PROGRESS": "UPDATE_ROLLBACK_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS": "UPDATE_ROLLBACK_COMPLETE",
+    "IMPORT_IN_PROGRESS": "IMPORT_COMPLETE", "IMPORT_ROLLBACK_IN_PROGRESS": "IMPORT_ROLLBACK_COMPLETE",
+    "DELETE_IN_PROGRESS": "DELETE_COMPLETE",
+}
+STUCK_MESSAGES = {
+    "CREATE_FAILED": "remove it with state=absent",
+    "ROLLBACK_FAILED": "delete the stack in CloudFormation",
+    "DELETE_FAILED": "run with state=absent again",
+    "UPDATE_FAILED": "rollback-stack",
+    "UPDATE_ROLLBACK_FAILED": "recover: true",
+    "IMPORT_ROLLBACK_FAILED": "fix the failed resources",
+}
+
+
+def put_in(factory, channel, status):
+    rack(factory, channel, version="1", termination_protection=False).present()
+    if status == "DELETE_COMPLETE":
+        factory("cloudformation").delete_stack(StackName="prod")
+    else:
+        motoext.set_stack(dict(stack_name="prod", status=status))
+
+
+def settle_later(final):
+    """A sleep that lets the 'operation in progress' finish after the first poll."""
+    calls = []
+
+    def sleep(seconds):
+        calls.append(seconds)
+        if final == "DELETE_COMPLETE":      # the delete in progress finishes
+            from moto.cloudformation.models import cloudformation_backends
+            cloudformation_backends["123456789012"]["us-east-1"].delete_stack("prod")
+        else:
+            motoext.set_stack(dict(stack_name="prod", status=final))
+    return sleep, calls
+
+
+def test_the_matrix_covers_all_23_statuses():
+    assert len(ALL_STATUSES) == 23
+    assert set(SETTLES_TO) == set(IN_PROGRESS)
+
+
+@pytest.mark.parametrize("status", sorted(ALL_STATUSES))
+def test_present_from_every_status(factory, channel, status):
+    put_in(factory, channel, status)
+    if status in IN_PROGRESS:
+        sleep, calls = settle_later(SETTLES_TO[status])
+        res = rack(factory, channel, sleep=sleep, termination_protection=False).present()
+        assert calls, "an operation in progress is waited for"
+        settled = SETTLES_TO[status]
+        if settled in STABLE:
+            assert res["rack"]["version"] == "1"
+        else:   # ROLLBACK_COMPLETE or deleted: installed again at latest
+            assert res["changed"] and res["rack"]["version"] == "3"
+        return
+    if status in STABLE:
+        res = rack(factory, channel, termination_protection=False).present()
+        assert not res["changed"] and res["rack"]["status"] == status
+    elif status in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "DELETE_COMPLETE"):
+        res = rack(factory, channel, termination_protection=False).present()
+        assert res["changed"] and res["plan"]["action"] == "install" and res["rack"]["status"] == "CREATE_COMPLETE"
+        if status != "DELETE_COMPLETE":
+            assert "installed again" in res["plan"]["note"] or "replaced" in res["plan"]["note"]
+    else:
+        with pytest.raises(ConvoxError) as err:
+            rack(factory, channel, termination_protection=False).present()
+        assert err.value.msg.startswith("rack prod is in %s" % status)
+        assert STUCK_MESSAGES[status] in err.value.msg
+        assert cfn_stack(factory)["StackStatus"] == status          # untouched
+
+
+def test_update_rollback_failed_is_recovered_when_asked(factory, channel):
+    put_in(factory, channel, "UPDATE_ROLLBACK_FAILED")
+    res = rack(factory, channel, recover=True, version="2", termination_protection=False).present()
+    assert res["changed"] and res["plan"]["note"].startswith("recovered") and res["rack"]["version"] == "2"
+
+
+@pytest.mark.parametrize("status", sorted(ALL_STATUSES))
+def test_absent_from_every_status(factory, channel, status):
+    put_in(factory, channel, status)
+    sleep, calls = settle_later(SETTLES_TO.get(status, status))
+    res = rack(factory, channel, sleep=sleep).absent()
+    if status in ("DELETE_COMPLETE", "DELETE_IN_PROGRESS"):
+        assert not res["changed"]
+    else:
+        assert res["changed"] and res["plan"]["action"] == "uninstall"
+    live = [s for s in factory("cloudformation").describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert live == []
