@@ -8,7 +8,10 @@ CloudFormation
 * ``DeleteStack`` refused while termination protection is on, or while an operation runs;
 * ``UpdateStack`` refused unless the stack is in an updatable state;
 * a tags-only ``UpdateStack`` is an update, not "No updates are to be performed";
-* DescribeStacks lists only the parameters the current template declares, NoEcho ones masked.
+* DescribeStacks lists only the parameters the current template declares, NoEcho ones masked,
+  SSM-typed ones with the path as value and the looked-up value as ResolvedValue.
+Updates
+* only resources whose template or referenced parameter values change are modified.
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
@@ -87,8 +90,18 @@ def apply():
     def parameter_list(self):
         declared = (self.template_dict or {}).get("Parameters") or {}
         no_echo = set(self.resource_map.no_echo_parameter_keys)
-        return [{"ParameterKey": k, "ParameterValue": "****" if k in no_echo else v}
-                for k, v in self.resource_map.resolved_parameters.items() if k in declared]
+        inputs = getattr(self.resource_map, "input_parameters", None) or {}
+        out = []
+        for key, value in self.resource_map.resolved_parameters.items():
+            if key not in declared:
+                continue
+            entry = {"ParameterKey": key, "ParameterValue": "****" if key in no_echo else value}
+            if str(declared[key].get("Type", "")).startswith("AWS::SSM::Parameter::"):
+                # the parameter's value is the SSM path; the looked-up value is ResolvedValue
+                entry["ParameterValue"] = inputs.get(key, declared[key].get("Default"))
+                entry["ResolvedValue"] = value
+            out.append(entry)
+        return out
 
     Stack.parameter_list = property(parameter_list)
 
@@ -131,6 +144,46 @@ def apply():
     RouteTable.delete = route_table_delete
     Route.delete = route_delete
     SubnetRouteTableAssociation.delete = association_delete
+
+    # -- an update modifies only resources whose template or referenced parameter values change
+    #    (moto compares new values with the *given* ones only, so every parameter that took its
+    #    default at create looks changed and every resource referencing one is "modified").
+    from moto.cloudformation import parsing as cfn_parsing
+
+    def build_resource_diff(self, other_template, parameters=None):
+        old = self._resource_json_map
+        new = other_template["Resources"]
+        actions = {
+            "Add": [n for n in new if n not in old],
+            "Modify": [n for n in new if n in old and new[n] != old[n]],
+            "Remove": [n for n in old if n not in new],
+        }
+        if parameters:
+            defaults = dict((k, (v or {}).get("Default")) for k, v in (self._template.get("Parameters") or {}).items())
+            changed = []
+            for key, value in parameters.items():
+                before = set(str(x) for x in (self.input_parameters.get(key), self.resolved_parameters.get(key),
+                                              defaults.get(key)) if x is not None)
+                if str(value) not in before:
+                    changed.append(key)
+            for n in new:
+                if n in old and new[n] == old[n]:
+                    refs = cfn_parsing.get_references_from_template(new[n])
+                    if any(c in refs for c in changed):
+                        actions["Modify"].append(n)
+        return actions
+
+    cfn_parsing.ResourceMap.build_resource_diff = build_resource_diff
+
+    # -- Auto Scaling: an update replaces the group; a group already gone is not an error ---------
+    from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
+
+    def asg_delete_from_cfn(cls, resource_name, cloudformation_json, account_id, region_name):
+        backend = autoscaling_backends[account_id][region_name]
+        if resource_name in backend.autoscaling_groups:
+            backend.delete_auto_scaling_group(resource_name)
+
+    FakeAutoScalingGroup.delete_from_cloudformation_json = classmethod(asg_delete_from_cfn)
 
     # -- S3: atomic conditional writes ------------------------------------------------------
     lock = threading.Lock()

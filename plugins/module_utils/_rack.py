@@ -69,10 +69,12 @@ class RackManager(StackManagerBase):
                                                                                                  version))
 
     # -- descriptions ----------------------------------------------------------------------------
-    def system_tags(self):
+    def system_tags(self, stack=None):
+        """System tags; an omitted org keeps the rack's current Org tag."""
         tags = {"System": "convox", "Type": "rack", "Rack": self.name}
-        if self.org:
-            tags["Org"] = self.org
+        org = self.org or (stack.tags.get("Org") if stack is not None else None)
+        if org:
+            tags["Org"] = org
         return tags
 
     def describe_rack(self, stack):
@@ -150,7 +152,7 @@ class RackManager(StackManagerBase):
             path = path[:self.max_steps]
 
         protection = self.params.get("termination_protection", True) is not False
-        tags = desired_tags(self.system_tags(), self.user_tags, stack.tags, self.params.get("purge_tags", True))
+        tags = desired_tags(self.system_tags(stack), self.user_tags, stack.tags, self.params.get("purge_tags", True))
         before = self.state_view(current_version, stack.parameters, stack.tags, stack.termination_protection)
 
         if path:

@@ -1,0 +1,187 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: rack_app
+short_description: Create, update and delete an app on a Convox rack
+version_added: 0.1.0
+description:
+  - An app is the CloudFormation stack C(<rack>-<app>), built from C(<channel>/<rack version>/app.json) - the app
+    template of the release the rack runs - and tagged C(System=convox), C(Type=app), C(Rack=<rack>), C(Name=<app>).
+  - When the rack has moved to a newer release, O(state=present) moves the app to that release's template (after a
+    rack update, apps need redeploying).
+  - O(state=absent) empties the app's retained buckets, deletes the stack, waits, and removes the emptied buckets.
+  - Invalid names, an app named like its rack, a missing rack, a rack that is not in a healthy C(*_COMPLETE) state
+    and unknown parameters fail before any change. A stack found in progress is waited for; failed states are handled
+    as for M(convox.rack.rack).
+author:
+  - Convox Rack Maintainers (@convox-rack)
+options:
+  name:
+    description:
+      - The app name. Starts with a letter; letters, digits and hyphens; 4 to 30 characters; not the rack's name.
+    type: str
+    required: true
+    aliases: [app]
+  rack:
+    description:
+      - The rack the app runs on.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the app; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  channel:
+    description:
+      - Required to create the app or move it to the rack's new release.
+  parameters:
+    description:
+      - App template parameters. C(Rack) and C(Version) are set by the collection. Parameters not given keep their
+        current value.
+    type: dict
+    default: {}
+  recover:
+    description:
+      - An app in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - convox.rack.channel
+  - convox.rack.tags
+  - convox.rack.wait
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    description: Changes nothing; an update's resource changes come from a change set created and deleted.
+  diff_mode:
+    support: full
+    description: Shows the version, parameters and tags before and after.
+seealso:
+  - module: convox.rack.rack
+"""
+
+EXAMPLES = r"""
+- name: Create an app on a rack
+  convox.rack.rack_app:
+    name: web
+    rack: production
+    channel: s3://acme-convox-releases/stable
+    parameters:
+      Image: registry.example.com/acme/web:1.4.2
+      Count: 2
+
+- name: After a rack update, move every app to the rack's release
+  convox.rack.rack_app:
+    name: "{{ item }}"
+    rack: production
+    channel: s3://acme-convox-releases/stable
+  loop: [web, worker]
+
+- name: Delete an app (its buckets are emptied and removed)
+  convox.rack.rack_app:
+    name: web
+    rack: production
+    state: absent
+"""
+
+RETURN = r"""
+app:
+  description: The app after the task; null when it does not exist.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: App name.
+      type: str
+      sample: web
+    rack:
+      description: Rack name.
+      type: str
+      sample: production
+    stack_name:
+      description: The app's stack name, C(<rack>-<app>).
+      type: str
+      sample: production-web
+    status:
+      description: Stack status.
+      type: str
+      sample: CREATE_COMPLETE
+    version:
+      description: The release the app's template came from.
+      type: str
+      sample: "20240301000000"
+    parameters:
+      description: Stack parameters.
+      type: dict
+      sample: {"Count": "2", "Rack": "production", "Version": "20240301000000"}
+    outputs:
+      description: Stack outputs.
+      type: dict
+      sample: {"Service": "arn:aws:ecs:eu-west-1:123456789012:service/production/production-web"}
+    tags:
+      description: Stack tags.
+      type: dict
+      sample: {"System": "convox", "Type": "app", "Rack": "production", "Name": "web"}
+plan:
+  description: What the task does or would do - C(action) (V(create), V(update), V(delete), V(none)), C(from_version),
+    C(to_version), C(parameter_changes), C(resource_changes).
+  returned: always
+  type: dict
+  sample: {"action": "update", "from_version": "1", "to_version": "2", "parameter_changes": {}, "resource_changes": []}
+resources:
+  description: After a create or update, the app's resources, each C(type), C(logical_id), C(physical_id), C(status).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"type": "AWS::ECS::Service", "logical_id": "Service", "physical_id": "arn:aws:ecs:...", "status": "CREATE_COMPLETE"}]
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
+from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
+from ansible_collections.convox.rack.plugins.module_utils._common import tags_argument_spec
+from ansible_collections.convox.rack.plugins.module_utils._common import wait_argument_spec
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True, aliases=["app"]),
+        rack=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        parameters=dict(type="dict", default={}),
+        recover=dict(type="bool", default=False),
+    )
+    spec.update(channel_argument_spec())
+    spec.update(tags_argument_spec())
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
+    try:
+        manager = AppManager(module.params, check_mode=module.check_mode,
+                             client_factory=module_client_factory(module), warn=module.warn)
+        result = manager.present() if module.params["state"] == "present" else manager.absent()
+    except ConvoxError as exc:
+        module.fail_json(msg=exc.msg, **exc.details)
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
