@@ -22,7 +22,7 @@ LAYERS = {
     "_managed": {"_errors", "_common", "_templates", "_stack"},
     "_app": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed"},
     "_rack": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed", "_app"},
-    "_info": {"_errors", "_common", "_stack", "_channel", "_releases"},
+    "_info": {"_errors", "_common", "_stack"},
     "_controller": {"_errors", "_common"},
 }
 

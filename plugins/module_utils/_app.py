@@ -67,8 +67,8 @@ class AppManager(StackManagerBase):
         return self._channel
 
     def template(self, version):
-        return parse_template(self.channel.read_template(version, "app"), "%s/%s/app.json" % (self.channel.url,
-                                                                                               version))
+        where = "%s/%s/app.json" % (self.channel.url, version)
+        return parse_template(self.channel.read_template(version, "app"), where)
 
     def system_tags(self):
         return {"System": "convox", "Type": "app", "Rack": self.rack, "Name": self.name}

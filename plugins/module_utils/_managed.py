@@ -143,9 +143,8 @@ class StackManagerBase(object):
             return final
         cause = self.stacks.failure(stack_id, started, token) or (final.reason if final is not None else None) \
             or "no failure event was recorded"
-        raise ConvoxError("%s failed for %s: %s; the stack is now %s." % (operation, self.label(), cause.rstrip("."),
-                                                                           status),
-                          status=status)
+        message = "%s failed for %s: %s; the stack is now %s." % (operation, self.label(), cause.rstrip("."), status)
+        raise ConvoxError(message, status=status)
 
     # -- entry states --------------------------------------------------------------------------
     def settle_for_present(self, stack):

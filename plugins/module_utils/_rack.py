@@ -65,8 +65,8 @@ class RackManager(StackManagerBase):
         return self._releases
 
     def template(self, version):
-        return parse_template(self.channel.read_template(version, "rack"), "%s/%s/rack.json" % (self.channel.url,
-                                                                                                 version))
+        where = "%s/%s/rack.json" % (self.channel.url, version)
+        return parse_template(self.channel.read_template(version, "rack"), where)
 
     # -- descriptions ----------------------------------------------------------------------------
     def system_tags(self, stack=None):

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: racks
+short_description: Convox racks discovered from CloudFormation, grouped by org, region and version
+version_added: 0.1.0
+description:
+  - Discovers racks - CloudFormation stacks tagged C(System=convox) and C(Type=rack) - in the listed regions.
+  - The host name is the rack name. Groups are C(org_<org>), C(region_<region with _>) and C(version_<version>), so
+    C(-l 'org_acme:&region_eu_west_1') picks a slice of a fleet from live AWS state.
+  - Host variables C(rack_name), C(rack_org), C(rack_region), C(rack_version), C(rack_status); C(ansible_connection)
+    is C(local), since a rack is managed through AWS APIs.
+  - The inventory file name must end with C(racks.yml) or C(racks.yaml).
+author:
+  - Convox Rack Maintainers (@convox-rack)
+options:
+  plugin:
+    description: The name of this plugin.
+    required: true
+    type: str
+    choices: [convox.rack.racks]
+  regions:
+    description:
+      - Regions to look in. Default, every region the account can describe.
+    type: list
+    elements: str
+    default: []
+  orgs:
+    description:
+      - Only racks of these organizations (C(Org) tag).
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - inventory_cache
+  - constructed
+  - amazon.aws.boto3
+  - amazon.aws.common.plugins
+  - amazon.aws.region.plugins
+  - amazon.aws.assume_role.plugins
+"""
+
+EXAMPLES = r"""
+# racks.yml
+plugin: convox.rack.racks
+regions:
+  - us-east-1
+  - eu-west-1
+orgs:
+  - acme
+keyed_groups:
+  - key: rack_status
+    prefix: status
+compose:
+  rack_channel: "'s3://acme-convox-releases/stable'"
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/convox-racks
+"""
+
+import re
+
+from ansible.errors import AnsibleError
+
+from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
+
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
+
+
+def group_name(prefix, value):
+    return "%s_%s" % (prefix, re.sub(r"[^A-Za-z0-9_]", "_", str(value)))
+
+
+class InventoryModule(AWSInventoryBase):
+
+    NAME = "convox.rack.racks"
+    INVENTORY_FILE_SUFFIXES = ("racks.yml", "racks.yaml")
+
+    def _racks(self, regions, orgs):
+        found = []
+        for region in regions:
+            factory = ClientFactory(
+                lambda service, region=region: self.client(service, region=region, config=botocore_config()), region)
+            try:
+                racks = RackInfo({}, factory).racks()
+            except ConvoxError as exc:
+                raise AnsibleError("convox.rack.racks: %s" % exc.msg)
+            found.extend(r for r in racks if not orgs or r.get("org") in orgs)
+        return found
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
+        regions = self.get_option("regions") or self._boto3_regions(service="cloudformation")
+        orgs = self.get_option("orgs") or []
+        cached, racks = self.get_cached_result(path, cache)
+        if not cached:
+            racks = [dict(name=r["name"], org=r["org"], region=r["region"], version=r["version"], status=r["status"])
+                     for r in self._racks(regions, orgs)]
+        self._populate(racks)
+        self.update_cached_result(path, cache, racks)
+
+    def _populate(self, racks):
+        strict = self.get_option("strict")
+        for rack in racks:
+            host = rack["name"]
+            self.inventory.add_host(host)
+            hostvars = dict(rack_name=rack["name"], rack_org=rack["org"], rack_region=rack["region"],
+                            rack_version=rack["version"], rack_status=rack["status"], ansible_connection="local")
+            for key, value in hostvars.items():
+                self.inventory.set_variable(host, key, value)
+            for group in ([group_name("org", rack["org"])] if rack["org"] else []) + [
+                    group_name("region", rack["region"]), group_name("version", rack["version"])]:
+                self.inventory.add_group(group)
+                self.inventory.add_child(group, host)
+            self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option("groups"), hostvars, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option("keyed_groups"), hostvars, host, strict=strict)
