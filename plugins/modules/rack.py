@@ -149,7 +149,7 @@ EXAMPLES = r"""
 
 - name: Take a single release step, like one `convox rack update`
   convox.rack.rack:
-    name: staging
+    name: production
     channel: s3://acme-convox-releases/stable
     version: latest
     max_steps: 1

@@ -73,23 +73,31 @@ seealso:
 EXAMPLES = r"""
 - name: Create an app on a rack
   convox.rack.rack_app:
-    name: web
+    name: webapp
     rack: production
     channel: s3://acme-convox-releases/stable
     parameters:
       Image: registry.example.com/acme/web:1.4.2
       Count: 2
 
+- name: A second app; each app on a rack needs its own load balancer rule priority
+  convox.rack.rack_app:
+    name: admin
+    rack: production
+    channel: s3://acme-convox-releases/stable
+    parameters:
+      Priority: 200
+
 - name: After a rack update, move every app to the rack's release
   convox.rack.rack_app:
     name: "{{ item }}"
     rack: production
     channel: s3://acme-convox-releases/stable
-  loop: [web, worker]
+  loop: [webapp, admin]
 
 - name: Delete an app (its buckets are emptied and removed)
   convox.rack.rack_app:
-    name: web
+    name: webapp
     rack: production
     state: absent
 """
@@ -103,7 +111,7 @@ app:
     name:
       description: App name.
       type: str
-      sample: web
+      sample: webapp
     rack:
       description: Rack name.
       type: str
@@ -111,7 +119,7 @@ app:
     stack_name:
       description: The app's stack name, C(<rack>-<app>).
       type: str
-      sample: production-web
+      sample: production-webapp
     status:
       description: Stack status.
       type: str
@@ -127,11 +135,11 @@ app:
     outputs:
       description: Stack outputs.
       type: dict
-      sample: {"Service": "arn:aws:ecs:eu-west-1:123456789012:service/production/production-web"}
+      sample: {"Service": "arn:aws:ecs:eu-west-1:123456789012:service/production/production-webapp"}
     tags:
       description: Stack tags.
       type: dict
-      sample: {"System": "convox", "Type": "app", "Rack": "production", "Name": "web"}
+      sample: {"System": "convox", "Type": "app", "Rack": "production", "Name": "webapp"}
 plan:
   description: What the task does or would do - C(action) (V(create), V(update), V(delete), V(none)), C(from_version),
     C(to_version), C(parameter_changes), C(resource_changes).

@@ -118,7 +118,7 @@ racks:
       description: The rack's apps, each C(name), C(stack_name), C(status), C(version).
       type: list
       elements: dict
-      sample: [{"name": "web", "stack_name": "production-web", "status": "CREATE_COMPLETE", "version": "20240301000000"}]
+      sample: [{"name": "webapp", "stack_name": "production-webapp", "status": "CREATE_COMPLETE", "version": "20240301000000"}]
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

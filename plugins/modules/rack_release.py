@@ -76,26 +76,26 @@ EXAMPLES = r"""
   convox.rack.rack_release:
     channel: s3://acme-convox-releases/stable
     version: "20240301000000"
-    src: formation/
+    src: "{{ playbook_dir }}/formation"
     description: Adds private subnets
 
 - name: Publish a required release (update paths may not skip it)
   convox.rack.rack_release:
-    channel: file:///srv/convox/channel
+    channel: file:///tmp/convox/channel
     version: "20240201000000"
-    src: formation/
+    src: "{{ playbook_dir }}/formation"
     required: true
 
 - name: Stage a release that latest does not pick yet
   convox.rack.rack_release:
-    channel: file:///srv/convox/channel
+    channel: file:///tmp/convox/channel
     version: "20240401000000"
-    src: formation/
+    src: "{{ playbook_dir }}/formation"
     published: false
 
 - name: Withdraw a release
   convox.rack.rack_release:
-    channel: file:///srv/convox/channel
+    channel: file:///tmp/convox/channel
     version: "20240401000000"
     state: absent
 """

@@ -74,8 +74,8 @@ EXAMPLES = r"""
 
 - name: Path from an explicit version to the newest release, published or not
   convox.rack.rack_release_info:
-    channel: file:///srv/convox/channel
-    current: "20240101000000"
+    channel: file:///tmp/convox/channel
+    current: "20240201000000"
     version: edge
 """
 

@@ -52,7 +52,7 @@ class LocalAws(object):
         return localaws.post(self.endpoint, "/_localaws/stack", spec)
 
     def playbook(self, path, *args, extra_vars=None, check=False, diff=False, expect_rc=0, env=None,
-                 inventory=INVENTORY):
+                 inventory=INVENTORY, cwd=None):
         cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, path]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
@@ -61,7 +61,7 @@ class LocalAws(object):
         if diff:
             cmd.append("--diff")
         cmd += list(args)
-        proc = subprocess.run(cmd, cwd=os.path.dirname(path), env=self.env(**(env or {})),
+        proc = subprocess.run(cmd, cwd=cwd or os.path.dirname(path), env=self.env(**(env or {})),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
                               check=False)
         if expect_rc is not None and proc.returncode != expect_rc:
