@@ -36,7 +36,7 @@ class RackInfo(object):
             if is_app(stack):
                 apps_by_rack.setdefault(stack.tags.get("Rack"), []).append(dict(
                     name=stack.tags.get("Name") or stack.name, stack_name=stack.name, status=stack.status,
-                    version=stack.parameters.get("Version")))
+                    version=stack.parameters.get("Version"), parameters=stack.parameters))
         racks = []
         for stack in stacks:
             if not is_rack(stack):

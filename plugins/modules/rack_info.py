@@ -115,7 +115,7 @@ racks:
       type: bool
       sample: true
     apps:
-      description: The rack's apps, each C(name), C(stack_name), C(status), C(version).
+      description: The rack's apps, each C(name), C(stack_name), C(status), C(version) and C(parameters).
       type: list
       elements: dict
       sample: [{"name": "webapp", "stack_name": "production-webapp", "status": "CREATE_COMPLETE", "version": "20240301000000"}]
