@@ -99,6 +99,8 @@ def _app():
             if path == "/_localaws/faults/stats":
                 return respond(start_response, 200, FAULTS.injected)
             return respond(start_response, 404, {"error": "unknown"})
+        if path == "/moto-api/reset":
+            motoext.FAIL_UPDATES.clear()
         kind, latency = FAULTS.pick(path)
         if latency:
             time.sleep(latency)

@@ -26,6 +26,8 @@ import threading
 UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
              "IMPORT_ROLLBACK_COMPLETE")
 _applied = []
+# stack name -> failure to simulate on each of its updates (test hook, see set_stack)
+FAIL_UPDATES = {}
 
 
 def _find_stack(backend, name):
@@ -81,7 +83,17 @@ def apply():
         if stack.status not in UPDATABLE and stack.status != "ROLLBACK_COMPLETE":
             raise ValidationError(stack.stack_id, message="Stack:%s is in %s state and can not be updated."
                                   % (stack.stack_id, stack.status))
-        return original_update(self)
+        result = original_update(self)
+        if stack.name in FAIL_UPDATES:   # the update "ran", failed on a resource, and rolled back
+            failure = FAIL_UPDATES[stack.name]
+            stack.status = "UPDATE_ROLLBACK_COMPLETE"
+            stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+            event = dict(status="UPDATE_FAILED", logical_id=failure.get("logical_id", "Instances"),
+                         type=failure.get("type", "AWS::AutoScaling::AutoScalingGroup"),
+                         reason=failure.get("reason", "Received 0 SUCCESS signal(s) out of 2."))
+            _add_event(stack, event)
+            stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        return result
 
     # DescribeStacks lists the parameters the *current* template declares (moto keeps dropped
     # ones after an update) and masks NoEcho values by key (moto compares values to keys).
@@ -196,9 +208,19 @@ def apply():
     s3_responses.S3Response.put_object = put_object
 
 
+def _add_event(stack, ev):
+    stack._add_stack_event(ev["status"], resource_status_reason=ev.get("reason"))
+    last = stack.events[-1]
+    last.logical_resource_id = ev.get("logical_id", stack.name)
+    last.physical_resource_id = ev.get("physical_id", "")
+    last.resource_type = ev.get("type", "AWS::CloudFormation::Stack")
+
+
 def set_stack(spec, account="123456789012"):
-    """Test hook: put a stack into ``status`` and append events (each a dict of logical_id,
-    type, status, reason).  Returns (http code, payload)."""
+    """Test hook: put a stack into ``status``, append events (each a dict of logical_id, type,
+    status, reason), and with ``fail_updates`` (a dict of logical_id, type, reason; false to clear)
+    make every later update of the stack fail on that resource and roll back.
+    Returns (http code, payload)."""
     from moto.cloudformation.models import cloudformation_backends
 
     backend = cloudformation_backends[spec.get("account", account)][spec.get("region", "us-east-1")]
@@ -206,11 +228,12 @@ def set_stack(spec, account="123456789012"):
     if stack is None:
         return 404, {"error": "stack %s not found" % spec["stack_name"]}
     for ev in spec.get("events", []):
-        stack._add_stack_event(ev["status"], resource_status_reason=ev.get("reason"))
-        last = stack.events[-1]
-        last.logical_resource_id = ev.get("logical_id", stack.name)
-        last.physical_resource_id = ev.get("physical_id", "")
-        last.resource_type = ev.get("type", "AWS::CloudFormation::Stack")
+        _add_event(stack, ev)
+    if "fail_updates" in spec:
+        if spec["fail_updates"]:
+            FAIL_UPDATES[stack.name] = spec["fail_updates"] if isinstance(spec["fail_updates"], dict) else {}
+        else:
+            FAIL_UPDATES.pop(stack.name, None)
     if "status" in spec:
         stack.status = spec["status"]
         stack.status_reason = spec.get("reason")

@@ -1,0 +1,94 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet playbooks over the demo inventory (6 racks, 2 orgs, 2 regions) against local AWS."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from conftest import REPO
+
+PLAYBOOKS = os.path.join(REPO, "playbooks")
+DEMO = os.path.join(PLAYBOOKS, "inventory", "demo")
+RACKS = ["acme-eu", "acme-prod", "acme-staging", "globex-dev", "globex-eu", "globex-prod"]
+V1, V2, V3 = "20260101000000", "20260201000000", "20260301000000"
+
+
+def recap(out):
+    return dict((m.group(1), dict(ok=int(m.group(2)), changed=int(m.group(3)), failed=int(m.group(4))))
+                for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", out, re.M))
+
+
+def version(aws, rack):
+    region = "eu-west-1" if rack.endswith("-eu") else "us-east-1"
+    stack = aws.client("cloudformation", region).describe_stacks(StackName=rack)["Stacks"][0]
+    return dict((p["ParameterKey"], p["ParameterValue"]) for p in stack["Parameters"])["Version"]
+
+
+def run(aws, name, *args, **kw):
+    return aws.playbook(os.path.join(PLAYBOOKS, name), *args, inventory=DEMO, cwd=REPO, **kw)
+
+
+def converge_at_v1(aws):
+    """Publish the first release, converge the fleet, then publish the next two."""
+    run(aws, "demo/publish.yml", extra_vars={"demo_count": 1})
+    first = recap(run(aws, "site.yml"))
+    second = recap(run(aws, "site.yml"))
+    run(aws, "demo/publish.yml")
+    return first, second
+
+
+def test_site_is_idempotent_and_update_dry_run_mutates_nothing(aws):
+    first, second = converge_at_v1(aws)
+    assert all(first[r]["changed"] >= 1 for r in RACKS), first
+    assert all(second[r]["changed"] == 0 for r in RACKS), second   # a second site run changes nothing
+
+    rec = aws.recording.mark()
+    out = run(aws, "update.yml", check=True, diff=True)
+    assert rec.mutating() == [], rec.mutating()
+    for rack in RACKS:
+        assert re.search(r"%s: update %s -> %s via %s -> %s" % (rack, V1, V3, V2, V3), out), rack
+    assert '-        "Version": "%s",' % V1 in out and '+        "Version": "%s",' % V3 in out   # the diff
+    assert "0 failed, 6 to update, 0 up to date, 0 skipped" in out
+    assert all(version(aws, r) == V1 for r in RACKS)
+
+    out = run(aws, "update.yml")
+    assert "0 failed, 6 updated, 0 up to date, 0 skipped" in out
+    assert all(version(aws, r) == V3 for r in RACKS)
+    third = recap(run(aws, "site.yml"))
+    assert all(third[r]["changed"] == 0 for r in RACKS), third
+
+
+def test_a_failed_canary_stops_the_fleet(aws):
+    converge_at_v1(aws)
+    aws.set_stack(stack_name="acme-staging", fail_updates={
+        "logical_id": "Instances", "type": "AWS::AutoScaling::AutoScalingGroup",
+        "reason": "Received 0 SUCCESS signal(s) out of 2"})
+    rec = aws.recording.mark()
+    out = run(aws, "update.yml", expect_rc=2)
+    assert re.search(r"acme-staging .* failed: updating from %s to %s failed for rack acme-staging: "
+                     r"AWS::AutoScaling::AutoScalingGroup Instances .*Received 0 SUCCESS signal\(s\) out of 2" % (V1, V2),
+                     out), out[-3000:]
+    assert "1 failed, 0 updated, 0 up to date, 5 skipped" in out
+    assert "acme-staging failed; see the summary above." in out
+    assert [r for r in RACKS if r != "acme-staging" and version(aws, r) != V1] == []
+    touched = [c for c in rec.mutating() if c[1] == "UpdateStack"]
+    assert len(touched) == 1, touched                     # only the canary's one attempt
+
+
+def test_uninstall_needs_confirmation(aws):
+    converge_at_v1(aws)
+    rec = aws.recording.mark()
+    out = run(aws, "uninstall.yml", "-l", "globex-dev", expect_rc=2)
+    assert "to confirm, pass -e confirm=globex-dev" in out
+    out = run(aws, "uninstall.yml", "-l", "globex-dev", extra_vars={"confirm": "globex-prod"}, expect_rc=2)
+    assert "got globex-prod" in out
+    out = run(aws, "uninstall.yml", extra_vars={"confirm": "globex-dev"}, expect_rc=2)   # targets all six
+    assert rec.calls() == [], rec.calls()                  # refused before any AWS call
+    rec.mark()
+    run(aws, "uninstall.yml", "-l", "globex-dev", extra_vars={"confirm": "globex-dev", "convox_force": True})
+    assert ("cloudformation", "DeleteStack", "us-east-1") in rec.calls()
+    names = [s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]
+             if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert "globex-dev" not in names and "globex-dev-sandbox" not in names and "globex-prod" in names
