@@ -14,7 +14,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := false
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup test lint units integration sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: setup test lint units integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack
 
@@ -32,6 +32,10 @@ lint: setup
 	$(BIN)/yamllint -s .
 	$(BIN)/cfn-lint formation/*.yml
 	$(BIN)/python tools/check_layers.py
+	$(BIN)/ansible-lint --offline -q roles playbooks
+
+molecule: setup
+	$(BIN)/molecule test
 
 units: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
@@ -52,7 +56,7 @@ ansible-test-units: setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
 	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test units --python 3.11 --requirements --color no
 
-test: setup lint units integration sanity ansible-test-units
+test: setup lint units integration molecule sanity ansible-test-units
 	@echo "make test: all suites passed"
 
 localaws-start: setup
