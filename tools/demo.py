@@ -74,6 +74,10 @@ def playbook(env, path, *args):
         raise SystemExit("demo step failed: ansible-playbook %s (exit %d)" % (shown, proc.returncode))
 
 
+def pb(name):
+    return os.path.join(REPO, "playbooks", name)
+
+
 def main():
     keep = os.environ.get("KEEP") == "1"
     endpoint = localaws.start(STATE)
@@ -85,7 +89,6 @@ def main():
                AWS_DEFAULT_REGION="us-east-1", ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".venv", "collections"),
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
                ANSIBLE_DEPRECATION_WARNINGS="false", ANSIBLE_RETRY_FILES_ENABLED="false", ANSIBLE_NOCOLOR="1")
-    pb = lambda name: os.path.join(REPO, "playbooks", name)  # noqa: E731
     banner("Local AWS endpoint: %s" % endpoint)
     try:
         banner("1. Publish the first demo release")

@@ -1,0 +1,21 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller-side convox.rack.rack_app (see plugins/plugin_utils/_action.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
+from ansible_collections.convox.rack.plugins.modules.rack_app import argument_spec
+from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
+
+
+class ActionModule(ConvoxAction):
+    MODULE = "convox.rack.rack_app"
+
+    def argument_spec(self):
+        return argument_spec()
+
+    def execute(self, params, check_mode, factory, warn):
+        manager = AppManager(params, check_mode=check_mode, client_factory=factory, warn=warn)
+        return manager.present() if params["state"] == "present" else manager.absent()

@@ -1,0 +1,139 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run a convox.rack manager in the controller process instead of shipping a module to a host.
+
+Racks and apps are managed through AWS APIs, so the "host" of a task is only a name; running the
+same manager code controller-side removes a Python + boto3 start-up per host per task. Each
+action plugin is a thin adapter: validate the task's arguments against the module's own argument
+spec (AWS options and their environment variables included), build a client factory over
+amazon.aws, run the manager, shape the result as the module would. A task delegated to a host
+reached by any connection other than ``local`` runs the module on that host instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import _aws_connection_info, _boto3_conn
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+
+from ansible_collections.convox.rack.plugins.module_utils._common import (
+    ClientFactory, botocore_config, describe_aws_error, is_aws_error)
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+
+LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
+
+
+def controller_client_factory(params):
+    """A ClientFactory from validated AWS options, as AnsibleAWSModule would build it."""
+    region, endpoint, connect_kwargs = _aws_connection_info(params)
+
+    def make(service):
+        return _boto3_conn(conn_type="client", resource=service, region=region, endpoint=endpoint,
+                           config=botocore_config(), **dict(connect_kwargs))
+    return ClientFactory(make, region)
+
+
+class _TemporaryEnviron(object):
+    """The task's ``environment:`` applied to this (forked worker) process while the manager runs,
+    so AWS_* fallbacks and the SDK see what a module would see."""
+
+    def __init__(self, env):
+        self.env = dict((str(k), str(v)) for k, v in (env or {}).items())
+        self.saved = {}
+
+    def __enter__(self):
+        for key, value in self.env.items():
+            self.saved[key] = os.environ.get(key)
+            os.environ[key] = value
+        return self
+
+    def __exit__(self, *exc):
+        for key, value in self.saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class ConvoxAction(ActionBase):
+    """Subclasses set MODULE and implement ``argument_spec()``, ``options()`` and ``execute()``."""
+
+    MODULE = None
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    supports_diff = True
+
+    def argument_spec(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def options(self):
+        """Extra validator keywords (mutually_exclusive, required_if, ...)."""
+        return {}
+
+    def execute(self, params, check_mode, factory, warn):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def prepare(self, params):
+        """Hook for controller-side argument adjustments (paths)."""
+        return params
+
+    def _controller_side(self):
+        return getattr(self._connection, "_load_name", "local") in LOCAL_CONNECTIONS
+
+    def _task_environment(self):
+        env = {}
+        for item in self._task.environment or []:
+            item = self._templar.template(item)
+            if isinstance(item, dict):
+                env.update(item)
+        return env
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ConvoxAction, self).run(tmp, task_vars)
+        if not self._controller_side():
+            result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
+                                               task_vars=task_vars))
+            return result
+        warnings = []
+        with _TemporaryEnviron(self._task_environment()):
+            spec = aws_argument_spec()
+            spec.update(self.argument_spec())
+            validator = ArgumentSpecValidator(spec, **self.options())
+            validated = validator.validate(dict(self._task.args))
+            no_log_values = validated._no_log_values
+            if validated.error_messages:
+                messages = []
+                for error in validated.errors:
+                    if isinstance(error, UnsupportedError):
+                        messages.append("Unsupported parameters for (%s) module: %s" % (self.MODULE, error.msg))
+                    else:
+                        messages.append(error.msg)
+                result.update(failed=True, msg="; ".join(messages))
+                return result
+            params = self.prepare(validated.validated_parameters)
+            check_mode = bool(self._play_context.check_mode)
+            if check_mode and not getattr(self, "_supports_check_mode", True):
+                result.update(skipped=True, msg="check mode is not supported")
+                return result
+            try:
+                out = self.execute(params, check_mode, controller_client_factory(params), warnings.append)
+            except ConvoxError as exc:
+                out = dict(failed=True, msg=exc.msg, **exc.details)
+            except Exception as exc:  # SDK errors outside a manager (client creation)
+                if not is_aws_error(exc):
+                    raise
+                out = dict(failed=True, msg=describe_aws_error(exc, self.MODULE))
+        if not self._task.diff:
+            out.pop("diff", None)
+        out.setdefault("changed", False)
+        if warnings:
+            out["warnings"] = warnings
+        result.update(remove_values(out, no_log_values))
+        return result
