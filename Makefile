@@ -69,7 +69,8 @@ demo: setup
 	$(BIN)/python tools/demo.py
 
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf .tmp tests/output

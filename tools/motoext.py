@@ -15,6 +15,8 @@ Updates
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
+Recorder
+* each request is written as one whole line, even from concurrent threads.
 S3
 * conditional ``PutObject`` (If-Match / If-None-Match) is checked and written atomically.
 """
@@ -196,6 +198,18 @@ def apply():
             backend.delete_auto_scaling_group(resource_name)
 
     FakeAutoScalingGroup.delete_from_cloudformation_json = classmethod(asg_delete_from_cfn)
+
+    # -- the request recorder: one whole line per request, even from concurrent threads --------
+    from moto.moto_api._internal.recorder.models import Recorder
+
+    record_lock = threading.Lock()
+    original_record = Recorder._record_request
+
+    def record_request(self, request, body=None):
+        with record_lock:
+            return original_record(self, request, body)
+
+    Recorder._record_request = record_request
 
     # -- S3: atomic conditional writes ------------------------------------------------------
     lock = threading.Lock()

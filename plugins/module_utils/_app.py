@@ -91,6 +91,9 @@ class AppManager(StackManagerBase):
                     diff=dict(before=before or {}, after=after or {}))
 
     def rack_stack(self):
+        known = self.params.get("rack_details")
+        if known:
+            return self.known_rack(known)
         rack = self.stacks.describe(self.rack)
         if rack is None:
             raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
@@ -100,6 +103,22 @@ class AppManager(StackManagerBase):
             raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
                               % (self.rack, rack.status))
         return rack
+
+    def known_rack(self, known):
+        """The rack as the caller already read it (rack_details), checked like a fresh read."""
+        if not isinstance(known, dict) or known.get("name") not in (None, self.rack):
+            raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
+                              % self.rack)
+        status = known.get("status")
+        if status is None or status == cfn.GONE:
+            raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
+        if not status.endswith("_COMPLETE") or status == cfn.FAILED_INSTALL:
+            raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
+                              % (self.rack, status))
+        raw = dict(StackName=self.rack, StackId=known.get("stack_id"), StackStatus=status,
+                   Parameters=[dict(ParameterKey="Version", ParameterValue=known.get("version"))],
+                   Tags=[dict(Key=k, Value=v) for k, v in (known.get("tags") or {}).items()])
+        return cfn.Stack(raw)
 
     # -- present ---------------------------------------------------------------------------------
     @wrap_aws("converging the app")

@@ -52,6 +52,12 @@ options:
       - An app in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback.
     type: bool
     default: false
+  rack_details:
+    description:
+      - The rack as returned by M(convox.rack.rack) (RV(convox.rack.rack#module:rack)) or an element of
+        RV(convox.rack.rack_info#module:racks), so that the app does not read the rack's stack again (fleet runs:
+        one CloudFormation call per app instead of two). Its status and version are checked as a fresh read would be.
+    type: dict
 extends_documentation_fragment:
   - convox.rack.channel
   - convox.rack.tags
@@ -171,6 +177,7 @@ def argument_spec():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         parameters=dict(type="dict", default={}),
         recover=dict(type="bool", default=False),
+        rack_details=dict(type="dict"),
     )
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())

@@ -20,7 +20,7 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import _aws_connection_info, _boto3_conn
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import _aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.module_utils._common import (
@@ -30,13 +30,65 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 
 
+# One boto3 session per (profile, region) for the life of the process, all sharing one botocore
+# data loader.  When the controller loads this module before forking its workers (the
+# convox.rack.preload filter in the fleet playbooks), every worker inherits boto3 already imported
+# and the service models already parsed.
+_SESSIONS = {}
+_LOADER = []
+WARM_SERVICES = ("cloudformation", "s3")
+
+
+def _loader():
+    import botocore.loaders
+    if not _LOADER:
+        _LOADER.append(botocore.loaders.create_loader())
+    return _LOADER[0]
+
+
+def _session(profile, region):
+    import boto3
+    import botocore.session
+    key = (profile or "", region or "")
+    if key not in _SESSIONS:
+        core = botocore.session.Session(profile=profile or None)
+        core.register_component("data_loader", _loader())
+        _SESSIONS[key] = boto3.session.Session(botocore_session=core, region_name=region)
+    return _SESSIONS[key]
+
+
+def warm():
+    """Import the SDK and the managers, and parse the service models this collection uses (no network,
+    no credentials)."""
+    # pylint: disable=unused-import
+    from ansible_collections.convox.rack.plugins.module_utils import _app, _info, _rack, _release  # noqa: F401
+    from ansible_collections.convox.rack.plugins.modules import rack, rack_app, rack_info  # noqa: F401
+    from ansible_collections.convox.rack.plugins.modules import rack_release, rack_release_info  # noqa: F401
+    loader = _loader()
+    for service in WARM_SERVICES:
+        loader.load_service_model(service, "service-2")
+        loader.load_service_model(service, "endpoint-rule-set-1")
+    loader.load_data("endpoints")
+    loader.load_data("partitions")
+    loader.load_data("sdk-default-configuration")
+    return True
+
+
 def controller_client_factory(params):
-    """A ClientFactory from validated AWS options, as AnsibleAWSModule would build it."""
+    """A ClientFactory from validated AWS options, resolved by amazon.aws exactly as
+    AnsibleAWSModule resolves them (credentials, profile, region, endpoint, CA bundle, aws_config)."""
+    import botocore.config
+
     region, endpoint, connect_kwargs = _aws_connection_info(params)
+    connect_kwargs = dict(connect_kwargs)
+    profile = connect_kwargs.pop("profile_name", None)
+    config = botocore_config()
+    extra = connect_kwargs.pop("aws_config", None)
+    if extra is not None:
+        config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
 
     def make(service):
-        return _boto3_conn(conn_type="client", resource=service, region=region, endpoint=endpoint,
-                           config=botocore_config(), **dict(connect_kwargs))
+        return _session(profile, region).client(service, endpoint_url=endpoint, config=config, **connect_kwargs)
     return ClientFactory(make, region)
 
 

@@ -34,7 +34,13 @@ def converge_at_v1(aws):
     """Publish the first release, converge the fleet, then publish the next two."""
     run(aws, "demo/publish.yml", extra_vars={"demo_count": 1})
     first = recap(run(aws, "site.yml"))
+    rec = aws.recording.mark()
     second = recap(run(aws, "site.yml"))
+    calls = rec.calls()
+    # a no-op converge: the channel read once, one DescribeStacks per rack and per app (5 apps)
+    assert [c for c in calls if c[0] == "s3"] == [("s3", "GetObject", "us-east-1")], calls
+    assert [c[1] for c in calls if c[0] == "cloudformation"] == ["DescribeStacks"] * (6 + 5), calls
+    assert rec.mutating() == []
     run(aws, "demo/publish.yml")
     return first, second
 

@@ -1,0 +1,293 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make bench`: fleet cost of convox.rack against the local AWS endpoint, side by side with
+Ansible's own floors and with the same converge written with amazon.aws.cloudformation.
+
+    python bench/run.py [--racks 100] [--runs 3] [--forks 10] [--scale 25,50,100,200]
+                        [--latency 0.05] [--skip-scale] [--skip-latency]
+
+Prints tables and writes bench/results/<timestamp>.json (and a PNG chart of the scaling run).
+Medians of --runs runs; each ratio pairs runs made one after the other in the same process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import concurrent.futures
+import datetime
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
+
+import localaws  # noqa: E402
+
+from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file  # noqa: E402
+
+BIN = os.path.dirname(sys.executable)
+WORK = os.path.join(REPO, ".tmp", "bench")
+STATE = os.path.join(WORK, "localaws")
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"]
+ORGS = ["acme", "globex"]
+BUCKET = "convox-bench-releases"
+CHANNEL = "s3://%s/stable" % BUCKET
+V1, V2, V3 = "20260101000000", "20260201000000", "20260301000000"
+
+
+class Bench(object):
+    def __init__(self, args):
+        self.args = args
+        self.endpoint = None
+
+    # -- environment ---------------------------------------------------------------------------
+    def env(self):
+        env = dict(os.environ)
+        for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_URL"):
+            env.pop(var, None)
+        env.update(AWS_ENDPOINT_URL=self.endpoint, AWS_ACCESS_KEY_ID="bench-key", AWS_SECRET_ACCESS_KEY="bench-secret",
+                   AWS_REGION="us-east-1", AWS_DEFAULT_REGION="us-east-1",
+                   ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".venv", "collections"),
+                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_DEPRECATION_WARNINGS="false",
+                   ANSIBLE_RETRY_FILES_ENABLED="false", ANSIBLE_FORKS=str(self.args.forks),
+                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
+        return env
+
+    def client(self, service, region="us-east-1"):
+        import boto3
+        return boto3.client(service, region_name=region, endpoint_url=self.endpoint,
+                            aws_access_key_id="bench-key", aws_secret_access_key="bench-secret")
+
+    def faults(self, **spec):
+        localaws.post(self.endpoint, "/_localaws/faults", spec)
+
+    # -- fleet set-up (not measured) ------------------------------------------------------------
+    def racks(self, n):
+        out = []
+        for i in range(n):
+            org = ORGS[i % 2]
+            region = REGIONS[(i // 2) % len(REGIONS)]
+            out.append(dict(name="%s-r%03d" % (org, i), org=org, region=region,
+                            apps=["web1"] if i % 3 == 0 else []))
+        return out
+
+    def setup(self, n):
+        localaws.reset(self.endpoint)
+        self.faults()
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        rack = load_template_file(os.path.join(REPO, "formation"), "rack")
+        app = load_template_file(os.path.join(REPO, "formation"), "app")
+        versions = []
+        for version, required in ((V1, False), (V2, True), (V3, False)):
+            s3.put_object(Bucket=BUCKET, Key="stable/%s/rack.json" % version, Body=canonical(rack))
+            s3.put_object(Bucket=BUCKET, Key="stable/%s/app.json" % version, Body=canonical(app))
+            versions.append(dict(version=version, description="", published=True, required=required))
+        s3.put_object(Bucket=BUCKET, Key="stable/versions.json", Body=json.dumps(versions).encode())
+        os.makedirs(WORK, exist_ok=True)
+        for kind, tpl in (("rack", rack), ("app", app)):
+            with open(os.path.join(WORK, "%s.json" % kind), "wb") as f:
+                f.write(canonical(tpl))
+        racks = self.racks(n)
+        rack_body, app_body = json.dumps(rack), json.dumps(app)
+
+        def create(r):
+            cfn = self.client("cloudformation", r["region"])
+            cfn.create_stack(StackName=r["name"], TemplateBody=rack_body, Capabilities=["CAPABILITY_IAM"],
+                             Parameters=[dict(ParameterKey="Version", ParameterValue=V1)],
+                             Tags=[dict(Key=k, Value=v) for k, v in sorted(dict(
+                                 System="convox", Type="rack", Rack=r["name"], Org=r["org"]).items())],
+                             EnableTerminationProtection=True)
+            for a in r["apps"]:
+                cfn.create_stack(StackName="%s-%s" % (r["name"], a), TemplateBody=app_body,
+                                 Capabilities=["CAPABILITY_IAM"],
+                                 Parameters=[dict(ParameterKey="Rack", ParameterValue=r["name"]),
+                                             dict(ParameterKey="Version", ParameterValue=V1)],
+                                 Tags=[dict(Key=k, Value=v) for k, v in sorted(dict(
+                                     System="convox", Type="app", Rack=r["name"], Name=a).items())])
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            list(pool.map(create, racks))
+        return self.inventory(racks)
+
+    def inventory(self, racks):
+        path = os.path.join(WORK, "inventory-%d" % len(racks))
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(os.path.join(path, "group_vars"))
+        groups = collections.defaultdict(list)
+        hosts = {}
+        for r in racks:
+            groups["org_" + r["org"]].append(r["name"])
+            groups["region_" + r["region"].replace("-", "_")].append(r["name"])
+            hosts[r["name"]] = dict(rack_org=r["org"], rack_region=r["region"],
+                                    rack_apps=[dict(name=a) for a in r["apps"]])
+        groups["canary"] = [racks[0]["name"]]
+        data = {"all": {"hosts": hosts, "children": dict((g, {"hosts": dict((h, None) for h in m)})
+                                                         for g, m in groups.items())}}
+        with open(os.path.join(path, "hosts.yml"), "w") as f:
+            json.dump(data, f)
+        with open(os.path.join(path, "group_vars", "all.yml"), "w") as f:
+            json.dump(dict(ansible_connection="local", ansible_python_interpreter="{{ ansible_playbook_python }}",
+                           rack_channel=CHANNEL, rack_version=V1, rack_termination_protection=True,
+                           bench_dir=WORK, bench_version=V1), f)
+        return path
+
+    # -- measuring --------------------------------------------------------------------------------
+    def playbook(self, inventory, path, *args):
+        t0 = time.monotonic()
+        proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, path] + list(args),
+                              cwd=REPO, env=self.env(), capture_output=True, text=True, check=False)
+        wall = time.monotonic() - t0
+        if proc.returncode != 0:
+            raise SystemExit("bench: %s failed:\n%s" % (os.path.basename(path), proc.stdout[-4000:]))
+        return wall
+
+    def median(self, inventory, path, *args):
+        return statistics.median(self.playbook(inventory, path, *args) for dummy in range(self.args.runs))
+
+    def calls(self, inventory, path, *args):
+        rec = localaws.Recording(STATE).mark()
+        self.playbook(inventory, path, *args)
+        return rec.calls()
+
+    def noop_table(self, inventory, n):
+        site = os.path.join(REPO, "playbooks", "site.yml")
+        pairs = dict(debug=[], ping=[], site=[], peer=[])
+        for dummy in range(self.args.runs):   # interleaved, so the ratios pair runs made together
+            pairs["debug"].append(self.playbook(inventory, os.path.join(HERE, "floor_debug.yml")))
+            pairs["ping"].append(self.playbook(inventory, os.path.join(HERE, "floor_ping.yml")))
+            pairs["site"].append(self.playbook(inventory, site))
+            pairs["peer"].append(self.playbook(inventory, os.path.join(HERE, "peer.yml")))
+        med = dict((k, statistics.median(v)) for k, v in pairs.items())
+        return dict(racks=n, wall=med, runs=pairs,
+                    site_vs_module_floor=med["site"] / med["ping"], site_vs_dispatch_floor=med["site"] / med["debug"],
+                    peer_vs_site=med["peer"] / med["site"])
+
+    def call_table(self, inventory, n, path, *args):
+        calls = self.calls(inventory, path, *args)
+        by = collections.Counter("%s:%s" % (s, a) for s, a, dummy in calls)
+        mutating = [c for c in calls if localaws.is_mutating(c[1])]
+        return dict(total=len(calls), per_rack=len(calls) / float(n),
+                    cloudformation_per_rack=len([c for c in calls if c[0] == "cloudformation"]) / float(n),
+                    channel_reads=by.get("s3:GetObject", 0), by_action=dict(sorted(by.items())),
+                    mutating=len(mutating))
+
+    def run(self):
+        os.makedirs(WORK, exist_ok=True)
+        self.endpoint = localaws.start(STATE)
+        results = dict(when=datetime.datetime.now().isoformat(timespec="seconds"), racks=self.args.racks,
+                       runs=self.args.runs, forks=self.args.forks, cpus=os.cpu_count())
+        try:
+            n = self.args.racks
+            inventory = self.setup(n)
+            site = os.path.join(REPO, "playbooks", "site.yml")
+            update = os.path.join(REPO, "playbooks", "update.yml")
+            results["noop"] = self.noop_table(inventory, n)
+            results["noop_calls"] = self.call_table(inventory, n, site)
+            results["peer_calls"] = self.call_table(inventory, n, os.path.join(HERE, "peer.yml"))
+            t0 = time.monotonic()
+            to_latest = ("-e", "rack_version=latest")
+            results["update_check_calls"] = self.call_table(inventory, n, update, "--check", *to_latest)
+            results["update_check_wall"] = time.monotonic() - t0
+            if not self.args.skip_latency:
+                self.faults(latency=self.args.latency)
+                results["latency"] = dict(seconds=self.args.latency, noop=self.noop_table(inventory, n))
+                self.faults()
+            t0 = time.monotonic()
+            results["update_calls"] = self.call_table(inventory, n, update, *to_latest)
+            results["update_wall"] = time.monotonic() - t0
+            results["update_calls"]["per_rack_per_step"] = results["update_calls"]["per_rack"] / 2.0
+            if not self.args.skip_scale:
+                results["scale"] = []
+                for size in [int(x) for x in self.args.scale.split(",")]:
+                    inv = self.setup(size)
+                    results["scale"].append(dict(
+                        racks=size, site=self.median(inv, site),
+                        ping=self.median(inv, os.path.join(HERE, "floor_ping.yml"))))
+        finally:
+            localaws.stop(STATE)
+        self.report(results)
+        return results
+
+    # -- output ------------------------------------------------------------------------------------
+    def report(self, r):
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+        path = os.path.join(HERE, "results", "%s.json" % stamp)
+        with open(path, "w") as f:
+            json.dump(r, f, indent=2, sort_keys=True)
+        noop = r["noop"]
+        print("\n%d racks (%d with an app), forks %d, %d runs, medians" % (r["racks"], (r["racks"] + 2) // 3,
+                                                                             r["forks"], r["runs"]))
+        print("%-48s %8s %s" % ("no-op, one task per rack", "wall s", "ratio"))
+        for key, label in (("debug", "ansible.builtin.debug (dispatch floor)"),
+                           ("ping", "ansible.builtin.ping (module floor)"),
+                           ("site", "convox.rack site.yml"),
+                           ("peer", "amazon.aws.cloudformation (peer)")):
+            print("%-48s %8.2f" % (label, noop["wall"][key]))
+        print("site / module floor   %.2fx   (target <= 0.6x)" % noop["site_vs_module_floor"])
+        print("site / dispatch floor %.2fx   (target <= 2.5x)" % noop["site_vs_dispatch_floor"])
+        print("peer / site           %.2fx   (target >= 3.5x)" % noop["peer_vs_site"])
+        if "latency" in r:
+            lat = r["latency"]["noop"]
+            print("with %.0f ms per AWS call: site %.2fs, peer %.2fs, peer / site %.2fx (target >= 5x)"
+                  % (r["latency"]["seconds"] * 1000, lat["wall"]["site"], lat["wall"]["peer"], lat["peer_vs_site"]))
+        c = r["noop_calls"]
+        print("no-op site API calls: %.2f per rack (%.2f CloudFormation), channel reads %d, mutating %d"
+              % (c["per_rack"], c["cloudformation_per_rack"], c["channel_reads"], c["mutating"]))
+        print("  by action: %s" % ", ".join("%s=%d" % kv for kv in c["by_action"].items()))
+        p = r["peer_calls"]
+        print("peer API calls: %.2f per rack (%s)" % (p["per_rack"], ", ".join("%s=%d" % kv for kv in p["by_action"].items())))
+        print("update.yml --check: %.2fs, mutating calls %d" % (r["update_check_wall"], r["update_check_calls"]["mutating"]))
+        u = r["update_calls"]
+        print("update.yml (2 steps): %.2fs, %.2f API calls per rack per step" % (r["update_wall"], u["per_rack_per_step"]))
+        if r.get("scale"):
+            print("%-8s %10s %10s" % ("racks", "site s", "ping s"))
+            for row in r["scale"]:
+                print("%-8d %10.2f %10.2f" % (row["racks"], row["site"], row["ping"]))
+            self.chart(r["scale"], path[:-5] + ".png")
+        print("results: %s" % os.path.relpath(path, REPO))
+
+    def chart(self, rows, path):
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            print("(matplotlib not installed: no chart)")
+            return
+        fig, ax = plt.subplots(figsize=(6, 4))
+        xs = [row["racks"] for row in rows]
+        ax.plot(xs, [row["site"] for row in rows], marker="o", label="site.yml no-op (convox.rack)")
+        ax.plot(xs, [row["ping"] for row in rows], marker="s", label="ansible.builtin.ping (module floor)")
+        ax.set_xlabel("racks")
+        ax.set_ylabel("wall time (s)")
+        ax.set_title("No-op fleet converge vs fleet size")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        print("chart: %s" % os.path.relpath(path, REPO))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--racks", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--forks", type=int, default=10)
+    parser.add_argument("--scale", default="25,50,100,200")
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-latency", action="store_true")
+    Bench(parser.parse_args()).run()
+
+
+if __name__ == "__main__":
+    main()
