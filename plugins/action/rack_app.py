@@ -17,5 +17,5 @@ class ActionModule(ConvoxAction):
         return argument_spec()
 
     def execute(self, params, check_mode, factory, warn):
-        manager = AppManager(params, check_mode=check_mode, client_factory=factory, warn=warn)
+        manager = self.manager = AppManager(params, check_mode=check_mode, client_factory=factory, warn=warn)
         return manager.present() if params["state"] == "present" else manager.absent()

@@ -16,7 +16,7 @@ from ansible_collections.convox.rack.plugins.module_utils._channel import open_c
 from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, NAME_RE, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
-    StackManagerBase, build_parameters, check_parameters, desired_tags, normalize_parameters,
+    StackManagerBase, build_parameters, check_parameters, desired_tags,
     parameter_changes, parameters_from_current)
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, parse_template
 
@@ -87,8 +87,8 @@ class AppManager(StackManagerBase):
     def result(self, changed, stack, plan, before=None, after=None, resources=None, note=None):
         if note:
             plan["note"] = note
-        return dict(changed=changed, app=self.describe_app(stack), plan=plan, resources=resources or [],
-                    diff=dict(before=before or {}, after=after or {}))
+        return self.scrub(dict(changed=changed, app=self.describe_app(stack), plan=plan, resources=resources or [],
+                               diff=dict(before=before or {}, after=after or {})))
 
     def rack_stack(self):
         known = self.params.get("rack_details")
@@ -126,12 +126,13 @@ class AppManager(StackManagerBase):
         rack = self.rack_stack()
         version = rack.parameters.get("Version")
         stack, note = self.settle_for_present(self.stacks.describe(self.stack_name))
+        self.current_params = stack.parameters if stack is not None else {}
         tags = desired_tags(self.system_tags(), self.user_tags, stack.tags if stack else None,
                             self.params.get("purge_tags", True))
         fixed = {"Rack": self.rack, "Version": version}
         if stack is None:
             template = self.template(version)
-            user = normalize_parameters(self.user_params_raw, template)
+            user = self.user_parameters(template)
             check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
             parameters = build_parameters(template, None, user, fixed)
             after = self.state_view(version, dict((p["ParameterKey"], p["ParameterValue"]) for p in parameters), tags)
@@ -151,7 +152,7 @@ class AppManager(StackManagerBase):
         before = self.state_view(current_version, stack.parameters, stack.tags)
         if current_version != version:
             template = self.template(version)
-            user = normalize_parameters(self.user_params_raw, template)
+            user = self.user_parameters(template)
             check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
             params_list = build_parameters(template, stack.parameters, user, fixed)
             decl = declared_parameters(template)
@@ -160,11 +161,11 @@ class AppManager(StackManagerBase):
             after_params.update(fixed)
         else:
             template = None
-            user = normalize_parameters(self.user_params_raw)
+            user = self.user_parameters(None)
             if any(k not in stack.parameters or k in FIXED for k in user) or \
                     any(stack.parameters.get(k) != v for k, v in user.items()):
                 current_template = self.stacks.template(stack.stack_id)
-                user = normalize_parameters(self.user_params_raw, current_template)
+                user = self.user_parameters(current_template)
                 check_parameters("app", self.name, user, current_template, FIXED, "app %s" % self.name)
             params_list = parameters_from_current(stack.parameters, user, fixed)
             after_params = dict(stack.parameters, **user)

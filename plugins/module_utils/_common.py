@@ -75,8 +75,22 @@ class RetryingClient(object):
         return self._retry(_run)()
 
 
+_KNOWN_REGIONS = []
+
+
+def known_regions():
+    """Every region botocore knows for CloudFormation, in every partition."""
+    if not _KNOWN_REGIONS:
+        import boto3
+        session = boto3.session.Session()
+        for partition in session.get_available_partitions():
+            _KNOWN_REGIONS.extend(session.get_available_regions("cloudformation", partition_name=partition))
+    return _KNOWN_REGIONS
+
+
 class ClientFactory(object):
-    """Callable ``factory(service) -> RetryingClient``; caches one client per service."""
+    """Callable ``factory(service) -> RetryingClient``; caches one client per service.  An unknown
+    region fails before any request (one sentence, rather than retries against a missing endpoint)."""
 
     def __init__(self, make_client, region):
         self._make_client = make_client
@@ -85,6 +99,8 @@ class ClientFactory(object):
 
     def __call__(self, service):
         if service not in self._cache:
+            if self.region and HAS_BOTOCORE and self.region not in known_regions():
+                raise ConvoxError('region "%s" is not an AWS region (for CloudFormation).' % self.region)
             self._cache[service] = RetryingClient(self._make_client(service))
         return self._cache[service]
 

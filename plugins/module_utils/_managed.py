@@ -11,7 +11,7 @@ import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, no_echo_parameters
 
 NO_ECHO_MASK = "****"
 
@@ -121,6 +121,33 @@ class StackManagerBase(object):
         self.stacks = cfn.Stacks(client_factory, sleep=sleep)
         self.wait_timeout = int(params.get("wait_timeout") or 3600)
         self.wait_enabled = params.get("wait", True) is not False
+        self.secret_values = set()
+        self.current_params = {}
+
+    # -- secrets: values of NoEcho parameters never leave the manager -------------------------
+    def user_parameters(self, template):
+        """The user's parameters as CloudFormation strings; values of NoEcho parameters (by the
+        template, or masked by CloudFormation on the current stack) are remembered as secrets."""
+        user = normalize_parameters(self.params.get("parameters") or {}, template)
+        no_echo = no_echo_parameters(template) if template else set()
+        for key, value in user.items():
+            if key in no_echo or self.current_params.get(key) == NO_ECHO_MASK:
+                self.secret_values.add(value)
+        return user
+
+    def scrub(self, data):
+        """``data`` with every secret value replaced by the NoEcho mask."""
+        secrets = [s for s in self.secret_values if s]
+        if not secrets:
+            return data
+        if isinstance(data, dict):
+            return dict((k, self.scrub(v)) for k, v in data.items())
+        if isinstance(data, (list, tuple)):
+            return [self.scrub(v) for v in data]
+        if isinstance(data, str):
+            for secret in secrets:
+                data = data.replace(secret, NO_ECHO_MASK)
+        return data
 
     # -- naming in messages -----------------------------------------------------------------
     def label(self):

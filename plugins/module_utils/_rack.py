@@ -17,7 +17,7 @@ from ansible_collections.convox.rack.plugins.module_utils._channel import open_c
 from ansible_collections.convox.rack.plugins.module_utils._common import NAME_RE, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
-    StackManagerBase, build_parameters, check_parameters, desired_tags, normalize_parameters,
+    StackManagerBase, build_parameters, check_parameters, desired_tags,
     parameter_changes, parameters_from_current)
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, parse_template
@@ -95,7 +95,7 @@ class RackManager(StackManagerBase):
         if note:
             res["plan"]["note"] = note
         res["diff"] = dict(before=before or {}, after=after or {})
-        return res
+        return self.scrub(res)
 
     # -- present --------------------------------------------------------------------------------
     @wrap_aws("converging the rack")
@@ -109,7 +109,7 @@ class RackManager(StackManagerBase):
     def install(self, note=None):
         version = self.releases().resolve(self.params.get("version") or "latest")
         template = self.template(version)
-        user = normalize_parameters(self.user_params_raw, template)
+        user = self.user_parameters(template)
         check_parameters("rack", self.name, user, template, FIXED, "version %s" % version)
         if "Version" not in declared_parameters(template):
             raise ConvoxError("the rack template of version %s declares no Version parameter." % version)
@@ -135,6 +135,7 @@ class RackManager(StackManagerBase):
         return self.result(True, final, plan, steps=steps, resources=resources, before={}, after=after, note=note)
 
     def update(self, stack, note=None):
+        self.current_params = stack.parameters
         current_version = stack.parameters.get("Version")
         if not current_version:
             raise ConvoxError("stack %s has no Version parameter; it is not a rack." % self.stack_name)
@@ -159,12 +160,12 @@ class RackManager(StackManagerBase):
             return self.update_versions(stack, path, full_path, tags, protection, before, note)
 
         # same version: parameters / tags / termination protection in place
-        user = normalize_parameters(self.user_params_raw)
+        user = self.user_parameters(None)
         unknown = sorted(k for k in user if k not in stack.parameters or k in FIXED)
         template = None
         if unknown or any(stack.parameters.get(k) != v for k, v in user.items()):
             template = self.stacks.template(stack.stack_id)
-            user = normalize_parameters(self.user_params_raw, template)
+            user = self.user_parameters(template)
             check_parameters("rack", self.name, user, template, FIXED, "rack %s (version %s)" % (self.name,
                                                                                                  current_version))
         changes = parameter_changes(stack.parameters, user)
@@ -210,7 +211,7 @@ class RackManager(StackManagerBase):
         templates = {}
         target_template = self.template(path[-1])
         templates[path[-1]] = target_template
-        user = normalize_parameters(self.user_params_raw, target_template)
+        user = self.user_parameters(target_template)
         check_parameters("rack", self.name, user, target_template, FIXED, "version %s" % path[-1])
         declared_target = declared_parameters(target_template)
         after_params = dict((k, v) for k, v in stack.parameters.items() if k in declared_target)

@@ -174,6 +174,7 @@ class ConvoxAction(ActionBase):
             if check_mode and not getattr(self, "_supports_check_mode", True):
                 result.update(skipped=True, msg="check mode is not supported")
                 return result
+            self.manager = None
             try:
                 out = self.execute(params, check_mode, controller_client_factory(params), warnings.append)
             except ConvoxError as exc:
@@ -187,5 +188,7 @@ class ConvoxAction(ActionBase):
         out.setdefault("changed", False)
         if warnings:
             out["warnings"] = warnings
+        if self.manager is not None:   # values given for NoEcho parameters
+            no_log_values = set(no_log_values) | set(getattr(self.manager, "secret_values", ()))
         result.update(remove_values(out, no_log_values))
         return result

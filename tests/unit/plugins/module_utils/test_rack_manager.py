@@ -303,3 +303,17 @@ def test_absent_from_every_status(factory, channel, status):
         assert res["changed"] and res["plan"]["action"] == "uninstall"
     live = [s for s in factory("cloudformation").describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"]
     assert live == []
+
+
+# -- secrets -----------------------------------------------------------------------------------
+def test_no_echo_values_never_appear_in_results(factory, channel):
+    import json
+    res = rack(factory, channel, version="1", parameters={"Secret": "hunter2-very-secret"}).present()
+    assert "hunter2-very-secret" not in json.dumps(res)
+    assert res["rack"]["parameters"]["Secret"] == "****"
+    check = rack(factory, channel, check=True, parameters={"Secret": "another-secret-value"}).present()
+    text = json.dumps(check)
+    assert "another-secret-value" not in text and "****" in text
+    manager = rack(factory, channel, parameters={"Secret": "third-secret-value"})
+    res = manager.present()
+    assert "third-secret-value" in manager.secret_values and "third-secret-value" not in json.dumps(res)
