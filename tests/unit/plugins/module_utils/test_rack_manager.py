@@ -317,3 +317,54 @@ def test_no_echo_values_never_appear_in_results(factory, channel):
     manager = rack(factory, channel, parameters={"Secret": "third-secret-value"})
     res = manager.present()
     assert "third-secret-value" in manager.secret_values and "third-secret-value" not in json.dumps(res)
+
+
+# -- every status on entry, for an app -----------------------------------------------------------
+def put_app_in(factory, channel, status):
+    rack(factory, channel, version="1", termination_protection=False).present()
+    app(factory, channel).present()
+    if status == "DELETE_COMPLETE":
+        factory("cloudformation").delete_stack(StackName="prod-web1")
+    else:
+        motoext.set_stack(dict(stack_name="prod-web1", status=status))
+
+
+def settle_app_later(final):
+    calls = []
+
+    def sleep(seconds):
+        calls.append(seconds)
+        if final == "DELETE_COMPLETE":
+            from moto.cloudformation.models import cloudformation_backends
+            cloudformation_backends["123456789012"]["us-east-1"].delete_stack("prod-web1")
+        else:
+            motoext.set_stack(dict(stack_name="prod-web1", status=final))
+    return sleep, calls
+
+
+def app_with(factory, channel, sleep, **params):
+    base = dict(name="web1", rack="prod", state="present", channel=channel, parameters={}, tags={},
+                purge_tags=True, wait=True, wait_timeout=600, recover=False)
+    base.update(params)
+    return AppManager(base, False, factory, sleep=sleep)
+
+
+@pytest.mark.parametrize("status", sorted(ALL_STATUSES))
+def test_app_present_and_absent_from_every_status(factory, channel, status):
+    put_app_in(factory, channel, status)
+    sleep, calls = settle_app_later(SETTLES_TO.get(status, status))
+    if status in IN_PROGRESS or status in STABLE or status in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE",
+                                                                "DELETE_COMPLETE"):
+        res = app_with(factory, channel, sleep).present()
+        assert res["app"]["status"].endswith("_COMPLETE") and res["app"]["version"] == "1"
+        if status in IN_PROGRESS:
+            assert calls, "an operation in progress is waited for"
+    else:
+        with pytest.raises(ConvoxError) as err:
+            app_with(factory, channel, sleep).present()
+        assert err.value.msg.startswith("app web1 on rack prod is in %s" % status)
+        assert STUCK_MESSAGES[status] in err.value.msg
+    res = app_with(factory, channel, sleep, state="absent").absent()
+    live = [s["StackName"] for s in factory("cloudformation").describe_stacks()["Stacks"]
+            if s["StackStatus"] != "DELETE_COMPLETE"]
+    assert live == ["prod"], live
