@@ -224,8 +224,8 @@ class Bench(object):
         with open(path, "w") as f:
             json.dump(r, f, indent=2, sort_keys=True)
         noop = r["noop"]
-        print("\n%d racks (%d with an app), forks %d, %d runs, medians" % (r["racks"], (r["racks"] + 2) // 3,
-                                                                             r["forks"], r["runs"]))
+        with_app = (r["racks"] + 2) // 3
+        print("\n%d racks (%d with an app), forks %d, %d runs, medians" % (r["racks"], with_app, r["forks"], r["runs"]))
         print("%-48s %8s %s" % ("no-op, one task per rack", "wall s", "ratio"))
         for key, label in (("debug", "ansible.builtin.debug (dispatch floor)"),
                            ("ping", "ansible.builtin.ping (module floor)"),

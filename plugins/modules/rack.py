@@ -324,7 +324,7 @@ def main():
     manager = None
     try:
         manager = RackManager(module.params, check_mode=module.check_mode,
-                     client_factory=module_client_factory(module), warn=module.warn)
+                              client_factory=module_client_factory(module), warn=module.warn)
         result = manager.present() if module.params["state"] == "present" else manager.absent()
     except ConvoxError as exc:
         hide_secrets(module, manager)

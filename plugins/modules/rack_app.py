@@ -55,8 +55,8 @@ options:
   rack_details:
     description:
       - The rack as returned by M(convox.rack.rack) (RV(convox.rack.rack#module:rack)) or an element of
-        RV(convox.rack.rack_info#module:racks), so that the app does not read the rack's stack again (fleet runs:
-        one CloudFormation call per app instead of two). Its status and version are checked as a fresh read would be.
+        RV(convox.rack.rack_info#module:racks), so that the app does not read the rack's stack again (in fleet runs,
+        one CloudFormation call per app instead of two); its status and version are checked as a fresh read would be.
     type: dict
 extends_documentation_fragment:
   - convox.rack.channel
@@ -196,7 +196,7 @@ def main():
     manager = None
     try:
         manager = AppManager(module.params, check_mode=module.check_mode,
-                     client_factory=module_client_factory(module), warn=module.warn)
+                             client_factory=module_client_factory(module), warn=module.warn)
         result = manager.present() if module.params["state"] == "present" else manager.absent()
     except ConvoxError as exc:
         hide_secrets(module, manager)
