@@ -137,6 +137,8 @@ class ConvoxAction(ActionBase):
         return params
 
     def _controller_side(self):
+        if os.environ.get("CONVOX_RACK_CONTROLLER_SIDE", "true").lower() in ("0", "false", "no", "off"):
+            return False        # run the module as any module runs (debugging, tests of the module path)
         return getattr(self._connection, "_load_name", "local") in LOCAL_CONNECTIONS
 
     def _task_environment(self):

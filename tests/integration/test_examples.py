@@ -9,6 +9,7 @@ import ast
 import os
 import shutil
 
+import pytest
 import yaml
 
 from conftest import REPO
@@ -25,7 +26,8 @@ def examples(module):
     raise AssertionError("%s has no EXAMPLES" % module)
 
 
-def test_module_examples_run(aws, tmp_path):
+@pytest.mark.parametrize("side", ["controller", "module"])
+def test_module_examples_run(aws, tmp_path, side):
     shutil.rmtree("/tmp/convox/channel", ignore_errors=True)
     aws.client("s3").create_bucket(Bucket="acme-convox-releases")
     tasks = []
@@ -37,7 +39,8 @@ def test_module_examples_run(aws, tmp_path):
     playbook = tmp_path / "examples.yml"
     playbook.write_text(yaml.safe_dump([dict(name="Module EXAMPLES", hosts="localhost", gather_facts=False,
                                              tasks=tasks)], sort_keys=False))
-    out = aws.playbook(str(playbook))
+    env = {"CONVOX_RACK_CONTROLLER_SIDE": "false"} if side == "module" else {}
+    out = aws.playbook(str(playbook), env=env)
     assert "failed=0" in out
     racks = aws.client("cloudformation").describe_stacks(StackName="production")["Stacks"]
     assert racks[0]["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")

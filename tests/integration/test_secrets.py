@@ -1,0 +1,43 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Credentials and NoEcho parameter values never appear in task output or logs, whether the
+task runs controller-side or as a module (CONVOX_RACK_CONTROLLER_SIDE=false), even at -vvv."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from conftest import REPO, target
+
+SECRET_ONE = "s3cr3t-token-one-8c1f"
+SECRET_TWO = "s3cr3t-token-two-77aa"
+
+
+def template_with_no_echo(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    rack = yaml.safe_load(open(REPO + "/formation/rack.yml"))
+    rack["Parameters"]["ApiToken"] = {"Type": "String", "NoEcho": True, "Default": "unset"}
+    (src / "rack.json").write_text(json.dumps(rack))
+    (src / "app.yml").write_text(open(REPO + "/formation/app.yml").read())
+    return str(src)
+
+
+@pytest.mark.parametrize("side", ["controller", "module"])
+def test_no_secret_in_output(aws, tmp_path, side):
+    log = tmp_path / "ansible.log"
+    env = dict(ANSIBLE_LOG_PATH=str(log), AWS_SECRET_ACCESS_KEY="aws-secret-key-do-not-print-42")
+    if side == "module":
+        env["CONVOX_RACK_CONTROLLER_SIDE"] = "false"
+    out = aws.playbook(target("secrets"), "-vvv", diff=True, env=env, extra_vars=dict(
+        channel="file://%s" % (tmp_path / "channel"), src=template_with_no_echo(tmp_path),
+        secret_one=SECRET_ONE, secret_two=SECRET_TWO))
+    text = out + log.read_text()
+    if side == "module":
+        assert "AnsiballZ" in text                 # the module path really ran
+    assert "****" in text
+    for secret in (SECRET_ONE, SECRET_TWO, "aws-secret-key-do-not-print-42"):
+        assert secret not in text, secret
