@@ -57,21 +57,24 @@ def test_malformed_channel_urls(url, message):
         open_channel(url)
 
 
-def test_file_update_is_concurrency_safe(tmp_path):
+@pytest.mark.parametrize("round_", range(5))
+def test_file_update_is_concurrency_safe(tmp_path, round_):
+    """12 publishers at once, same-size entries: none may be lost (the token must not repeat
+    within a coarse filesystem clock tick)."""
     ch = open_channel(str(tmp_path / "chan"))
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(12)
 
     def publish(n):
         other = open_channel(str(tmp_path / "chan"))
         barrier.wait()
-        other.update_releases(lambda rels: rels.upsert(Release("v%d" % n)))
+        other.update_releases(lambda rels: rels.upsert(Release("v%02d" % n)))
 
-    threads = [threading.Thread(target=publish, args=(n,)) for n in range(8)]
+    threads = [threading.Thread(target=publish, args=(n,)) for n in range(12)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(r.version for r in ch.read_releases().releases) == sorted("v%d" % n for n in range(8))
+    assert sorted(r.version for r in ch.read_releases().releases) == sorted("v%02d" % n for n in range(12))
 
 
 def test_s3_channel(factory):
