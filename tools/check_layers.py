@@ -23,7 +23,7 @@ LAYERS = {
     "_app": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed"},
     "_rack": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed", "_app"},
     "_info": {"_errors", "_common", "_stack"},
-    "_controller": {"_errors", "_common"},
+    "_module": {"_errors", "_common"},
 }
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils")
@@ -44,7 +44,7 @@ def main():
             continue
         for dep in sorted(used - allowed):
             bad.append("%s imports %s, against the layering" % (name, dep))
-        if "AnsibleModule" in open(os.path.join(ROOT, name)).read():
+        if mod != "_module" and "AnsibleModule" in open(os.path.join(ROOT, name)).read():
             bad.append("%s mentions AnsibleModule; managers take plain inputs" % name)
     for line in bad:
         print(line)

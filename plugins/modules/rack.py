@@ -286,11 +286,10 @@ resources:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
 from ansible_collections.convox.rack.plugins.module_utils._common import tags_argument_spec
 from ansible_collections.convox.rack.plugins.module_utils._common import wait_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
 
 
 def argument_spec():
@@ -313,26 +312,9 @@ def argument_spec():
     return spec
 
 
-def hide_secrets(module, manager):
-    """Values given for NoEcho parameters never appear in the task's output or invocation."""
-    if manager is not None:
-        module.no_log_values.update(manager.secret_values)
-
-
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    manager = None
-    try:
-        manager = RackManager(module.params, check_mode=module.check_mode,
-                              client_factory=module_client_factory(module), warn=module.warn)
-        result = manager.present() if module.params["state"] == "present" else manager.absent()
-    except ConvoxError as exc:
-        hide_secrets(module, manager)
-        module.fail_json(msg=exc.msg, **exc.details)
-    hide_secrets(module, manager)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_state_manager(module, RackManager)
 
 
 if __name__ == "__main__":

@@ -123,9 +123,8 @@ templates_changed:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager
+from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
 
 
 def argument_spec():
@@ -144,15 +143,7 @@ def argument_spec():
 def main():
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
                               required_if=[("state", "present", ["src"])])
-    try:
-        manager = ReleaseManager(module.params, check_mode=module.check_mode,
-                                 client_factory=module_client_factory(module), warn=module.warn)
-        result = manager.present() if module.params["state"] == "present" else manager.absent()
-    except ConvoxError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run_state_manager(module, ReleaseManager)
 
 
 if __name__ == "__main__":

@@ -172,10 +172,7 @@ class ConvoxAction(ActionBase):
                 result.update(failed=True, msg="; ".join(messages))
                 return result
             params = self.prepare(validated.validated_parameters)
-            check_mode = bool(self._play_context.check_mode)
-            if check_mode and not getattr(self, "_supports_check_mode", True):
-                result.update(skipped=True, msg="check mode is not supported")
-                return result
+            check_mode = bool(self._play_context.check_mode)   # every manager supports check mode
             self.manager = None
             try:
                 out = self.execute(params, check_mode, controller_client_factory(params), warnings.append)
