@@ -19,9 +19,9 @@ LAYERS = {
     "_channel": {"_errors", "_releases"},
     "_stack": {"_errors", "_common"},
     "_release": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack"},
-    "_managed": {"_errors", "_common", "_templates", "_stack"},
-    "_app": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed"},
-    "_rack": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack", "_managed", "_app"},
+    "_managed": {"_errors", "_common", "_templates", "_stack", "_channel"},
+    "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_info"},
+    "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info"},
     "_info": {"_errors", "_common", "_stack"},
     "_module": {"_errors", "_common"},
 }

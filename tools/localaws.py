@@ -271,10 +271,11 @@ def parse_call(entry):
             if action:
                 return service, action, region
     if service == "s3":
-        path = urllib.parse.urlparse(url).path
-        has_key = path.strip("/").count("/") >= 1 or (
-            not path.strip("/") == "" and urllib.parse.urlparse(url).netloc.split(".")[0] not in ("127", "localhost")
-            and path.strip("/") != "")
+        parsed = urllib.parse.urlparse(url)
+        segments = [part for part in parsed.path.split("/") if part]
+        # path-style (a local endpoint): /bucket/key; virtual-hosted: bucket.host/key
+        path_style = parsed.hostname in (None, "127.0.0.1", "localhost")
+        has_key = len(segments) >= (2 if path_style else 1)
         name = {"GET": "GetObject" if has_key else "ListObjects", "HEAD": "HeadObject" if has_key else "HeadBucket",
                 "PUT": "PutObject" if has_key else "CreateBucket", "DELETE": "DeleteObject" if has_key else
                 "DeleteBucket", "POST": "PostObject"}.get(method, method)

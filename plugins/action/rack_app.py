@@ -6,16 +6,11 @@
 from __future__ import annotations
 
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.modules.rack_app import argument_spec
+from ansible_collections.convox.rack.plugins.modules import rack_app
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 
 
 class ActionModule(ConvoxAction):
     MODULE = "convox.rack.rack_app"
-
-    def argument_spec(self):
-        return argument_spec()
-
-    def execute(self, params, check_mode, factory, warn):
-        manager = self.manager = AppManager(params, check_mode=check_mode, client_factory=factory, warn=warn)
-        return manager.present() if params["state"] == "present" else manager.absent()
+    MODULE_CODE = rack_app
+    MANAGER = AppManager

@@ -11,18 +11,14 @@ from __future__ import annotations
 import os
 
 from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager
-from ansible_collections.convox.rack.plugins.modules.rack_release import argument_spec
+from ansible_collections.convox.rack.plugins.modules import rack_release
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 
 
 class ActionModule(ConvoxAction):
     MODULE = "convox.rack.rack_release"
-
-    def argument_spec(self):
-        return argument_spec()
-
-    def options(self):
-        return dict(required_if=[("state", "present", ["src"])])
+    MODULE_CODE = rack_release
+    MANAGER = ReleaseManager
 
     def prepare(self, params):
         src = params.get("src")
@@ -33,7 +29,3 @@ class ActionModule(ConvoxAction):
                     params["src"] = candidate
                     break
         return params
-
-    def execute(self, params, check_mode, factory, warn):
-        manager = ReleaseManager(params, check_mode=check_mode, client_factory=factory, warn=warn)
-        return manager.present() if params["state"] == "present" else manager.absent()

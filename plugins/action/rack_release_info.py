@@ -7,19 +7,13 @@ from __future__ import annotations
 
 from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
 from ansible_collections.convox.rack.plugins.module_utils._stack import rack_version_reader
-from ansible_collections.convox.rack.plugins.modules.rack_release_info import argument_spec
+from ansible_collections.convox.rack.plugins.modules import rack_release_info
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 
 
 class ActionModule(ConvoxAction):
     MODULE = "convox.rack.rack_release_info"
-
-    def argument_spec(self):
-        return argument_spec()
-
-    def options(self):
-        return dict(mutually_exclusive=[("rack", "current")])
+    MODULE_CODE = rack_release_info
 
     def execute(self, params, check_mode, factory, warn):
-        result = ReleaseInfo(params, client_factory=factory, rack_version_reader=rack_version_reader(factory)).run()
-        return result
+        return ReleaseInfo(params, client_factory=factory, rack_version_reader=rack_version_reader(factory)).run()

@@ -12,63 +12,38 @@ import re
 import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, NAME_RE, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._info import is_rack
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
     StackManagerBase, build_parameters, check_parameters, desired_tags,
     parameter_changes, parameters_from_current)
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, parse_template
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 FIXED = ("Rack", "Version")
 
 
-def is_app_of(stack, rack):
-    return stack.tags.get("System") == "convox" and stack.tags.get("Type") == "app" and stack.tags.get("Rack") == rack
-
-
-def list_apps(stacks, rack, all_stacks=None):
-    """Apps of ``rack`` as dicts of name, stack_name, status, version (one paginated listing)."""
-    found = all_stacks if all_stacks is not None else stacks.list()
-    return [dict(name=s.tags.get("Name") or s.name[len(rack) + 1:], stack_name=s.name, status=s.status,
-                 version=s.parameters.get("Version"))
-            for s in found if is_app_of(s, rack)]
-
-
 class AppManager(StackManagerBase):
     kind = "app"
+    FIXED = FIXED
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep):
         super(AppManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep)
         self.name = params["name"]
-        self.rack = params["rack"]
-        if not isinstance(self.rack, str) or not re.match(NAME_RE, self.rack):
-            raise ConvoxError('rack name "%s" is invalid: it must start with a letter and contain only letters, digits '
-                              'and hyphens (at most 64 characters).' % self.rack)
+        self.rack = validate_rack_name(params["rack"])
         if not isinstance(self.name, str) or not re.match(APP_NAME_RE, self.name):
             raise ConvoxError('app name "%s" is invalid: it must start with a letter, contain only letters, digits and '
                               'hyphens, and be 4 to 30 characters long.' % self.name)
         if self.name == self.rack:
             raise ConvoxError('app name "%s" must differ from its rack\'s name.' % self.name)
         self.stack_name = "%s-%s" % (self.rack, self.name)
-        self.user_params_raw = params.get("parameters") or {}
         self.user_tags = params.get("tags") or {}
-        self._channel = None
 
     def label(self):
         return "app %s on rack %s" % (self.name, self.rack)
 
-    @property
-    def channel(self):
-        if self._channel is None:
-            if not self.params.get("channel"):
-                raise ConvoxError("channel is required to create app %s or move it to a new release." % self.name)
-            self._channel = open_channel(self.params["channel"], self.factory)
-        return self._channel
-
-    def template(self, version):
-        where = "%s/%s/app.json" % (self.channel.url, version)
-        return parse_template(self.channel.read_template(version, "app"), where)
+    def channel_purpose(self):
+        return "create app %s or move it to a new release" % self.name
 
     def system_tags(self):
         return {"System": "convox", "Type": "app", "Rack": self.rack, "Name": self.name}
@@ -95,14 +70,18 @@ class AppManager(StackManagerBase):
         if known:
             return self.known_rack(known)
         rack = self.stacks.describe(self.rack)
-        if rack is None:
-            raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
-        if rack.tags.get("Type") != "rack" or rack.tags.get("System") != "convox":
+        if rack is not None and not is_rack(rack):
             raise ConvoxError("stack %s is not a convox rack (it lacks the System=convox, Type=rack tags)." % self.rack)
-        if not rack.status.endswith("_COMPLETE") or rack.status == cfn.FAILED_INSTALL:
-            raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
-                              % (self.rack, rack.status))
+        self.check_rack_usable(rack.status if rack is not None else None)
         return rack
+
+    def check_rack_usable(self, status):
+        """Apps change only on a rack that exists and is in a healthy *_COMPLETE state."""
+        if status is None or status == cfn.GONE:
+            raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
+        if not status.endswith("_COMPLETE") or status == cfn.FAILED_INSTALL:
+            raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
+                              % (self.rack, status))
 
     def known_rack(self, known):
         """The rack as the caller already read it (rack_details), checked like a fresh read."""
@@ -110,11 +89,7 @@ class AppManager(StackManagerBase):
             raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
                               % self.rack)
         status = known.get("status")
-        if status is None or status == cfn.GONE:
-            raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
-        if not status.endswith("_COMPLETE") or status == cfn.FAILED_INSTALL:
-            raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
-                              % (self.rack, status))
+        self.check_rack_usable(status)
         raw = dict(StackName=self.rack, StackId=known.get("stack_id"), StackStatus=status,
                    Parameters=[dict(ParameterKey="Version", ParameterValue=known.get("version"))],
                    Tags=[dict(Key=k, Value=v) for k, v in (known.get("tags") or {}).items()])
@@ -161,12 +136,7 @@ class AppManager(StackManagerBase):
             after_params.update(fixed)
         else:
             template = None
-            user = self.user_parameters(None)
-            if any(k not in stack.parameters or k in FIXED for k in user) or \
-                    any(stack.parameters.get(k) != v for k, v in user.items()):
-                current_template = self.stacks.template(stack.stack_id)
-                user = self.user_parameters(current_template)
-                check_parameters("app", self.name, user, current_template, FIXED, "app %s" % self.name)
+            user = self.in_place_parameters(stack, "app %s" % self.name)
             params_list = parameters_from_current(stack.parameters, user, fixed)
             after_params = dict(stack.parameters, **user)
         changes = parameter_changes(stack.parameters, user, fixed)
@@ -192,7 +162,7 @@ class AppManager(StackManagerBase):
     # -- absent ----------------------------------------------------------------------------------
     @wrap_aws("deleting the app")
     def absent(self):
-        stack = self.settle_for_absent(self.stacks.describe(self.stack_name))
+        stack = self.wait_settled(self.stacks.describe(self.stack_name))
         plan = dict(action="none", from_version=None, to_version=None, parameter_changes={}, resource_changes=[])
         if stack is None:
             return self.result(False, None, plan)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import tempfile
 
@@ -131,8 +130,6 @@ class FileChannel(Channel):
                 body = f.read()
         except (IOError, OSError) as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
-                if key == VERSIONS and not os.path.isdir(self.root):
-                    return None, None
                 return None, None
             raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc))
         # The token is the content itself: (mtime, size, inode) can repeat within one coarse
@@ -299,7 +296,3 @@ def open_channel(url, client_factory=None, validate_certs=True):
             raise ConvoxError('channel "%s" has no host.' % url)
         return HttpsChannel(url.rstrip("/"), validate_certs=validate_certs)
     raise ConvoxError('channel "%s" has an unsupported scheme "%s" (use s3://, https:// or file://).' % (url, scheme))
-
-
-def dumps_template(template):
-    return json.dumps(template, indent=2, sort_keys=False) + "\n"

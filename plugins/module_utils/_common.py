@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import re
+
 try:
     import botocore.config
     import botocore.exceptions
@@ -23,6 +25,14 @@ AWS_RETRY = AWSRetry.jittered_backoff(retries=6, delay=1, backoff=2.0, max_delay
 
 NAME_RE = r"^[a-zA-Z][-a-zA-Z0-9]{0,63}$"
 APP_NAME_RE = r"^[a-zA-Z][-a-zA-Z0-9]{3,29}$"
+
+
+def validate_rack_name(name):
+    """A rack name is its stack name: a letter, then letters, digits and hyphens, at most 64."""
+    if not isinstance(name, str) or not re.match(NAME_RE, name):
+        raise ConvoxError('rack name "%s" is invalid: it must start with a letter and contain only letters, digits '
+                          'and hyphens (at most 64 characters).' % name)
+    return name
 
 
 def channel_argument_spec(required=False):

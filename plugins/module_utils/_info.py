@@ -13,8 +13,30 @@ def is_rack(stack):
     return stack.tags.get("System") == "convox" and stack.tags.get("Type") == "rack"
 
 
-def is_app(stack):
-    return stack.tags.get("System") == "convox" and stack.tags.get("Type") == "app"
+def is_app(stack, rack=None):
+    """An app stack (of ``rack``, when given)."""
+    return stack.tags.get("System") == "convox" and stack.tags.get("Type") == "app" and \
+        (rack is None or stack.tags.get("Rack") == rack)
+
+
+def rack_view(stack, region):
+    """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
+    return dict(name=stack.tags.get("Rack") or stack.name, org=stack.tags.get("Org"), region=region,
+                status=stack.status, version=stack.parameters.get("Version"), stack_id=stack.stack_id,
+                parameters=stack.parameters, outputs=stack.outputs, tags=stack.tags,
+                termination_protection=stack.termination_protection)
+
+
+def app_entry(stack):
+    """One app of a rack, as listed by rack_info and by an uninstall's plan."""
+    rack = stack.tags.get("Rack") or ""
+    return dict(name=stack.tags.get("Name") or stack.name[len(rack) + 1:], stack_name=stack.name,
+                status=stack.status, version=stack.parameters.get("Version"), parameters=stack.parameters)
+
+
+def list_apps(stacks, rack):
+    """The apps of ``rack`` (one paginated listing of the region's stacks)."""
+    return [app_entry(s) for s in stacks.list() if is_app(s, rack)]
 
 
 class RackInfo(object):
@@ -34,21 +56,14 @@ class RackInfo(object):
         apps_by_rack = {}
         for stack in stacks:
             if is_app(stack):
-                apps_by_rack.setdefault(stack.tags.get("Rack"), []).append(dict(
-                    name=stack.tags.get("Name") or stack.name, stack_name=stack.name, status=stack.status,
-                    version=stack.parameters.get("Version"), parameters=stack.parameters))
+                apps_by_rack.setdefault(stack.tags.get("Rack"), []).append(app_entry(stack))
         racks = []
         for stack in stacks:
             if not is_rack(stack):
                 continue
-            rack_name = stack.tags.get("Rack") or stack.name
-            if name and rack_name != name:
+            rack = rack_view(stack, self.factory.region)
+            if (name and rack["name"] != name) or (org and rack["org"] != org):
                 continue
-            if org and stack.tags.get("Org") != org:
-                continue
-            racks.append(dict(
-                name=rack_name, org=stack.tags.get("Org"), region=self.factory.region, status=stack.status,
-                version=stack.parameters.get("Version"), stack_id=stack.stack_id, parameters=stack.parameters,
-                outputs=stack.outputs, tags=stack.tags, termination_protection=stack.termination_protection,
-                apps=sorted(apps_by_rack.get(rack_name, []), key=lambda a: a["name"])))
+            rack["apps"] = sorted(apps_by_rack.get(rack["name"], []), key=lambda a: a["name"])
+            racks.append(rack)
         return sorted(racks, key=lambda r: r["name"])

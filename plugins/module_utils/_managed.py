@@ -10,8 +10,10 @@ from __future__ import annotations
 import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, no_echo_parameters
+from ansible_collections.convox.rack.plugins.module_utils._templates import (
+    declared_parameters, no_echo_parameters, parse_template)
 
 NO_ECHO_MASK = "****"
 
@@ -87,12 +89,10 @@ def parameters_from_current(current, user, fixed):
     return out
 
 
-def parameter_changes(current, user, fixed=None, declared=None):
+def parameter_changes(current, user, fixed=None):
     """{key: {before, after}} of what an update would change (NoEcho values cannot be compared)."""
     changes = {}
     for key, value in sorted(dict(user, **(fixed or {})).items()):
-        if declared is not None and key not in declared:
-            continue
         before = (current or {}).get(key)
         if before != value:
             changes[key] = dict(before=before, after=value)
@@ -111,7 +111,8 @@ def desired_tags(system, user, current, purge):
 class StackManagerBase(object):
     """Entry-state handling and operation waiting for one stack (a rack's or an app's)."""
 
-    kind = "stack"
+    kind = "stack"          # also the template's name in a channel: <version>/<kind>.json
+    FIXED = ()              # parameters the collection fills
 
     def __init__(self, params, check_mode, client_factory, warn=None, sleep=time.sleep):
         self.params = params
@@ -123,6 +124,25 @@ class StackManagerBase(object):
         self.wait_enabled = params.get("wait", True) is not False
         self.secret_values = set()
         self.current_params = {}
+        self._channel = None
+
+    # -- the release channel -------------------------------------------------------------------
+    def channel_purpose(self):  # pragma: no cover - abstract
+        """What the channel is needed for, to complete "channel is required to ..."."""
+        raise NotImplementedError
+
+    @property
+    def channel(self):
+        if self._channel is None:
+            if not self.params.get("channel"):
+                raise ConvoxError("channel is required to %s." % self.channel_purpose())
+            self._channel = open_channel(self.params["channel"], self.factory)
+        return self._channel
+
+    def template(self, version):
+        """This kind's template of release ``version``, parsed."""
+        where = "%s/%s/%s.json" % (self.channel.url, version, self.kind)
+        return parse_template(self.channel.read_template(version, self.kind), where)
 
     # -- secrets: values of NoEcho parameters never leave the manager -------------------------
     def user_parameters(self, template):
@@ -148,6 +168,16 @@ class StackManagerBase(object):
             for secret in secrets:
                 data = data.replace(secret, NO_ECHO_MASK)
         return data
+
+    def in_place_parameters(self, stack, where):
+        """The user's parameters for an update with the stack's current template: that template is
+        read (and the parameters checked against it) only when a given value differs."""
+        user = self.user_parameters(None)
+        if any(key in self.FIXED or stack.parameters.get(key) != value for key, value in user.items()):
+            template = self.stacks.template(stack.stack_id)
+            user = self.user_parameters(template)
+            check_parameters(self.kind, self.name, user, template, self.FIXED, where)
+        return user
 
     # -- naming in messages -----------------------------------------------------------------
     def label(self):
@@ -190,11 +220,7 @@ class StackManagerBase(object):
             return None, "stack was in REVIEW_IN_PROGRESS (created by a change set never executed) and is replaced"
         if status == cfn.FAILED_INSTALL:
             if not self.check_mode:
-                if stack.termination_protection:
-                    self.stacks.set_termination_protection(stack.stack_id, False)
-                started = self.stacks.now()
-                token = self.stacks.delete(stack.stack_id)
-                self.finish(stack.stack_id, "deleting the failed install", started, token, (cfn.GONE,))
+                self.delete_stack(stack, "deleting the failed install")
             return None, "a failed install (ROLLBACK_COMPLETE) was deleted and is installed again"
         if status == "UPDATE_ROLLBACK_FAILED" and self.params.get("recover"):
             if self.check_mode:
@@ -208,10 +234,6 @@ class StackManagerBase(object):
             raise ConvoxError("%s is in %s (%s): %s." % (self.label(), status, (stack.reason or "no reason given").rstrip("."),
                                                          cfn.STUCK_ADVICE[status]), status=status)
         raise ConvoxError("%s is in the unexpected status %s." % (self.label(), status), status=status)
-
-    def settle_for_absent(self, stack):
-        stack = self.wait_settled(stack)
-        return stack
 
     # -- buckets -------------------------------------------------------------------------------
     def bucket_names(self, stack_id):
@@ -241,16 +263,20 @@ class StackManagerBase(object):
             if "NoSuchBucket" not in str(exc):
                 raise
 
-    def delete_stack_and_buckets(self, stack, operation):
-        """Empty the stack's (retained) buckets, disable protection, delete, wait, delete the buckets."""
-        buckets = self.bucket_names(stack.stack_id)
-        for bucket in buckets:
-            self.empty_bucket(bucket)
+    def delete_stack(self, stack, operation):
+        """Disable termination protection, delete, wait (raising naming the failure)."""
         if stack.termination_protection:
             self.stacks.set_termination_protection(stack.stack_id, False)
         started = self.stacks.now()
         token = self.stacks.delete(stack.stack_id)
         self.finish(stack.stack_id, operation, started, token, (cfn.GONE,))
+
+    def delete_stack_and_buckets(self, stack, operation):
+        """Empty the stack's (retained) buckets, delete the stack, then delete the emptied buckets."""
+        buckets = self.bucket_names(stack.stack_id)
+        for bucket in buckets:
+            self.empty_bucket(bucket)
+        self.delete_stack(stack, operation)
         for bucket in buckets:
             self.delete_bucket(bucket)
         return buckets

@@ -8,19 +8,18 @@ the Ansible module object, so a module's main() and an action plugin can both dr
 
 from __future__ import annotations
 
-import re
 import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager, list_apps
-from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import NAME_RE, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils._common import validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._info import list_apps, rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
     StackManagerBase, build_parameters, check_parameters, desired_tags,
     parameter_changes, parameters_from_current)
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, parse_template
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 FIXED = ("Version",)
 OK_AFTER_UPDATE = ("UPDATE_COMPLETE",)
@@ -28,21 +27,17 @@ OK_AFTER_UPDATE = ("UPDATE_COMPLETE",)
 
 class RackManager(StackManagerBase):
     kind = "rack"
+    FIXED = FIXED
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep):
         super(RackManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep)
-        self.name = params["name"]
-        if not isinstance(self.name, str) or not re.match(NAME_RE, self.name):
-            raise ConvoxError('rack name "%s" is invalid: it must start with a letter and contain only letters, digits '
-                              'and hyphens (at most 64 characters).' % self.name)
+        self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
         self.org = params.get("org")
-        self.user_params_raw = params.get("parameters") or {}
         self.user_tags = params.get("tags") or {}
         self.max_steps = int(params.get("max_steps") or 0)
         if self.max_steps < 0:
             raise ConvoxError("max_steps must be 0 (the whole path) or a positive number of steps.")
-        self._channel = None
         self._releases = None
         if params.get("releases") is not None:
             try:
@@ -51,22 +46,13 @@ class RackManager(StackManagerBase):
                 raise ConvoxError("releases option: %s" % exc.msg)
 
     # -- channel ------------------------------------------------------------------------------
-    @property
-    def channel(self):
-        if self._channel is None:
-            if not self.params.get("channel"):
-                raise ConvoxError("channel is required to install rack %s or change its version." % self.name)
-            self._channel = open_channel(self.params["channel"], self.factory)
-        return self._channel
+    def channel_purpose(self):
+        return "install rack %s or change its version" % self.name
 
     def releases(self):
         if self._releases is None:
             self._releases = self.channel.read_releases()
         return self._releases
-
-    def template(self, version):
-        where = "%s/%s/rack.json" % (self.channel.url, version)
-        return parse_template(self.channel.read_template(version, "rack"), where)
 
     # -- descriptions ----------------------------------------------------------------------------
     def system_tags(self, stack=None):
@@ -78,11 +64,7 @@ class RackManager(StackManagerBase):
         return tags
 
     def describe_rack(self, stack):
-        if stack is None:
-            return None
-        return dict(name=self.name, org=stack.tags.get("Org"), region=self.factory.region, status=stack.status,
-                    version=stack.parameters.get("Version"), stack_id=stack.stack_id, parameters=stack.parameters,
-                    outputs=stack.outputs, tags=stack.tags, termination_protection=stack.termination_protection)
+        return None if stack is None else rack_view(stack, self.factory.region)
 
     @staticmethod
     def state_view(version, parameters, tags, protection):
@@ -160,14 +142,7 @@ class RackManager(StackManagerBase):
             return self.update_versions(stack, path, full_path, tags, protection, before, note)
 
         # same version: parameters / tags / termination protection in place
-        user = self.user_parameters(None)
-        unknown = sorted(k for k in user if k not in stack.parameters or k in FIXED)
-        template = None
-        if unknown or any(stack.parameters.get(k) != v for k, v in user.items()):
-            template = self.stacks.template(stack.stack_id)
-            user = self.user_parameters(template)
-            check_parameters("rack", self.name, user, template, FIXED, "rack %s (version %s)" % (self.name,
-                                                                                                 current_version))
+        user = self.in_place_parameters(stack, "rack %s (version %s)" % (self.name, current_version))
         changes = parameter_changes(stack.parameters, user)
         tags_changed = tags != stack.tags
         protection_changed = protection != stack.termination_protection
@@ -199,9 +174,7 @@ class RackManager(StackManagerBase):
                 resources = self.stacks.resources(stack.stack_id)
         if protection_changed:
             self.stacks.set_termination_protection(stack.stack_id, protection)
-            final = self.stacks.describe(stack.stack_id) if final is stack else final
-            if final is not None:
-                final.termination_protection = protection
+            final.termination_protection = protection
         changed = bool(steps) or protection_changed
         return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
@@ -275,7 +248,7 @@ class RackManager(StackManagerBase):
     # -- absent ---------------------------------------------------------------------------------
     @wrap_aws("uninstalling the rack")
     def absent(self):
-        stack = self.settle_for_absent(self.stacks.describe(self.stack_name))
+        stack = self.wait_settled(self.stacks.describe(self.stack_name))
         if stack is None:
             plan = dict(action="none", from_version=None, to_version=None, path=[], parameter_changes={},
                         resource_changes=[])

@@ -113,11 +113,10 @@ class Stacks(object):
         stack = Stack(stacks[0])
         return None if stack.status == GONE else stack
 
-    def list(self, predicate=None):
-        """Every live stack of the region (paginated), optionally filtered by ``predicate(raw)``."""
+    def list(self):
+        """Every live stack of the region (paginated)."""
         result = self.cfn.paginate("describe_stacks")
-        stacks = [Stack(raw) for raw in result.get("Stacks", []) if raw.get("StackStatus") != GONE]
-        return [s for s in stacks if predicate is None or predicate(s)]
+        return [Stack(raw) for raw in result.get("Stacks", []) if raw.get("StackStatus") != GONE]
 
     def resources(self, stack_id):
         result = self.cfn.paginate("list_stack_resources", StackName=stack_id)
@@ -266,10 +265,7 @@ class Stacks(object):
 def rack_version_reader(client_factory):
     """A function rack name -> its ``Version`` parameter, for rack_release_info."""
     def read(name):
-        try:
-            stack = Stacks(client_factory).describe(name)
-        except ConvoxError:
-            raise
+        stack = Stacks(client_factory).describe(name)
         if stack is None:
             raise ConvoxError('rack "%s" does not exist in region %s.' % (name, client_factory.region))
         version = stack.parameters.get("Version")

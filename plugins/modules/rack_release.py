@@ -140,9 +140,12 @@ def argument_spec():
     return spec
 
 
+# Validator keywords, shared with the action plugin of the same name.
+ARGUMENT_SPEC_OPTIONS = dict(required_if=[("state", "present", ["src"])])
+
+
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
-                              required_if=[("state", "present", ["src"])])
+    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True, **ARGUMENT_SPEC_OPTIONS)
     run_state_manager(module, ReleaseManager)
 
 

@@ -165,9 +165,12 @@ def argument_spec():
     return spec
 
 
+# Validator keywords, shared with the action plugin of the same name.
+ARGUMENT_SPEC_OPTIONS = dict(mutually_exclusive=[("rack", "current")])
+
+
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True,
-                              mutually_exclusive=[("rack", "current")])
+    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True, **ARGUMENT_SPEC_OPTIONS)
     factory = module_client_factory(module)
     try:
         result = ReleaseInfo(module.params, client_factory=factory,

@@ -115,22 +115,27 @@ class _TemporaryEnviron(object):
 
 
 class ConvoxAction(ActionBase):
-    """Subclasses set MODULE and implement ``argument_spec()``, ``options()`` and ``execute()``."""
+    """Subclasses set MODULE (the FQCN), MODULE_CODE (the module file, for its ``argument_spec()``
+    and ``ARGUMENT_SPEC_OPTIONS``) and either MANAGER (a manager with present()/absent() chosen by
+    ``state``) or their own ``execute()``."""
 
     MODULE = None
+    MODULE_CODE = None
+    MANAGER = None
     TRANSFERS_FILES = False
     _requires_connection = False
     supports_diff = True
 
-    def argument_spec(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def argument_spec(self):
+        return self.MODULE_CODE.argument_spec()
 
     def options(self):
-        """Extra validator keywords (mutually_exclusive, required_if, ...)."""
-        return {}
+        """Extra validator keywords (mutually_exclusive, required_if, ...), as the module uses them."""
+        return getattr(self.MODULE_CODE, "ARGUMENT_SPEC_OPTIONS", {})
 
-    def execute(self, params, check_mode, factory, warn):  # pragma: no cover - abstract
-        raise NotImplementedError
+    def execute(self, params, check_mode, factory, warn):
+        self.manager = self.MANAGER(params, check_mode=check_mode, client_factory=factory, warn=warn)
+        return self.manager.present() if params["state"] == "present" else self.manager.absent()
 
     def prepare(self, params):
         """Hook for controller-side argument adjustments (paths)."""
