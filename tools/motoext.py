@@ -8,10 +8,13 @@ CloudFormation
 * ``DeleteStack`` refused while termination protection is on, or while an operation runs;
 * ``UpdateStack`` refused unless the stack is in an updatable state;
 * a tags-only ``UpdateStack`` is an update, not "No updates are to be performed";
+* stack events carry the ClientRequestToken of the operation that caused them;
 * DescribeStacks lists only the parameters the current template declares, NoEcho ones masked,
   SSM-typed ones with the path as value and the looked-up value as ResolvedValue.
 Updates
-* only resources whose template or referenced parameter values change are modified.
+* only resources whose template or referenced parameter values change are modified;
+* a modified resource of a type moto cannot update keeps its state (moto set it to None);
+* a change to a resource's Metadata alone does not update the resource.
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
@@ -19,10 +22,24 @@ Recorder
 * each request is written as one whole line, even from concurrent threads.
 S3
 * conditional ``PutObject`` (If-Match / If-None-Match) is checked and written atomically.
+IAM enforcement (``INITIAL_NO_AUTH_ACTION_COUNT`` / ``/moto-api/reset-auth``)
+* CloudFormation acts with the caller's permissions, as AWS does without a service role: before
+  a stack is created, updated or deleted, the caller must hold the handler permissions of
+  ``tools/cfn_handler_permissions.json`` for every resource that operation creates, modifies or
+  deletes (and ``ssm:GetParameters`` for SSM-typed parameters); otherwise the resource fails
+  with AWS's "is not authorized to perform" reason and the stack rolls back (create: to
+  ROLLBACK_COMPLETE, update: to UPDATE_ROLLBACK_COMPLETE; delete ends in DELETE_FAILED); a
+  missing ``ssm:GetParameters`` fails the CreateStack / UpdateStack call itself.
+  Conditions are not evaluated: every resource of the template counts; a change to a
+  resource's Metadata counts as a modification (one test release exercises every type).
+* access-denied messages name the action, as AWS's do (moto's S3 says only "Access Denied");
+  a multi-object delete of object versions needs ``s3:DeleteObjectVersion``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 
 UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
@@ -30,6 +47,8 @@ UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "
 _applied = []
 # stack name -> failure to simulate on each of its updates (test hook, see set_stack)
 FAIL_UPDATES = {}
+HANDLER_PERMISSIONS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cfn_handler_permissions.json")
+_CALLER = threading.local()
 
 
 def _find_stack(backend, name):
@@ -169,7 +188,7 @@ def apply():
         new = other_template["Resources"]
         actions = {
             "Add": [n for n in new if n not in old],
-            "Modify": [n for n in new if n in old and new[n] != old[n]],
+            "Modify": [n for n in new if n in old and _without_metadata(new[n]) != _without_metadata(old[n])],
             "Remove": [n for n in old if n not in new],
         }
         if parameters:
@@ -181,13 +200,25 @@ def apply():
                 if str(value) not in before:
                     changed.append(key)
             for n in new:
-                if n in old and new[n] == old[n]:
+                if n in old and _without_metadata(new[n]) == _without_metadata(old[n]):
                     refs = cfn_parsing.get_references_from_template(new[n])
                     if any(c in refs for c in changed):
                         actions["Modify"].append(n)
         return actions
 
     cfn_parsing.ResourceMap.build_resource_diff = build_resource_diff
+
+    # -- a modified resource whose type moto cannot update keeps its current state (moto
+    #    replaced it with None, so everything referencing it broke)
+    original_parse_and_update = cfn_parsing.parse_and_update_resource
+
+    def parse_and_update_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        updated = original_parse_and_update(logical_id, resource_json, resources_map, account_id, region_name)
+        if updated is None:
+            return resources_map._parsed_resources.get(logical_id)
+        return updated
+
+    cfn_parsing.parse_and_update_resource = parse_and_update_resource
 
     # -- Auto Scaling: an update replaces the group; a group already gone is not an error ---------
     from moto.autoscaling.models import FakeAutoScalingGroup, autoscaling_backends
@@ -220,6 +251,12 @@ def apply():
             return original_put(self)
 
     s3_responses.S3Response.put_object = put_object
+
+    _apply_iam_enforcement()
+
+
+def _without_metadata(resource):
+    return dict((k, v) for k, v in (resource or {}).items() if k != "Metadata")
 
 
 def _add_event(stack, ev):
@@ -254,3 +291,210 @@ def set_stack(spec, account="123456789012"):
     if "termination_protection" in spec:
         stack.enable_termination_protection = bool(spec["termination_protection"])
     return 200, {"stack_id": stack.stack_id, "status": stack.status}
+
+
+# -- IAM enforcement: CloudFormation acts with the caller's permissions -----------------------
+def handler_permissions():
+    with open(HANDLER_PERMISSIONS_FILE) as f:
+        return json.load(f)
+
+
+def _enforcing():
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def _caller_denies(actions):
+    """(first action of ``actions`` the calling CloudFormation user may not perform, user ARN),
+    or (None, None) when all are allowed or IAM is not enforced."""
+    auth = getattr(_CALLER, "authorization", None)
+    if not auth or not actions or not _enforcing():
+        return None, None
+    from moto.iam.access_control import IAMPolicy, PermissionResult, create_access_key
+    key_id = auth.split("Credential=", 1)[1].split("/", 1)[0]
+    key = create_access_key(account_id=_CALLER.account, partition="aws", access_key_id=key_id, headers={})
+    policies = [IAMPolicy(p) for p in key.collect_policies()]
+    for action in actions:
+        results = [p.is_action_permitted(action) for p in policies]
+        if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+            return action, key.arn
+    return None, None
+
+
+def _template_dict(body):
+    if isinstance(body, dict):
+        return body
+    try:
+        return json.loads(body)
+    except ValueError:
+        import yaml
+        return yaml.safe_load(body)
+
+
+def _needed(template, names, op, model):
+    """[(logical id, type, action)] that ``op`` on the ``names`` resources of ``template`` needs."""
+    resources = template.get("Resources") or {}
+    out = []
+    for name in names:
+        res = resources.get(name) or {}
+        if op == "delete" and res.get("DeletionPolicy") == "Retain":
+            continue
+        for action in model["resources"].get(res.get("Type"), {}).get(op, []):
+            out.append((name, res.get("Type"), action))
+    return out
+
+
+def _check_ssm(template, model):
+    """CloudFormation resolves SSM-typed parameters with the caller's permissions before it
+    starts; without them the call itself fails (ValidationError, as on AWS)."""
+    from moto.cloudformation.exceptions import ValidationError
+    params = template.get("Parameters") or {}
+    if any(str((p or {}).get("Type", "")).startswith("AWS::SSM::Parameter::") for p in params.values()):
+        action, arn = _caller_denies(model["stack"]["ssm_parameters"])
+        if action:
+            raise ValidationError(message="User: %s is not authorized to perform: %s because no identity-based "
+                                  "policy allows the %s action" % (arn, action, action))
+
+
+def _first_denied(needed):
+    actions = []
+    for dummy, dummy2, action in needed:
+        if action not in actions:
+            actions.append(action)
+    action, arn = _caller_denies(actions)
+    if action is None:
+        return None
+    name, rtype = next((n, t) for n, t, a in needed if a == action)
+    return dict(logical_id=name, type=rtype, action=action, arn=arn)
+
+
+def _denied_reason(denied):
+    return ('Resource handler returned message: "User: %s is not authorized to perform: %s because no '
+            'identity-based policy allows the %s action (Status Code: 403)" (HandlerErrorCode: AccessDenied)'
+            % (denied["arn"], denied["action"], denied["action"]))
+
+
+def _fail(stack, denied, resource_status, final_statuses):
+    _add_event(stack, dict(status=resource_status, logical_id=denied["logical_id"], type=denied["type"],
+                           reason=_denied_reason(denied)))
+    for status in final_statuses:
+        stack._add_stack_event(status)
+    stack.status = final_statuses[-1]
+
+
+def _apply_iam_enforcement():
+    from moto.cloudformation import responses as cfn_responses
+    from moto.cloudformation.models import CloudFormationBackend, Stack
+    from moto.core.responses import BaseResponse
+    from moto.iam import access_control
+    from moto.s3 import exceptions as s3_exceptions
+    from moto.s3 import responses as s3_responses
+
+    Response = cfn_responses.CloudFormationResponse
+    original_call_action = BaseResponse.call_action
+
+    def call_action(self):
+        _CALLER.authorization = self.headers.get("Authorization")
+        _CALLER.account = self.current_account
+        _CALLER.token = self._get_param("ClientRequestToken")
+        try:
+            return original_call_action(self)
+        finally:
+            _CALLER.authorization = _CALLER.token = None
+
+    Response.call_action = call_action
+
+    # events carry the ClientRequestToken of the operation that caused them, as on AWS
+    original_add_event = Stack._add_stack_event
+
+    def add_stack_event(self, *args, **kwargs):
+        original_add_event(self, *args, **kwargs)
+        if self.events and getattr(_CALLER, "token", None):
+            self.events[-1].client_request_token = _CALLER.token
+
+    Stack._add_stack_event = add_stack_event
+
+    original_create = CloudFormationBackend.create_stack
+
+    def create_stack(self, name, template, parameters, *args, **kwargs):
+        model = handler_permissions()
+        tpl = _template_dict(template)
+        _check_ssm(tpl, model)
+        denied = _first_denied(_needed(tpl, list(tpl.get("Resources") or {}), "create", model))
+        if denied is None:
+            return original_create(self, name, template, parameters, *args, **kwargs)
+        empty = json.dumps({"Parameters": tpl.get("Parameters") or {}, "Resources": {}})
+        stack = original_create(self, name, empty, parameters, *args, **kwargs)
+        _fail(stack, denied, "CREATE_FAILED", ("ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"))
+        return stack
+
+    original_update = CloudFormationBackend.update_stack
+
+    def update_stack(self, name, template, role_arn, parameters, tags):
+        stack = self.get_stack(name)
+        model = handler_permissions()
+        tpl = _template_dict(template)
+        resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
+        diff = stack.resource_map.build_resource_diff(tpl, resolved)
+        current = stack.template_dict or {}
+        old = current.get("Resources") or {}
+        # a change to a resource's Metadata counts here (so one test release can exercise the
+        # update permissions of every type) although moto's update skips it
+        diff["Modify"] += [n for n, r in (tpl.get("Resources") or {}).items()
+                           if n in old and r != old[n] and n not in diff["Modify"]]
+        _check_ssm(tpl, model)
+        needed = (_needed(tpl, diff["Add"], "create", model)
+                  + _needed(tpl, diff["Modify"], "update", model) + _needed(current, diff["Remove"], "delete", model))
+        denied = _first_denied(needed)
+        if denied is None:
+            return original_update(self, name, template, role_arn, parameters, tags)
+        stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+        _fail(stack, denied, "UPDATE_FAILED", ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"))
+        return stack
+
+    original_delete = CloudFormationBackend.delete_stack
+
+    def delete_stack(self, name_or_stack_id):
+        stack = self.stacks.get(name_or_stack_id) or next(
+            (s for s in self.stacks.values() if s.name == name_or_stack_id), None)
+        if stack is not None and stack.status != "ROLLBACK_COMPLETE":
+            current = stack.template_dict or {}
+            denied = _first_denied(_needed(current, list(current.get("Resources") or {}), "delete", handler_permissions()))
+            if denied is not None:
+                stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+                _fail(stack, denied, "DELETE_FAILED", ("DELETE_FAILED",))
+                return None
+        return original_delete(self, name_or_stack_id)
+
+    CloudFormationBackend.create_stack = create_stack
+    CloudFormationBackend.update_stack = update_stack
+    CloudFormationBackend.delete_stack = delete_stack
+
+    # -- access-denied messages that name the action (AWS's do; moto's S3 ones do not) ---------
+    def s3_denied(message, bucket=None):
+        if bucket is None:
+            err = s3_exceptions.S3AccessDeniedError.__new__(s3_exceptions.S3AccessDeniedError)
+        else:
+            err = s3_exceptions.BucketAccessDeniedError.__new__(s3_exceptions.BucketAccessDeniedError)
+            err.bucket_name = bucket
+        s3_exceptions.S3ClientError.__init__(err, "AccessDenied", message)
+        return err
+
+    def raise_s3_access_denied(self):
+        raise s3_denied("User: %s is not authorized to perform: %s because no identity-based policy allows the %s "
+                        "action" % (self._access_key.arn, self._action, self._action), self._data.get("BucketName"))
+
+    access_control.S3IAMRequest._raise_access_denied = raise_s3_access_denied
+
+    original_s3_auth = s3_responses.S3Response._authenticate_and_authorize_s3_action
+
+    def s3_auth(self, *args, **kwargs):
+        body = self.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        if self.data.get("Action") == "DeleteObject" and self.is_delete_keys() and b"<VersionId>" in body:
+            self.data["Action"] = "DeleteObjectVersion"
+        return original_s3_auth(self, *args, **kwargs)
+
+    s3_responses.S3Response._authenticate_and_authorize_s3_action = s3_auth

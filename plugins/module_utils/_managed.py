@@ -252,7 +252,14 @@ class StackManagerBase(object):
         objects = [dict(Key=v["Key"], VersionId=v["VersionId"]) for v in result.get("Versions", [])]
         objects += [dict(Key=m["Key"], VersionId=m["VersionId"]) for m in result.get("DeleteMarkers", [])]
         for i in range(0, len(objects), 1000):
-            s3.delete_objects(Bucket=bucket, Delete=dict(Objects=objects[i:i + 1000], Quiet=True))
+            resp = s3.delete_objects(Bucket=bucket, Delete=dict(Objects=objects[i:i + 1000], Quiet=True))
+            errors = resp.get("Errors") or []
+            if errors:   # DeleteObjects answers 200 and lists per-object failures (e.g. AccessDenied)
+                first = errors[0]
+                raise ConvoxError("emptying bucket %s failed: %d object version(s) could not be deleted (this needs "
+                                  "s3:DeleteObjectVersion), the first (%s) with %s: %s."
+                                  % (bucket, len(errors), first.get("Key"), first.get("Code"),
+                                     (first.get("Message") or "no message").rstrip(".")), bucket=bucket)
         return True
 
     def delete_bucket(self, bucket):

@@ -13,6 +13,7 @@ import uuid
 
 from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_code
 from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_message
+from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 # All 23 stack statuses, grouped by what a caller can do with a stack found in them.
@@ -134,8 +135,9 @@ class Stacks(object):
         """The first resource failure of the operation started at ``since`` as a sentence, or None."""
         try:
             events = self.cfn.paginate("describe_stack_events", StackName=stack_id).get("StackEvents", [])
-        except Exception:
-            return None
+        except Exception as exc:
+            # the operation failed either way; say why its reason is missing
+            return "the reason could not be read (%s)" % describe_aws_error(exc, "reading the stack events").rstrip(".")
         ours = []
         for ev in events:
             ts = ev.get("Timestamp")

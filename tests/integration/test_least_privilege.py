@@ -1,0 +1,351 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""docs/iam-policy.json is enough and nothing in it is spare.
+
+* Through ansible-playbook against the local AWS server with IAM enforcement on, an IAM user
+  holding only that policy installs, updates and uninstalls a rack and an app; without one action
+  (a collection call, and a permission CloudFormation needs) the step fails naming the action.
+* In-process (moto ``mock_aws``, for speed), the whole lifecycle (install, plan, update through a
+  release that touches every resource, in-place change, an explained failure, recovery,
+  uninstall with non-empty buckets) runs as that user; then, once per action in the policy, the
+  same lifecycle runs without that action and must fail with a message naming it.
+
+CloudFormation's own calls into EC2, ECS, IAM, ... are made with the caller's permissions, as on
+AWS without a service role; tools/motoext.py enforces them from tools/cfn_handler_permissions.json,
+whose every entry must be one AWS publishes for that resource type (cfn-lint's copy of the
+resource schemas)."""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import json
+import os
+import re
+import sys
+from contextlib import contextmanager
+
+import pytest
+import yaml
+
+import localaws
+from conftest import REPO, target
+
+sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
+from ansible_collections.convox.rack.plugins.module_utils._app import AppManager  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager  # noqa: E402
+
+import motoext  # noqa: E402  (tools/, on sys.path via conftest)
+
+POLICY = json.load(open(os.path.join(REPO, "docs", "iam-policy.json")))
+CHANNEL = "s3://convox-releases/rack"
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def in_process_env(monkeypatch):
+    for var in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    motoext.apply()
+
+
+def policy_actions(policy):
+    return [a for st in policy["Statement"] for a in st["Action"]]
+
+
+def without(policy, action):
+    out = copy.deepcopy(policy)
+    for st in out["Statement"]:
+        st["Action"] = [a for a in st["Action"] if a != action]
+    out["Statement"] = [st for st in out["Statement"] if st["Action"]]
+    return out
+
+
+def formation(kind):
+    with open(os.path.join(REPO, "formation", "%s.yml" % kind)) as f:
+        return yaml.safe_load(f)
+
+
+def touched(template, release):
+    """The same template with every resource changed (CloudFormation modifies each one)."""
+    out = copy.deepcopy(template)
+    for res in out["Resources"].values():
+        res["Metadata"] = {"Release": release}
+    return out
+
+
+@contextmanager
+def enforcing():
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    before = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    ActionAuthenticatorMixin.request_count = 0
+    try:
+        yield
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = before
+
+
+def admin_client(service):
+    import boto3
+    return boto3.client(service, region_name=REGION)
+
+
+def operator(policy):
+    """A client factory for an IAM user holding only ``policy`` (created with IAM off)."""
+    import boto3
+    iam = admin_client("iam")
+    iam.create_user(UserName="operator")
+    iam.put_user_policy(UserName="operator", PolicyName="convox-rack", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    session = boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                                    region_name=REGION)
+    return ClientFactory(lambda service: session.client(service, config=botocore_config()), REGION)
+
+
+def publish(tmp_path, client=None):
+    """Release 1 is formation/ as is; release 2 changes every rack and app resource."""
+    client = client or admin_client
+    client("s3").create_bucket(Bucket="convox-releases")
+    admin = ClientFactory(client, REGION)
+    for version, change in (("1", False), ("2", True)):
+        src = tmp_path / ("release-%s" % version)
+        src.mkdir(exist_ok=True)
+        for kind in ("rack", "app"):
+            tpl = touched(formation(kind), version) if change else formation(kind)
+            (src / ("%s.json" % kind)).write_text(json.dumps(tpl))
+        ReleaseManager(dict(channel=CHANNEL, version=version, src=str(src), published=True, required=False,
+                            description=""), client_factory=admin).present()
+
+
+def rack(factory, **params):
+    base = dict(name="prod", state="present", org="acme", channel=CHANNEL, version="1", tags={}, purge_tags=True,
+                parameters={"Private": "Yes", "AvailabilityZones": "3"}, termination_protection=True, max_steps=0,
+                allow_downgrade=False, force=False, recover=False, wait=True, wait_timeout=60, releases=None)
+    base.update(params)
+    check = base.pop("check", False)
+    return RackManager(base, check_mode=check, client_factory=factory, sleep=lambda s: None)
+
+
+def app(factory, **params):
+    base = dict(name="webapp", rack="prod", state="present", channel=CHANNEL, parameters={}, tags={},
+                purge_tags=True, wait=True, wait_timeout=60)
+    base.update(params)
+    return AppManager(base, False, factory, sleep=lambda s: None)
+
+
+def rack_bucket():
+    cfn = admin_client("cloudformation")
+    res = cfn.list_stack_resources(StackName="prod")["StackResourceSummaries"]
+    return next(r["PhysicalResourceId"] for r in res if r["LogicalResourceId"] == "Settings")
+
+
+def lifecycle(factory):
+    """(step, outcome) pairs; an outcome is "ok" or the error message.  Stops at the first
+    step whose outcome is not the expected one."""
+    def expect_failure(run, reason):
+        try:
+            run()
+        except ConvoxError as exc:
+            if reason in str(exc):
+                return "ok"
+            return str(exc)
+        return "the step was expected to fail"
+
+    def fail_next_update():
+        motoext.FAIL_UPDATES["prod"] = dict(logical_id="Instances", type="AWS::AutoScaling::AutoScalingGroup",
+                                            reason="Received 0 SUCCESS signal(s) out of 2")
+
+    def stuck():
+        motoext.FAIL_UPDATES.pop("prod", None)
+        motoext.set_stack(dict(stack_name="prod", status="UPDATE_ROLLBACK_FAILED"))
+
+    def put_object():
+        with_admin(lambda: admin_client("s3").put_object(Bucket=rack_bucket(), Key="env/web", Body=b"x"))
+
+    steps = [
+        ("install rack", lambda: rack(factory).present()),
+        ("install app", lambda: app(factory).present()),
+        ("plan rack update (check mode)", lambda: rack(factory, version="2", check=True).present()),
+        ("update rack to a release changing every resource", lambda: rack(factory, version="2").present()),
+        ("update app to its rack's new release", lambda: app(factory).present()),
+        ("change a rack parameter in place", lambda: rack(factory, version="2", parameters={
+            "Private": "Yes", "AvailabilityZones": "3", "InstanceCount": 2}).present()),
+        ("a failed update names its cause", lambda: (with_admin(fail_next_update), expect_failure(
+            lambda: rack(factory, version="2", parameters={"Private": "Yes", "AvailabilityZones": "3",
+                                                          "InstanceCount": 4}).present(),
+            "Received 0 SUCCESS signal(s)"))[1]),
+        ("recover from UPDATE_ROLLBACK_FAILED", lambda: (with_admin(stuck), rack(factory, version="2", recover=True,
+                                                                               ).present())[1]),
+        ("uninstall app", lambda: app(factory, state="absent").absent()),
+        ("uninstall rack with objects in its buckets", lambda: (put_object(), rack(factory, state="absent").absent())[1]),
+    ]
+    outcomes = []
+    for name, run in steps:
+        try:
+            result = run()
+            outcome = result if isinstance(result, str) else "ok"
+        except ConvoxError as exc:
+            outcome = str(exc)
+        outcomes.append((name, outcome))
+        if outcome != "ok":
+            break
+    return outcomes
+
+
+
+def with_admin(fn):
+    """Run ``fn`` as the test harness (IAM enforcement paused)."""
+    from moto import settings
+    before = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    try:
+        return fn()
+    finally:
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = before
+
+
+def run_as(policy, tmp_path):
+    from moto import mock_aws
+    with mock_aws():
+        publish(tmp_path)
+        factory = operator(policy)
+        try:
+            with enforcing():
+                outcomes = lifecycle(factory)
+            stacks = with_admin(lambda: [s["StackName"] for s in admin_client("cloudformation").describe_stacks()["Stacks"]])
+            buckets = with_admin(lambda: [b["Name"] for b in admin_client("s3").list_buckets()["Buckets"]])
+        finally:
+            motoext.FAIL_UPDATES.clear()
+    return outcomes, stacks, buckets
+
+
+def test_the_policy_runs_the_whole_lifecycle(tmp_path):
+    outcomes, stacks, buckets = run_as(POLICY, tmp_path)
+    assert [o for o in outcomes if o[1] != "ok"] == []
+    assert len(outcomes) == 10
+    assert stacks == [] and buckets == ["convox-releases"]
+
+
+@pytest.mark.parametrize("action", sorted(set(policy_actions(POLICY))))
+def test_dropping_any_action_fails_naming_it(action, tmp_path):
+    outcomes, dummy, dummy2 = run_as(without(POLICY, action), tmp_path)
+    failed = [(step, outcome) for step, outcome in outcomes if outcome != "ok"]
+    assert failed, "the lifecycle passed without %s: it is not needed, drop it from docs/iam-policy.json" % action
+    step, message = failed[0]
+    # AWS names the action ("not authorized to perform: X"), except in the per-object errors of
+    # DeleteObjects ("AccessDenied: Access Denied"), where the collection names it
+    assert action in message and re.search("not authorized to perform|AccessDenied", message), (step, message)
+
+
+def test_the_policy_is_the_collection_calls_plus_the_handler_model():
+    model = motoext.handler_permissions()
+    types = set()
+    for kind in ("rack", "app"):
+        types |= set(r["Type"] for r in formation(kind)["Resources"].values())
+    assert types <= set(model["resources"]), "a resource type of formation/ has no entry in the handler model"
+    needed = set(model["stack"]["ssm_parameters"])
+    for rtype in types:
+        for op in ("create", "update", "delete"):
+            needed |= set(model["resources"][rtype][op])
+    by_sid = dict((st["Sid"], set(st["Action"])) for st in POLICY["Statement"])
+    assert by_sid["CloudFormationActsWithYourPermissions"] == needed - by_sid["CollectionCallsS3"]
+    assert all(a.startswith("cloudformation:") for a in by_sid["CollectionCallsCloudFormation"])
+    assert all(st["Effect"] == "Allow" and st["Resource"] == "*" for st in POLICY["Statement"])
+
+
+def test_the_handler_model_is_what_aws_publishes():
+    """Each modelled action appears in the AWS resource schema's handler permissions for that
+    type and operation (cfn-lint ships the schemas)."""
+    import cfnlint
+    schemas = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
+    with open(os.path.join(schemas, "providers", "us-east-1.json")) as f:
+        index = json.load(f)
+    unknown = []
+    for rtype, ops in motoext.handler_permissions()["resources"].items():
+        with open(os.path.join(schemas, "resources", "%s.json" % index[rtype])) as f:
+            handlers = json.load(f).get("handlers", {})
+        for op, actions in ops.items():
+            published = handlers.get(op, {}).get("permissions", [])
+            unknown += ["%s %s %s" % (rtype, op, a) for a in actions
+                        if not any(fnmatch.fnmatchcase(a, p) for p in published)]
+    assert unknown == []
+
+
+def test_denied_resource_names_resource_and_action(tmp_path):
+    """What an operator sees when the policy lacks a handler permission."""
+    outcomes, stacks, dummy = run_as(without(POLICY, "ec2:CreateNatGateway"), tmp_path)
+    step, message = outcomes[-1]
+    assert step == "install rack"
+    assert re.search(r"installing version 1 failed for rack prod: AWS::EC2::NatGateway Nat\d .*CREATE_FAILED: .*is not "
+                     r"authorized to perform: ec2:CreateNatGateway.*; the stack is now ROLLBACK_COMPLETE\.$", message), message
+
+
+# -- through ansible-playbook, against the local AWS server ------------------------------------
+def grant(aws, policy):
+    """Give the IAM user "operator" exactly ``policy`` (IAM enforcement paused); its keys."""
+    iam = aws.client("iam")
+    if not iam.list_users()["Users"]:
+        iam.create_user(UserName="operator")
+    iam.put_user_policy(UserName="operator", PolicyName="convox-rack", PolicyDocument=json.dumps(policy))
+    keys = iam.list_access_keys(UserName="operator")["AccessKeyMetadata"]
+    for key in keys:
+        iam.delete_access_key(UserName="operator", AccessKeyId=key["AccessKeyId"])
+    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    return dict(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+
+
+@contextmanager
+def server_enforcing(aws):
+    localaws.post(aws.endpoint, "/moto-api/reset-auth", 0)
+    try:
+        yield
+    finally:
+        localaws.post(aws.endpoint, "/moto-api/reset-auth", float("inf"))
+
+
+def operator_step(aws, creds, version, state, expect_rc=0):
+    return aws.playbook(target("least_privilege"), env=creds, expect_rc=expect_rc,
+                        extra_vars=dict(channel=CHANNEL, version=version, state=state))
+
+
+def test_operator_lifecycle_through_ansible_with_iam_enforced(aws, tmp_path):
+    publish(tmp_path, aws.client)
+    creds = grant(aws, POLICY)
+    with server_enforcing(aws):
+        # the harness's own keys are refused now: enforcement is really on
+        with pytest.raises(Exception, match="InvalidClientTokenId|not authorized|security token"):
+            aws.client("cloudformation").describe_stacks()
+        operator_step(aws, creds, "1", "present")
+        operator_step(aws, creds, "2", "present")
+        operator_step(aws, creds, "2", "absent")
+    assert aws.client("cloudformation").describe_stacks()["Stacks"] == []
+    assert [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]] == ["convox-releases"]
+
+
+@pytest.mark.parametrize("action, step, expected", [
+    # a call the collection makes itself
+    ("cloudformation:DeleteStack", ("2", "absent"),
+     r"deleting .*failed: access denied \(User: arn:aws:iam::123456789012:user/operator is not authorized to "
+     r"perform: cloudformation:DeleteStack\)"),
+    # a call CloudFormation makes with the operator's permissions
+    ("elasticloadbalancing:ModifyRule", ("2", "present"),
+     r"updating to 2 failed for app webapp on rack prod: AWS::ElasticLoadBalancingV2::ListenerRule ListenerRule .*UPDATE_FAILED: .*is not "
+     r"authorized to perform: elasticloadbalancing:ModifyRule"),
+])
+def test_a_missing_action_fails_the_step_naming_it(aws, tmp_path, action, step, expected):
+    publish(tmp_path, aws.client)
+    creds = grant(aws, POLICY)
+    with server_enforcing(aws):
+        operator_step(aws, creds, "1", "present")
+    creds = grant(aws, without(POLICY, action))
+    with server_enforcing(aws):
+        out = operator_step(aws, creds, step[0], step[1], expect_rc=2)
+    assert re.search(expected, out), out[-3000:]
