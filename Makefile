@@ -14,7 +14,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := false
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup test lint units integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: setup test lint security units integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack
 
@@ -33,6 +33,18 @@ lint: setup
 	$(BIN)/cfn-lint formation/*.yml
 	$(BIN)/python tools/check_layers.py
 	$(BIN)/ansible-lint --offline -q roles playbooks
+
+# checkov CloudFormation checks on the rack and app templates; a skipped check carries its
+# justification inline (Metadata.checkov.skip).  Own virtualenv: checkov pins its dependencies.
+CHECKOV_VENV := $(VENV)/checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+security: $(CHECKOV_VENV)/.installed
+	$(CHECKOV_VENV)/bin/checkov --directory formation --framework cloudformation --skip-download --compact --quiet
 
 molecule: setup
 	$(BIN)/molecule test
@@ -56,7 +68,7 @@ ansible-test-units: setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
 	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test units --python 3.11 --requirements --color no
 
-test: setup lint units integration molecule sanity ansible-test-units
+test: setup lint security units integration molecule sanity ansible-test-units
 	@echo "make test: all suites passed"
 
 localaws-start: setup
