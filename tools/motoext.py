@@ -49,6 +49,7 @@ _applied = []
 FAIL_UPDATES = {}
 HANDLER_PERMISSIONS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cfn_handler_permissions.json")
 _CALLER = threading.local()
+_MODEL = []
 
 
 def _find_stack(backend, name):
@@ -295,8 +296,11 @@ def set_stack(spec, account="123456789012"):
 
 # -- IAM enforcement: CloudFormation acts with the caller's permissions -----------------------
 def handler_permissions():
-    with open(HANDLER_PERMISSIONS_FILE) as f:
-        return json.load(f)
+    """The handler-permission model (read once)."""
+    if not _MODEL:
+        with open(HANDLER_PERMISSIONS_FILE) as f:
+            _MODEL.append(json.load(f))
+    return _MODEL[0]
 
 
 def _enforcing():
@@ -305,12 +309,23 @@ def _enforcing():
     return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
 
 
+def _checked_caller():
+    """Whether this CloudFormation request's caller is to be checked (IAM enforced, signed request)."""
+    return bool(getattr(_CALLER, "authorization", None)) and _enforcing()
+
+
+def _not_authorized(arn, action):
+    """AWS's access-denied sentence."""
+    return "User: %s is not authorized to perform: %s because no identity-based policy allows the %s action" % (
+        arn, action, action)
+
+
 def _caller_denies(actions):
     """(first action of ``actions`` the calling CloudFormation user may not perform, user ARN),
     or (None, None) when all are allowed or IAM is not enforced."""
-    auth = getattr(_CALLER, "authorization", None)
-    if not auth or not actions or not _enforcing():
+    if not actions or not _checked_caller():
         return None, None
+    auth = _CALLER.authorization
     from moto.iam.access_control import IAMPolicy, PermissionResult, create_access_key
     key_id = auth.split("Credential=", 1)[1].split("/", 1)[0]
     key = create_access_key(account_id=_CALLER.account, partition="aws", access_key_id=key_id, headers={})
@@ -353,16 +368,11 @@ def _check_ssm(template, model):
     if any(str((p or {}).get("Type", "")).startswith("AWS::SSM::Parameter::") for p in params.values()):
         action, arn = _caller_denies(model["stack"]["ssm_parameters"])
         if action:
-            raise ValidationError(message="User: %s is not authorized to perform: %s because no identity-based "
-                                  "policy allows the %s action" % (arn, action, action))
+            raise ValidationError(message=_not_authorized(arn, action))
 
 
 def _first_denied(needed):
-    actions = []
-    for dummy, dummy2, action in needed:
-        if action not in actions:
-            actions.append(action)
-    action, arn = _caller_denies(actions)
+    action, arn = _caller_denies(list(dict.fromkeys(a for dummy, dummy2, a in needed)))
     if action is None:
         return None
     name, rtype = next((n, t) for n, t, a in needed if a == action)
@@ -370,9 +380,8 @@ def _first_denied(needed):
 
 
 def _denied_reason(denied):
-    return ('Resource handler returned message: "User: %s is not authorized to perform: %s because no '
-            'identity-based policy allows the %s action (Status Code: 403)" (HandlerErrorCode: AccessDenied)'
-            % (denied["arn"], denied["action"], denied["action"]))
+    return ('Resource handler returned message: "%s (Status Code: 403)" (HandlerErrorCode: AccessDenied)'
+            % _not_authorized(denied["arn"], denied["action"]))
 
 
 def _fail(stack, denied, resource_status, final_statuses):
@@ -418,6 +427,8 @@ def _apply_iam_enforcement():
     original_create = CloudFormationBackend.create_stack
 
     def create_stack(self, name, template, parameters, *args, **kwargs):
+        if not _checked_caller():
+            return original_create(self, name, template, parameters, *args, **kwargs)
         model = handler_permissions()
         tpl = _template_dict(template)
         _check_ssm(tpl, model)
@@ -432,6 +443,8 @@ def _apply_iam_enforcement():
     original_update = CloudFormationBackend.update_stack
 
     def update_stack(self, name, template, role_arn, parameters, tags):
+        if not _checked_caller():
+            return original_update(self, name, template, role_arn, parameters, tags)
         stack = self.get_stack(name)
         model = handler_permissions()
         tpl = _template_dict(template)
@@ -456,8 +469,7 @@ def _apply_iam_enforcement():
     original_delete = CloudFormationBackend.delete_stack
 
     def delete_stack(self, name_or_stack_id):
-        stack = self.stacks.get(name_or_stack_id) or next(
-            (s for s in self.stacks.values() if s.name == name_or_stack_id), None)
+        stack = _find_stack(self, name_or_stack_id) if _checked_caller() else None
         if stack is not None and stack.status != "ROLLBACK_COMPLETE":
             current = stack.template_dict or {}
             denied = _first_denied(_needed(current, list(current.get("Resources") or {}), "delete", handler_permissions()))
@@ -482,8 +494,7 @@ def _apply_iam_enforcement():
         return err
 
     def raise_s3_access_denied(self):
-        raise s3_denied("User: %s is not authorized to perform: %s because no identity-based policy allows the %s "
-                        "action" % (self._access_key.arn, self._action, self._action), self._data.get("BucketName"))
+        raise s3_denied(_not_authorized(self._access_key.arn, self._action), self._data.get("BucketName"))
 
     access_control.S3IAMRequest._raise_access_denied = raise_s3_access_denied
 
