@@ -58,7 +58,7 @@ class Bench(object):
                    ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".venv", "collections"),
                    ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_DEPRECATION_WARNINGS="false",
                    ANSIBLE_RETRY_FILES_ENABLED="false", ANSIBLE_FORKS=str(self.args.forks),
-                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal")
+                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
         return env
 
     def client(self, service, region="us-east-1"):
@@ -97,6 +97,7 @@ class Bench(object):
             with open(os.path.join(WORK, "%s.json" % kind), "wb") as f:
                 f.write(canonical(tpl))
         racks = self.racks(n)
+        self.first_rack = racks[0]["name"]
         rack_body, app_body = json.dumps(rack), json.dumps(app)
 
         def create(r):
@@ -166,7 +167,16 @@ class Bench(object):
             pairs["site"].append(self.playbook(inventory, site))
             pairs["peer"].append(self.playbook(inventory, os.path.join(HERE, "peer.yml")))
         med = dict((k, statistics.median(v)) for k, v in pairs.items())
-        return dict(racks=n, wall=med, runs=pairs,
+        # the same with one rack: what a run costs before any rack (start-up, preload, channel read),
+        # and so what each further rack adds
+        one = ("-l", self.first_rack)
+        single = dict(debug=[], site=[])
+        for dummy in range(self.args.runs):
+            single["debug"].append(self.playbook(inventory, os.path.join(HERE, "floor_debug.yml"), *one))
+            single["site"].append(self.playbook(inventory, site, *one))
+        one_med = dict((k, statistics.median(v)) for k, v in single.items())
+        per_rack_ms = dict((k, round((med[k] - one_med[k]) / max(n - 1, 1) * 1000, 1)) for k in one_med)
+        return dict(racks=n, wall=med, runs=pairs, one_rack=one_med, per_rack_ms=per_rack_ms,
                     site_vs_module_floor=med["site"] / med["ping"], site_vs_dispatch_floor=med["site"] / med["debug"],
                     peer_vs_site=med["peer"] / med["site"])
 
@@ -232,6 +242,9 @@ class Bench(object):
                            ("site", "convox.rack site.yml"),
                            ("peer", "amazon.aws.cloudformation (peer)")):
             print("%-48s %8.2f" % (label, noop["wall"][key]))
+        print("one rack: debug %.2fs, site %.2fs; each further rack: debug %.1f ms, site %.1f ms"
+              % (noop["one_rack"]["debug"], noop["one_rack"]["site"], noop["per_rack_ms"]["debug"],
+                 noop["per_rack_ms"]["site"]))
         print("site / module floor   %.2fx   (target <= 0.6x)" % noop["site_vs_module_floor"])
         print("site / dispatch floor %.2fx   (target <= 2.5x)" % noop["site_vs_dispatch_floor"])
         print("peer / site           %.2fx   (target >= 3.5x)" % noop["peer_vs_site"])

@@ -88,11 +88,12 @@ class RetryingClient(object):
 _KNOWN_REGIONS = []
 
 
-def known_regions():
-    """Every region botocore knows for CloudFormation, in every partition."""
+def known_regions(session=None):
+    """Every region botocore knows for CloudFormation, in every partition (computed once per process,
+    with ``session`` when given)."""
     if not _KNOWN_REGIONS:
         import boto3
-        session = boto3.session.Session()
+        session = session or boto3.session.Session()
         for partition in session.get_available_partitions():
             _KNOWN_REGIONS.extend(session.get_available_regions("cloudformation", partition_name=partition))
     return _KNOWN_REGIONS

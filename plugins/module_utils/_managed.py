@@ -119,6 +119,7 @@ class StackManagerBase(object):
         self.check_mode = check_mode
         self.factory = client_factory
         self.warn = warn or (lambda msg: None)
+        self.sleep = sleep
         self.stacks = cfn.Stacks(client_factory, sleep=sleep)
         self.wait_timeout = int(params.get("wait_timeout") or 3600)
         self.wait_enabled = params.get("wait", True) is not False

@@ -44,6 +44,27 @@ class RackManager(StackManagerBase):
                 self._releases = Releases.from_list(params["releases"])
             except ConvoxError as exc:
                 raise ConvoxError("releases option: %s" % exc.msg)
+        self.apps = self.app_managers(params.get("apps"))
+
+    def app_managers(self, apps):
+        """One AppManager per entry of the ``apps`` option, built (and so validated) before any call;
+        None when the option is not given."""
+        if apps is None:
+            return None
+        managers = []
+        seen = set()
+        for app in apps:
+            if app["name"] in seen:
+                raise ConvoxError("app %s is listed twice in the apps of rack %s." % (app["name"], self.name))
+            seen.add(app["name"])
+            managers.append(AppManager(
+                dict(name=app["name"], rack=self.name, state=app.get("state") or "present",
+                     parameters=app.get("parameters") or {}, tags=app.get("tags") or {},
+                     purge_tags=app.get("purge_tags", True), channel=self.params.get("channel"),
+                     recover=self.params.get("recover"), wait=self.params.get("wait", True),
+                     wait_timeout=self.wait_timeout),
+                self.check_mode, self.factory, warn=self.warn, sleep=self.sleep))
+        return managers
 
     # -- channel ------------------------------------------------------------------------------
     def channel_purpose(self):
@@ -84,9 +105,39 @@ class RackManager(StackManagerBase):
     def present(self):
         stack = self.stacks.describe(self.stack_name)
         stack, note = self.settle_for_present(stack)
-        if stack is None:
-            return self.install(note)
-        return self.update(stack, note)
+        res = self.install(note) if stack is None else self.update(stack, note)
+        if self.apps is not None:
+            res = self.converge_apps(res)
+        return res
+
+    def converge_apps(self, res):
+        """After the rack: each app of the ``apps`` option, on the rack's (new) release.  In check mode
+        the apps are planned against the release the rack would move to.  Adds ``apps`` (one result
+        per app) and, with apps, turns ``diff`` into a list: the rack's, then each app's."""
+        rack = res["rack"]
+        if self.check_mode and res["plan"]["action"] in ("install", "update"):
+            rack = dict(rack or dict(name=self.name, status="CREATE_COMPLETE"), version=res["plan"]["to_version"])
+        res["apps"] = []
+        diffs = [dict(res["diff"], before_header="rack %s" % self.name, after_header="rack %s" % self.name)]
+        for app in self.apps:
+            app.params["rack_details"] = rack
+            try:
+                out = app.present() if app.params["state"] == "present" else app.absent()
+            except ConvoxError as exc:
+                self.secret_values.update(app.secret_values)
+                if "app %s" % app.name not in exc.msg:
+                    exc.msg = "app %s on rack %s: %s" % (app.name, self.name, exc.msg)
+                exc.details.update(self.scrub(dict(rack=res["rack"], plan=res["plan"], steps=res["steps"],
+                                                   apps=res["apps"])))
+                raise
+            self.secret_values.update(app.secret_values)
+            diff = out.pop("diff")
+            diffs.append(dict(diff, before_header="app %s" % app.stack_name, after_header="app %s" % app.stack_name))
+            res["apps"].append(dict(out, name=app.name, state=app.params["state"]))
+            res["changed"] = res["changed"] or out["changed"]
+        if self.apps:
+            res["diff"] = diffs
+        return self.scrub(res)
 
     def install(self, note=None):
         version = self.releases().resolve(self.params.get("version") or "latest")

@@ -99,6 +99,38 @@ options:
         pass the result to every rack instead of re-reading it. Templates are still read from O(channel).
     type: list
     elements: dict
+  apps:
+    description:
+      - The rack's apps, converged in the same task right after the rack, on the rack's release (as
+        M(convox.rack.rack_app) would converge each of them). One task per rack instead of one per app and rack is
+        what keeps fleet runs fast.
+      - Only the listed apps are managed; apps on the rack that are not listed are left alone.
+      - Omitted, apps are not touched. Ignored with O(state=absent) (see O(force)).
+      - In check mode the apps are planned against the release the rack would move to.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: App name (the app's stack is C(<rack>-<name>)).
+        type: str
+        required: true
+      state:
+        description: V(present) creates or updates the app; V(absent) deletes it (its buckets emptied first).
+        type: str
+        choices: [present, absent]
+        default: present
+      parameters:
+        description: The app template's parameters (C(Rack) and C(Version) are set by the collection).
+        type: dict
+        default: {}
+      tags:
+        description: Extra stack tags of the app.
+        type: dict
+        default: {}
+      purge_tags:
+        description: Remove the app's user tags that O(apps[].tags) does not list.
+        type: bool
+        default: true
 extends_documentation_fragment:
   - convox.rack.channel
   - convox.rack.tags
@@ -114,7 +146,9 @@ attributes:
         created, read and deleted; that is the only write check mode makes.
   diff_mode:
     support: full
-    description: Shows the version, parameters, tags and termination protection before and after.
+    description:
+      - Shows the version, parameters, tags and termination protection before and after; with O(apps), the version,
+        parameters and tags of each app too.
 notes:
   - Updates use the template of each release on the path; parameter values are sent explicitly (C(UsePreviousValue)
     only for C(NoEcho) parameters, whose values CloudFormation masks).
@@ -146,6 +180,19 @@ EXAMPLES = r"""
 - name: Show what was done
   ansible.builtin.debug:
     msg: "{{ update.steps | map(attribute='to') | join(' -> ') }}"
+
+- name: Converge a rack and its apps in one task (what the convox.rack.rack role does)
+  convox.rack.rack:
+    name: production
+    channel: s3://acme-convox-releases/stable
+    version: latest
+    apps:
+      - name: website
+        parameters:
+          Count: 2
+          Priority: 300     # each app on a rack needs its own load balancer rule priority
+      - name: old-worker
+        state: absent
 
 - name: Take a single release step, like one `convox rack update`
   convox.rack.rack:
@@ -275,6 +322,16 @@ steps:
   type: list
   elements: dict
   sample: [{"from": "20240101000000", "to": "20240201000000", "status": "UPDATE_COMPLETE", "seconds": 312.4}]
+apps:
+  description:
+    - One entry per app of O(apps), in order, each with C(name), C(state), C(changed), C(app), C(plan) and C(resources)
+      as M(convox.rack.rack_app) returns them.
+  returned: when O(apps) is given and O(state=present)
+  type: list
+  elements: dict
+  sample: [{"name": "website", "state": "present", "changed": false, "app": {"name": "website", "rack": "production",
+            "stack_name": "production-website", "status": "UPDATE_COMPLETE", "version": "20240301000000"},
+            "plan": {"action": "none"}, "resources": []}]
 resources:
   description: After an install or update, the rack's resources, each C(type), C(logical_id), C(physical_id), C(status).
   returned: always
@@ -305,6 +362,13 @@ def argument_spec():
         force=dict(type="bool", default=False),
         recover=dict(type="bool", default=False),
         releases=dict(type="list", elements="dict"),
+        apps=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            parameters=dict(type="dict", default={}),
+            tags=dict(type="dict", default={}),
+            purge_tags=dict(type="bool", default=True),
+        )),
     )
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())

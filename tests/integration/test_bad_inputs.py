@@ -43,7 +43,13 @@ def test_role_and_playbook_bad_inputs(aws, tmp_path):
     inventory.write_text(inventory.read_text().replace("s3://no-such-bucket/stable", "file://%s" % tmp_path))
     (tmp_path / "versions.json").write_text('[{"version": "1", "description": "", "published": true, "required": false}]')
     out = aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2)
-    assert "rack_apps" in out and "list" in out          # the role's argument spec
+    # site.yml uses the role's `converge` entry point: the module's own argument spec names the option
+    assert ("Elements value for option 'apps' is of type str and we were unable to convert to dict: dictionary "
+            "requested, could not parse JSON or key=value\"") in out
+    role_play = tmp_path / "role.yml"
+    role_play.write_text("- hosts: all\n  gather_facts: false\n  roles:\n    - convox.rack.rack\n")
+    out = aws.playbook(str(role_play), inventory=str(inventory), cwd=REPO, expect_rc=2)
+    assert "rack_apps" in out and "list" in out          # the role's `main` entry point: its argument spec
     out = aws.playbook(os.path.join(PLAYBOOKS, "uninstall.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2)
     assert "to confirm, pass -e confirm=badrack" in out
     assert rec.mutating() == [], rec.mutating()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ast
 import os
-import shutil
 
 import pytest
 import yaml
@@ -28,7 +27,6 @@ def examples(module):
 
 @pytest.mark.parametrize("side", ["controller", "module"])
 def test_module_examples_run(aws, tmp_path, side):
-    shutil.rmtree("/tmp/convox/channel", ignore_errors=True)
     aws.client("s3").create_bucket(Bucket="acme-convox-releases")
     tasks = []
     for module in ORDER:
@@ -37,11 +35,12 @@ def test_module_examples_run(aws, tmp_path, side):
         tasks.extend(found)
     os.symlink(os.path.join(REPO, "formation"), str(tmp_path / "formation"))   # {{ playbook_dir }}/formation
     playbook = tmp_path / "examples.yml"
-    playbook.write_text(yaml.safe_dump([dict(name="Module EXAMPLES", hosts="localhost", gather_facts=False,
-                                             tasks=tasks)], sort_keys=False))
+    text = yaml.safe_dump([dict(name="Module EXAMPLES", hosts="localhost", gather_facts=False, tasks=tasks)],
+                          sort_keys=False)
+    # the examples' file channel, private to this test (both sides run at once under xdist)
+    playbook.write_text(text.replace("file:///tmp/convox/channel", "file://%s/channel" % tmp_path))
     env = {"CONVOX_RACK_CONTROLLER_SIDE": "false"} if side == "module" else {}
     out = aws.playbook(str(playbook), env=env)
     assert "failed=0" in out
     racks = aws.client("cloudformation").describe_stacks(StackName="production")["Stacks"]
     assert racks[0]["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
-    shutil.rmtree("/tmp/convox/channel", ignore_errors=True)

@@ -49,6 +49,8 @@ def test_site_is_idempotent_and_update_dry_run_mutates_nothing(aws):
     first, second = converge_at_v1(aws)
     assert all(first[r]["changed"] >= 1 for r in RACKS), first
     assert all(second[r]["changed"] == 0 for r in RACKS), second   # a second site run changes nothing
+    # one task per rack (the rack and its apps); the channel tasks run once, on the first rack
+    assert sorted(second[r]["ok"] for r in RACKS) == [1, 1, 1, 1, 1, 3], second
 
     rec = aws.recording.mark()
     out = run(aws, "update.yml", check=True, diff=True)
@@ -62,6 +64,11 @@ def test_site_is_idempotent_and_update_dry_run_mutates_nothing(aws):
     out = run(aws, "update.yml")
     assert "0 failed, 6 updated, 0 up to date, 0 skipped" in out
     assert all(version(aws, r) == V3 for r in RACKS)
+    app_versions = [dict((p["ParameterKey"], p["ParameterValue"]) for p in s["Parameters"])["Version"]
+                    for region in ("us-east-1", "eu-west-1")
+                    for s in aws.client("cloudformation", region).describe_stacks()["Stacks"]
+                    if {"Key": "Type", "Value": "app"} in s["Tags"]]
+    assert app_versions == [V3] * 5, app_versions         # the apps moved with their racks, in the same task
     third = recap(run(aws, "site.yml"))
     assert all(third[r]["changed"] == 0 for r in RACKS), third
 

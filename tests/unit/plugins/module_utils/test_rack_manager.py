@@ -180,6 +180,65 @@ def test_uninstall_refuses_with_apps_then_force(factory, channel):
     assert not rack(factory, channel).absent()["changed"]
 
 
+# -- apps in the rack's task (option apps) -----------------------------------------------------
+def app_versions(factory):
+    return dict((s["StackName"], params_of(s).get("Version")) for s in factory("cloudformation").describe_stacks()["Stacks"]
+                if s["StackName"] != "prod" and s["StackStatus"] != "DELETE_COMPLETE")
+
+
+def test_apps_follow_the_rack_in_one_run(factory, channel):
+    apps = [dict(name="web1", parameters={"Count": 3}), dict(name="worker", state="present")]
+    plan = rack(factory, channel, check=True, version="1", apps=apps).present()
+    assert plan["changed"] and [a["plan"]["action"] for a in plan["apps"]] == ["create", "create"]
+    assert [a["plan"]["to_version"] for a in plan["apps"]] == ["1", "1"]          # planned on the rack's target
+    assert isinstance(plan["diff"], list) and [d["after_header"] for d in plan["diff"]] == [
+        "rack prod", "app prod-web1", "app prod-worker"]
+    assert factory("cloudformation").describe_stacks()["Stacks"] == []           # check mode created nothing
+
+    res = rack(factory, channel, version="1", apps=apps).present()
+    assert res["changed"] and [a["app"]["status"] for a in res["apps"]] == ["CREATE_COMPLETE"] * 2
+    assert app_versions(factory) == {"prod-web1": "1", "prod-worker": "1"}
+    assert params_of(cfn_stack(factory, "prod-web1"))["Count"] == "3"
+    noop = rack(factory, channel, version="1", apps=apps).present()
+    assert not noop["changed"] and [a["changed"] for a in noop["apps"]] == [False, False]
+
+    # the rack moves through the required release 2 to 3; --check plans the apps on 3 too
+    check = rack(factory, channel, check=True, version="latest", apps=apps).present()
+    assert [(a["plan"]["from_version"], a["plan"]["to_version"]) for a in check["apps"]] == [("1", "3")] * 2
+    assert app_versions(factory) == {"prod-web1": "1", "prod-worker": "1"}
+    res = rack(factory, channel, version="latest", apps=apps).present()
+    assert [s["to"] for s in res["steps"]] == ["2", "3"]
+    assert app_versions(factory) == {"prod-web1": "3", "prod-worker": "3"}
+
+    # listed as absent: deleted; not listed: left alone
+    res = rack(factory, channel, apps=[dict(name="worker", state="absent")]).present()
+    assert res["changed"] and res["apps"][0]["plan"]["action"] == "delete"
+    assert app_versions(factory) == {"prod-web1": "3"}
+    res = rack(factory, channel).present()                                       # no apps option: none touched
+    assert "apps" not in res and app_versions(factory) == {"prod-web1": "3"}
+
+
+@pytest.mark.parametrize("apps, message", [
+    ([dict(name="web1"), dict(name="web1")], "app web1 is listed twice in the apps of rack prod."),
+    ([dict(name="x")], 'app name "x" is invalid'),
+    ([dict(name="prod")], 'app name "prod" must differ from its rack\'s name.'),
+])
+def test_bad_apps_fail_before_any_call(factory, channel, apps, message):
+    calls = []
+    counting = type(factory)(lambda service: calls.append(service) or factory(service), "us-east-1")
+    with pytest.raises(ConvoxError) as err:
+        rack(counting, channel, apps=apps).present()
+    assert err.value.msg.startswith(message) and calls == []
+
+
+def test_a_failing_app_is_named_and_the_rack_result_kept(factory, channel):
+    with pytest.raises(ConvoxError) as err:
+        rack(factory, channel, version="1", apps=[dict(name="web1", parameters={"Nope": "1"})]).present()
+    assert err.value.msg.startswith('app web1 on rack prod: parameter "Nope" is not declared by the app template')
+    assert err.value.details["rack"]["status"] == "CREATE_COMPLETE" and err.value.details["apps"] == []
+    assert app_versions(factory) == {}
+
+
 # -- failures name the resource and reason ---------------------------------------------------
 @pytest.fixture
 def failing_updates(monkeypatch):
