@@ -97,7 +97,6 @@ class Bench(object):
             with open(os.path.join(WORK, "%s.json" % kind), "wb") as f:
                 f.write(canonical(tpl))
         racks = self.racks(n)
-        self.first_rack = racks[0]["name"]
         rack_body, app_body = json.dumps(rack), json.dumps(app)
 
         def create(r):
@@ -169,7 +168,7 @@ class Bench(object):
         med = dict((k, statistics.median(v)) for k, v in pairs.items())
         # the same with one rack: what a run costs before any rack (start-up, preload, channel read),
         # and so what each further rack adds
-        one = ("-l", self.first_rack)
+        one = ("-l", self.racks(n)[0]["name"])
         single = dict(debug=[], site=[])
         for dummy in range(self.args.runs):
             single["debug"].append(self.playbook(inventory, os.path.join(HERE, "floor_debug.yml"), *one))

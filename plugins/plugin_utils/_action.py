@@ -185,8 +185,7 @@ class ConvoxAction(ActionBase):
                     else:
                         messages.append(error.msg)
                 # an element's conversion error is repeated inside the option's own message: keep the latter
-                messages = [m for i, m in enumerate(messages)
-                            if not any(m in other for j, other in enumerate(messages) if j != i and m != other)]
+                messages = [m for m in messages if not any(m in other and m != other for other in messages)]
                 result.update(failed=True, msg="; ".join(messages))
                 return result
             params = self.prepare(validated.validated_parameters)

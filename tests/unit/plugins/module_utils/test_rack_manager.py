@@ -289,25 +289,29 @@ STUCK_MESSAGES = {
 }
 
 
+def force_status(factory, stack, status):
+    if status == "DELETE_COMPLETE":
+        factory("cloudformation").delete_stack(StackName=stack)
+    else:
+        motoext.set_stack(dict(stack_name=stack, status=status))
+
+
 def put_in(factory, channel, status):
     rack(factory, channel, version="1", termination_protection=False).present()
-    if status == "DELETE_COMPLETE":
-        factory("cloudformation").delete_stack(StackName="prod")
-    else:
-        motoext.set_stack(dict(stack_name="prod", status=status))
+    force_status(factory, "prod", status)
 
 
-def settle_later(final):
-    """A sleep that lets the 'operation in progress' finish after the first poll."""
+def settle_later(final, stack="prod"):
+    """A sleep that lets the 'operation in progress' on ``stack`` finish after the first poll."""
     calls = []
 
     def sleep(seconds):
         calls.append(seconds)
         if final == "DELETE_COMPLETE":      # the delete in progress finishes
             from moto.cloudformation.models import cloudformation_backends
-            cloudformation_backends["123456789012"]["us-east-1"].delete_stack("prod")
+            cloudformation_backends["123456789012"]["us-east-1"].delete_stack(stack)
         else:
-            motoext.set_stack(dict(stack_name="prod", status=final))
+            motoext.set_stack(dict(stack_name=stack, status=final))
     return sleep, calls
 
 
@@ -382,23 +386,7 @@ def test_no_echo_values_never_appear_in_results(factory, channel):
 def put_app_in(factory, channel, status):
     rack(factory, channel, version="1", termination_protection=False).present()
     app(factory, channel).present()
-    if status == "DELETE_COMPLETE":
-        factory("cloudformation").delete_stack(StackName="prod-web1")
-    else:
-        motoext.set_stack(dict(stack_name="prod-web1", status=status))
-
-
-def settle_app_later(final):
-    calls = []
-
-    def sleep(seconds):
-        calls.append(seconds)
-        if final == "DELETE_COMPLETE":
-            from moto.cloudformation.models import cloudformation_backends
-            cloudformation_backends["123456789012"]["us-east-1"].delete_stack("prod-web1")
-        else:
-            motoext.set_stack(dict(stack_name="prod-web1", status=final))
-    return sleep, calls
+    force_status(factory, "prod-web1", status)
 
 
 def app_with(factory, channel, sleep, **params):
@@ -411,7 +399,7 @@ def app_with(factory, channel, sleep, **params):
 @pytest.mark.parametrize("status", sorted(ALL_STATUSES))
 def test_app_present_and_absent_from_every_status(factory, channel, status):
     put_app_in(factory, channel, status)
-    sleep, calls = settle_app_later(SETTLES_TO.get(status, status))
+    sleep, calls = settle_later(SETTLES_TO.get(status, status), stack="prod-web1")
     recoverable = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE", "DELETE_COMPLETE")
     if status in IN_PROGRESS or status in STABLE or status in recoverable:
         res = app_with(factory, channel, sleep).present()
