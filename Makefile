@@ -16,7 +16,17 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: setup test lint security units integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
-setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack
+# The oldest ansible-core meta/runtime.yml admits, in its own virtualenv: the inventory plugin's
+# "values from AWS are never templated" test runs on it as well as on the newest.
+OLDEST_CORE := $(VENV)/core-oldest
+
+setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack $(OLDEST_CORE)/.installed
+
+$(OLDEST_CORE)/.installed: meta/runtime.yml
+	test -x $(OLDEST_CORE)/bin/python || $(PYTHON) -m venv $(OLDEST_CORE)
+	$(OLDEST_CORE)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST_CORE)/bin/python -m pip install --quiet "ansible-core==$$(sed -n 's/^requires_ansible: ">=\([0-9.]*\)".*/\1/p' meta/runtime.yml | cut -d. -f1-2).*" "boto3>=1.34" "botocore>=1.34" "PyYAML>=6"
+	touch $@
 
 $(VENV)/.installed: requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

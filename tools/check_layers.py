@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Enforce the module_utils layering: arrows point down the list only.
 
-_errors <- _releases <- _channel, _templates <- _common <- _stack <- _managed <- _release, _app <- _rack
+_errors <- _releases, _tags <- _channel, _templates <- _common <- _stack <- _managed <- _release, _app <- _rack
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ LAYERS = {
     "_errors": set(),
     "_releases": {"_errors"},
     "_templates": {"_errors"},
+    "_tags": {"_errors"},
     "_common": {"_errors"},
     "_channel": {"_errors", "_releases"},
-    "_stack": {"_errors", "_common"},
+    "_stack": {"_errors", "_common", "_templates"},
     "_release": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack"},
-    "_managed": {"_errors", "_common", "_templates", "_stack", "_channel"},
-    "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_info"},
-    "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info"},
-    "_info": {"_errors", "_common", "_stack"},
+    "_managed": {"_errors", "_common", "_templates", "_stack", "_channel", "_tags"},
+    "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_tags"},
+    "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info", "_tags"},
+    "_info": {"_errors", "_common", "_stack", "_tags"},
     "_module": {"_errors", "_common"},
 }
 

@@ -106,7 +106,9 @@ def apply():
             raise ValidationError(stack.stack_id, message="Stack:%s is in %s state and can not be updated."
                                   % (stack.stack_id, stack.status))
         result = original_update(self)
-        if stack.name in FAIL_UPDATES:   # the update "ran", failed on a resource, and rolled back
+        if stack.name in FAIL_UPDATES and FAIL_UPDATES[stack.name].get("after", 0) > 0:
+            FAIL_UPDATES[stack.name]["after"] -= 1       # this update still succeeds
+        elif stack.name in FAIL_UPDATES:   # the update "ran", failed on a resource, and rolled back
             failure = FAIL_UPDATES[stack.name]
             stack.status = "UPDATE_ROLLBACK_COMPLETE"
             stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
@@ -270,9 +272,10 @@ def _add_event(stack, ev):
 
 def set_stack(spec, account="123456789012"):
     """Test hook: put a stack into ``status``, append events (each a dict of logical_id, type,
-    status, reason), and with ``fail_updates`` (a dict of logical_id, type, reason; false to clear)
-    make every later update of the stack fail on that resource and roll back.
-    Returns (http code, payload)."""
+    status, reason), and with ``fail_updates`` (a dict of logical_id, type, reason, and ``after``:
+    how many updates still succeed first; false to clear) make every later update of the stack fail
+    on that resource and roll back.  ``delete: true`` deletes the stack as someone else would, in
+    whatever state it is.  Returns (http code, payload)."""
     from moto.cloudformation.models import cloudformation_backends
 
     backend = cloudformation_backends[spec.get("account", account)][spec.get("region", "us-east-1")]
@@ -283,9 +286,13 @@ def set_stack(spec, account="123456789012"):
         _add_event(stack, ev)
     if "fail_updates" in spec:
         if spec["fail_updates"]:
-            FAIL_UPDATES[stack.name] = spec["fail_updates"] if isinstance(spec["fail_updates"], dict) else {}
+            FAIL_UPDATES[stack.name] = dict(spec["fail_updates"]) if isinstance(spec["fail_updates"], dict) else {}
         else:
             FAIL_UPDATES.pop(stack.name, None)
+    if spec.get("delete"):
+        stack.enable_termination_protection = False
+        backend.delete_stack(stack.stack_id)
+        return 200, {"stack_id": stack.stack_id, "status": stack.status}
     if "status" in spec:
         stack.status = spec["status"]
         stack.status_reason = spec.get("reason")

@@ -9,11 +9,15 @@ name: racks
 short_description: Convox racks discovered from CloudFormation, grouped by org, region and version
 version_added: 0.1.0
 description:
-  - Discovers racks - CloudFormation stacks tagged C(System=convox) and C(Type=rack) - in the listed regions.
-  - The host name is the rack name. Groups are C(org_<org>), C(region_<region with _>) and C(version_<version>), so
+  - Discovers racks - CloudFormation stacks tagged C(System=convox) and C(Type=rack) whose C(Rack) tag equals the
+    stack's name - in the listed regions. A stack tagged C(Rack=prod) under another name is not the rack C(prod).
+  - The host name is the rack name (or what O(hostnames) makes of it). The same rack name in two regions never merges
+    into one host; it fails the inventory naming both regions unless O(hostnames) makes the two names distinct. Groups are C(org_<org>), C(region_<region with _>) and C(version_<version>), so
     C(-l 'org_acme:&region_eu_west_1') picks a slice of a fleet from live AWS state.
   - Host variables C(rack_name), C(rack_org), C(rack_region), C(rack_version), C(rack_status); C(ansible_connection)
     is C(local), since a rack is managed through AWS APIs.
+  - Every value read from AWS (tags, names, versions, statuses) is marked unsafe, so a tag holding C({{ ... }}) is
+    never templated, on every supported ansible-core.
   - The inventory file name must end with C(racks.yml) or C(racks.yaml).
 author:
   - Convox Rack Maintainers (@convox-rack)
@@ -35,6 +39,20 @@ options:
     type: list
     elements: str
     default: []
+  hostnames:
+    description:
+      - A template for the host name of each rack, over the host variables above, for example
+        V({{ rack_name }}-{{ rack_region }}) for a fleet that uses one rack name in several regions.
+      - Empty, the host name is the rack name.
+    type: str
+    default: ""
+  strict:
+    description:
+      - A region that cannot be read (unknown region, no credentials, access denied) fails the inventory, and so does
+        an error in O(compose), O(groups) or O(keyed_groups).
+      - V(false) skips an unreadable region with a warning (and ignores template errors, as C(constructed) does).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - inventory_cache
   - constructed
@@ -65,6 +83,8 @@ cache_connection: ~/.cache/convox-racks
 import re
 
 from ansible.errors import AnsibleError
+from ansible.utils.display import Display
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
@@ -82,7 +102,7 @@ class InventoryModule(AWSInventoryBase):
     NAME = "convox.rack.racks"
     INVENTORY_FILE_SUFFIXES = ("racks.yml", "racks.yaml")
 
-    def _racks(self, regions, orgs):
+    def _racks(self, regions, orgs, strict):
         found = []
         for region in regions:
             factory = ClientFactory(
@@ -90,7 +110,11 @@ class InventoryModule(AWSInventoryBase):
             try:
                 racks = RackInfo({}, factory).racks()
             except ConvoxError as exc:
-                raise AnsibleError("convox.rack.racks: %s" % exc.msg)
+                message = "convox.rack.racks: region %s could not be read: %s" % (region, exc.msg)
+                if strict:
+                    raise AnsibleError(message + " (set strict: false to skip unreadable regions)")
+                Display().warning(message)
+                continue
             found.extend(r for r in racks if not orgs or r.get("org") in orgs)
         return found
 
@@ -101,17 +125,38 @@ class InventoryModule(AWSInventoryBase):
         cached, racks = self.get_cached_result(path, cache)
         if not cached:
             racks = [dict(name=r["name"], org=r["org"], region=r["region"], version=r["version"], status=r["status"])
-                     for r in self._racks(regions, orgs)]
+                     for r in self._racks(regions, orgs, self.get_option("strict"))]
         self._populate(racks)
         self.update_cached_result(path, cache, racks)
 
+    def _host_name(self, hostvars):
+        template = self.get_option("hostnames")
+        if not template:
+            return str(hostvars["rack_name"])
+        self.templar.available_variables = hostvars
+        name = self.templar.template(template)
+        if not isinstance(name, str) or not name.strip():
+            raise AnsibleError("convox.rack.racks: hostnames %r gives no name for rack %s in %s."
+                               % (template, hostvars["rack_name"], hostvars["rack_region"]))
+        return str(name)
+
     def _populate(self, racks):
         strict = self.get_option("strict")
+        hosts = {}
         for rack in racks:
-            host = rack["name"]
+            # values read from AWS are data, never templates: unsafe on every ansible-core
+            hostvars = dict(rack_name=wrap_var(rack["name"]), rack_org=wrap_var(rack["org"]),
+                            rack_region=wrap_var(rack["region"]), rack_version=wrap_var(rack["version"]),
+                            rack_status=wrap_var(rack["status"]), ansible_connection="local")
+            host = self._host_name(hostvars)
+            if host in hosts:
+                other = hosts[host][1]
+                raise AnsibleError("convox.rack.racks: rack %s in %s and rack %s in %s would both be host %s; set "
+                                   "hostnames (for example '{{ rack_name }}-{{ rack_region }}') to tell them apart."
+                                   % (other["name"], other["region"], rack["name"], rack["region"], host))
+            hosts[host] = (hostvars, rack)
+        for host, (hostvars, rack) in hosts.items():
             self.inventory.add_host(host)
-            hostvars = dict(rack_name=rack["name"], rack_org=rack["org"], rack_region=rack["region"],
-                            rack_version=rack["version"], rack_status=rack["status"], ansible_connection="local")
             for key, value in hostvars.items():
                 self.inventory.set_variable(host, key, value)
             for group in ([group_name("org", rack["org"])] if rack["org"] else []) + [

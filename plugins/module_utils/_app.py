@@ -12,12 +12,12 @@ import re
 import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, validate_rack_name, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, quote, validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import is_rack
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
     StackManagerBase, build_parameters, check_parameters, desired_tags,
     parameter_changes, parameters_from_current)
+from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, format_tags, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 FIXED = ("Rack", "Version")
@@ -31,9 +31,9 @@ class AppManager(StackManagerBase):
         super(AppManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep)
         self.name = params["name"]
         self.rack = validate_rack_name(params["rack"])
-        if not isinstance(self.name, str) or not re.match(APP_NAME_RE, self.name):
-            raise ConvoxError('app name "%s" is invalid: it must start with a letter, contain only letters, digits and '
-                              'hyphens, and be 4 to 30 characters long.' % self.name)
+        if not isinstance(self.name, str) or not re.fullmatch(APP_NAME_RE, self.name):
+            raise ConvoxError('app name %s is invalid: it must start with a letter, contain only letters, digits and '
+                              'hyphens, and be 4 to 30 characters long.' % quote(self.name))
         if self.name == self.rack:
             raise ConvoxError('app name "%s" must differ from its rack\'s name.' % self.name)
         self.stack_name = "%s-%s" % (self.rack, self.name)
@@ -45,8 +45,36 @@ class AppManager(StackManagerBase):
     def channel_purpose(self):
         return "create app %s or move it to a new release" % self.name
 
+    @classmethod
+    def found(cls, stack, rack, check_mode, client_factory, warn=None, sleep=time.sleep, wait_timeout=3600):
+        """A manager for an app stack discovered by its tags (a rack's force uninstall): discovered
+        state is not input, so its name is taken as it is, whatever it looks like."""
+        self = cls.__new__(cls)
+        StackManagerBase.__init__(self, dict(state="absent", wait=True, wait_timeout=wait_timeout), check_mode,
+                                  client_factory, warn=warn, sleep=sleep)
+        self.name = stack.tags.get("Name") or stack.name
+        self.rack = rack
+        self.stack_name = stack.name
+        self.user_tags = {}
+        self.found_stack = stack
+        return self
+
+    def delete_found(self):
+        """Delete the discovered app stack (its buckets emptied first)."""
+        stack = self.wait_settled(self.found_stack, gone_ok=True)
+        if stack is not None:
+            self.delete_stack_and_buckets(stack, "deleting")
+
     def system_tags(self):
-        return {"System": "convox", "Type": "app", "Rack": self.rack, "Name": self.name}
+        return app_tags(self.rack, self.name)
+
+    def expected_tags(self):
+        return app_tags(self.rack, self.name)
+
+    def never_adopt(self):
+        # rack_app never changes a rack, not even one whose name happens to be <rack>-<app>
+        return (lambda tags: tags.get("System") == "convox" and tags.get("Type") == "rack", "a rack",
+                "rack_app never changes a rack, adopt or not")
 
     def describe_app(self, stack):
         if stack is None:
@@ -70,10 +98,15 @@ class AppManager(StackManagerBase):
         if known:
             return self.known_rack(known)
         rack = self.stacks.describe(self.rack)
-        if rack is not None and not is_rack(rack):
-            raise ConvoxError("stack %s is not a convox rack (it lacks the System=convox, Type=rack tags)." % self.rack)
+        if rack is not None:
+            self.check_rack_owned(rack.tags)
         self.check_rack_usable(rack.status if rack is not None else None)
         return rack
+
+    def check_rack_owned(self, tags):
+        if not is_rack(tags, self.rack):
+            raise ConvoxError("stack %s is not rack %s: it lacks the tags System=convox, Type=rack, Rack=%s (its tags: "
+                              "%s), so no app is changed on it." % (self.rack, self.rack, self.rack, format_tags(tags)))
 
     def check_rack_usable(self, status):
         """Apps change only on a rack that exists and is in a healthy *_COMPLETE state."""
@@ -89,6 +122,8 @@ class AppManager(StackManagerBase):
             raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
                               % self.rack)
         status = known.get("status")
+        if known.get("tags") is not None:
+            self.check_rack_owned(known["tags"])
         self.check_rack_usable(status)
         raw = dict(StackName=self.rack, StackId=known.get("stack_id"), StackStatus=status,
                    Parameters=[dict(ParameterKey="Version", ParameterValue=known.get("version"))],
@@ -100,7 +135,11 @@ class AppManager(StackManagerBase):
     def present(self):
         rack = self.rack_stack()
         version = rack.parameters.get("Version")
-        stack, note = self.settle_for_present(self.stacks.describe(self.stack_name))
+        stack = self.stacks.describe(self.stack_name)
+        self.check_owned(stack)
+        adoption = self.adoption_note(stack)
+        stack, note = self.settle_for_present(stack)
+        note = "; ".join(n for n in (adoption, note) if n) or None
         self.current_params = stack.parameters if stack is not None else {}
         tags = desired_tags(self.system_tags(), self.user_tags, stack.tags if stack else None,
                             self.params.get("purge_tags", True))
@@ -162,12 +201,16 @@ class AppManager(StackManagerBase):
     # -- absent ----------------------------------------------------------------------------------
     @wrap_aws("deleting the app")
     def absent(self):
-        stack = self.wait_settled(self.stacks.describe(self.stack_name))
+        stack = self.stacks.describe(self.stack_name)
+        self.check_owned(stack)                    # before anything else: not ours, not touched
+        stack = self.wait_settled(stack, gone_ok=True)
         plan = dict(action="none", from_version=None, to_version=None, parameter_changes={}, resource_changes=[])
         if stack is None:
             return self.result(False, None, plan)
         before = self.state_view(stack.parameters.get("Version"), stack.parameters, stack.tags)
         plan.update(action="delete", from_version=stack.parameters.get("Version"))
+        if self.adopted_tags:
+            plan["note"] = self.adoption_note(stack)
         if self.check_mode:
             return self.result(True, stack, plan, before=before, after={})
         self.delete_stack_and_buckets(stack, "deleting")

@@ -27,15 +27,19 @@ try:
 except ImportError:  # pragma: no cover - not on POSIX
     fcntl = None
 
-from ansible.module_utils.six.moves.urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
+from ansible_collections.convox.rack.plugins.module_utils._releases import Releases, validate_version_name
 
 VERSIONS = "versions.json"
 TEMPLATE_KINDS = ("rack", "app")
 MAX_CONFLICTS = 25
+# Channel contents are untrusted: nothing larger than this is read (CloudFormation itself takes at
+# most 1 MB from S3 for a template; versions.json of thousands of releases stays far below 4 MiB).
+MAX_TEMPLATE_BYTES = 1024 * 1024
+MAX_VERSIONS_BYTES = 4 * 1024 * 1024
 
 
 def _client_error_code(exc):
@@ -57,9 +61,18 @@ class Channel(object):
         self.url = url
 
     # -- raw access implemented by subclasses ------------------------------------------
-    def get(self, key):  # pragma: no cover - abstract
-        """Return (bytes, token) or (None, None) when the object does not exist."""
+    def get(self, key, limit=None):  # pragma: no cover - abstract
+        """Return (bytes, token) or (None, None) when the object does not exist; with ``limit``, an
+        object larger than ``limit`` bytes is refused before more than ``limit + 1`` bytes are read."""
         raise NotImplementedError
+
+    def template_url(self, key, token):
+        """A URL CloudFormation can read the object ``key`` (as read with ``token``) from, or None."""
+        return None
+
+    def too_large(self, key, limit):
+        return ConvoxError("%s is larger than %d bytes; a channel object that large is refused unread."
+                           % (self.describe(key), limit))
 
     def put(self, key, body):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -77,25 +90,28 @@ class Channel(object):
         return "%s/%s" % (self.url.rstrip("/"), key)
 
     def read_releases(self):
-        body, dummy = self.get(VERSIONS)
+        body, dummy = self.get(VERSIONS, MAX_VERSIONS_BYTES)
         if body is None:
             raise ConvoxError("channel %s has no %s." % (self.url, VERSIONS))
         return Releases.parse(body)
 
     def read_releases_or_empty(self):
-        body, token = self.get(VERSIONS)
+        body, token = self.get(VERSIONS, MAX_VERSIONS_BYTES)
         if body is None:
             return Releases([]), None
         return Releases.parse(body), token
 
     def read_template(self, version, kind):
+        """(text, url) of the ``kind`` template of ``version``: ``url`` is where CloudFormation can
+        read exactly these bytes (S3 channels), else None."""
+        validate_version_name(version)
         key = "%s/%s.json" % (version, kind)
-        body, dummy = self.get(key)
+        body, token = self.get(key, MAX_TEMPLATE_BYTES)
         if body is None:
             raise ConvoxError("channel %s has no %s template for version \"%s\" (%s is missing)."
                               % (self.url, kind, version, key))
         try:
-            return body.decode("utf-8")
+            return body.decode("utf-8"), self.template_url(key, token)
         except UnicodeDecodeError:
             raise ConvoxError("template %s is not valid UTF-8." % self.describe(key))
 
@@ -123,15 +139,17 @@ class FileChannel(Channel):
     def _path(self, key):
         return os.path.join(self.root, *key.split("/"))
 
-    def get(self, key):
+    def get(self, key, limit=None):
         path = self._path(key)
         try:
             with open(path, "rb") as f:
-                body = f.read()
+                body = f.read() if limit is None else f.read(limit + 1)
         except (IOError, OSError) as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return None, None
             raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc))
+        if limit is not None and len(body) > limit:
+            raise self.too_large(key, limit)
         # The token is the content itself: (mtime, size, inode) can repeat within one coarse
         # filesystem clock tick, and equal content is exactly what makes an edit safe to write.
         return body, hashlib.sha256(body).hexdigest()
@@ -188,6 +206,7 @@ class S3Channel(Channel):
         self.prefix = prefix.strip("/")
         self._factory = client_factory
         self._client = None
+        self._versions = {}
 
     @property
     def client(self):
@@ -200,16 +219,35 @@ class S3Channel(Channel):
     def _key(self, key):
         return "%s/%s" % (self.prefix, key) if self.prefix else key
 
+    def template_url(self, key, token):
+        """The object's virtual-hosted URL in the client's region, pinned to the version read (on a
+        versioned bucket), so CloudFormation reads exactly the bytes that were checked."""
+        region = getattr(getattr(self.client, "meta", None), "region_name", None) or "us-east-1"
+        url = "https://%s.s3.%s.amazonaws.com/%s" % (self.bucket, region, quote(self._key(key)))
+        version_id = self._versions.get(token)
+        if version_id and version_id != "null":
+            url += "?versionId=%s" % quote(version_id, safe="")
+        return url
+
     def _fail(self, action, key, exc):
         code = _client_error_code(exc) or type(exc).__name__
         message = (getattr(exc, "response", None) or {}).get("Error", {}).get("Message") or str(exc)
         where = "s3://%s/%s" % (self.bucket, self._key(key))
         raise ConvoxError("cannot %s %s (%s: %s)." % (action, where, code, message.rstrip(".")))
 
-    def get(self, key):
+    def get(self, key, limit=None):
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-            return resp["Body"].read(), resp.get("ETag")
+            if limit is not None and int(resp.get("ContentLength") or 0) > limit:
+                resp["Body"].close()
+                raise self.too_large(key, limit)
+            body = resp["Body"].read() if limit is None else resp["Body"].read(limit + 1)
+            if limit is not None and len(body) > limit:
+                raise self.too_large(key, limit)
+            self._versions[resp.get("ETag")] = resp.get("VersionId")
+            return body, resp.get("ETag")
+        except ConvoxError:
+            raise
         except Exception as exc:  # botocore is optional at import time
             if _client_error_code(exc) in ("NoSuchKey", "404", "NotFound"):
                 return None, None
@@ -254,15 +292,18 @@ class HttpsChannel(Channel):
         self.validate_certs = validate_certs
         self.timeout = timeout
 
-    def get(self, key):
+    def get(self, key, limit=None):
         url = self.describe(key)
         try:
             resp = open_url(url, validate_certs=self.validate_certs, timeout=self.timeout)
-            return resp.read(), None
+            body = resp.read() if limit is None else resp.read(limit + 1)
         except Exception as exc:
             if getattr(exc, "code", None) in (403, 404):
                 return None, None
             raise ConvoxError("channel %s is unreachable (%s)." % (self.url, getattr(exc, "reason", None) or exc))
+        if limit is not None and len(body) > limit:
+            raise self.too_large(key, limit)
+        return body, None
 
     def put(self, key, body):
         raise ConvoxError("channel %s is read-only." % self.url)
@@ -291,7 +332,10 @@ def open_channel(url, client_factory=None, validate_certs=True):
         if not parsed.netloc:
             raise ConvoxError('channel "%s" has no bucket name.' % url)
         return S3Channel(url.rstrip("/"), parsed.netloc, parsed.path, client_factory)
-    if scheme in ("https", "http"):
+    if scheme == "http":
+        raise ConvoxError('channel "%s" uses plain http://, which anyone on the network path can rewrite; use '
+                          'https://, s3:// or file://.' % url)
+    if scheme == "https":
         if not parsed.netloc:
             raise ConvoxError('channel "%s" has no host.' % url)
         return HttpsChannel(url.rstrip("/"), validate_certs=validate_certs)

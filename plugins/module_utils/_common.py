@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 try:
@@ -23,15 +24,21 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 BOTOCORE_RETRIES = {"mode": "standard", "max_attempts": 6}
 AWS_RETRY = AWSRetry.jittered_backoff(retries=6, delay=1, backoff=2.0, max_delay=20)
 
-NAME_RE = r"^[a-zA-Z][-a-zA-Z0-9]{0,63}$"
-APP_NAME_RE = r"^[a-zA-Z][-a-zA-Z0-9]{3,29}$"
+# Matched whole (re.fullmatch): "$" alone would accept a name ending in a newline.
+NAME_RE = r"[a-zA-Z][-a-zA-Z0-9]{0,63}"
+APP_NAME_RE = r"[a-zA-Z][-a-zA-Z0-9]{3,29}"
+
+
+def quote(value):
+    """A user-given value in a message: JSON-quoted, so a newline or a quote inside shows as such."""
+    return json.dumps(value) if isinstance(value, str) else json.dumps(str(value))
 
 
 def validate_rack_name(name):
     """A rack name is its stack name: a letter, then letters, digits and hyphens, at most 64."""
-    if not isinstance(name, str) or not re.match(NAME_RE, name):
-        raise ConvoxError('rack name "%s" is invalid: it must start with a letter and contain only letters, digits '
-                          'and hyphens (at most 64 characters).' % name)
+    if not isinstance(name, str) or not re.fullmatch(NAME_RE, name):
+        raise ConvoxError('rack name %s is invalid: it must start with a letter and contain only letters, digits '
+                          'and hyphens (at most 64 characters).' % quote(name))
     return name
 
 

@@ -7,21 +7,19 @@ from __future__ import annotations
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._tags import format_tags, is_app, is_rack
 
 
-def is_rack(stack):
-    return stack.tags.get("System") == "convox" and stack.tags.get("Type") == "rack"
-
-
-def is_app(stack, rack=None):
-    """An app stack (of ``rack``, when given)."""
-    return stack.tags.get("System") == "convox" and stack.tags.get("Type") == "app" and \
-        (rack is None or stack.tags.get("Rack") == rack)
+def is_rack_stack(stack):
+    """A rack as discovery sees it: the rack tags, and a ``Rack`` tag equal to the stack's own name (a
+    stack tagged ``Rack=prod`` under another name is not the rack prod, and not a rack at all)."""
+    return is_rack(stack.tags, stack.name)
 
 
 def rack_view(stack, region):
     """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
-    return dict(name=stack.tags.get("Rack") or stack.name, org=stack.tags.get("Org"), region=region,
+    return dict(name=stack.name, org=stack.tags.get("Org"), region=region,
                 status=stack.status, version=stack.parameters.get("Version"), stack_id=stack.stack_id,
                 parameters=stack.parameters, outputs=stack.outputs, tags=stack.tags,
                 termination_protection=stack.termination_protection)
@@ -32,11 +30,6 @@ def app_entry(stack):
     rack = stack.tags.get("Rack") or ""
     return dict(name=stack.tags.get("Name") or stack.name[len(rack) + 1:], stack_name=stack.name,
                 status=stack.status, version=stack.parameters.get("Version"), parameters=stack.parameters)
-
-
-def list_apps(stacks, rack):
-    """The apps of ``rack`` (one paginated listing of the region's stacks)."""
-    return [app_entry(s) for s in stacks.list() if is_app(s, rack)]
 
 
 class RackInfo(object):
@@ -55,11 +48,11 @@ class RackInfo(object):
         stacks = self.stacks.list()
         apps_by_rack = {}
         for stack in stacks:
-            if is_app(stack):
+            if is_app(stack.tags):
                 apps_by_rack.setdefault(stack.tags.get("Rack"), []).append(app_entry(stack))
         racks = []
         for stack in stacks:
-            if not is_rack(stack):
+            if not is_rack_stack(stack):
                 continue
             rack = rack_view(stack, self.factory.region)
             if (name and rack["name"] != name) or (org and rack["org"] != org):
@@ -67,3 +60,20 @@ class RackInfo(object):
             rack["apps"] = sorted(apps_by_rack.get(rack["name"], []), key=lambda a: a["name"])
             racks.append(rack)
         return sorted(racks, key=lambda r: r["name"])
+
+
+def rack_version_reader(client_factory):
+    """A function rack name -> its ``Version`` parameter, for rack_release_info (the stack must be
+    the rack: the rack tags with ``Rack=<name>``)."""
+    def read(name):
+        stack = cfn.Stacks(client_factory).describe(name)
+        if stack is None:
+            raise ConvoxError('rack "%s" does not exist in region %s.' % (name, client_factory.region))
+        if not is_rack(stack.tags, name):
+            raise ConvoxError("stack %s is not rack %s: it lacks the tags System=convox, Type=rack, Rack=%s (its tags: "
+                              "%s)." % (name, name, name, format_tags(stack.tags)))
+        version = stack.parameters.get("Version")
+        if not version:
+            raise ConvoxError('stack "%s" has no Version parameter; it is not a rack.' % name)
+        return version
+    return read

@@ -12,6 +12,7 @@ import time
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import (
     declared_parameters, no_echo_parameters, parse_template)
 
@@ -125,6 +126,7 @@ class StackManagerBase(object):
         self.wait_enabled = params.get("wait", True) is not False
         self.secret_values = set()
         self.current_params = {}
+        self.adopted_tags = {}
         self._channel = None
 
     # -- the release channel -------------------------------------------------------------------
@@ -141,9 +143,37 @@ class StackManagerBase(object):
         return self._channel
 
     def template(self, version):
-        """This kind's template of release ``version``, parsed."""
+        """This kind's template of release ``version``, parsed; one CloudFormation could not be
+        given (over its request limit, outside S3) fails here, before any change."""
         where = "%s/%s/%s.json" % (self.channel.url, version, self.kind)
-        return parse_template(self.channel.read_template(version, self.kind), where)
+        text, url = self.channel.read_template(version, self.kind)
+        template = parse_template(text, where, url)
+        template.request_source()
+        return template
+
+    # -- ownership -------------------------------------------------------------------------------
+    def expected_tags(self):  # pragma: no cover - abstract
+        """The system tags that make a stack this manager's."""
+        raise NotImplementedError
+
+    def never_adopt(self):
+        """(predicate on tags, what such a stack is) for stacks that may not be adopted, or None."""
+        return None
+
+    def check_owned(self, stack):
+        """Refuse a stack of this name that is not ours (unless ``adopt``); returns the tags that
+        adopting it adds ({} when it is ours).  Called before any change and before planning."""
+        if stack is None:
+            self.adopted_tags = {}
+            return {}
+        self.adopted_tags = check_owned(self.label(), stack.name, stack.tags, self.expected_tags(),
+                                        bool(self.params.get("adopt")), self.never_adopt())
+        return self.adopted_tags
+
+    def adoption_note(self, stack):
+        if not self.adopted_tags:
+            return None
+        return "stack %s is adopted: it gains the tags %s" % (stack.name, format_tags(self.adopted_tags))
 
     # -- secrets: values of NoEcho parameters never leave the manager -------------------------
     def user_parameters(self, template):
@@ -185,24 +215,40 @@ class StackManagerBase(object):
         return "%s %s" % (self.kind, self.stack_name)
 
     # -- waiting -------------------------------------------------------------------------------
-    def wait_settled(self, stack):
-        """A stack found in progress is waited for (bounded by wait_timeout)."""
+    def wait_settled(self, stack, gone_ok=False):
+        """A stack found in progress is waited for (bounded by wait_timeout).  One that disappears
+        meanwhile (deleted by someone else) fails the task unless ``gone_ok`` or it was found being
+        deleted: building it again from the task alone would lose every parameter the task does not
+        list."""
         if stack is None or stack.status not in cfn.IN_PROGRESS:
             return stack
-        return self.stacks.wait(stack.stack_id, self.wait_timeout)
+        found = stack.status
+        final = self.stacks.wait(stack.stack_id, self.wait_timeout)
+        if final is None and not gone_ok and found != "DELETE_IN_PROGRESS":   # a delete seen starting may end
+            raise ConvoxError("%s was deleted while this task waited for its %s to finish; nothing was changed, and it "
+                              "is not re-created from this task alone (run again to install it anew)."
+                              % (self.label(), found), status=cfn.GONE)
+        return final
 
     def finish(self, stack_id, operation, started, token, ok_statuses):
-        """Wait for an operation and return the final Stack; raise naming the failure."""
+        """Wait for an operation and return the final Stack; raise naming the failure.  Any failure
+        here comes after a change was started, so it reports ``changed``."""
         if not self.wait_enabled:
             return self.stacks.describe(stack_id)
-        final = self.stacks.wait(stack_id, self.wait_timeout)
+        try:
+            final = self.stacks.wait(stack_id, self.wait_timeout)
+        except ConvoxError as exc:      # a timeout: the operation was started all the same
+            exc.details["changed"] = True
+            raise
         status = final.status if final is not None else cfn.GONE
         if status in ok_statuses:
             return final
-        cause = self.stacks.failure(stack_id, started, token) or (final.reason if final is not None else None) \
-            or "no failure event was recorded"
+        if final is None:
+            raise ConvoxError("%s failed for %s: the stack was deleted (by someone else) while this task waited for it."
+                              % (operation, self.label()), status=status, changed=True)
+        cause = self.stacks.failure(stack_id, started, token) or final.reason or "no failure event was recorded"
         message = "%s failed for %s: %s; the stack is now %s." % (operation, self.label(), cause.rstrip("."), status)
-        raise ConvoxError(message, status=status)
+        raise ConvoxError(message, status=status, changed=True)
 
     # -- entry states --------------------------------------------------------------------------
     def settle_for_present(self, stack):

@@ -12,13 +12,14 @@ import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._common import validate_rack_name, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import list_apps, rack_view
+from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
     StackManagerBase, build_parameters, check_parameters, desired_tags,
     parameter_changes, parameters_from_current)
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
+from ansible_collections.convox.rack.plugins.module_utils._tags import is_app, rack_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 FIXED = ("Version",)
@@ -78,11 +79,10 @@ class RackManager(StackManagerBase):
     # -- descriptions ----------------------------------------------------------------------------
     def system_tags(self, stack=None):
         """System tags; an omitted org keeps the rack's current Org tag."""
-        tags = {"System": "convox", "Type": "rack", "Rack": self.name}
-        org = self.org or (stack.tags.get("Org") if stack is not None else None)
-        if org:
-            tags["Org"] = org
-        return tags
+        return rack_tags(self.name, self.org or (stack.tags.get("Org") if stack is not None else None))
+
+    def expected_tags(self):
+        return rack_tags(self.name)
 
     def describe_rack(self, stack):
         return None if stack is None else rack_view(stack, self.factory.region)
@@ -104,7 +104,10 @@ class RackManager(StackManagerBase):
     @wrap_aws("converging the rack")
     def present(self):
         stack = self.stacks.describe(self.stack_name)
+        self.check_owned(stack)
+        adoption = self.adoption_note(stack)
         stack, note = self.settle_for_present(stack)
+        note = "; ".join(n for n in (adoption, note) if n) or None
         res = self.install(note) if stack is None else self.update(stack, note)
         if self.apps is not None:
             res = self.converge_apps(res)
@@ -148,7 +151,7 @@ class RackManager(StackManagerBase):
             raise ConvoxError("the rack template of version %s declares no Version parameter." % version)
         fixed = {"Version": version}
         tags = desired_tags(self.system_tags(), self.user_tags, None, True)
-        protection = self.params.get("termination_protection", True) is not False
+        protection = self.params.get("termination_protection") is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
         plan = dict(action="install", from_version=None, to_version=version, path=[version],
                     parameter_changes=parameter_changes({}, user, fixed),
@@ -185,7 +188,9 @@ class RackManager(StackManagerBase):
         if self.max_steps and len(path) > self.max_steps:
             path = path[:self.max_steps]
 
-        protection = self.params.get("termination_protection", True) is not False
+        # omitted on an existing rack: left as it is (like an omitted parameter)
+        protection = self.params.get("termination_protection")
+        protection = stack.termination_protection if protection is None else bool(protection)
         tags = desired_tags(self.system_tags(stack), self.user_tags, stack.tags, self.params.get("purge_tags", True))
         before = self.state_view(current_version, stack.parameters, stack.tags, stack.termination_protection)
 
@@ -230,14 +235,31 @@ class RackManager(StackManagerBase):
         return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
 
+    def path_templates(self, path, user_given):
+        """Every template on ``path``, fetched and checked before the first change: each parses,
+        declares ``Version`` and accepts the task's parameters (the target every one of them; a
+        release on the way the ones it declares).  Returns ({version: template}, user parameters)."""
+        templates = dict((version, self.template(version)) for version in path)
+        target = path[-1]
+        user = self.user_parameters(templates[target])
+        check_parameters("rack", self.name, user, templates[target], FIXED, "version %s" % target)
+        for version in path:
+            tpl = templates[version]
+            if "Version" not in declared_parameters(tpl):
+                raise ConvoxError("the rack template of version %s declares no Version parameter, so a rack updated "
+                                  "to it could not tell its release; nothing was changed." % version)
+            if version != target:
+                decl = declared_parameters(tpl)
+                check_parameters("rack", self.name, dict((k, v) for k, v in user.items() if k in decl), tpl, FIXED,
+                                 "version %s" % version)
+        return templates, user
+
     def update_versions(self, stack, path, full_path, tags, protection, before, note):
         current_version = stack.parameters.get("Version")
-        templates = {}
-        target_template = self.template(path[-1])
-        templates[path[-1]] = target_template
-        user = self.user_parameters(target_template)
-        check_parameters("rack", self.name, user, target_template, FIXED, "version %s" % path[-1])
-        declared_target = declared_parameters(target_template)
+        if not self.check_mode and not self.wait_enabled and len(path) > 1:
+            path = path[:1]      # without waiting, a later step would find the stack still busy
+        templates, user = self.path_templates(path, self.params.get("parameters"))
+        declared_target = declared_parameters(templates[path[-1]])
         after_params = dict((k, v) for k, v in stack.parameters.items() if k in declared_target)
         after_params.update(user)
         after_params["Version"] = path[-1]
@@ -248,47 +270,49 @@ class RackManager(StackManagerBase):
         if full_path != path:
             plan["remaining_path"] = full_path[len(path):]
 
-        def step_template(version):
-            if version not in templates:
-                templates[version] = self.template(version)
-            return templates[version]
+        def step_parameters(version, current_parameters):
+            decl = declared_parameters(templates[version])
+            return build_parameters(templates[version], current_parameters,
+                                    dict((k, v) for k, v in user.items() if k in decl), {"Version": version})
 
         if self.check_mode:
             first = path[0]
-            tpl = step_template(first)
-            decl = declared_parameters(tpl)
-            params_list = build_parameters(tpl, stack.parameters, dict((k, v) for k, v in user.items() if k in decl),
-                                           {"Version": first})
-            plan["resource_changes"] = self.stacks.plan(stack.name, params_list, tags, tpl)
+            plan["resource_changes"] = self.stacks.plan(stack.name, step_parameters(first, stack.parameters), tags,
+                                                        templates[first])
             return self.result(True, stack, plan, before=before, after=after, note=note)
 
         steps = []
         current = stack
         for version in path:
-            tpl = step_template(version)
-            decl = declared_parameters(tpl)
-            step_user = dict((k, v) for k, v in user.items() if k in decl)
-            params_list = build_parameters(tpl, current.parameters, step_user, {"Version": version})
             started = self.stacks.now()
             t0 = time.time()
             from_version = current.parameters.get("Version")
-            token = self.stacks.update(current.stack_id, params_list, tags, tpl)
-            if token is None:
-                steps.append({"from": from_version, "to": version, "status": "NO_CHANGES", "seconds": 0.0})
-                continue
             try:
-                final = self.finish(current.stack_id, "updating from %s to %s" % (from_version, version), started,
-                                    token, OK_AFTER_UPDATE)
-            except ConvoxError as exc:
-                exc.details["steps"] = steps + [{"from": from_version, "to": version,
-                                                 "status": exc.details.get("status"),
-                                                 "seconds": round(time.time() - t0, 1)}]
-                raise
-            steps.append({"from": from_version, "to": version, "status": final.status if final else None,
+                token = self.stacks.update(current.stack_id, step_parameters(version, current.parameters), tags,
+                                           templates[version])
+                if token is None:
+                    steps.append({"from": from_version, "to": version, "status": "NO_CHANGES", "seconds": 0.0})
+                    continue
+                current = self.finish(current.stack_id, "updating from %s to %s" % (from_version, version), started,
+                                      token, OK_AFTER_UPDATE)
+            except Exception as exc:
+                # the rack may be on a release in the middle of the path: say so, and which steps were done
+                failed = {"from": from_version, "to": version, "seconds": round(time.time() - t0, 1),
+                          "status": getattr(exc, "details", {}).get("status", "FAILED")}
+                if not isinstance(exc, ConvoxError):
+                    if not steps:
+                        raise
+                    exc = ConvoxError(describe_aws_error(exc, "updating from %s to %s" % (from_version, version)))
+                exc.details.update(steps=self.scrub(steps + [failed]),
+                                   changed=bool(steps) or exc.details.get("changed", False))
+                if steps:
+                    exc.msg = "%s (rack %s is on %s after %d of %d steps)" % (
+                        exc.msg.rstrip("."), self.name, from_version, len(steps), len(path)) + "."
+                raise exc
+            steps.append({"from": from_version, "to": version, "status": current.status,
                           "seconds": round(time.time() - t0, 1)})
-            if final is None:
+            if not self.wait_enabled:
                 break
-            current = final
         if protection != current.termination_protection:
             self.stacks.set_termination_protection(current.stack_id, protection)
             current.termination_protection = protection
@@ -299,24 +323,31 @@ class RackManager(StackManagerBase):
     # -- absent ---------------------------------------------------------------------------------
     @wrap_aws("uninstalling the rack")
     def absent(self):
-        stack = self.wait_settled(self.stacks.describe(self.stack_name))
+        stack = self.stacks.describe(self.stack_name)
+        self.check_owned(stack)                    # before anything else: not ours, not touched
+        stack = self.wait_settled(stack, gone_ok=True)
         if stack is None:
             plan = dict(action="none", from_version=None, to_version=None, path=[], parameter_changes={},
                         resource_changes=[])
             return self.result(False, None, plan)
         version = stack.parameters.get("Version")
         before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
-        apps = list_apps(self.stacks, self.name)
+        # the rack's apps are found by their tags, whatever their names look like
+        apps = [AppManager.found(app, self.name, self.check_mode, self.factory, warn=self.warn, sleep=self.sleep,
+                                 wait_timeout=self.wait_timeout)
+                for app in self.stacks.list() if is_app(app.tags, self.name)]
         plan = dict(action="uninstall", from_version=version, to_version=None, path=[], parameter_changes={},
-                    resource_changes=[], apps=[a["name"] for a in apps])
+                    resource_changes=[], apps=[a.name for a in apps])
+        note = self.adoption_note(stack)
+        if note:
+            plan["note"] = note
         if apps and not self.params.get("force"):
             raise ConvoxError("rack %s still has apps (%s); delete them first or set force: true to delete them with "
-                              "the rack." % (self.name, ", ".join(a["name"] for a in apps)))
+                              "the rack." % (self.name, ", ".join(a.name for a in apps)))
         if self.check_mode:
             return self.result(True, stack, plan, before=before, after={})
         for app in apps:
-            AppManager(dict(name=app["name"], rack=self.name, state="absent", wait=True,
-                            wait_timeout=self.wait_timeout), False, self.factory, warn=self.warn).absent()
+            app.delete_found()
         self.delete_stack_and_buckets(stack, "uninstalling")
         final = dict(self.describe_rack(stack), status=cfn.GONE)
         res = self.result(True, None, plan, before=before, after={})

@@ -5,20 +5,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._channel import TEMPLATE_KINDS, open_channel
+from ansible_collections.convox.rack.plugins.module_utils._channel import MAX_TEMPLATE_BYTES, TEMPLATE_KINDS, open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Release, summary
+from ansible_collections.convox.rack.plugins.module_utils._releases import Release, summary, validate_version_name
 from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file
-
-VERSION_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+")
-
-
-def validate_version_name(version):
-    if not version or not set(version) <= VERSION_CHARS or version in (".", "..") or version in (
-            "latest", "stable", "edge"):
-        raise ConvoxError('version "%s" is not a valid release name (letters, digits, ".", "_", "-", "+"; not '
-                          'latest, stable or edge).' % version)
 
 
 class ReleaseManager(object):
@@ -51,9 +42,18 @@ class ReleaseManager(object):
         changed_templates = []
         for kind in TEMPLATE_KINDS:
             key = "%s/%s.json" % (self.version, kind)
-            current, dummy = self.channel.get(key)
+            try:
+                current, dummy = self.channel.get(key, MAX_TEMPLATE_BYTES)
+            except ConvoxError:          # too large to be a template: certainly not this one
+                current = False
             if current != bodies[kind]:
                 changed_templates.append(kind)
+        if changed_templates and before_entry is not None and before_entry.published and not self.params.get("force"):
+            raise ConvoxError("release %s is already published in channel %s with other %s template%s; a published "
+                              "release is immutable (racks on it are defined by it): publish a new version, or set "
+                              "force: true to replace it." % (self.version, self.channel.url,
+                                                              " and ".join(changed_templates),
+                                                              "s" if len(changed_templates) > 1 else ""))
         entry_changed = before_entry is None or before_entry != entry
         changed = bool(changed_templates) or entry_changed
         if changed and not self.check_mode:

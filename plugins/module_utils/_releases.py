@@ -16,6 +16,32 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 ALIASES_LATEST = ("latest", "stable")
 ALIAS_EDGE = "edge"
 FIELDS = (("version", str), ("description", str), ("published", bool), ("required", bool))
+# A version names a directory of the channel: no "/", no "..", no whitespace (publishing and reading
+# apply the same rule, so a hostile versions.json cannot point a rack at a template elsewhere).
+VERSION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+")
+RESERVED = ALIASES_LATEST + (ALIAS_EDGE,)
+MAX_VERSION_LENGTH = 128
+
+
+def version_name_problem(version):
+    """Why ``version`` is not a valid release name, or None."""
+    if not isinstance(version, str) or not version:
+        return "it is empty"
+    if len(version) > MAX_VERSION_LENGTH:
+        return "it is longer than %d characters" % MAX_VERSION_LENGTH
+    if not set(version) <= VERSION_CHARS:
+        return 'only letters, digits, ".", "_", "-" and "+" are allowed'
+    if version in (".", ".."):
+        return "it names a directory"
+    if version in RESERVED:
+        return "latest, stable and edge are reserved"
+    return None
+
+
+def validate_version_name(version):
+    problem = version_name_problem(version)
+    if problem:
+        raise ConvoxError('version %s is not a valid release name (%s).' % (json.dumps(version), problem))
 
 
 class Release(object):
@@ -48,8 +74,10 @@ def _entry_to_release(index, entry):
         if not isinstance(value, kind):
             raise ConvoxError('versions.json entry %d field "%s" must be a %s, not %s.'
                               % (index, name, "boolean" if kind is bool else "string", type(value).__name__))
-    if not entry["version"]:
-        raise ConvoxError("versions.json entry %d has an empty version." % index)
+    problem = version_name_problem(entry["version"])
+    if problem:
+        raise ConvoxError("versions.json entry %d has the invalid version %s (%s)."
+                          % (index, json.dumps(entry["version"]), problem))
     return Release(entry["version"], entry["description"], entry["published"], entry["required"])
 
 

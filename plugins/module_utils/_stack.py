@@ -15,6 +15,7 @@ from ansible_collections.convox.rack.plugins.module_utils._common import aws_err
 from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_message
 from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._templates import template_source
 
 # All 23 stack statuses, grouped by what a caller can do with a stack found in them.
 IN_PROGRESS = frozenset([
@@ -191,7 +192,7 @@ class Stacks(object):
     def create(self, name, template, parameters, tags, termination_protection):
         token = "convox-%s" % uuid.uuid4()
         resp = self.cfn.create_stack(
-            StackName=name, TemplateBody=json.dumps(template), Parameters=parameters,
+            StackName=name, Parameters=parameters, **template_source(template),
             Tags=tags_to_list(tags), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
             EnableTerminationProtection=bool(termination_protection), OnFailure="ROLLBACK",
             ClientRequestToken=token)
@@ -205,7 +206,7 @@ class Stacks(object):
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
-            kwargs["TemplateBody"] = json.dumps(template)
+            kwargs.update(template_source(template))
         try:
             self.cfn.update_stack(**kwargs)
         except Exception as exc:
@@ -235,7 +236,7 @@ class Stacks(object):
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
-            kwargs["TemplateBody"] = json.dumps(template)
+            kwargs.update(template_source(template))
         resp = self.cfn.create_change_set(**kwargs)
         cs_id = resp["Id"]
         try:
@@ -263,15 +264,3 @@ class Stacks(object):
         finally:
             self.cfn.delete_change_set(ChangeSetName=cs_id, StackName=stack_id)
 
-
-def rack_version_reader(client_factory):
-    """A function rack name -> its ``Version`` parameter, for rack_release_info."""
-    def read(name):
-        stack = Stacks(client_factory).describe(name)
-        if stack is None:
-            raise ConvoxError('rack "%s" does not exist in region %s.' % (name, client_factory.region))
-        version = stack.parameters.get("Version")
-        if not version:
-            raise ConvoxError('stack "%s" has no Version parameter; it is not a rack.' % name)
-        return version
-    return read

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 try:
     import yaml
@@ -18,9 +19,56 @@ except ImportError:  # pragma: no cover
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 
+# CloudFormation takes at most this many bytes of template in the request itself (TemplateBody);
+# a larger one must be read by CloudFormation from S3 (TemplateURL).
+MAX_TEMPLATE_BODY = 51200
+
+
+class Template(dict):
+    """A parsed template that remembers where it came from (``where``, for messages) and, when
+    CloudFormation can read the very same bytes itself, their URL (``url``, S3 channels)."""
+
+    def __init__(self, data, where, url=None):
+        super().__init__(data)
+        self.where = where
+        self.url = url
+
+    def body(self):
+        """The template as sent in a request: compact JSON."""
+        return json.dumps(self, separators=(",", ":"))
+
+    def request_source(self):
+        """``{"TemplateBody": ...}`` or, for a template over CloudFormation's request limit that an
+        S3 channel holds, ``{"TemplateURL": ...}``; otherwise a ConvoxError naming the limit."""
+        body = self.body()
+        size = len(body.encode("utf-8"))
+        if size <= MAX_TEMPLATE_BODY:
+            return {"TemplateBody": body}
+        if self.url:
+            return {"TemplateURL": self.url}
+        raise ConvoxError("template %s is %d bytes, over CloudFormation's limit of %d bytes for a template sent in "
+                          "the request; publish it to an s3:// channel, from which CloudFormation reads it by URL."
+                          % (self.where, size, MAX_TEMPLATE_BODY))
+
+
+def template_source(template):
+    """Request keywords that carry ``template`` (a Template or a plain dict)."""
+    if isinstance(template, Template):
+        return template.request_source()
+    return {"TemplateBody": json.dumps(template, separators=(",", ":"))}
+
+
 if HAS_YAML:
     class _CfnLoader(yaml.SafeLoader):
-        pass
+        """SafeLoader with CloudFormation's short tags, YAML 1.2 booleans and no aliases: an alias
+        (``*name``) is refused where it appears, so nested aliases cannot expand exponentially."""
+
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.events.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "YAML aliases (*%s) are not allowed in templates"
+                                                  % event.anchor, event.start_mark)
+            return super().compose_node(parent, index)
 
     def _construct_intrinsic(loader, tag_suffix, node):
         if isinstance(node, yaml.ScalarNode):
@@ -44,30 +92,34 @@ if HAS_YAML:
         for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items())
     _CfnLoader.add_implicit_resolver(
         "tag:yaml.org,2002:bool",
-        __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
         list("tTfF"))
 
 
-def parse_template(text, where):
-    """Parse a JSON or YAML template into a dict; ``where`` names it in errors."""
+def parse_template(text, where, url=None):
+    """Parse a JSON or YAML template into a Template; ``where`` names it in errors.  Untrusted text
+    is fine: YAML aliases are refused and nesting too deep to parse is an error, not a crash."""
     text = text.strip()
     if not text:
         raise ConvoxError("template %s is empty." % where)
-    if text.startswith("{"):
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ConvoxError("template %s is not valid JSON (%s)." % (where, exc))
-    else:
-        if not HAS_YAML:
-            raise ConvoxError("template %s is YAML and PyYAML is not installed." % where)
-        try:
-            data = yaml.load(text, Loader=_CfnLoader)  # nosec - a SafeLoader subclass
-        except yaml.YAMLError as exc:
-            raise ConvoxError("template %s is not valid YAML (%s)." % (where, str(exc).replace("\n", " ")))
+    try:
+        if text.startswith("{"):
+            try:
+                data = json.loads(text)
+            except ValueError as exc:
+                raise ConvoxError("template %s is not valid JSON (%s)." % (where, exc))
+        else:
+            if not HAS_YAML:
+                raise ConvoxError("template %s is YAML and PyYAML is not installed." % where)
+            try:
+                data = yaml.load(text, Loader=_CfnLoader)  # nosec - a SafeLoader subclass
+            except yaml.YAMLError as exc:
+                raise ConvoxError("template %s is not valid YAML (%s)." % (where, " ".join(str(exc).split())))
+    except RecursionError:
+        raise ConvoxError("template %s is nested too deeply to be a CloudFormation template." % where)
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise ConvoxError("template %s is not a CloudFormation template (no Resources section)." % where)
-    return data
+    return Template(data, where, url)
 
 
 def load_template_file(directory, kind):

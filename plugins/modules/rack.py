@@ -28,6 +28,10 @@ description:
     C(UPDATE_ROLLBACK_FAILED) is recovered with ContinueUpdateRollback when O(recover=true); other failed states
     fail with a message saying what the operator must do.'
   - C(No updates are to be performed) is reported as C(changed=false), never as an error.
+  - B(Ownership.) A stack is the rack O(name) only if it carries the tags C(System=convox), C(Type=rack) and
+    C(Rack=<name>). Any other stack of that name is refused before any change and before planning, unless
+    O(adopt=true). The apps deleted by O(force=true) are the stacks tagged C(System=convox), C(Type=app),
+    C(Rack=<name>), whatever their names.
   - A run that changes nothing costs one DescribeStacks call (plus reading the channel when O(version) must be
     resolved, unless O(releases) is given).
 author:
@@ -69,8 +73,16 @@ options:
   termination_protection:
     description:
       - CloudFormation termination protection of the rack's stack. Uninstalling disables it first.
+      - Omitted, an install turns it on and an existing rack keeps it as it is (like an omitted parameter).
     type: bool
-    default: true
+  adopt:
+    description:
+      - Take over an existing stack named O(name) that lacks the rack's tags (C(System=convox), C(Type=rack),
+        C(Rack=<name>)). The tags it gains are shown in the diff and in RV(plan.note).
+      - Without it such a stack is refused with a message naming it and its tags, and nothing is changed (in check
+        mode too). With O(state=absent) and O(adopt=true), the stack is uninstalled as a rack would be.
+    type: bool
+    default: false
   max_steps:
     description:
       - At most this many release steps in this run. V(0) takes the whole path; V(1) one step, like a single
@@ -356,7 +368,8 @@ def argument_spec():
         org=dict(type="str"),
         version=dict(type="str"),
         parameters=dict(type="dict", default={}),
-        termination_protection=dict(type="bool", default=True),
+        termination_protection=dict(type="bool"),
+        adopt=dict(type="bool", default=False),
         max_steps=dict(type="int", default=0),
         allow_downgrade=dict(type="bool", default=False),
         force=dict(type="bool", default=False),

@@ -52,6 +52,14 @@ options:
       - An app in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback.
     type: bool
     default: false
+  adopt:
+    description:
+      - Take over an existing stack named C(<rack>-<name>) that lacks the app's tags (C(System=convox), C(Type=app),
+        C(Rack=<rack>), C(Name=<name>)). The tags it gains are shown in the diff and in RV(plan.note).
+      - Without it such a stack is refused with a message naming it and its tags, and nothing is changed (in check
+        mode too). A stack that is a rack is never adopted.
+    type: bool
+    default: false
   rack_details:
     description:
       - The rack as returned by M(convox.rack.rack) (RV(convox.rack.rack#module:rack)) or an element of
@@ -176,6 +184,7 @@ def argument_spec():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         parameters=dict(type="dict", default={}),
         recover=dict(type="bool", default=False),
+        adopt=dict(type="bool", default=False),
         rack_details=dict(type="dict"),
     )
     spec.update(channel_argument_spec())

@@ -50,6 +50,13 @@ options:
       - Whether update paths must pass through this release (when it is published).
     type: bool
     default: false
+  force:
+    description:
+      - A published release is immutable - racks on it are defined by its templates - so publishing different
+        templates under the version of a published release fails. V(true) replaces them all the same.
+      - Unpublished releases (O(published=false)) can be republished freely until they are published.
+    type: bool
+    default: false
   state:
     description:
       - V(present) publishes; V(absent) removes the entry and its templates.
@@ -135,6 +142,7 @@ def argument_spec():
         description=dict(type="str", default=""),
         published=dict(type="bool", default=True),
         required=dict(type="bool", default=False),
+        force=dict(type="bool", default=False),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
     return spec

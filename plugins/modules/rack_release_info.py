@@ -152,7 +152,7 @@ from ansible_collections.convox.rack.plugins.module_utils._common import channel
 from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
-from ansible_collections.convox.rack.plugins.module_utils._stack import rack_version_reader
+from ansible_collections.convox.rack.plugins.module_utils._info import rack_version_reader
 
 
 def argument_spec():

@@ -11,7 +11,7 @@ import threading
 
 import pytest
 
-from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils._channel import HttpsChannel, open_channel
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._releases import Release
 from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template
@@ -35,7 +35,7 @@ def test_file_channel_reads(tmp_path, form):
     url = root if form == "bare" else "file://" + root
     ch = open_channel(url)
     assert ch.read_releases().to_list() == VERSIONS
-    assert ch.read_template("1", "rack") == '{"Resources": {}}'
+    assert ch.read_template("1", "rack")[0] == '{"Resources": {}}'
     with pytest.raises(ConvoxError, match=r'has no app template for version "1" \(1/app.json is missing\)\.$'):
         ch.read_template("1", "app")
 
@@ -84,7 +84,7 @@ def test_s3_channel(factory):
     s3.put_object(Bucket="releases", Key="stable/1/rack.json", Body=b'{"Resources": {}}')
     ch = open_channel("s3://releases/stable", factory)
     assert ch.read_releases().to_list() == VERSIONS
-    assert ch.read_template("1", "rack") == '{"Resources": {}}'
+    assert ch.read_template("1", "rack")[0] == '{"Resources": {}}'
     with pytest.raises(ConvoxError, match="has no app template"):
         ch.read_template("1", "app")
     with pytest.raises(ConvoxError, match="has no versions.json"):
@@ -136,7 +136,8 @@ def http_channel(tmp_path):
 
 
 def test_https_channel_reads_and_is_read_only(http_channel):
-    ch = open_channel(http_channel)
+    # the reading logic over a plain local server (open_channel itself refuses http://, below)
+    ch = HttpsChannel(http_channel)
     assert ch.read_releases().to_list() == VERSIONS
     with pytest.raises(ConvoxError, match="has no app template"):
         ch.read_template("1", "app")
@@ -145,8 +146,13 @@ def test_https_channel_reads_and_is_read_only(http_channel):
 
 
 def test_unreachable_https_channel():
-    with pytest.raises(ConvoxError, match=r"^channel http://127.0.0.1:9/x is unreachable"):
-        open_channel("http://127.0.0.1:9/x").read_releases()
+    with pytest.raises(ConvoxError, match=r"^channel https://127.0.0.1:9/x is unreachable"):
+        open_channel("https://127.0.0.1:9/x").read_releases()
+
+
+def test_plain_http_channel_is_refused(http_channel):
+    with pytest.raises(ConvoxError, match=r'^channel "http://127.0.0.1:\d+" uses plain http://'):
+        open_channel(http_channel)
 
 
 def test_yaml_template_with_short_tags():

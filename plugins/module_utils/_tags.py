@@ -1,0 +1,76 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The tag schema: which tags make a stack a rack or an app, and the ownership rule.
+
+A stack is the rack ``<rack>`` only if it carries ``System=convox``, ``Type=rack`` and
+``Rack=<rack>``; it is the app ``<app>`` of ``<rack>`` only if it carries ``System=convox``,
+``Type=app``, ``Rack=<rack>`` and ``Name=<app>``.  Every manager checks this before any call that
+changes a stack (and, in check mode, before planning).  Pure: imports only the error type.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+
+SYSTEM = "convox"
+
+
+def rack_tags(rack, org=None):
+    """The system tags of the rack ``rack``."""
+    tags = {"System": SYSTEM, "Type": "rack", "Rack": rack}
+    if org:
+        tags["Org"] = org
+    return tags
+
+
+def app_tags(rack, app):
+    """The system tags of the app ``app`` of ``rack``."""
+    return {"System": SYSTEM, "Type": "app", "Rack": rack, "Name": app}
+
+
+def is_rack(tags, rack=None):
+    """Whether ``tags`` mark a rack (the rack ``rack``, when given)."""
+    return tags.get("System") == SYSTEM and tags.get("Type") == "rack" and (rack is None or tags.get("Rack") == rack)
+
+
+def is_app(tags, rack=None, app=None):
+    """Whether ``tags`` mark an app (of ``rack``; named ``app``; when given)."""
+    return tags.get("System") == SYSTEM and tags.get("Type") == "app" and \
+        (rack is None or tags.get("Rack") == rack) and (app is None or tags.get("Name") == app)
+
+
+def format_tags(tags):
+    """``K=V, K=V`` in key order, or ``none``; values are shortened so a message stays one line."""
+    if not tags:
+        return "none"
+    out = []
+    for key in sorted(tags):
+        value = str(tags[key]).replace("\n", " ")
+        out.append("%s=%s" % (key, value if len(value) <= 64 else value[:61] + "..."))
+    return ", ".join(out)
+
+
+def missing_tags(tags, expected):
+    """The expected tags that ``tags`` does not carry with the expected value."""
+    return dict((k, v) for k, v in expected.items() if tags.get(k) != v)
+
+
+def check_owned(kind_label, stack_name, tags, expected, adopt, never=None):
+    """Raise unless a stack whose ``tags`` are given is the thing described by ``expected``.
+
+    ``kind_label`` names what was expected ("rack prod", "app web on rack prod").  With ``adopt``
+    a stack lacking the tags is taken over: the tags it gains are returned.  ``never`` is a
+    (predicate on tags, what such a stack is, why it is refused) triple for stacks that may not be
+    adopted either (a rack, under rack_app).  Returns the tags that adopting adds ({} when owned)."""
+    missing = missing_tags(tags, expected)
+    if not missing:
+        return {}
+    if never is not None and never[0](tags):
+        raise ConvoxError("stack %s is %s (its tags: %s), not %s, and %s; nothing was changed."
+                          % (stack_name, never[1], format_tags(tags), kind_label, never[2]), stack_tags=dict(tags))
+    if adopt:
+        return missing
+    raise ConvoxError("stack %s is not %s: it lacks the tags %s (its tags: %s), so nothing was changed; set adopt: "
+                      "true to take it over." % (stack_name, kind_label, format_tags(missing), format_tags(tags)),
+                      stack_tags=dict(tags))
