@@ -1,0 +1,130 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Safety of the racks inventory plugin: values from AWS are data, never templates (on the oldest
+ansible-core meta/runtime.yml admits, in its own virtualenv, and on the newest); a host is the
+stack whose Rack tag is its own name; one rack name in two regions never merges into one host; an
+unreadable region fails the inventory and the fleet playbooks then refuse to run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BIN, REPO
+from safety import create_stack, rack_stack, RACK_TEMPLATE
+
+OLDEST = os.path.join(REPO, ".venv", "core-oldest", "bin")
+SITE_PACKAGES = os.path.dirname(os.path.dirname(os.path.dirname(os.__file__)))
+
+
+def oldest_supported():
+    with open(os.path.join(REPO, "meta", "runtime.yml")) as f:
+        return re.search(r'requires_ansible: ">=(\d+\.\d+)', f.read()).group(1)
+
+
+def cores():
+    return [pytest.param(BIN, id="newest"), pytest.param(OLDEST, id="oldest")]
+
+
+def core_env(aws, bindir):
+    """The environment of an ansible-core install: the oldest one finds amazon.aws (from the
+    ``ansible`` package of the main virtualenv) and this collection through the collections path."""
+    main_site = os.path.join(REPO, ".venv", "lib", "python3.11", "site-packages")
+    paths = [os.path.join(REPO, ".venv", "collections"), main_site]
+    return aws.env(ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(paths), PATH=bindir + os.pathsep + os.environ["PATH"])
+
+
+def inventory_file(tmp_path, body="", regions=("us-east-1",)):
+    path = tmp_path / "fleet.racks.yml"
+    path.write_text("plugin: convox.rack.racks\nregions: [%s]\n%s" % (", ".join(regions), body))
+    return str(path)
+
+
+def run(bindir, args, env, check=False):
+    return subprocess.run([os.path.join(bindir, args[0])] + list(args[1:]), env=env, capture_output=True, text=True,
+                          check=check, timeout=600, cwd=REPO)
+
+
+def test_the_oldest_core_is_the_one_runtime_yml_admits():
+    out = subprocess.run([os.path.join(OLDEST, "ansible"), "--version"], capture_output=True, text=True,
+                         check=True).stdout
+    assert re.search(r"core %s\.\d+" % re.escape(oldest_supported()), out), out
+
+
+@pytest.mark.parametrize("bindir", cores())
+def test_a_tag_is_never_templated(aws, tmp_path, bindir):
+    pwned = tmp_path / "pwned"
+    payload = "{{ lookup('pipe', 'touch %s') }}" % pwned
+    rack_stack(aws, "inj", org=payload)
+    aws.client("cloudformation").update_stack(
+        StackName="inj", TemplateBody=json.dumps(RACK_TEMPLATE),
+        Parameters=[dict(ParameterKey="Version", ParameterValue=payload)],
+        Tags=[dict(Key=k, Value=v) for k, v in dict(System="convox", Type="rack", Rack="inj", Org=payload).items()])
+    inventory = inventory_file(tmp_path, "compose:\n  rack_label: rack_org ~ '/' ~ rack_version\n")
+    play = tmp_path / "show.yml"
+    play.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n"
+                    "    - ansible.builtin.debug:\n        msg: \"{{ rack_org }} {{ rack_version }} {{ rack_label }}\"\n"
+                    "    - ansible.builtin.set_fact:\n        copied: \"{{ rack_org }}\"\n"
+                    "    - ansible.builtin.debug:\n        msg: \"{{ copied }}\"\n")
+    env = core_env(aws, bindir)
+    proc = run(bindir, ["ansible-playbook", "-i", inventory, str(play)], env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "lookup('pipe'" in proc.stdout                      # printed as the text it is
+    listing = run(bindir, ["ansible-inventory", "-i", inventory, "--list"], env, check=True).stdout
+    assert "inj" in json.loads(listing)["_meta"]["hostvars"]
+    assert not pwned.exists(), "a tag value was templated on the controller"
+    if bindir == OLDEST:         # where the payload ran before: the dry run of a fleet update
+        run(bindir, ["ansible-playbook", "-i", inventory, "playbooks/update.yml", "--check"], env)
+        assert not pwned.exists(), "a tag value was templated by update.yml --check"
+
+
+def test_a_host_is_the_stack_whose_rack_tag_is_its_name(aws, tmp_path):
+    rack_stack(aws, "acme-prod", org="acme")
+    create_stack(aws, "impostor", RACK_TEMPLATE, {"System": "convox", "Type": "rack", "Rack": "acme-prod",
+                                                  "Org": "evil"}, {"Version": "666"})
+    listing = json.loads(run(BIN, ["ansible-inventory", "-i", inventory_file(tmp_path), "--list"], aws.env(),
+                             check=True).stdout)
+    hostvars = listing["_meta"]["hostvars"]
+    assert sorted(hostvars) == ["acme-prod"]
+    assert hostvars["acme-prod"]["rack_org"] in ("acme", {"__ansible_unsafe": "acme"})
+    assert hostvars["acme-prod"]["rack_version"] in ("1", {"__ansible_unsafe": "1"})
+    assert "org_evil" not in listing
+
+
+def test_one_rack_name_in_two_regions_never_merges(aws, tmp_path):
+    rack_stack(aws, "shared", region="us-east-1", org="acme")
+    rack_stack(aws, "shared", region="eu-west-1", org="acme")
+    inventory = inventory_file(tmp_path, regions=("us-east-1", "eu-west-1"))
+    proc = run(BIN, ["ansible-inventory", "-i", inventory, "--list"], aws.env())
+    assert ("rack shared in us-east-1 and rack shared in eu-west-1 would both be host shared; set hostnames"
+            in proc.stdout + proc.stderr), proc.stderr
+    assert "shared" not in json.loads(proc.stdout)["_meta"]["hostvars"]
+    out = aws.playbook(os.path.join(REPO, "playbooks", "site.yml"), inventory=inventory, cwd=REPO, expect_rc=2)
+    assert "no rack is targeted" in out
+
+    inventory = inventory_file(tmp_path, "hostnames: '{{ rack_name }}-{{ rack_region }}'\n",
+                               regions=("us-east-1", "eu-west-1"))
+    listing = json.loads(run(BIN, ["ansible-inventory", "-i", inventory, "--list"], aws.env(), check=True).stdout)
+    assert sorted(listing["_meta"]["hostvars"]) == ["shared-eu-west-1", "shared-us-east-1"]
+    assert listing["region_eu_west_1"]["hosts"] == ["shared-eu-west-1"]
+
+
+def test_an_unreadable_region_fails_the_inventory_and_the_fleet_run(aws, tmp_path):
+    rack_stack(aws, "acme-prod", org="acme")
+    inventory = inventory_file(tmp_path, regions=("us-east-1", "mars-north-1"))
+    proc = run(BIN, ["ansible-inventory", "-i", inventory, "--list"], aws.env())
+    assert "region mars-north-1 could not be read" in proc.stdout + proc.stderr, proc.stderr
+    assert json.loads(proc.stdout)["_meta"]["hostvars"] == {}
+    rec = aws.recording.mark()
+    out = aws.playbook(os.path.join(REPO, "playbooks", "update.yml"), inventory=inventory, cwd=REPO, expect_rc=2)
+    assert "no rack is targeted: the inventory has no hosts" in out
+    assert rec.mutating(include_plan=True) == []
+
+    inventory = inventory_file(tmp_path, "strict: false\n", regions=("us-east-1", "mars-north-1"))
+    proc = run(BIN, ["ansible-inventory", "-i", inventory, "--list"], aws.env(), check=True)
+    assert "region mars-north-1 could not be read" in proc.stderr
+    assert sorted(json.loads(proc.stdout)["_meta"]["hostvars"]) == ["acme-prod"]
