@@ -12,6 +12,12 @@ need to know they talk to an emulator:
 see ``tools/motoext.py`` (termination protection, ContinueUpdateRollback, stack deletion of
 route tables, atomic S3 conditional writes).
 
+Real-duration mode (``POST /_localaws/timing`` with ``{"seconds": T, "rate": R}``; ``set_timing()``):
+stack operations take T seconds, showing ``*_IN_PROGRESS`` meanwhile, and CloudFormation requests
+past R per second per region are answered ``Throttling``.  ``GET /_localaws/transitions`` returns
+every stack status change with its time (and the throttling counts).  Off by default: the fast
+suite runs in instant mode.
+
 It also serves a test-only endpoint, ``POST /_localaws/stack``, that puts a stack into any
 status (and appends stack events), so failure paths run through ``ansible-playbook`` too, and a
 fault injector (``POST /_localaws/faults``): with a fixed seed, a share of requests answered with
@@ -74,6 +80,45 @@ class Faults(object):
 FAULTS = Faults()
 
 
+class RateLimit(object):
+    """An optional per-region limit on CloudFormation requests (a token bucket of ``rate`` per
+    second, ``burst`` deep): past it, requests are answered ``Throttling``, as CloudFormation
+    throttles DescribeStacks in a busy account and region."""
+
+    def __init__(self):
+        self.configure({})
+
+    def configure(self, spec):
+        self.rate = float(spec.get("rate") or 0.0)
+        self.burst = float(spec.get("burst") or self.rate)
+        self.buckets = {}
+        self.throttled = {}
+        self.served = {}
+        self.lock = threading.Lock()
+
+    def allow(self, environ):
+        if self.rate <= 0:
+            return True
+        service, region = _service_of(dict((k[5:].replace("_", "-").title(), v) for k, v in environ.items()
+                                           if k.startswith("HTTP_")))
+        if service != "cloudformation":
+            return True
+        with self.lock:
+            now = time.time()
+            tokens, last = self.buckets.get(region, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self.buckets[region] = (tokens, now)
+                self.throttled[region] = self.throttled.get(region, 0) + 1
+                return False
+            self.buckets[region] = (tokens - 1, now)
+            self.served[region] = self.served.get(region, 0) + 1
+            return True
+
+
+RATE = RateLimit()
+
+
 def _app():
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -98,9 +143,21 @@ def _app():
                 return respond(start_response, 200, {"ok": True})
             if path == "/_localaws/faults/stats":
                 return respond(start_response, 200, FAULTS.injected)
+            if path == "/_localaws/timing":      # real-duration mode: {"seconds": T, "rate": R, "burst": B}
+                motoext.configure_timing(spec)
+                RATE.configure(spec)
+                return respond(start_response, 200, {"ok": True})
+            if path == "/_localaws/transitions":
+                return respond(start_response, 200, dict(transitions=motoext.transitions(),
+                                                         throttled=RATE.throttled, served=RATE.served))
             return respond(start_response, 404, {"error": "unknown"})
         if path == "/moto-api/reset":
             motoext.FAIL_UPDATES.clear()
+        motoext.settle()
+        if not path.startswith("/moto-api") and not RATE.allow(environ):
+            body = (b'<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>'
+                    b'</Error><RequestId>rate-limit</RequestId></ErrorResponse>')
+            return respond(start_response, 400, body, "text/xml")
         kind, latency = FAULTS.pick(path)
         if latency:
             time.sleep(latency)
@@ -227,6 +284,17 @@ def post(endpoint, path, payload):
                                  headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=10) as resp:
         return json.loads(resp.read() or b"null")
+
+
+def set_timing(endpoint, seconds=0.0, rate=0.0, burst=None):
+    """Real-duration mode on (``seconds`` > 0) or off; ``rate``: CloudFormation requests per second
+    and region before ``Throttling`` (0: no limit)."""
+    return post(endpoint, "/_localaws/timing", dict(seconds=seconds, rate=rate, burst=burst or rate))
+
+
+def transitions(endpoint):
+    """[(time, region, stack, status, version)] of every stack status change in real-duration mode."""
+    return post(endpoint, "/_localaws/transitions", {})
 
 
 def reset(endpoint):

@@ -18,6 +18,11 @@ Updates
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
+Real duration (``configure_timing``; off by default, the instant mode of the fast suite)
+* CreateStack, UpdateStack and DeleteStack take ``seconds``: the stack shows CREATE_IN_PROGRESS /
+  UPDATE_IN_PROGRESS / DELETE_IN_PROGRESS meanwhile and then its outcome (a delete happens at
+  the end); a busy stack refuses updates and deletes with AWS's messages, as it always does;
+* every status change is logged (``transitions()``) with its time, for tests of ordering.
 Recorder
 * each request is written as one whole line, even from concurrent threads.
 S3
@@ -41,6 +46,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
 UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
              "IMPORT_ROLLBACK_COMPLETE")
@@ -50,6 +56,66 @@ FAIL_UPDATES = {}
 HANDLER_PERMISSIONS_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cfn_handler_permissions.json")
 _CALLER = threading.local()
 _MODEL = []
+# real-duration mode: how long an operation takes, the operations still running, and the log
+TIMING = {"seconds": 0.0}
+_PENDING = {}          # stack id -> dict(until, final, delete, backend)
+_TRANSITIONS = []      # (unix time, region, stack name, status, Version parameter)
+_TIMING_LOCK = threading.RLock()
+
+
+def configure_timing(spec):
+    """``{"seconds": T}``: operations take T seconds (0: instant).  Clears the transition log."""
+    with _TIMING_LOCK:
+        TIMING["seconds"] = float(spec.get("seconds") or 0.0)
+        _PENDING.clear()
+        del _TRANSITIONS[:]
+
+
+def transitions():
+    with _TIMING_LOCK:
+        return list(_TRANSITIONS)
+
+
+def _log(stack, status):
+    version = None
+    try:
+        version = stack.resource_map.resolved_parameters.get("Version")
+    except Exception:
+        pass
+    _TRANSITIONS.append((time.time(), stack.region_name, stack.name, status, version))
+
+
+def _begin(backend, stack, in_progress, delete=False):
+    """Hold ``stack`` in ``in_progress`` for TIMING seconds; its outcome is what moto made of it (or,
+    for a delete, the deletion itself at the end)."""
+    with _TIMING_LOCK:
+        final = stack.status
+        _PENDING[stack.stack_id] = dict(until=time.time() + TIMING["seconds"], final=final, delete=delete,
+                                        backend=backend)
+        stack.status = in_progress
+        _log(stack, in_progress)
+
+
+def settle():
+    """Finish every operation whose time is up (called before each request is served)."""
+    if not _PENDING:
+        return
+    with _TIMING_LOCK:
+        now = time.time()
+        for stack_id, op in list(_PENDING.items()):
+            if op["until"] > now:
+                continue
+            del _PENDING[stack_id]
+            stack = _find_stack(op["backend"], stack_id)
+            if stack is None:
+                continue
+            if op["delete"]:
+                stack.status = "DELETE_IN_PROGRESS"
+                op["backend"].delete_stack(stack_id)
+                _log(stack, "DELETE_COMPLETE")
+            else:
+                stack.status = op["final"]
+                _log(stack, op["final"])
 
 
 def _find_stack(backend, name):
@@ -86,6 +152,15 @@ def apply():
         return EmptyResult()
 
     original_delete = Response.delete_stack
+    original_create = Response.create_stack
+
+    def create_stack(self):
+        result = original_create(self)
+        if TIMING["seconds"] > 0:
+            stack = _find_stack(self.cloudformation_backend, self._get_param("StackName"))
+            if stack is not None:
+                _begin(self.cloudformation_backend, stack, "CREATE_IN_PROGRESS")
+        return result
 
     def delete_stack(self):
         stack = _find_stack(self.cloudformation_backend, self._get_param("StackName"))
@@ -96,6 +171,10 @@ def apply():
                 "REVIEW_IN_PROGRESS", "DELETE_IN_PROGRESS"):
             raise ValidationError(stack.name, message="Stack [%s] is in %s state and can not be deleted"
                                   % (stack.name, stack.status))
+        if TIMING["seconds"] > 0 and stack is not None:
+            if stack.status != "DELETE_IN_PROGRESS":
+                _begin(self.cloudformation_backend, stack, "DELETE_IN_PROGRESS", delete=True)
+            return EmptyResult()
         return original_delete(self)
 
     original_update = Response.update_stack
@@ -117,6 +196,8 @@ def apply():
                          reason=failure.get("reason", "Received 0 SUCCESS signal(s) out of 2."))
             _add_event(stack, event)
             stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        if TIMING["seconds"] > 0:
+            _begin(self.cloudformation_backend, stack, "UPDATE_IN_PROGRESS")
         return result
 
     # DescribeStacks lists the parameters the *current* template declares (moto keeps dropped
@@ -156,6 +237,7 @@ def apply():
     Response.continue_update_rollback = continue_update_rollback
     Response.delete_stack = delete_stack
     Response.update_stack = update_stack
+    Response.create_stack = create_stack
 
     # -- EC2: delete what a stack created ---------------------------------------------------
     def route_table_delete(self, account_id, region_name):

@@ -12,7 +12,8 @@ description:
   - Discovers racks - CloudFormation stacks tagged C(System=convox) and C(Type=rack) whose C(Rack) tag equals the
     stack's name - in the listed regions. A stack tagged C(Rack=prod) under another name is not the rack C(prod).
   - The host name is the rack name (or what O(hostnames) makes of it). The same rack name in two regions never merges
-    into one host; it fails the inventory naming both regions unless O(hostnames) makes the two names distinct. Groups are C(org_<org>), C(region_<region with _>) and C(version_<version>), so
+    into one host; it fails the inventory naming both regions unless O(hostnames) makes the two names distinct.
+  - Groups are C(org_<org>), C(region_<region with _>) and C(version_<version>), so
     C(-l 'org_acme:&region_eu_west_1') picks a slice of a fleet from live AWS state.
   - Host variables C(rack_name), C(rack_org), C(rack_region), C(rack_version), C(rack_status); C(ansible_connection)
     is C(local), since a rack is managed through AWS APIs.

@@ -263,4 +263,3 @@ class Stacks(object):
             return changes
         finally:
             self.cfn.delete_change_set(ChangeSetName=cs_id, StackName=stack_id)
-

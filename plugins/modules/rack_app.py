@@ -55,7 +55,7 @@ options:
   adopt:
     description:
       - Take over an existing stack named C(<rack>-<name>) that lacks the app's tags (C(System=convox), C(Type=app),
-        C(Rack=<rack>), C(Name=<name>)). The tags it gains are shown in the diff and in RV(plan.note).
+        C(Rack=<rack>), C(Name=<name>)). The tags it gains are shown in the diff and in C(plan.note).
       - Without it such a stack is refused with a message naming it and its tags, and nothing is changed (in check
         mode too). A stack that is a rack is never adopted.
     type: bool
@@ -156,7 +156,8 @@ app:
       sample: {"System": "convox", "Type": "app", "Rack": "production", "Name": "webapp"}
 plan:
   description: What the task does or would do - C(action) (V(create), V(update), V(delete), V(none)), C(from_version),
-    C(to_version), C(parameter_changes), C(resource_changes).
+    C(to_version), C(parameter_changes), C(resource_changes), and C(note) when a stack was adopted or found in an
+    unusual state.
   returned: always
   type: dict
   sample: {"action": "update", "from_version": "1", "to_version": "2", "parameter_changes": {}, "resource_changes": []}

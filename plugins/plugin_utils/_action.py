@@ -13,7 +13,10 @@ reached by any connection other than ``local`` runs the module on that host inst
 
 from __future__ import annotations
 
+import json
 import os
+import random
+import signal
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
@@ -135,6 +138,7 @@ class ConvoxAction(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
     supports_diff = True
+    _supports_async = True
 
     def argument_spec(self):
         return self.MODULE_CODE.argument_spec()
@@ -167,9 +171,18 @@ class ConvoxAction(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ConvoxAction, self).run(tmp, task_vars)
         if not self._controller_side():
+            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
-                                               task_vars=task_vars))
+                                               task_vars=task_vars, wrap_async=wrap_async))
             return result
+        if self._task.async_val:
+            result.update(self._run_async())
+            return result
+        result.update(self._run_here())
+        return result
+
+    def _run_here(self):
+        """Validate the task's arguments, run the manager in this process, shape the result."""
         warnings = []
         with _TemporaryEnviron(self._task_environment()):
             spec = aws_argument_spec()
@@ -186,8 +199,7 @@ class ConvoxAction(ActionBase):
                         messages.append(error.msg)
                 # an element's conversion error is repeated inside the option's own message: keep the latter
                 messages = [m for m in messages if not any(m in other and m != other for other in messages)]
-                result.update(failed=True, msg="; ".join(messages))
-                return result
+                return dict(failed=True, msg="; ".join(messages))
             params = self.prepare(validated.validated_parameters)
             check_mode = bool(self._play_context.check_mode)   # every manager supports check mode
             self.manager = None
@@ -206,5 +218,52 @@ class ConvoxAction(ActionBase):
             out["warnings"] = warnings
         if self.manager is not None:   # values given for NoEcho parameters
             no_log_values = set(no_log_values) | set(getattr(self.manager, "secret_values", ()))
-        result.update(remove_values(out, no_log_values))
-        return result
+        return remove_values(out, no_log_values)
+
+    def _run_async(self):
+        """``async``/``poll`` controller-side: the manager runs in a detached child process that writes
+        its result where ``async_status`` reads it (the async job file format of ``async_wrapper``);
+        this task returns the job id at once.  ``async`` seconds bound the job."""
+        jid = "j%d.%d" % (random.randint(0, 999999999999), os.getpid())
+        async_dir = os.path.expanduser(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        job_path = os.path.join(async_dir, jid)
+        os.makedirs(async_dir, exist_ok=True)
+        _write_job(job_path, {"started": True, "finished": False, "ansible_job_id": jid})
+        limit = int(self._task.async_val)
+        pid = os.fork()
+        if pid == 0:                                  # the child: detach, run, write the result, leave
+            try:
+                os.setsid()
+                if os.fork():
+                    os._exit(0)
+                devnull = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(devnull, fd)
+
+                def timed_out(signum, frame):
+                    _write_job(job_path, dict(failed=True, ansible_job_id=jid, changed=False,
+                                              msg="async task did not complete within the requested time - %ss"
+                                              % limit))
+                    os._exit(1)
+
+                signal.signal(signal.SIGALRM, timed_out)
+                signal.alarm(limit)
+                try:
+                    out = self._run_here()
+                except Exception as exc:  # pylint: disable=broad-except  # reported through the job file
+                    out = dict(failed=True, changed=False, msg="%s: %s" % (type(exc).__name__, exc))
+                out["ansible_job_id"] = jid
+                _write_job(job_path, out)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)                            # the first child exits as soon as it has forked
+        # changed, as Ansible reports every async job it starts (ActionBase._execute_module with wrap_async)
+        return dict(started=True, finished=False, ansible_job_id=jid, results_file=job_path, changed=True)
+
+
+def _write_job(path, data):
+    """Write an async job file atomically, as ``async_wrapper`` does."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f, default=str)
+    os.rename(tmp, path)

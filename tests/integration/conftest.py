@@ -84,6 +84,7 @@ def localaws_server(tmp_path_factory):
 def aws(localaws_server):
     localaws.reset(localaws_server.endpoint)
     localaws.post(localaws_server.endpoint, "/_localaws/faults", {})
+    localaws.set_timing(localaws_server.endpoint, 0)
     yield localaws_server
 
 
