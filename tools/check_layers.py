@@ -24,6 +24,7 @@ LAYERS = {
     "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_tags"},
     "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info", "_tags"},
     "_info": {"_errors", "_common", "_stack", "_tags"},
+    "_fleet": {"_errors", "_common", "_stack", "_rack", "_channel"},
     "_module": {"_errors", "_common"},
 }
 

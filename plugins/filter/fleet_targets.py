@@ -80,6 +80,60 @@ def rack_names(targets):
     return sorted(set(t["rack"] for t in targets))
 
 
+def _result(hostvars, host):
+    try:
+        row = hostvars[host].get("convox_result")
+    except Exception:  # pylint: disable=broad-except  # a host without readable variables has no result
+        return None
+    return row if isinstance(row, dict) else None
+
+
+def halt_reason(hosts, hostvars, canary_hosts=None, max_fail_percentage=0):
+    """Why a rolling update stops before its next batch ("" to go on): a failed canary, or more than
+    ``max_fail_percentage`` percent of ``hosts`` (every rack of the run) failed.  One pass."""
+    hosts = [str(h) for h in hosts]
+    canary = set(str(h) for h in (canary_hosts or []))
+    failed = 0
+    canary_failed = False
+    for host in hosts:
+        row = _result(hostvars, host)
+        if row is not None and row.get("result") == "failed":
+            failed += 1
+            canary_failed = canary_failed or host in canary
+    if canary_failed:
+        return "the canary failed"
+    if failed * 100 > int(max_fail_percentage or 0) * max(len(hosts), 1):
+        return "%d racks failed" % failed
+    return ""
+
+
+def fleet_table(hosts, hostvars, check_mode=False):
+    """The fleet summary: one line per rack with a result, then the totals."""
+    rows = [row for row in (_result(hostvars, str(h)) for h in sorted(hosts)) if row is not None]
+    fmt = "%-16s %-8s %-12s %-52s %-5s %s"
+    lines = [fmt % ("RACK", "ORG", "REGION", "FROM -> TO (PATH)", "STEPS", "RESULT")]
+    for row in rows:
+        path = " -> ".join([row.get("from") or "-"] + (list(row.get("path") or []) or [row.get("to") or "-"]))
+        outcome = row.get("result", "")
+        if row.get("msg"):
+            outcome += ": " + row["msg"]
+        lines.append(fmt % (row.get("rack"), row.get("org") or "", row.get("region") or "", path, row.get("steps", 0),
+                            outcome))
+    count = dict((k, len([r for r in rows if r.get("result") in k])) for k in (
+        ("failed",), ("updated", "planned"), ("ok",), ("skipped",)))
+    lines.append("%d failed, %d %s, %d up to date, %d skipped" % (
+        count[("failed",)], count[("updated", "planned")], "to update" if check_mode else "updated", count[("ok",)],
+        count[("skipped",)]))
+    return lines
+
+
+def fleet_failed(hosts, hostvars):
+    """The racks whose recorded result is ``failed``."""
+    return [row.get("rack") for row in (_result(hostvars, str(h)) for h in sorted(hosts))
+            if row is not None and row.get("result") == "failed"]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"fleet_targets": fleet_targets, "fleet_clashes": fleet_clashes, "rack_names": rack_names}
+        return {"fleet_targets": fleet_targets, "fleet_clashes": fleet_clashes, "rack_names": rack_names,
+                "halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed}

@@ -27,8 +27,8 @@ class AppManager(StackManagerBase):
     kind = "app"
     FIXED = FIXED
 
-    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep):
-        super(AppManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep)
+    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
+        super(AppManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = params["name"]
         self.rack = validate_rack_name(params["rack"])
         if not isinstance(self.name, str) or not re.fullmatch(APP_NAME_RE, self.name):
@@ -46,12 +46,13 @@ class AppManager(StackManagerBase):
         return "create app %s or move it to a new release" % self.name
 
     @classmethod
-    def found(cls, stack, rack, check_mode, client_factory, warn=None, sleep=time.sleep, wait_timeout=3600):
+    def found(cls, stack, rack, check_mode, client_factory, warn=None, sleep=time.sleep, wait_timeout=3600,
+              watcher=None):
         """A manager for an app stack discovered by its tags (a rack's force uninstall): discovered
         state is not input, so its name is taken as it is, whatever it looks like."""
         self = cls.__new__(cls)
         StackManagerBase.__init__(self, dict(state="absent", wait=True, wait_timeout=wait_timeout), check_mode,
-                                  client_factory, warn=warn, sleep=sleep)
+                                  client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = stack.tags.get("Name") or stack.name
         self.rack = rack
         self.stack_name = stack.name

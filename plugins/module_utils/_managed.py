@@ -115,13 +115,14 @@ class StackManagerBase(object):
     kind = "stack"          # also the template's name in a channel: <version>/<kind>.json
     FIXED = ()              # parameters the collection fills
 
-    def __init__(self, params, check_mode, client_factory, warn=None, sleep=time.sleep):
+    def __init__(self, params, check_mode, client_factory, warn=None, sleep=time.sleep, watcher=None):
         self.params = params
         self.check_mode = check_mode
         self.factory = client_factory
         self.warn = warn or (lambda msg: None)
         self.sleep = sleep
-        self.stacks = cfn.Stacks(client_factory, sleep=sleep)
+        self.watcher = watcher
+        self.stacks = cfn.Stacks(client_factory, sleep=sleep, watcher=watcher)
         self.wait_timeout = int(params.get("wait_timeout") or 3600)
         self.wait_enabled = params.get("wait", True) is not False
         self.secret_values = set()

@@ -30,8 +30,8 @@ class RackManager(StackManagerBase):
     kind = "rack"
     FIXED = FIXED
 
-    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep):
-        super(RackManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep)
+    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
+        super(RackManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
         self.org = params.get("org")
@@ -64,7 +64,7 @@ class RackManager(StackManagerBase):
                      purge_tags=app.get("purge_tags", True), channel=self.params.get("channel"),
                      recover=self.params.get("recover"), wait=self.params.get("wait", True),
                      wait_timeout=self.wait_timeout),
-                self.check_mode, self.factory, warn=self.warn, sleep=self.sleep))
+                self.check_mode, self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
         return managers
 
     # -- channel ------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ class RackManager(StackManagerBase):
         before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
         # the rack's apps are found by their tags, whatever their names look like
         apps = [AppManager.found(app, self.name, self.check_mode, self.factory, warn=self.warn, sleep=self.sleep,
-                                 wait_timeout=self.wait_timeout)
+                                 wait_timeout=self.wait_timeout, watcher=self.watcher)
                 for app in self.stacks.list() if is_app(app.tags, self.name)]
         plan = dict(action="uninstall", from_version=version, to_version=None, path=[], parameter_changes={},
                     resource_changes=[], apps=[a.name for a in apps])

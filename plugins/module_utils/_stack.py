@@ -89,12 +89,14 @@ class StackTimeout(ConvoxError):
 class Stacks(object):
     """CloudFormation operations over a client factory, with backoff waits."""
 
-    def __init__(self, client_factory, sleep=time.sleep, clock=time.monotonic, poll_min=2.0, poll_max=30.0):
+    def __init__(self, client_factory, sleep=time.sleep, clock=time.monotonic, poll_min=2.0, poll_max=30.0,
+                 watcher=None):
         self.factory = client_factory
         self.sleep = sleep
         self.clock = clock
         self.poll_min = poll_min
         self.poll_max = poll_max
+        self.watcher = watcher      # a shared per-region poller (fleet runs), or None: poll this stack alone
 
     @property
     def cfn(self):
@@ -168,6 +170,8 @@ class Stacks(object):
     def wait(self, name, timeout, until=None):
         """Poll with exponential backoff until the stack leaves IN_PROGRESS (or ``until(stack)``).
         Returns the Stack, or None once deleted."""
+        if self.watcher is not None:
+            return self.watcher.wait(name, timeout, until)
         deadline = self.clock() + timeout
         delay = self.poll_min
         while True:

@@ -1,0 +1,137 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""convox.rack.rack_batch: a batch of racks at once (see plugins/module_utils/_fleet.py), and
+each host's rack result handed back as that host's task result."""
+
+from __future__ import annotations
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, result_row
+from ansible_collections.convox.rack.plugins.modules import rack, rack_batch
+from ansible_collections.convox.rack.plugins.plugin_utils._action import (
+    _TemporaryEnviron, ConvoxAction, controller_client_factory)
+
+# host variable -> option of convox.rack.rack (the role's variables)
+HOST_VARS = (
+    ("name", "rack_name"), ("state", "rack_state"), ("org", "rack_org"), ("region", "rack_region"),
+    ("channel", "rack_channel"), ("version", "rack_version"), ("parameters", "rack_parameters"),
+    ("tags", "rack_tags"), ("purge_tags", "rack_purge_tags"),
+    ("termination_protection", "rack_termination_protection"), ("max_steps", "rack_max_steps"),
+    ("allow_downgrade", "rack_allow_downgrade"), ("force", "rack_force"), ("recover", "rack_recover"),
+    ("adopt", "rack_adopt"), ("wait_timeout", "rack_wait_timeout"), ("apps", "rack_apps"),
+)
+MAX_POLL_INTERVAL = 30.0
+
+
+def _messages(validated, module):
+    messages = []
+    for error in validated.errors:
+        if isinstance(error, UnsupportedError):
+            messages.append("Unsupported parameters for (%s) module: %s" % (module, error.msg))
+        else:
+            messages.append(error.msg)
+    return "; ".join(m for m in messages if not any(m in other and m != other for other in messages))
+
+
+class ActionModule(ConvoxAction):
+    MODULE = "convox.rack.rack_batch"
+    MODULE_CODE = rack_batch
+    _supports_async = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = ActionBase.run(self, tmp, task_vars)
+        with _TemporaryEnviron(self._task_environment()):
+            spec = aws_argument_spec()
+            spec.update(rack_batch.argument_spec())
+            validated = ArgumentSpecValidator(spec, **rack_batch.ARGUMENT_SPEC_OPTIONS).validate(dict(self._task.args))
+            if validated.error_messages:
+                result.update(failed=True, msg=_messages(validated, self.MODULE))
+                return result
+            params = validated.validated_parameters
+            if params.get("result_of") is not None:
+                result.update(self.host_result(params["result_of"], task_vars))
+            else:
+                result.update(self.batch(params, task_vars))
+        return result
+
+    # -- one host's result ---------------------------------------------------------------------------
+    def host_result(self, batch, task_vars):
+        host = task_vars.get("inventory_hostname")
+        out = dict((batch.get("results") or {}).get(host) or {})
+        if not out:
+            return dict(failed=True, msg="host %s was not part of the batch whose result was given." % host)
+        row = (batch.get("rows") or {}).get(host)
+        if not self._task.diff:
+            out.pop("diff", None)
+        out.setdefault("changed", False)
+        if row is not None:
+            out["ansible_facts"] = dict(convox_result=row)
+            out["convox_row"] = row
+        return out
+
+    # -- the batch -----------------------------------------------------------------------------------
+    def rack_params(self, host, hostvars, aws_params):
+        """The rack module's validated params for ``host``, from its variables (or the ConvoxError
+        that says why they are invalid)."""
+        try:
+            variables = hostvars[host]
+            args = {}
+            for option, var in HOST_VARS:
+                value = variables.get(var)
+                if value is None or value == "" or (option in ("version", "org", "region", "channel") and not value):
+                    continue
+                args[option] = value
+        except Exception as exc:  # an undefined variable in the host's inventory
+            return ConvoxError("host %s: its variables cannot be read (%s)." % (host, exc))
+        args.setdefault("name", host)
+        for key, value in aws_params.items():
+            if value is not None and key != "region":
+                args[key] = value
+        if "region" not in args and aws_params.get("region"):
+            args["region"] = aws_params["region"]
+        spec = aws_argument_spec()
+        spec.update(rack.argument_spec())
+        validated = ArgumentSpecValidator(spec).validate(args)
+        if validated.error_messages:
+            return ConvoxError(_messages(validated, "convox.rack.rack"))
+        out = validated.validated_parameters
+        out["_no_log_values"] = validated._no_log_values
+        return out
+
+    def batch(self, params, task_vars):
+        hostvars = task_vars.get("hostvars") or {}
+        aws_params = dict((k, params.get(k)) for k in aws_argument_spec())
+        racks = [(host, self.rack_params(host, hostvars, aws_params)) for host in params["hosts"]]
+        factories = {}
+
+        def factory_for(region):
+            if region not in factories:
+                factories[region] = controller_client_factory(dict(aws_params, region=region or aws_params.get(
+                    "region")))
+            return factories[region]
+
+        no_log = {}
+        for host, rack_params in racks:
+            if isinstance(rack_params, dict):
+                no_log[host] = rack_params.pop("_no_log_values", set())
+        check_mode = bool(self._play_context.check_mode)
+        runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],
+                       poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL))
+        results = runner.run()
+        rows = {}
+        for host, rack_params in racks:
+            res = results[host]
+            secrets = set(res.pop("_secret_values", ())) | set(no_log.get(host, ()))
+            res = remove_values(res, secrets) if secrets else res
+            results[host] = res
+            rows[host] = result_row(host, rack_params, res, check_mode)
+        return dict(changed=False, results=results, rows=rows,
+                    polls=dict((region or "default", w.polls) for region, w in runner.watchers.items()))

@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A batch of racks moving at once: every rack of the batch runs its own RackManager in a thread
+(at most ``max_concurrent`` at a time), each takes its release steps one after another and starts
+the next as soon as its own step completes, and the waiting is shared per region: one paginated
+DescribeStacks per region per poll interval serves every rack waiting there.
+
+Knows nothing of Ansible: the ``rack_batch`` action plugin builds the racks' params from the
+inventory and turns the results into per-host task results.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+import time
+
+from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+
+DEFAULT_POLL_INTERVAL = 5.0
+FIRST_POLL_DELAY = 0.5       # a wave of racks that start waiting together is served by one read
+
+
+class RegionWatcher(object):
+    """Polls one region's stacks for every rack waiting on it: a paginated DescribeStacks at most once
+    per ``interval`` seconds, and only while someone waits.  ``wait`` has the contract of
+    ``Stacks.wait``: the stack once it leaves IN_PROGRESS (or ``until(stack)``), None once deleted."""
+
+    def __init__(self, stacks, region, interval=DEFAULT_POLL_INTERVAL, clock=time.monotonic):
+        self.stacks = stacks
+        self.region = region
+        self.interval = float(interval)
+        self.clock = clock
+        self.cond = threading.Condition()
+        self.snapshot = {}           # stack id and name -> Stack
+        self.generation = 0
+        self.waiters = 0
+        self.error = None
+        self.polls = 0
+        self.last_poll = None
+        self.thread = None
+
+    # -- the poller ---------------------------------------------------------------------------------
+    def _start(self):
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(target=self._run, name="convox-watch-%s" % self.region, daemon=True)
+            self.thread.start()
+
+    def _run(self):
+        first = True
+        while True:
+            with self.cond:
+                if not self.waiters:
+                    self.thread = None
+                    return
+                gap = FIRST_POLL_DELAY if first else self.interval
+                if self.last_poll is not None:
+                    gap = max(gap, self.interval - (self.clock() - self.last_poll))
+            first = False
+            time.sleep(max(gap, 0.0))
+            try:
+                listing = self.stacks.list()
+                error = None
+            except Exception as exc:  # pylint: disable=broad-except  # handed to the waiters
+                listing, error = None, exc
+            with self.cond:
+                self.polls += 1
+                self.last_poll = self.clock()
+                if listing is not None:
+                    snapshot = {}
+                    for stack in listing:
+                        snapshot[stack.stack_id] = stack
+                        snapshot[stack.name] = stack
+                    self.snapshot = snapshot
+                self.error = error
+                self.generation += 1
+                self.cond.notify_all()
+
+    # -- a rack waiting -------------------------------------------------------------------------------
+    def wait(self, name, timeout, until=None):
+        deadline = self.clock() + timeout
+        with self.cond:
+            self.waiters += 1
+            self._start()
+            seen = self.generation
+            try:
+                while True:
+                    while self.generation == seen:
+                        remaining = deadline - self.clock()
+                        if remaining <= 0:
+                            last = self.snapshot.get(name)
+                            raise cfn.StackTimeout(
+                                "stack %s is still %s after %d seconds; raise wait_timeout or check the stack in "
+                                "CloudFormation." % (last.name if last else name, last.status if last else "in progress",
+                                                     timeout))
+                        self.cond.wait(min(remaining, self.interval * 2))
+                    seen = self.generation
+                    if self.error is not None:
+                        raise self.error
+                    stack = self.snapshot.get(name)
+                    if stack is None:
+                        break                      # not listed: confirm by id, outside the lock
+                    done = until(stack) if until else stack.status not in cfn.IN_PROGRESS
+                    if done:
+                        return stack
+            finally:
+                self.waiters -= 1
+        # DescribeStacks lists live stacks only: one missing was deleted (or is too new to be listed)
+        stack = self.stacks.describe(name)
+        if stack is None or (until(stack) if until else stack.status not in cfn.IN_PROGRESS):
+            return stack
+        return self.wait(name, max(deadline - self.clock(), 0.001), until)
+
+
+class Batch(object):
+    """Run ``present()`` (or ``absent()``) for every rack of a batch at once.
+
+    ``racks`` is a list of (key, params) with params validated like the rack module's; a params
+    value that is a ConvoxError is that rack's validation failure.  ``factory_for`` maps a region
+    (None: the default) to a client factory.  Returns {key: result}, each the rack module's result,
+    or ``failed``/``msg`` (and the details of the failure) for a rack that failed."""
+
+    def __init__(self, racks, check_mode, factory_for, max_concurrent=0, poll_interval=DEFAULT_POLL_INTERVAL,
+                 manager=RackManager):
+        self.racks = list(racks)
+        self.check_mode = check_mode
+        self.factory_for = factory_for
+        self.max_concurrent = int(max_concurrent or 0)
+        self.poll_interval = float(poll_interval or DEFAULT_POLL_INTERVAL)
+        self.manager = manager
+        self.watchers = {}
+        self.warnings = {}
+
+    def watcher(self, region, factory):
+        if region not in self.watchers:
+            self.watchers[region] = RegionWatcher(cfn.Stacks(factory), factory.region or region,
+                                                  interval=self.poll_interval)
+        return self.watchers[region]
+
+    def run(self):
+        results = {}
+        jobs = []
+        releases = {}
+        for key, params in self.racks:
+            if isinstance(params, ConvoxError):
+                results[key] = dict(failed=True, changed=False, msg=params.msg, **params.details)
+                continue
+            region = params.get("region")
+            try:
+                # clients are made here, in one thread: a boto3 session is not thread-safe
+                factory = self.factory_for(region)
+                for service in ("cloudformation", "s3"):
+                    factory(service)
+                self.share_releases(params, factory, releases)
+            except ConvoxError as exc:
+                results[key] = dict(failed=True, changed=False, msg=exc.msg, **exc.details)
+                continue
+            except Exception as exc:  # pylint: disable=broad-except
+                if not is_aws_error(exc):
+                    raise
+                results[key] = dict(failed=True, changed=False, msg=describe_aws_error(exc, "reading the channel"))
+                continue
+            jobs.append((key, params, factory, self.watcher(region, factory)))
+        if jobs:
+            workers = min(len(jobs), self.max_concurrent) if self.max_concurrent > 0 else len(jobs)
+            with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convox-rack") as pool:
+                futures = dict((pool.submit(self.one, key, params, factory, watcher), key)
+                               for key, params, factory, watcher in jobs)
+                for future in concurrent.futures.as_completed(futures):
+                    results[futures[future]] = future.result()
+        return results
+
+    def share_releases(self, params, factory, cache):
+        """Each channel's versions.json is read once for the whole batch."""
+        channel = params.get("channel")
+        if not channel or params.get("releases") is not None or params.get("state") == "absent":
+            return
+        if channel not in cache:
+            from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
+            cache[channel] = open_channel(channel, factory).read_releases().to_list()
+        params["releases"] = cache[channel]
+
+    def one(self, key, params, factory, watcher):
+        warnings = self.warnings.setdefault(key, [])
+        manager = None
+        try:
+            manager = self.manager(params, check_mode=self.check_mode, client_factory=factory, warn=warnings.append,
+                                   watcher=watcher)
+            result = manager.present() if params.get("state", "present") == "present" else manager.absent()
+        except ConvoxError as exc:
+            result = dict(failed=True, msg=exc.msg, **exc.details)
+            result.setdefault("changed", False)
+        except Exception as exc:  # pylint: disable=broad-except  # one rack's failure is that rack's result
+            if not is_aws_error(exc):
+                result = dict(failed=True, changed=False, msg="rack %s: %s: %s" % (params.get("name"),
+                                                                                    type(exc).__name__, exc))
+            else:
+                result = dict(failed=True, changed=False, msg=describe_aws_error(exc, "converging rack %s"
+                                                                                  % params.get("name")))
+        if warnings:
+            result["warnings"] = list(warnings)
+        result["_secret_values"] = sorted(getattr(manager, "secret_values", ()) or ())
+        return result
+
+
+def result_row(host, params, result, check_mode):
+    """One line of the fleet summary for a rack's result."""
+    params = params if isinstance(params, dict) else {}
+    plan = result.get("plan") or {}
+    failed = bool(result.get("failed"))
+    if failed:
+        outcome = "failed"
+    elif result.get("changed"):
+        outcome = "planned" if check_mode else "updated"
+    else:
+        outcome = "ok"
+    path = list(plan.get("path") or [])
+    steps = len(path) if check_mode and not failed else len(result.get("steps") or [])
+    return {"host": host, "rack": params.get("name") or host, "org": params.get("org") or "",
+            "region": params.get("region") or "", "from": plan.get("from_version") or "-",
+            "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
+            "msg": result.get("msg", "") if failed else ""}

@@ -1,0 +1,125 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: rack_batch
+short_description: Converge a batch of racks at once, waiting shared per region (fleet runs)
+version_added: 0.1.0
+description:
+  - The fleet playbooks' way of moving racks at AWS speed. Run once per batch (C(run_once)), it converges every rack
+    of O(hosts) at once, whatever C(forks) is - each rack exactly as M(convox.rack.rack) would, from the host's
+    inventory variables - and returns every rack's result.
+  - Every rack of the batch starts at once (at most O(max_concurrent) at a time) and takes its release steps one
+    after another, each waited for; a rack starts its next step as soon as its own step completes.
+  - The waiting is shared - one paginated DescribeStacks per region per O(poll_interval) for every rack waiting in
+    that region - so a fleet's polling does not grow with its size. Each release channel is read once per batch.
+  - Run per host with O(result_of), it returns that host's rack result as its own task result (changed, failed,
+    diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with M(convox.rack.rack), and sets
+    the fact C(convox_result) (the host's line of the fleet summary).
+  - Runs in the controller process only (the racks are managed through AWS APIs).
+  - 'Each host variable maps to the option of M(convox.rack.rack) of the same name: C(rack_name) (default: the host
+    name), C(rack_state), C(rack_org), C(rack_region), C(rack_channel), C(rack_version), C(rack_parameters),
+    C(rack_tags), C(rack_purge_tags), C(rack_termination_protection), C(rack_max_steps), C(rack_allow_downgrade),
+    C(rack_force), C(rack_recover), C(rack_adopt), C(rack_wait_timeout), C(rack_apps). Empty values are omitted.'
+author:
+  - Convox Rack Maintainers (@convox-rack)
+options:
+  hosts:
+    description:
+      - The hosts (racks) of the batch, typically C(ansible_play_batch). Mutually exclusive with O(result_of).
+    type: list
+    elements: str
+  result_of:
+    description:
+      - The registered result of the batch task; return this host's rack result. Mutually exclusive with O(hosts).
+    type: dict
+  max_concurrent:
+    description:
+      - At most this many racks at once; V(0) is the whole batch.
+    type: int
+    default: 0
+  poll_interval:
+    description:
+      - Seconds between two reads of a region's stacks while racks wait there (at most 30).
+    type: float
+    default: 5
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+attributes:
+  check_mode:
+    support: full
+    description: Every rack is planned as M(convox.rack.rack) plans it in check mode, all at once.
+  diff_mode:
+    support: full
+    description: Per host, with O(result_of).
+  action:
+    support: full
+    description: Runs in the controller process.
+notes:
+  - Used by C(site.yml) and C(update.yml); see C(docs/performance.md) for batch size, canary and concurrency advice.
+seealso:
+  - module: convox.rack.rack
+"""
+
+EXAMPLES = r"""
+- name: Converge the racks of this batch at once
+  convox.rack.rack_batch:
+    hosts: "{{ ansible_play_batch }}"
+  run_once: true
+  register: convox_batch
+
+- name: Each rack's result, as its own task result
+  convox.rack.rack_batch:
+    result_of: "{{ convox_batch }}"
+  register: rack_result
+"""
+
+RETURN = r"""
+results:
+  description: With O(hosts), each host's rack result (what M(convox.rack.rack) returns, or C(failed) and C(msg)).
+  returned: with O(hosts)
+  type: dict
+  sample: {"acme-prod": {"changed": true, "plan": {"action": "update"}, "steps": []}}
+rows:
+  description: With O(hosts), each host's line of the fleet summary (C(rack), C(org), C(region), C(from), C(to),
+    C(path), C(steps), C(result), C(msg)).
+  returned: with O(hosts)
+  type: dict
+  sample: {"acme-prod": {"rack": "acme-prod", "result": "updated", "steps": 2}}
+polls:
+  description: With O(hosts), the reads of each region's stacks made while racks waited.
+  returned: with O(hosts)
+  type: dict
+  sample: {"us-east-1": 12}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+
+def argument_spec():
+    return dict(
+        hosts=dict(type="list", elements="str"),
+        result_of=dict(type="dict"),
+        max_concurrent=dict(type="int", default=0),
+        poll_interval=dict(type="float", default=5),
+    )
+
+
+ARGUMENT_SPEC_OPTIONS = dict(mutually_exclusive=[("hosts", "result_of")],
+                             required_one_of=[("hosts", "result_of")])
+
+
+def main():
+    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True, **ARGUMENT_SPEC_OPTIONS)
+    module.fail_json(msg="convox.rack.rack_batch runs in the controller process only; do not delegate it to a host "
+                         "reached over a remote connection.")
+
+
+if __name__ == "__main__":
+    main()
