@@ -5,6 +5,14 @@ Ansible's own floors and with the same converge written with amazon.aws.cloudfor
 
     python bench/run.py [--racks 100] [--runs 3] [--forks 10] [--scale 25,50,100,200]
                         [--latency 0.05] [--skip-scale] [--skip-latency]
+                        [--aws-speed-sizes 50,200] [--aws-speed-seconds 20] [--aws-speed-rate 5]
+                        [--check-racks 400] [--only-aws-speed] [--skip-aws-speed]
+
+"Fleet at AWS speed" runs the fleet playbooks with the local endpoint in real-duration mode (every
+stack operation takes --aws-speed-seconds, busy stacks refuse updates, CloudFormation answers
+Throttling past --aws-speed-rate requests per second and region), 3 orgs x 3 regions, default
+forks (5): site.yml installs, update.yml goes 3 release steps ahead (2 required releases on the
+way), beside the policy ideal (batches x steps x T).
 
 Prints tables and writes bench/results/<timestamp>.json (and a PNG chart of the scaling run).
 Medians of --runs runs; each ratio pairs runs made one after the other in the same process.
@@ -41,6 +49,9 @@ ORGS = ["acme", "globex"]
 BUCKET = "convox-bench-releases"
 CHANNEL = "s3://%s/stable" % BUCKET
 V1, V2, V3 = "20260101000000", "20260201000000", "20260301000000"
+V4 = "20260401000000"
+SPEED_ORGS = ["acme", "globex", "initech"]
+SPEED_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 
 
 class Bench(object):
@@ -188,9 +199,117 @@ class Bench(object):
                     channel_reads=by.get("s3:GetObject", 0), by_action=dict(sorted(by.items())),
                     mutating=len(mutating))
 
+    # -- fleet at AWS speed ------------------------------------------------------------------------
+    def speed_setup(self, n):
+        """A channel with four releases (the two in the middle required) and an inventory of ``n`` racks
+        over 3 orgs x 3 regions, none installed yet."""
+        localaws.reset(self.endpoint)
+        localaws.set_timing(self.endpoint, 0)
+        self.faults()
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        rack = load_template_file(os.path.join(REPO, "formation"), "rack")
+        app = load_template_file(os.path.join(REPO, "formation"), "app")
+        versions = []
+        for version, required in ((V1, False), (V2, True), (V3, True), (V4, False)):
+            s3.put_object(Bucket=BUCKET, Key="stable/%s/rack.json" % version, Body=canonical(rack))
+            s3.put_object(Bucket=BUCKET, Key="stable/%s/app.json" % version, Body=canonical(app))
+            versions.append(dict(version=version, description="", published=True, required=required))
+        s3.put_object(Bucket=BUCKET, Key="stable/versions.json", Body=json.dumps(versions).encode())
+        racks = [dict(name="%s-s%03d" % (SPEED_ORGS[i % 3], i), org=SPEED_ORGS[i % 3],
+                      region=SPEED_REGIONS[(i // 3) % 3], apps=[]) for i in range(n)]
+        path = self.inventory(racks)
+        with open(os.path.join(path, "group_vars", "all.yml")) as f:
+            group_vars = json.load(f)
+        group_vars.update(rack_termination_protection=False)
+        with open(os.path.join(path, "group_vars", "all.yml"), "w") as f:
+            json.dump(group_vars, f)
+        return path
+
+    @staticmethod
+    def policy_batches(n, batch="25%"):
+        """update.yml's batches for n racks: the canary, then serial batches of the rest."""
+        rest = n - 1
+        size = max(int(rest * int(batch.rstrip("%")) / 100.0), 1)
+        return 1 + -(-rest // size)
+
+    def listing_reads(self, mark):
+        """DescribeStacks calls without a StackName (the shared per-region reads), per region."""
+        counts = collections.Counter()
+        with open(mark.path, "rb") as f:
+            f.seek(mark.offset)
+            for line in f:
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                service, action, region = localaws.parse_call(entry)
+                if service == "cloudformation" and action == "DescribeStacks" and "StackName" not in (
+                        entry.get("body") or "") + entry.get("url", ""):
+                    counts[region] += 1
+        return dict(counts)
+
+    def aws_speed(self):
+        seconds, rate, poll = self.args.aws_speed_seconds, self.args.aws_speed_rate, 5.0
+        env_forks = self.args.forks
+        self.args.forks = 5                       # default forks: the batch, not forks, sets the pace
+        rows = []
+        try:
+            for n in [int(x) for x in self.args.aws_speed_sizes.split(",")]:
+                inventory = self.speed_setup(n)
+                site = os.path.join(REPO, "playbooks", "site.yml")
+                update = os.path.join(REPO, "playbooks", "update.yml")
+                localaws.set_timing(self.endpoint, seconds, rate=rate)
+                install = self.playbook(inventory, site)
+                localaws.set_timing(self.endpoint, seconds, rate=rate)      # clears the log
+                mark = localaws.Recording(STATE).mark()
+                t0 = time.monotonic()
+                proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, update,
+                                       "-e", "rack_version=latest"], cwd=REPO, env=self.env(), capture_output=True,
+                                      text=True, check=False)
+                wall = time.monotonic() - t0
+                failed = 0 if "0 failed, %d updated" % n in proc.stdout else n
+                log = localaws.transitions(self.endpoint)
+                reads = self.listing_reads(mark)
+                batches = self.policy_batches(n)
+                ideal = batches * 3 * seconds
+                rows.append(dict(racks=n, seconds=seconds, rate=rate, install=install, update=wall,
+                                 batches=batches, ideal=ideal, ratio=wall / ideal, failed=failed,
+                                 update_rc=proc.returncode, listing_reads=reads,
+                                 reads_per_region_per_poll=max(reads.values() or [0]) / (wall / poll),
+                                 throttled=log.get("throttled", {}),
+                                 operations=len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"])))
+                if proc.returncode != 0:
+                    print(proc.stdout[-3000:])
+        finally:
+            localaws.set_timing(self.endpoint, 0)
+            self.args.forks = env_forks
+        return rows
+
+    def check_ratio(self, n):
+        """update.yml --check against site.yml --check at n racks (instant mode), same run."""
+        inventory = self.setup(n)
+        site = os.path.join(REPO, "playbooks", "site.yml")
+        update = os.path.join(REPO, "playbooks", "update.yml")
+        pairs = dict(site=[], update=[])
+        for dummy in range(self.args.runs):
+            pairs["site"].append(self.playbook(inventory, site, "--check"))
+            pairs["update"].append(self.playbook(inventory, update, "--check", "-e", "rack_version=latest"))
+        med = dict((k, statistics.median(v)) for k, v in pairs.items())
+        return dict(racks=n, site_check=med["site"], update_check=med["update"], ratio=med["update"] / med["site"],
+                    runs=pairs)
+
     def run(self):
         os.makedirs(WORK, exist_ok=True)
         self.endpoint = localaws.start(STATE)
+        if self.args.only_aws_speed:
+            results = dict(when=datetime.datetime.now().isoformat(timespec="seconds"), forks=5, cpus=os.cpu_count())
+            try:
+                results["aws_speed"] = self.aws_speed()
+                results["check_ratio"] = self.check_ratio(self.args.check_racks)
+            finally:
+                localaws.stop(STATE)
+            self.report_speed(results)
+            return results
         results = dict(when=datetime.datetime.now().isoformat(timespec="seconds"), racks=self.args.racks,
                        runs=self.args.runs, forks=self.args.forks, cpus=os.cpu_count())
         try:
@@ -213,6 +332,9 @@ class Bench(object):
             results["update_calls"] = self.call_table(inventory, n, update, *to_latest)
             results["update_wall"] = time.monotonic() - t0
             results["update_calls"]["per_rack_per_step"] = results["update_calls"]["per_rack"] / 2.0
+            if not self.args.skip_aws_speed:
+                results["aws_speed"] = self.aws_speed()
+                results["check_ratio"] = self.check_ratio(self.args.check_racks)
             if not self.args.skip_scale:
                 results["scale"] = []
                 for size in [int(x) for x in self.args.scale.split(",")]:
@@ -226,6 +348,56 @@ class Bench(object):
         return results
 
     # -- output ------------------------------------------------------------------------------------
+    def report_speed(self, r, path=None):
+        if path is None:
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+            os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
+            path = os.path.join(HERE, "results", "%s-aws-speed.json" % stamp)
+            with open(path, "w") as f:
+                json.dump(r, f, indent=2, sort_keys=True)
+        rows = r.get("aws_speed") or []
+        if rows:
+            print("\nfleet at AWS speed: every operation %ds, %s req/s per region, forks 5, 3 orgs x 3 regions"
+                  % (rows[0]["seconds"], rows[0]["rate"] or "no limit on"))
+            print("%-6s %10s %10s %8s %10s %7s %8s %12s %s" % ("racks", "install s", "update s", "batches",
+                                                               "ideal s", "ratio", "failed", "reads/poll",
+                                                               "throttled"))
+            for row in rows:
+                print("%-6d %10.1f %10.1f %8d %10.0f %6.2fx %8d %12.2f %s" % (
+                    row["racks"], row["install"], row["update"], row["batches"], row["ideal"], row["ratio"],
+                    row["failed"], row["reads_per_region_per_poll"], sum(row["throttled"].values())))
+            print("targets: update <= 1.2x the policy ideal; install <= T + 30 s; <= 1 read per region per poll "
+                  "(+ pages); 0 failures with the rate limit on")
+            self.speed_chart(rows, path[:-5] + ".png")
+        c = r.get("check_ratio")
+        if c:
+            print("update.yml --check / site.yml --check at %d racks: %.2fs / %.2fs = %.2fx (target <= 2.5x)"
+                  % (c["racks"], c["update_check"], c["site_check"], c["ratio"]))
+        print("results: %s" % os.path.relpath(path, REPO))
+
+    def speed_chart(self, rows, path):
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            print("(matplotlib not installed: no chart)")
+            return
+        fig, ax = plt.subplots(figsize=(6, 4))
+        xs = [row["racks"] for row in rows]
+        ax.plot(xs, [row["update"] for row in rows], marker="o", label="update.yml, 3 steps (convox.rack)")
+        ax.plot(xs, [row["ideal"] for row in rows], marker="s", linestyle="--", label="policy ideal (batches x 3 x T)")
+        ax.plot(xs, [row["ideal"] * 1.2 for row in rows], linestyle=":", label="target (1.2x ideal)")
+        ax.set_xlabel("racks")
+        ax.set_ylabel("makespan (s)")
+        ax.set_ylim(bottom=0)
+        ax.set_title("Fleet update at AWS speed (T = %d s per operation)" % rows[0]["seconds"])
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        print("chart: %s" % os.path.relpath(path, REPO))
+
     def report(self, r):
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
@@ -260,6 +432,8 @@ class Bench(object):
         print("update.yml --check: %.2fs, mutating calls %d" % (r["update_check_wall"], r["update_check_calls"]["mutating"]))
         u = r["update_calls"]
         print("update.yml (2 steps): %.2fs, %.2f API calls per rack per step" % (r["update_wall"], u["per_rack_per_step"]))
+        if r.get("aws_speed") or r.get("check_ratio"):
+            self.report_speed(r, path)
         if r.get("scale"):
             print("%-8s %10s %10s" % ("racks", "site s", "ping s"))
             for row in r["scale"]:
@@ -298,6 +472,12 @@ def main():
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--aws-speed-sizes", default="50,200")
+    parser.add_argument("--aws-speed-seconds", type=int, default=20)
+    parser.add_argument("--aws-speed-rate", type=float, default=5.0)
+    parser.add_argument("--check-racks", type=int, default=400)
+    parser.add_argument("--skip-aws-speed", action="store_true")
+    parser.add_argument("--only-aws-speed", action="store_true")
     Bench(parser.parse_args()).run()
 
 

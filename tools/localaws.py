@@ -117,6 +117,15 @@ class RateLimit(object):
 
 
 RATE = RateLimit()
+# moto's CloudFormation is not thread-safe (concurrent CreateStack calls can build one stack's
+# resources from another's template state); AWS runs stacks concurrently, moto finishes each call
+# at once, so serving CloudFormation calls one at a time changes nothing a client can see.
+CFN_LOCK = threading.Lock()
+
+
+def _is_cloudformation(environ):
+    auth = environ.get("HTTP_AUTHORIZATION") or ""
+    return "/cloudformation/aws4_request" in auth
 
 
 def _app():
@@ -153,7 +162,9 @@ def _app():
             return respond(start_response, 404, {"error": "unknown"})
         if path == "/moto-api/reset":
             motoext.FAIL_UPDATES.clear()
-        motoext.settle()
+        if motoext.has_pending():
+            with CFN_LOCK:
+                motoext.settle()
         if not path.startswith("/moto-api") and not RATE.allow(environ):
             body = (b'<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>'
                     b'</Error><RequestId>rate-limit</RequestId></ErrorResponse>')
@@ -181,6 +192,9 @@ def _app():
             body = ('<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>injected</Message>'
                     '</Error><RequestId>fault</RequestId></ErrorResponse>' % name).encode()
             return respond(start_response, code, body, "text/xml")
+        if _is_cloudformation(environ):
+            with CFN_LOCK:
+                return list(moto_app(environ, start_response))
         return moto_app(environ, start_response)
 
     return app

@@ -96,6 +96,10 @@ def _begin(backend, stack, in_progress, delete=False):
         _log(stack, in_progress)
 
 
+def has_pending():
+    return bool(_PENDING)
+
+
 def settle():
     """Finish every operation whose time is up (called before each request is served)."""
     if not _PENDING:

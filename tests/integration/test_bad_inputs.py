@@ -33,17 +33,20 @@ def test_role_and_playbook_bad_inputs(aws, tmp_path):
     inventory.write_text(
         "all:\n  hosts:\n    badrack:\n      ansible_connection: local\n"
         "      ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
-        "      rack_channel: s3://no-such-bucket/stable\n"
-        "      rack_apps: not-a-list\n")
+        "      rack_channel: s3://no-such-bucket/stable\n")
     rec = aws.recording.mark()
     out = aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2)
     assert "channel s3://no-such-bucket/stable is unreachable: bucket no-such-bucket does not exist." in out
     out = aws.playbook(os.path.join(PLAYBOOKS, "update.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2)
     assert "is unreachable" in out
+    inventory.write_text(inventory.read_text() + "      rack_apps: not-a-list\n")
+    out = aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2)
+    # the batch validates each rack's variables with the module's own argument spec, before any AWS call
+    assert ("Elements value for option 'apps' is of type str and we were unable to convert to dict: dictionary "
+            "requested, could not parse JSON or key=value\"") in out
     inventory.write_text(inventory.read_text().replace("s3://no-such-bucket/stable", "file://%s" % tmp_path))
     (tmp_path / "versions.json").write_text('[{"version": "1", "description": "", "published": true, "required": false}]')
     out = aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2)
-    # site.yml uses the role's `converge` entry point: the module's own argument spec names the option
     assert ("Elements value for option 'apps' is of type str and we were unable to convert to dict: dictionary "
             "requested, could not parse JSON or key=value\"") in out
     role_play = tmp_path / "role.yml"
