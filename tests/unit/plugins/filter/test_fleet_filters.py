@@ -1,0 +1,69 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fleet filters: targets and clashes, the racks an uninstall confirms, the halt decision and
+the summary table."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.convox.rack.plugins.filter.fleet_targets import (
+    fleet_clashes, fleet_failed, fleet_table, fleet_targets, halt_reason, rack_names)
+
+
+class Broken(dict):
+    def get(self, key, default=None):
+        raise ValueError("'undefined_thing' is undefined")
+
+
+def row(rack, result, **extra):
+    out = {"rack": rack, "org": "acme", "region": "us-east-1", "from": "1", "to": "3", "path": ["2", "3"],
+           "steps": 2, "result": result, "msg": ""}
+    out.update(extra)
+    return out
+
+
+def test_targets_use_rack_name_and_region_else_the_host():
+    hostvars = {"b": {"rack_name": "prod", "rack_region": "eu-west-1"}, "a": {}, "c": {"rack_name": None}}
+    assert fleet_targets(["b", "a", "c"], hostvars) == [
+        {"host": "a", "rack": "a", "region": ""}, {"host": "b", "rack": "prod", "region": "eu-west-1"},
+        {"host": "c", "rack": "c", "region": ""}]
+
+
+def test_unreadable_host_variables_name_the_host():
+    with pytest.raises(AnsibleFilterError, match="host x: rack_name cannot be read"):
+        fleet_targets(["x"], {"x": Broken()})
+
+
+def test_clashes_are_per_rack_and_region():
+    targets = fleet_targets(["h1", "h2", "h3", "h4"], {
+        "h1": {"rack_name": "prod"}, "h2": {"rack_name": "prod"},
+        "h3": {"rack_name": "prod", "rack_region": "eu-west-1"}, "h4": {"rack_name": "dev"}})
+    assert fleet_clashes(targets) == ["hosts h1, h2 all name rack prod in the default region; one rack must be one host"]
+    assert rack_names(targets) == ["dev", "prod"]
+
+
+def test_halt_reason():
+    hostvars = {"c": {"convox_result": row("c", "updated")}, "x": {"convox_result": row("x", "failed")},
+                "y": {"convox_result": row("y", "updated")}, "z": {}}
+    hosts = ["c", "x", "y", "z"]
+    assert halt_reason(hosts, hostvars, ["c"], 0) == "1 racks failed"
+    assert halt_reason(hosts, hostvars, ["c"], 25) == ""           # 1 of 4 is not more than 25 %
+    assert halt_reason(hosts, hostvars, ["x"], 100) == "the canary failed"
+    assert halt_reason(hosts, {"c": {}}, [], 0) == ""
+
+
+def test_table_and_failed():
+    hostvars = {"b": {"convox_result": row("b", "failed", msg="boom", steps=1)},
+                "a": {"convox_result": row("a", "updated")}, "c": {"convox_result": row("c", "skipped", path=[])},
+                "d": {}}
+    lines = fleet_table(["a", "b", "c", "d"], hostvars)
+    assert lines[0].split() == ["RACK", "ORG", "REGION", "FROM", "->", "TO", "(PATH)", "STEPS", "RESULT"]
+    assert lines[1].split() == ["a", "acme", "us-east-1", "1", "->", "2", "->", "3", "2", "updated"]
+    assert lines[2].endswith("failed: boom")
+    assert lines[3].split()[3:6] == ["1", "->", "3"]                # no path: from -> to
+    assert lines[-1] == "1 failed, 1 updated, 0 up to date, 1 skipped"
+    assert fleet_table(["a"], hostvars, check_mode=True)[-1] == "0 failed, 1 to update, 0 up to date, 0 skipped"
+    assert fleet_failed(["a", "b", "c", "d"], hostvars) == ["b"]

@@ -1,0 +1,116 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared per-region waiting of fleet runs: many racks waiting in one region cost one listing
+per poll; a stack that leaves the listing is confirmed deleted; waits time out; and the batch
+runner turns each rack's failure into that rack's result."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from ansible_collections.convox.rack.plugins.module_utils import _fleet
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, RegionWatcher, result_row
+from ansible_collections.convox.rack.plugins.module_utils._stack import Stack, StackTimeout
+
+
+class FakeStacks(object):
+    """A region whose stacks finish at given times; counts listings."""
+
+    def __init__(self, finish_at):
+        self.finish_at = dict(finish_at)      # name -> monotonic time it completes (None: deleted)
+        self.listings = 0
+        self.describes = 0
+
+    def _stack(self, name):
+        done = self.finish_at[name]
+        status = "UPDATE_COMPLETE" if time.monotonic() >= done else "UPDATE_IN_PROGRESS"
+        return Stack(dict(StackName=name, StackId="arn:%s" % name, StackStatus=status))
+
+    def list(self):
+        self.listings += 1
+        return [self._stack(n) for n, t in self.finish_at.items() if t is not None]
+
+    def describe(self, name):
+        self.describes += 1
+        return None
+
+
+@pytest.fixture(autouse=True)
+def quick(monkeypatch):
+    monkeypatch.setattr(_fleet, "FIRST_POLL_DELAY", 0.01)
+
+
+def test_many_racks_share_one_listing_per_poll():
+    now = time.monotonic()
+    stacks = FakeStacks(dict(("r%d" % i, now + 0.3 + 0.01 * i) for i in range(50)))
+    watcher = RegionWatcher(stacks, "us-east-1", interval=0.1)
+    results = {}
+
+    def wait(name):
+        results[name] = watcher.wait("arn:%s" % name, 10).status
+
+    threads = [threading.Thread(target=wait, args=("r%d" % i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(results.values()) == {"UPDATE_COMPLETE"} and len(results) == 50
+    # 50 racks waited about 0.8 s: one listing per 0.1 s interval, not one per rack
+    assert stacks.listings <= 12, stacks.listings
+    assert stacks.describes == 0
+
+
+def test_a_stack_gone_from_the_listing_is_confirmed_deleted():
+    stacks = FakeStacks({"gone": None})
+    watcher = RegionWatcher(stacks, "us-east-1", interval=0.05)
+    assert watcher.wait("arn:gone", 5) is None
+    assert stacks.describes == 1
+
+
+def test_a_wait_times_out_naming_the_stack():
+    stacks = FakeStacks({"slow": time.monotonic() + 60})
+    watcher = RegionWatcher(stacks, "us-east-1", interval=0.05)
+    with pytest.raises(StackTimeout, match="stack slow is still UPDATE_IN_PROGRESS after 0 seconds"):
+        watcher.wait("arn:slow", 0.3)
+
+
+class FakeManager(object):
+    def __init__(self, params, check_mode, client_factory, warn, watcher):
+        self.params = params
+        self.secret_values = {"s3cr3t"} if params.get("secret") else set()
+        warn("careful with %s" % params["name"])
+
+    def present(self):
+        if self.params["name"] == "bad":
+            raise ConvoxError("rack bad is broken.", changed=True, steps=[{"to": "2"}])
+        if self.params["name"] == "crash":
+            raise RuntimeError("boom")
+        return dict(changed=True, plan=dict(action="update", from_version="1", to_version="2", path=["2"]),
+                    steps=[{"to": "2"}])
+
+
+class Factory(object):
+    def __init__(self, region):
+        self.region = region
+
+    def __call__(self, service):
+        return object()
+
+
+def test_batch_results_are_per_rack():
+    racks = [("good", dict(name="good", secret=True)), ("bad", dict(name="bad")), ("crash", dict(name="crash")),
+             ("invalid", ConvoxError("Unsupported parameters for (convox.rack.rack) module: colour."))]
+    results = Batch(racks, False, Factory, manager=FakeManager).run()
+    assert results["good"]["changed"] and results["good"]["warnings"] == ["careful with good"]
+    assert results["good"]["_secret_values"] == ["s3cr3t"]
+    assert results["bad"] == dict(failed=True, changed=True, msg="rack bad is broken.", steps=[{"to": "2"}],
+                                  warnings=["careful with bad"], _secret_values=[])
+    assert results["crash"]["failed"] and results["crash"]["msg"] == "rack crash: RuntimeError: boom"
+    assert results["invalid"]["msg"].startswith("Unsupported parameters")
+    assert result_row("good", racks[0][1], results["good"], False)["result"] == "updated"
+    assert result_row("bad", racks[1][1], results["bad"], False)["steps"] == 1
+    assert result_row("x", ConvoxError("no"), dict(failed=True, msg="no"), True)["rack"] == "x"
