@@ -90,19 +90,25 @@ class Bench(object):
                             apps=["web1"] if i % 3 == 0 else []))
         return out
 
-    def setup(self, n):
+    def publish(self, releases):
+        """A fresh local AWS with the channel: formation/ published as each (version, required)."""
         localaws.reset(self.endpoint)
+        localaws.set_timing(self.endpoint, 0)
         self.faults()
         s3 = self.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         rack = load_template_file(os.path.join(REPO, "formation"), "rack")
         app = load_template_file(os.path.join(REPO, "formation"), "app")
         versions = []
-        for version, required in ((V1, False), (V2, True), (V3, False)):
+        for version, required in releases:
             s3.put_object(Bucket=BUCKET, Key="stable/%s/rack.json" % version, Body=canonical(rack))
             s3.put_object(Bucket=BUCKET, Key="stable/%s/app.json" % version, Body=canonical(app))
             versions.append(dict(version=version, description="", published=True, required=required))
         s3.put_object(Bucket=BUCKET, Key="stable/versions.json", Body=json.dumps(versions).encode())
+        return rack, app
+
+    def setup(self, n):
+        rack, app = self.publish(((V1, False), (V2, True), (V3, False)))
         os.makedirs(WORK, exist_ok=True)
         for kind, tpl in (("rack", rack), ("app", app)):
             with open(os.path.join(WORK, "%s.json" % kind), "wb") as f:
@@ -203,19 +209,7 @@ class Bench(object):
     def speed_setup(self, n):
         """A channel with four releases (the two in the middle required) and an inventory of ``n`` racks
         over 3 orgs x 3 regions, none installed yet."""
-        localaws.reset(self.endpoint)
-        localaws.set_timing(self.endpoint, 0)
-        self.faults()
-        s3 = self.client("s3")
-        s3.create_bucket(Bucket=BUCKET)
-        rack = load_template_file(os.path.join(REPO, "formation"), "rack")
-        app = load_template_file(os.path.join(REPO, "formation"), "app")
-        versions = []
-        for version, required in ((V1, False), (V2, True), (V3, True), (V4, False)):
-            s3.put_object(Bucket=BUCKET, Key="stable/%s/rack.json" % version, Body=canonical(rack))
-            s3.put_object(Bucket=BUCKET, Key="stable/%s/app.json" % version, Body=canonical(app))
-            versions.append(dict(version=version, description="", published=True, required=required))
-        s3.put_object(Bucket=BUCKET, Key="stable/versions.json", Body=json.dumps(versions).encode())
+        self.publish(((V1, False), (V2, True), (V3, True), (V4, False)))
         racks = [dict(name="%s-s%03d" % (SPEED_ORGS[i % 3], i), org=SPEED_ORGS[i % 3],
                       region=SPEED_REGIONS[(i // 3) % 3], apps=[]) for i in range(n)]
         path = self.inventory(racks)
@@ -376,27 +370,12 @@ class Bench(object):
         print("results: %s" % os.path.relpath(path, REPO))
 
     def speed_chart(self, rows, path):
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            print("(matplotlib not installed: no chart)")
-            return
-        fig, ax = plt.subplots(figsize=(6, 4))
         xs = [row["racks"] for row in rows]
-        ax.plot(xs, [row["update"] for row in rows], marker="o", label="update.yml, 3 steps (convox.rack)")
-        ax.plot(xs, [row["ideal"] for row in rows], marker="s", linestyle="--", label="policy ideal (batches x 3 x T)")
-        ax.plot(xs, [row["ideal"] * 1.2 for row in rows], linestyle=":", label="target (1.2x ideal)")
-        ax.set_xlabel("racks")
-        ax.set_ylabel("makespan (s)")
-        ax.set_ylim(bottom=0)
-        ax.set_title("Fleet update at AWS speed (T = %d s per operation)" % rows[0]["seconds"])
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        print("chart: %s" % os.path.relpath(path, REPO))
+        plot(path, xs, [("update.yml, 3 steps (convox.rack)", [row["update"] for row in rows], dict(marker="o")),
+                        ("policy ideal (batches x 3 x T)", [row["ideal"] for row in rows],
+                         dict(marker="s", linestyle="--")),
+                        ("target (1.2x ideal)", [row["ideal"] * 1.2 for row in rows], dict(linestyle=":"))],
+             "makespan (s)", "Fleet update at AWS speed (T = %d s per operation)" % rows[0]["seconds"], zero=True)
 
     def report(self, r):
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -442,25 +421,34 @@ class Bench(object):
         print("results: %s" % os.path.relpath(path, REPO))
 
     def chart(self, rows, path):
-        try:
-            import matplotlib
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            print("(matplotlib not installed: no chart)")
-            return
-        fig, ax = plt.subplots(figsize=(6, 4))
         xs = [row["racks"] for row in rows]
-        ax.plot(xs, [row["site"] for row in rows], marker="o", label="site.yml no-op (convox.rack)")
-        ax.plot(xs, [row["ping"] for row in rows], marker="s", label="ansible.builtin.ping (module floor)")
-        ax.set_xlabel("racks")
-        ax.set_ylabel("wall time (s)")
-        ax.set_title("No-op fleet converge vs fleet size")
-        ax.grid(True, alpha=0.3)
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        print("chart: %s" % os.path.relpath(path, REPO))
+        plot(path, xs, [("site.yml no-op (convox.rack)", [row["site"] for row in rows], dict(marker="o")),
+                        ("ansible.builtin.ping (module floor)", [row["ping"] for row in rows], dict(marker="s"))],
+             "wall time (s)", "No-op fleet converge vs fleet size")
+
+
+def plot(path, xs, series, ylabel, title, zero=False):
+    """A PNG line chart of ``series`` (label, ys, style) against the fleet size ``xs``."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib not installed: no chart)")
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, ys, style in series:
+        ax.plot(xs, ys, label=label, **style)
+    ax.set_xlabel("racks")
+    ax.set_ylabel(ylabel)
+    if zero:
+        ax.set_ylim(bottom=0)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print("chart: %s" % os.path.relpath(path, REPO))
 
 
 def main():

@@ -124,6 +124,10 @@ def fleet_table(hosts, hostvars, check_mode=False):
     lines.append("%d failed, %d %s, %d up to date, %d skipped" % (
         count[("failed",)], count[("updated", "planned")], "to update" if check_mode else "updated", count[("ok",)],
         count[("skipped",)]))
+    risky = [row.get("rack") for row in rows if row.get("stateful")]
+    if risky:
+        lines.append("WARNING: %d rack%s would remove or replace a stateful resource (bucket, table, key, log group "
+                     "or a retained resource): %s" % (len(risky), "" if len(risky) == 1 else "s", ", ".join(risky)))
     return lines
 
 

@@ -188,7 +188,8 @@ class AppManager(StackManagerBase):
         plan = dict(action="update", from_version=current_version, to_version=version, parameter_changes=changes,
                     resource_changes=[])
         if self.check_mode:
-            plan["resource_changes"] = self.stacks.plan(stack.name, params_list, tags, template)
+            self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
+                            self.stacks.plan(stack.name, params_list, tags, template))
             return self.result(True, stack, plan, before=before, after=after, note=note)
         started = self.stacks.now()
         token = self.stacks.update(stack.stack_id, params_list, tags, template)

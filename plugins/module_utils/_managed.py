@@ -11,6 +11,8 @@ import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils._changes import (
+    annotate, describe, stateful_changes, template_diff)
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import (
@@ -210,6 +212,27 @@ class StackManagerBase(object):
             user = self.user_parameters(template)
             check_parameters(self.kind, self.name, user, template, self.FIXED, where)
         return user
+
+    # -- dry runs -------------------------------------------------------------------------------
+    def plan_steps(self, stack, plan, after, first_label, first_changes, later=()):
+        """The resource changes of every step of a dry run: the first from its change set (against the
+        live stack), each later one (``later``: (label, template before, template after)) from a static
+        diff of consecutive templates.  Removing or replacing a stateful resource is flagged, warned
+        about and counted in ``plan.stateful_changes``; the diff shows every step's changes."""
+        needs_live = any(c.get("action") == "Remove" or str(c.get("replacement")) in ("True", "Conditional")
+                         for c in first_changes)
+        live = self.stacks.template(stack.stack_id) if needs_live else None
+        steps = [dict(step=first_label, source="change set", resource_changes=annotate(first_changes, live))]
+        for label, old, new in later:
+            steps.append(dict(step=label, source="template diff", resource_changes=template_diff(old, new)))
+        plan["resource_changes"] = steps[0]["resource_changes"]
+        plan["steps"] = steps
+        risky = stateful_changes([dict(label=s["step"], resource_changes=s["resource_changes"]) for s in steps])
+        plan["stateful_changes"] = [dict(item, step=label) for label, item in risky]
+        for label, item in risky:
+            self.warn("%s, step %s: %s would lose a stateful resource's data." % (self.label(), label, describe(item)))
+        after["resource_changes"] = dict(("%s (%s)" % (s["step"], s["source"]),
+                                          [describe(c) for c in s["resource_changes"]]) for s in steps)
 
     # -- naming in messages -----------------------------------------------------------------
     def label(self):

@@ -214,7 +214,8 @@ class RackManager(StackManagerBase):
         params_list = parameters_from_current(stack.parameters, user, {})
         if self.check_mode:
             if changes or tags_changed:
-                plan["resource_changes"] = self.stacks.plan(stack.name, params_list, tags, None)
+                self.plan_steps(stack, plan, after, "%s (in place)" % current_version,
+                                self.stacks.plan(stack.name, params_list, tags, None))
             return self.result(True, stack, plan, before=before, after=after, note=note)
         steps = []
         resources = []
@@ -277,8 +278,10 @@ class RackManager(StackManagerBase):
 
         if self.check_mode:
             first = path[0]
-            plan["resource_changes"] = self.stacks.plan(stack.name, step_parameters(first, stack.parameters), tags,
-                                                        templates[first])
+            later = [("%s -> %s" % (a, b), templates[a], templates[b]) for a, b in zip(path, path[1:])]
+            self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, first),
+                            self.stacks.plan(stack.name, step_parameters(first, stack.parameters), tags,
+                                             templates[first]), later)
             return self.result(True, stack, plan, before=before, after=after, note=note)
 
         steps = []

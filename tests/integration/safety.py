@@ -40,9 +40,9 @@ def entry(version, published=True, required=False):
     return dict(version=version, description="", published=published, required=required)
 
 
-def write_channel(root, versions, rack=None, app=None, skip=()):
+def write_channel(root, versions, rack=None, app=None, skip=(), racks=None):
     """A file channel at ``root``: versions.json (entries or version strings) and, for every version
-    not in ``skip``, its rack.json and app.json."""
+    not in ``skip``, its rack.json (``racks[version]``, else ``rack``) and app.json."""
     os.makedirs(root, exist_ok=True)
     entries = [entry(v) if isinstance(v, str) else v for v in versions]
     with open(os.path.join(root, "versions.json"), "w") as f:
@@ -51,7 +51,8 @@ def write_channel(root, versions, rack=None, app=None, skip=()):
         if item["version"] in skip or "/" in item["version"] or item["version"].strip() != item["version"]:
             continue
         os.makedirs(os.path.join(root, item["version"]), exist_ok=True)
-        for kind, template in (("rack", rack or RACK_TEMPLATE), ("app", app or APP_TEMPLATE)):
+        rack_template = (racks or {}).get(item["version"]) or rack or RACK_TEMPLATE
+        for kind, template in (("rack", rack_template), ("app", app or APP_TEMPLATE)):
             with open(os.path.join(root, item["version"], "%s.json" % kind), "w") as f:
                 f.write(template if isinstance(template, str) else json.dumps(template))
     return "file://%s" % root

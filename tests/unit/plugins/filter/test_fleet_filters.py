@@ -67,3 +67,11 @@ def test_table_and_failed():
     assert lines[-1] == "1 failed, 1 updated, 0 up to date, 1 skipped"
     assert fleet_table(["a"], hostvars, check_mode=True)[-1] == "0 failed, 1 to update, 0 up to date, 0 skipped"
     assert fleet_failed(["a", "b", "c", "d"], hostvars) == ["b"]
+
+
+def test_table_warns_about_stateful_changes():
+    hostvars = {"a": {"convox_result": row("a", "planned", stateful=2)}, "b": {"convox_result": row("b", "planned")}}
+    lines = fleet_table(["a", "b"], hostvars, check_mode=True)
+    assert lines[-2] == "0 failed, 2 to update, 0 up to date, 0 skipped"
+    assert lines[-1] == ("WARNING: 1 rack would remove or replace a stateful resource (bucket, table, key, log group or "
+                         "a retained resource): a")
