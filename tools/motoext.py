@@ -18,6 +18,10 @@ Updates
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
+Change sets
+* a Modify change says whether it replaces the resource (``Replacement`` True / False), from the
+  properties that AWS documents as requiring replacement for the types our templates use (moto
+  leaves Replacement out).
 Real duration (``configure_timing``; off by default, the instant mode of the fast suite)
 * CreateStack, UpdateStack and DeleteStack take ``seconds``: the stack shows CREATE_IN_PROGRESS /
   UPDATE_IN_PROGRESS / DELETE_IN_PROGRESS meanwhile and then its outcome (a delete happens at
@@ -263,6 +267,24 @@ def apply():
                 if subnet_id == self.subnet_id:
                     backend.disassociate_route_table(association_id)
 
+    # -- change sets say whether a modification replaces the resource ---------------------------
+    from moto.cloudformation.models import ChangeSet
+
+    original_diff = ChangeSet.diff
+
+    def change_set_diff(self):
+        changes = original_diff(self)
+        old = getattr(self.stack.resource_map, "_resource_json_map", {}) or {}
+        new = (self.template_dict or {}).get("Resources") or {}
+        for item in changes:
+            if item.action == "Modify":
+                item.replacement = _replacement(item.resource_type, old.get(item.logical_resource_id),
+                                                new.get(item.logical_resource_id))
+                item.scope = ["Properties"]
+        return changes
+
+    ChangeSet.diff = change_set_diff
+
     RouteTable.delete = route_table_delete
     Route.delete = route_delete
     SubnetRouteTableAssociation.delete = association_delete
@@ -342,6 +364,34 @@ def apply():
     s3_responses.S3Response.put_object = put_object
 
     _apply_iam_enforcement()
+
+
+# Properties whose change replaces the resource ("Update requires: Replacement" in the AWS resource
+# reference), for the types the rack and app templates use.
+REPLACEMENT_PROPERTIES = {
+    "AWS::DynamoDB::Table": {"TableName", "KeySchema", "LocalSecondaryIndexes"},
+    "AWS::S3::Bucket": {"BucketName", "ObjectLockEnabled"},
+    "AWS::Logs::LogGroup": {"LogGroupName"},
+    "AWS::KMS::Key": {"KeySpec", "MultiRegion"},
+    "AWS::SQS::Queue": {"QueueName", "FifoQueue"},
+    "AWS::SNS::Topic": {"TopicName", "FifoTopic"},
+    "AWS::IAM::Role": {"RoleName", "Path"},
+    "AWS::EC2::VPC": {"CidrBlock", "InstanceTenancy"},
+    "AWS::EC2::Subnet": {"CidrBlock", "AvailabilityZone", "VpcId"},
+    "AWS::ECS::Cluster": {"ClusterName"},
+    "AWS::ElasticLoadBalancingV2::LoadBalancer": {"Name", "Scheme"},
+    "AWS::ECR::Repository": {"RepositoryName"},
+}
+
+
+def _replacement(resource_type, old, new):
+    """"True" when a property whose change requires replacement changed, else "False"."""
+    old_props = (old or {}).get("Properties") or {}
+    new_props = (new or {}).get("Properties") or {}
+    changed = set(k for k in set(old_props) | set(new_props) if old_props.get(k) != new_props.get(k))
+    if (old or {}).get("Type") != (new or {}).get("Type") or changed & REPLACEMENT_PROPERTIES.get(resource_type, set()):
+        return "True"
+    return "False"
 
 
 def _without_metadata(resource):

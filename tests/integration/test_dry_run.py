@@ -43,15 +43,18 @@ def test_resource_changes_per_step_with_stateful_warnings(aws, tmp_path):
     by_id = dict((c["logical_id"], c) for c in first["resource_changes"])
     assert (by_id["Data"]["action"], by_id["Data"]["type"], by_id["Data"]["stateful"]) == (
         "Remove", "AWS::S3::Bucket", True)
-    assert by_id["Builds"]["action"] == "Modify" and by_id["Builds"]["type"] == "AWS::DynamoDB::Table"
+    assert (by_id["Builds"]["action"], by_id["Builds"]["replacement"], by_id["Builds"]["stateful"]) == (
+        "Modify", "True", True)                                    # a new table name replaces the table
     later = dict((c["logical_id"], c) for c in second["resource_changes"])
     assert (later["Logs"]["action"], later["Logs"]["stateful"]) == ("Remove", True)
     assert (later["Audit"]["action"], later["Audit"]["stateful"]) == ("Add", False)
     flagged = [(c["step"], c["logical_id"]) for c in res["plan"]["stateful_changes"]]
-    assert ("1 -> 2", "Data") in flagged and ("2 -> 3", "Logs") in flagged
+    assert sorted(flagged) == [("1 -> 2", "Builds"), ("1 -> 2", "Data"), ("2 -> 3", "Logs")]
     warnings = " ".join(res.get("warnings", []))
     assert "rack dry, step 1 -> 2: Remove AWS::S3::Bucket Data would lose a stateful resource's data." in warnings
     assert "rack dry, step 2 -> 3: Remove AWS::Logs::LogGroup Logs would lose" in warnings
+    assert ("rack dry, step 1 -> 2: Modify AWS::DynamoDB::Table Builds (replacement: True) would lose a stateful "
+            "resource's data.") in warnings
     assert res["diff"]["after"]["resource_changes"]["2 -> 3 (template diff)"] == [
         "Add AWS::SNS::Topic Audit", "Remove AWS::Logs::LogGroup Logs"]
     assert rec.mutating() == []                                    # the change set is the only write
