@@ -272,8 +272,9 @@ class Bench(object):
                                  reads_per_region_per_poll=max(reads.values() or [0]) / (wall / poll),
                                  throttled=log.get("throttled", {}),
                                  operations=len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"])))
-                if proc.returncode != 0:
-                    print(proc.stdout[-3000:])
+                if proc.returncode != 0:          # the summary says which racks failed and why
+                    start = proc.stdout.find("TASK [Fleet summary]")
+                    print(proc.stdout[start:start + 6000] if start >= 0 else proc.stdout[-3000:])
         finally:
             localaws.set_timing(self.endpoint, 0)
             self.args.forks = env_forks

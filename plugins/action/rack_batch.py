@@ -56,25 +56,22 @@ class ActionModule(ConvoxAction):
                 result.update(failed=True, msg=_messages(validated, self.MODULE))
                 return result
             params = validated.validated_parameters
-            if params.get("result_of") is not None:
-                result.update(self.host_result(params["result_of"], task_vars))
+            if params.get("result") is not None:
+                result.update(self.host_result(params["result"]))
             else:
                 result.update(self.batch(params, task_vars))
         return result
 
     # -- one host's result ---------------------------------------------------------------------------
-    def host_result(self, batch, task_vars):
-        host = task_vars.get("inventory_hostname")
-        out = dict((batch.get("results") or {}).get(host) or {})
-        if not out:
-            return dict(failed=True, msg="host %s was not part of the batch whose result was given." % host)
-        row = (batch.get("rows") or {}).get(host)
+    def host_result(self, given):
+        """The host's entry of the batch's results, as this task's result (its summary line as a fact)."""
+        out = dict(given)
         if not self._task.diff:
             out.pop("diff", None)
         out.setdefault("changed", False)
-        if row is not None:
+        row = out.get("convox_row")
+        if isinstance(row, dict):
             out["ansible_facts"] = dict(convox_result=row)
-            out["convox_row"] = row
         return out
 
     # -- the batch -----------------------------------------------------------------------------------
@@ -126,12 +123,11 @@ class ActionModule(ConvoxAction):
         runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],
                        poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL))
         results = runner.run()
-        rows = {}
         for host, rack_params in racks:
             res = results[host]
             secrets = set(res.pop("_secret_values", ())) | set(no_log.get(host, ()))
             res = remove_values(res, secrets) if secrets else res
+            res["convox_row"] = result_row(host, rack_params, res, check_mode)
             results[host] = res
-            rows[host] = result_row(host, rack_params, res, check_mode)
-        return dict(changed=False, results=results, rows=rows,
+        return dict(changed=False, results=results,
                     polls=dict((region or "default", w.polls) for region, w in runner.watchers.items()))

@@ -161,7 +161,7 @@ class AppManager(StackManagerBase):
             stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, False)
             final = self.finish(stack_id, "creating", started, token, ("CREATE_COMPLETE",))
             return self.result(True, final, plan, before={}, after=after,
-                               resources=self.stacks.resources(stack_id) if final else [], note=note)
+                               resources=self.resources_of(stack_id) if final else [], note=note)
 
         current_version = stack.parameters.get("Version")
         before = self.state_view(current_version, stack.parameters, stack.tags)
@@ -198,7 +198,7 @@ class AppManager(StackManagerBase):
             return self.result(False, stack, plan, before=before, after=before, note=note)
         final = self.finish(stack.stack_id, "updating to %s" % version, started, token, ("UPDATE_COMPLETE",))
         return self.result(True, final, plan, before=before, after=after,
-                           resources=self.stacks.resources(stack.stack_id) if final else [], note=note)
+                           resources=self.resources_of(stack.stack_id) if final else [], note=note)
 
     # -- absent ----------------------------------------------------------------------------------
     @wrap_aws("deleting the app")

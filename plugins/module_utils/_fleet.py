@@ -23,6 +23,7 @@ from ansible_collections.convox.rack.plugins.module_utils._rack import RackManag
 
 DEFAULT_POLL_INTERVAL = 5.0
 FIRST_POLL_DELAY = 0.5       # a wave of racks that start waiting together is served by one read
+PREFETCH_MAX_AGE = 30.0      # seconds the listing a batch starts from may serve a stack's first read
 
 
 class RegionWatcher(object):
@@ -37,7 +38,8 @@ class RegionWatcher(object):
         self.clock = clock
         self.cond = threading.Condition()
         self.snapshot = {}           # stack id and name -> Stack
-        self.generation = 0
+        self.generation = 0         # the poll whose answer is the current snapshot
+        self.started = 0            # the last poll started
         self.waiters = 0
         self.error = None
         self.polls = 0
@@ -62,6 +64,9 @@ class RegionWatcher(object):
                     gap = max(gap, self.interval - (self.clock() - self.last_poll))
             first = False
             time.sleep(max(gap, 0.0))
+            with self.cond:
+                self.started += 1          # a waiter that registered before this moment can use its answer
+                seq = self.started
             try:
                 listing = self.stacks.list()
                 error = None
@@ -77,8 +82,31 @@ class RegionWatcher(object):
                         snapshot[stack.name] = stack
                     self.snapshot = snapshot
                 self.error = error
-                self.generation += 1
+                self.generation = seq
                 self.cond.notify_all()
+
+    # -- the listing a batch starts from ---------------------------------------------------------------
+    def prefetch(self):
+        """One paginated listing of the region as the batch starts: each stack's first read is served
+        from it (``take``), instead of one DescribeStacks per rack and app."""
+        snapshot = {}
+        for stack in self.stacks.list():
+            snapshot[stack.stack_id] = stack
+            snapshot[stack.name] = stack
+        with self.cond:
+            self.initial = snapshot
+            self.initial_at = self.clock()
+            self.taken = set()
+
+    def take(self, name):
+        """(True, the Stack or None) for a stack's first read after ``prefetch``; (False, None) after."""
+        with self.cond:
+            initial = getattr(self, "initial", None)
+            # a read later in the run (an app after its rack's update) is a fresh DescribeStacks
+            if initial is None or name in self.taken or self.clock() - self.initial_at > PREFETCH_MAX_AGE:
+                return False, None
+            self.taken.add(name)
+            return True, initial.get(name)
 
     # -- a rack waiting -------------------------------------------------------------------------------
     def wait(self, name, timeout, until=None):
@@ -86,10 +114,12 @@ class RegionWatcher(object):
         with self.cond:
             self.waiters += 1
             self._start()
-            seen = self.generation
+            # only a poll started after this moment reflects what the caller just did (an update it
+            # started): a listing already in flight may still show the stack as it was before
+            seen = self.started
             try:
                 while True:
-                    while self.generation == seen:
+                    while self.generation <= seen:
                         remaining = deadline - self.clock()
                         if remaining <= 0:
                             last = self.snapshot.get(name)
@@ -98,7 +128,7 @@ class RegionWatcher(object):
                                 "CloudFormation." % (last.name if last else name, last.status if last else "in progress",
                                                      timeout))
                         self.cond.wait(min(remaining, self.interval * 2))
-                    seen = self.generation
+                    seen = self.started
                     if self.error is not None:
                         raise self.error
                     stack = self.snapshot.get(name)
@@ -164,7 +194,13 @@ class Batch(object):
                     raise
                 results[key] = dict(failed=True, changed=False, msg=describe_aws_error(exc, "reading the channel"))
                 continue
+            params["list_resources"] = False
             jobs.append((key, params, factory, self.watcher(region, factory)))
+        for watcher in self.watchers.values():
+            try:
+                watcher.prefetch()
+            except Exception:  # pylint: disable=broad-except  # each rack then reads its own stack
+                pass
         if jobs:
             workers = min(len(jobs), self.max_concurrent) if self.max_concurrent > 0 else len(jobs)
             with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convox-rack") as pool:

@@ -125,6 +125,8 @@ class StackManagerBase(object):
         self.sleep = sleep
         self.watcher = watcher
         self.stacks = cfn.Stacks(client_factory, sleep=sleep, watcher=watcher)
+        # fleet runs (rack_batch) skip the resource listing after a change: one call per rack saved
+        self.list_resources = params.get("list_resources", True) is not False
         self.wait_timeout = int(params.get("wait_timeout") or 3600)
         self.wait_enabled = params.get("wait", True) is not False
         self.secret_values = set()
@@ -212,6 +214,10 @@ class StackManagerBase(object):
             user = self.user_parameters(template)
             check_parameters(self.kind, self.name, user, template, self.FIXED, where)
         return user
+
+    def resources_of(self, stack_id):
+        """The stack's resources after a change (the installer log), unless the caller skips them."""
+        return self.stacks.resources(stack_id) if self.list_resources else []
 
     # -- dry runs -------------------------------------------------------------------------------
     def plan_steps(self, stack, plan, after, first_label, first_changes, later=()):

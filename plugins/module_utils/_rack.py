@@ -63,7 +63,7 @@ class RackManager(StackManagerBase):
                      parameters=app.get("parameters") or {}, tags=app.get("tags") or {},
                      purge_tags=app.get("purge_tags", True), channel=self.params.get("channel"),
                      recover=self.params.get("recover"), wait=self.params.get("wait", True),
-                     wait_timeout=self.wait_timeout),
+                     wait_timeout=self.wait_timeout, list_resources=self.list_resources),
                 self.check_mode, self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
         return managers
 
@@ -167,7 +167,7 @@ class RackManager(StackManagerBase):
         final = self.finish(stack_id, "installing version %s" % version, started, token, ("CREATE_COMPLETE",))
         steps = [dict(to=version, status=final.status if final else None, seconds=round(time.time() - t0, 1))]
         steps[0]["from"] = None
-        resources = self.stacks.resources(stack_id) if final is not None else []
+        resources = self.resources_of(stack_id) if final is not None else []
         return self.result(True, final, plan, steps=steps, resources=resources, before={}, after=after, note=note)
 
     def update(self, stack, note=None):
@@ -228,7 +228,7 @@ class RackManager(StackManagerBase):
                 final = self.finish(stack.stack_id, "updating parameters", started, token, OK_AFTER_UPDATE)
                 steps.append({"from": current_version, "to": current_version, "status": final.status,
                               "seconds": round(time.time() - t0, 1)})
-                resources = self.stacks.resources(stack.stack_id)
+                resources = self.resources_of(stack.stack_id)
         if protection_changed:
             self.stacks.set_termination_protection(stack.stack_id, protection)
             final.termination_protection = protection
@@ -319,7 +319,7 @@ class RackManager(StackManagerBase):
         if protection != current.termination_protection:
             self.stacks.set_termination_protection(current.stack_id, protection)
             current.termination_protection = protection
-        resources = self.stacks.resources(current.stack_id)
+        resources = self.resources_of(current.stack_id)
         return self.result(True, current, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
 

@@ -104,7 +104,12 @@ class Stacks(object):
 
     # -- reading ---------------------------------------------------------------------------
     def describe(self, name):
-        """The Stack named ``name`` (or with that id), or None when it does not exist."""
+        """The Stack named ``name`` (or with that id), or None when it does not exist.  In a fleet run the
+        first read of each stack comes from the region's listing taken as the batch started."""
+        if self.watcher is not None:
+            found, stack = self.watcher.take(name)
+            if found:
+                return stack
         try:
             resp = self.cfn.describe_stacks(StackName=name)
         except Exception as exc:

@@ -17,9 +17,10 @@ description:
     after another, each waited for; a rack starts its next step as soon as its own step completes.
   - The waiting is shared - one paginated DescribeStacks per region per O(poll_interval) for every rack waiting in
     that region - so a fleet's polling does not grow with its size. Each release channel is read once per batch.
-  - Run per host with O(result_of), it returns that host's rack result as its own task result (changed, failed,
-    diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with M(convox.rack.rack), and sets
-    the fact C(convox_result) (the host's line of the fleet summary).
+  - Run per host with O(result) (the host's entry of the batch's RV(results)), it returns that rack result as its
+    own task result (changed, failed, diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with
+    M(convox.rack.rack), and sets the fact C(convox_result) (the host's line of the fleet summary). Pass only the
+    host's entry, not the whole batch result, so that a fleet run stays linear in its number of racks.
   - Runs in the controller process only (the racks are managed through AWS APIs).
   - 'Each host variable maps to the option of M(convox.rack.rack) of the same name: C(rack_name) (default: the host
     name), C(rack_state), C(rack_org), C(rack_region), C(rack_channel), C(rack_version), C(rack_parameters),
@@ -30,12 +31,13 @@ author:
 options:
   hosts:
     description:
-      - The hosts (racks) of the batch, typically C(ansible_play_batch). Mutually exclusive with O(result_of).
+      - The hosts (racks) of the batch, typically C(ansible_play_batch). Mutually exclusive with O(result).
     type: list
     elements: str
-  result_of:
+  result:
     description:
-      - The registered result of the batch task; return this host's rack result. Mutually exclusive with O(hosts).
+      - This host's entry of the batch task's RV(results); returned as this task's result. Mutually exclusive with
+        O(hosts).
     type: dict
   max_concurrent:
     description:
@@ -57,7 +59,7 @@ attributes:
     description: Every rack is planned as M(convox.rack.rack) plans it in check mode, all at once.
   diff_mode:
     support: full
-    description: Per host, with O(result_of).
+    description: Per host, with O(result).
   action:
     support: full
     description: Runs in the controller process.
@@ -76,22 +78,19 @@ EXAMPLES = r"""
 
 - name: Each rack's result, as its own task result
   convox.rack.rack_batch:
-    result_of: "{{ convox_batch }}"
+    result: "{{ convox_batch.results[inventory_hostname] }}"
   register: rack_result
 """
 
 RETURN = r"""
 results:
-  description: With O(hosts), each host's rack result (what M(convox.rack.rack) returns, or C(failed) and C(msg)).
+  description:
+    - With O(hosts), each host's rack result (what M(convox.rack.rack) returns, or C(failed) and C(msg)), with
+      C(convox_row), the host's line of the fleet summary (C(rack), C(org), C(region), C(from), C(to), C(path),
+      C(steps), C(result), C(msg), C(stateful)).
   returned: with O(hosts)
   type: dict
-  sample: {"acme-prod": {"changed": true, "plan": {"action": "update"}, "steps": []}}
-rows:
-  description: With O(hosts), each host's line of the fleet summary (C(rack), C(org), C(region), C(from), C(to),
-    C(path), C(steps), C(result), C(msg)).
-  returned: with O(hosts)
-  type: dict
-  sample: {"acme-prod": {"rack": "acme-prod", "result": "updated", "steps": 2}}
+  sample: {"acme-prod": {"changed": true, "plan": {"action": "update"}, "steps": [], "convox_row": {"result": "updated"}}}
 polls:
   description: With O(hosts), the reads of each region's stacks made while racks waited.
   returned: with O(hosts)
@@ -105,14 +104,14 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 def argument_spec():
     return dict(
         hosts=dict(type="list", elements="str"),
-        result_of=dict(type="dict"),
+        result=dict(type="dict"),
         max_concurrent=dict(type="int", default=0),
         poll_interval=dict(type="float", default=5),
     )
 
 
-ARGUMENT_SPEC_OPTIONS = dict(mutually_exclusive=[("hosts", "result_of")],
-                             required_one_of=[("hosts", "result_of")])
+ARGUMENT_SPEC_OPTIONS = dict(mutually_exclusive=[("hosts", "result")],
+                             required_one_of=[("hosts", "result")])
 
 
 def main():

@@ -114,3 +114,49 @@ def test_batch_results_are_per_rack():
     assert result_row("good", racks[0][1], results["good"], False)["result"] == "updated"
     assert result_row("bad", racks[1][1], results["bad"], False)["steps"] == 1
     assert result_row("x", ConvoxError("no"), dict(failed=True, msg="no"), True)["rack"] == "x"
+
+
+class SlowStacks(object):
+    """A listing that captures the status when it starts and answers later (a request in flight)."""
+
+    def __init__(self):
+        self.status = "UPDATE_COMPLETE"
+        self.release = threading.Event()
+        self.in_flight = threading.Event()
+        self.first = True
+
+    def list(self):
+        status = self.status
+        if self.first:
+            self.first = False
+            self.in_flight.set()
+            self.release.wait(5)
+        return [Stack(dict(StackName="x", StackId="arn:x", StackStatus=status))]
+
+    def describe(self, name):
+        return None
+
+
+def test_a_listing_in_flight_when_a_rack_starts_waiting_is_not_its_answer():
+    stacks = SlowStacks()
+    watcher = RegionWatcher(stacks, "us-east-1", interval=0.05)
+    seen = {}
+    first = threading.Thread(target=lambda: seen.setdefault("first", watcher.wait("arn:x", 5).status))
+    first.start()
+    assert stacks.in_flight.wait(5)
+    stacks.status = "UPDATE_IN_PROGRESS"          # the rack starts its update while the old listing is in flight
+
+    def second():
+        seen["second"] = watcher.wait("arn:x", 5).status
+        seen["second_at"] = stacks.status
+
+    waiter = threading.Thread(target=second)
+    waiter.start()
+    time.sleep(0.1)
+    stacks.release.set()                          # the stale answer (UPDATE_COMPLETE) arrives now
+    first.join()
+    time.sleep(0.2)
+    assert "second" not in seen                   # ... and is not taken for the update's end
+    stacks.status = "UPDATE_COMPLETE"
+    waiter.join()
+    assert seen["first"] == "UPDATE_COMPLETE" and seen["second"] == "UPDATE_COMPLETE"
