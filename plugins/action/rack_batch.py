@@ -6,6 +6,8 @@ each host's rack result handed back as that host's task result."""
 
 from __future__ import annotations
 
+import json
+
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
@@ -39,6 +41,20 @@ def _messages(validated, module):
         else:
             messages.append(error.msg)
     return "; ".join(m for m in messages if not any(m in other and m != other for other in messages))
+
+
+def plan_line(result):
+    """``rack: action from -> to via a -> b; parameters {...}`` (or the failure)."""
+    row = result.get("convox_row") or {}
+    if result.get("failed"):
+        return "%s: failed: %s" % (row.get("rack"), result.get("msg"))
+    plan = result.get("plan") or {}
+    line = "%s: %s %s -> %s" % (row.get("rack"), plan.get("action"), row.get("from"), row.get("to"))
+    if row.get("path"):
+        line += " via %s" % " -> ".join(row["path"])
+    if plan.get("parameter_changes"):
+        line += "; parameters %s" % json.dumps(plan["parameter_changes"], sort_keys=True)
+    return line
 
 
 class ActionModule(ConvoxAction):
@@ -129,5 +145,5 @@ class ActionModule(ConvoxAction):
             res = remove_values(res, secrets) if secrets else res
             res["convox_row"] = result_row(host, rack_params, res, check_mode)
             results[host] = res
-        return dict(changed=False, results=results,
+        return dict(changed=False, results=results, plan_lines=[plan_line(results[host]) for host, dummy in racks],
                     polls=dict((region or "default", w.polls) for region, w in runner.watchers.items()))

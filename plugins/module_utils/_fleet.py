@@ -21,20 +21,28 @@ from ansible_collections.convox.rack.plugins.module_utils._common import describ
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 
-DEFAULT_POLL_INTERVAL = 5.0
-FIRST_POLL_DELAY = 0.5       # a wave of racks that start waiting together is served by one read
+DEFAULT_POLL_INTERVAL = 30.0   # the longest gap between two reads of a region
+MIN_POLL_INTERVAL = 1.5        # the shortest
+POLL_FRACTION = 0.1            # between them: a tenth of how long the oldest waiting rack has waited
+FIRST_POLL_DELAY = 0.5         # a wave of racks that start waiting together is served by one read
 PREFETCH_MAX_AGE = 30.0      # seconds the listing a batch starts from may serve a stack's first read
 
 
 class RegionWatcher(object):
-    """Polls one region's stacks for every rack waiting on it: a paginated DescribeStacks at most once
-    per ``interval`` seconds, and only while someone waits.  ``wait`` has the contract of
-    ``Stacks.wait``: the stack once it leaves IN_PROGRESS (or ``until(stack)``), None once deleted."""
+    """Polls one region's stacks for every rack waiting on it: one paginated DescribeStacks per poll,
+    and only while someone waits.  The gap between two polls is a tenth of how long the oldest rack
+    has been waiting, between ``min_interval`` and ``interval``: an operation is seen to end within
+    about 10 % of its duration (a 20-second step within 2 s, a 15-minute one within 30 s) at a
+    fraction of a read per second.  ``wait`` has the contract of ``Stacks.wait``: the stack once it
+    leaves IN_PROGRESS (or ``until(stack)``), None once deleted."""
 
-    def __init__(self, stacks, region, interval=DEFAULT_POLL_INTERVAL, clock=time.monotonic):
+    def __init__(self, stacks, region, interval=DEFAULT_POLL_INTERVAL, clock=time.monotonic,
+                 min_interval=MIN_POLL_INTERVAL):
         self.stacks = stacks
         self.region = region
         self.interval = float(interval)
+        self.min_interval = min(float(min_interval), self.interval)
+        self.since = {}              # waiting thread -> when it started waiting
         self.clock = clock
         self.cond = threading.Condition()
         self.snapshot = {}           # stack id and name -> Stack
@@ -59,9 +67,9 @@ class RegionWatcher(object):
                 if not self.waiters:
                     self.thread = None
                     return
-                gap = FIRST_POLL_DELAY if first else self.interval
+                gap = FIRST_POLL_DELAY if first else self.gap()
                 if self.last_poll is not None:
-                    gap = max(gap, self.interval - (self.clock() - self.last_poll))
+                    gap = max(gap, self.gap() - (self.clock() - self.last_poll))
             first = False
             time.sleep(max(gap, 0.0))
             with self.cond:
@@ -84,6 +92,11 @@ class RegionWatcher(object):
                 self.error = error
                 self.generation = seq
                 self.cond.notify_all()
+
+    def gap(self):
+        """Seconds between two polls now (called with the lock held)."""
+        oldest = min(self.since.values()) if self.since else self.clock()
+        return min(max((self.clock() - oldest) * POLL_FRACTION, self.min_interval), self.interval)
 
     # -- the listing a batch starts from ---------------------------------------------------------------
     def prefetch(self):
@@ -111,8 +124,10 @@ class RegionWatcher(object):
     # -- a rack waiting -------------------------------------------------------------------------------
     def wait(self, name, timeout, until=None):
         deadline = self.clock() + timeout
+        me = object()
         with self.cond:
             self.waiters += 1
+            self.since[me] = self.clock()
             self._start()
             # only a poll started after this moment reflects what the caller just did (an update it
             # started): a listing already in flight may still show the stack as it was before
@@ -139,6 +154,7 @@ class RegionWatcher(object):
                         return stack
             finally:
                 self.waiters -= 1
+                self.since.pop(me, None)
         # DescribeStacks lists live stacks only: one missing was deleted (or is too new to be listed)
         stack = self.stacks.describe(name)
         if stack is None or (until(stack) if until else stack.status not in cfn.IN_PROGRESS):
@@ -231,12 +247,12 @@ class Batch(object):
             result = dict(failed=True, msg=exc.msg, **exc.details)
             result.setdefault("changed", False)
         except Exception as exc:  # pylint: disable=broad-except  # one rack's failure is that rack's result
+            name = params.get("name")
             if not is_aws_error(exc):
-                result = dict(failed=True, changed=False, msg="rack %s: %s: %s" % (params.get("name"),
-                                                                                    type(exc).__name__, exc))
+                message = "rack %s: %s: %s" % (name, type(exc).__name__, exc)
             else:
-                result = dict(failed=True, changed=False, msg=describe_aws_error(exc, "converging rack %s"
-                                                                                  % params.get("name")))
+                message = describe_aws_error(exc, "converging rack %s" % name)
+            result = dict(failed=True, changed=False, msg=message)
         if warnings:
             result["warnings"] = list(warnings)
         result["_secret_values"] = sorted(getattr(manager, "secret_values", ()) or ())

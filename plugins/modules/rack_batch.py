@@ -15,8 +15,11 @@ description:
     inventory variables - and returns every rack's result.
   - Every rack of the batch starts at once (at most O(max_concurrent) at a time) and takes its release steps one
     after another, each waited for; a rack starts its next step as soon as its own step completes.
-  - The waiting is shared - one paginated DescribeStacks per region per O(poll_interval) for every rack waiting in
-    that region - so a fleet's polling does not grow with its size. Each release channel is read once per batch.
+  - The waiting is shared - one paginated DescribeStacks per region per poll for every rack waiting in that region -
+    so a fleet's polling does not grow with its size. The gap between two polls is a tenth of how long the oldest
+    rack has waited, at least 1.5 s and at most O(poll_interval): an operation is seen to end within about 10 % of
+    its duration. Each release channel is read once per batch, and one listing per region serves each stack's first
+    read.
   - Run per host with O(result) (the host's entry of the batch's RV(results)), it returns that rack result as its
     own task result (changed, failed, diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with
     M(convox.rack.rack), and sets the fact C(convox_result) (the host's line of the fleet summary). Pass only the
@@ -46,9 +49,9 @@ options:
     default: 0
   poll_interval:
     description:
-      - Seconds between two reads of a region's stacks while racks wait there (at most 30).
+      - The longest gap, in seconds, between two reads of a region's stacks while racks wait there (at most 30).
     type: float
-    default: 5
+    default: 30
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -91,6 +94,12 @@ results:
   returned: with O(hosts)
   type: dict
   sample: {"acme-prod": {"changed": true, "plan": {"action": "update"}, "steps": [], "convox_row": {"result": "updated"}}}
+plan_lines:
+  description: With O(hosts), one line per rack - its action, path and parameter changes - for the batch's log.
+  returned: with O(hosts)
+  type: list
+  elements: str
+  sample: ["acme-prod: update 1 -> 3 via 2 -> 3"]
 polls:
   description: With O(hosts), the reads of each region's stacks made while racks waited.
   returned: with O(hosts)
@@ -106,7 +115,7 @@ def argument_spec():
         hosts=dict(type="list", elements="str"),
         result=dict(type="dict"),
         max_concurrent=dict(type="int", default=0),
-        poll_interval=dict(type="float", default=5),
+        poll_interval=dict(type="float", default=30),
     )
 
 
