@@ -93,8 +93,10 @@ def test_converge_under_throttling_and_server_errors(aws, tmp_path):
     localaws.post(aws.endpoint, "/_localaws/faults", faults)          # same faults, fresh sequence
     again = aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=inventory, cwd=REPO)
     localaws.post(aws.endpoint, "/_localaws/faults", {})
-    assert sum(injected.values()) >= 20, injected                     # the faults really happened
-    assert set(injected) >= {"throttle", "limit", "error500", "error503"}, injected
+    # the faults really happened (a fleet run now makes few calls: one listing per region serves every
+    # rack's first read, and no resource listing follows a change)
+    assert sum(injected.values()) >= 10, injected
+    assert set(injected) & {"throttle", "limit"} and set(injected) & {"error500", "error503"}, injected
     assert_converged(aws, racks, "1")
     assert all(changed == 0 for host, changed in changed_hosts(again).items() if host != "localhost"), again[-3000:]
     assert "failed=0" in out
