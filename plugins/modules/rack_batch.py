@@ -17,9 +17,9 @@ description:
     after another, each waited for; a rack starts its next step as soon as its own step completes.
   - The waiting is shared - one paginated DescribeStacks per region per poll for every rack waiting in that region -
     so a fleet's polling does not grow with its size. The gap between two polls is a tenth of how long the oldest
-    rack has waited, at least 1.5 s and at most O(poll_interval): an operation is seen to end within about 10 % of
-    its duration. Each release channel is read once per batch, and one listing per region serves each stack's first
-    read.
+    rack has waited, at least 1.5 s and at most O(poll_interval), so an operation is seen to end within about 10 %
+    of its duration. Each release channel is read once per batch, and one listing per region serves each stack's
+    first read.
   - Run per host with O(result) (the host's entry of the batch's RV(results)), it returns that rack result as its
     own task result (changed, failed, diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with
     M(convox.rack.rack), and sets the fact C(convox_result) (the host's line of the fleet summary). Pass only the
