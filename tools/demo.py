@@ -23,8 +23,8 @@ import localaws  # noqa: E402
 STATE = os.path.join(REPO, ".tmp", "localaws")
 BIN = os.path.dirname(sys.executable)
 INVENTORY = ["-i", "playbooks/inventory/demo"]
-SHOWN = ("Show the channel", "Show the plan", "Fleet summary", "Channel releases", "How far behind each rack is",
-         "Warn about apps running a single instance (they will see downtime during the update)")
+SHOWN = ("Show the channel", "Show the plan of each rack", "Fleet summary", "Channel releases",
+         "How far behind each rack is")
 
 
 def banner(text):
