@@ -10,7 +10,6 @@ import json
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
-from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
@@ -19,7 +18,7 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, result_row
 from ansible_collections.convox.rack.plugins.modules import rack, rack_batch
 from ansible_collections.convox.rack.plugins.plugin_utils._action import (
-    _TemporaryEnviron, ConvoxAction, controller_client_factory)
+    _TemporaryEnviron, ConvoxAction, controller_client_factory, validation_message)
 
 # host variable -> option of convox.rack.rack (the role's variables)
 HOST_VARS = (
@@ -31,16 +30,6 @@ HOST_VARS = (
     ("adopt", "rack_adopt"), ("wait_timeout", "rack_wait_timeout"), ("apps", "rack_apps"),
 )
 MAX_POLL_INTERVAL = 30.0
-
-
-def _messages(validated, module):
-    messages = []
-    for error in validated.errors:
-        if isinstance(error, UnsupportedError):
-            messages.append("Unsupported parameters for (%s) module: %s" % (module, error.msg))
-        else:
-            messages.append(error.msg)
-    return "; ".join(m for m in messages if not any(m in other and m != other for other in messages))
 
 
 def plan_line(result):
@@ -69,7 +58,7 @@ class ActionModule(ConvoxAction):
             spec.update(rack_batch.argument_spec())
             validated = ArgumentSpecValidator(spec, **rack_batch.ARGUMENT_SPEC_OPTIONS).validate(dict(self._task.args))
             if validated.error_messages:
-                result.update(failed=True, msg=_messages(validated, self.MODULE))
+                result.update(failed=True, msg=validation_message(validated, self.MODULE))
                 return result
             params = validated.validated_parameters
             if params.get("result") is not None:
@@ -92,8 +81,8 @@ class ActionModule(ConvoxAction):
 
     # -- the batch -----------------------------------------------------------------------------------
     def rack_params(self, host, hostvars, aws_params):
-        """The rack module's validated params for ``host``, from its variables (or the ConvoxError
-        that says why they are invalid)."""
+        """(The rack module's validated params for ``host``, from its variables, or the ConvoxError that
+        says why they are invalid; the values to keep out of the result)."""
         try:
             variables = hostvars[host]
             args = {}
@@ -103,7 +92,7 @@ class ActionModule(ConvoxAction):
                     continue
                 args[option] = value
         except Exception as exc:  # an undefined variable in the host's inventory
-            return ConvoxError("host %s: its variables cannot be read (%s)." % (host, exc))
+            return ConvoxError("host %s: its variables cannot be read (%s)." % (host, exc)), set()
         args.setdefault("name", host)
         for key, value in aws_params.items():
             if value is not None and key != "region":
@@ -114,15 +103,16 @@ class ActionModule(ConvoxAction):
         spec.update(rack.argument_spec())
         validated = ArgumentSpecValidator(spec).validate(args)
         if validated.error_messages:
-            return ConvoxError(_messages(validated, "convox.rack.rack"))
-        out = validated.validated_parameters
-        out["_no_log_values"] = validated._no_log_values
-        return out
+            return ConvoxError(validation_message(validated, "convox.rack.rack")), set()
+        return validated.validated_parameters, validated._no_log_values
 
     def batch(self, params, task_vars):
         hostvars = task_vars.get("hostvars") or {}
         aws_params = dict((k, params.get(k)) for k in aws_argument_spec())
-        racks = [(host, self.rack_params(host, hostvars, aws_params)) for host in params["hosts"]]
+        racks, no_log = [], {}
+        for host in params["hosts"]:
+            rack_params, no_log[host] = self.rack_params(host, hostvars, aws_params)
+            racks.append((host, rack_params))
         factories = {}
 
         def factory_for(region):
@@ -131,10 +121,6 @@ class ActionModule(ConvoxAction):
                     "region")))
             return factories[region]
 
-        no_log = {}
-        for host, rack_params in racks:
-            if isinstance(rack_params, dict):
-                no_log[host] = rack_params.pop("_no_log_values", set())
         check_mode = bool(self._play_context.check_mode)
         runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],
                        poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL))

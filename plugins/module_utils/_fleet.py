@@ -17,6 +17,7 @@ import threading
 import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
@@ -232,7 +233,6 @@ class Batch(object):
         if not channel or params.get("releases") is not None or params.get("state") == "absent":
             return
         if channel not in cache:
-            from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
             cache[channel] = open_channel(channel, factory).read_releases().to_list()
         params["releases"] = cache[channel]
 

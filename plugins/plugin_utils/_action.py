@@ -105,6 +105,18 @@ def controller_client_factory(params):
     return ClientFactory(make, region)
 
 
+def validation_message(validated, module):
+    """The argument-spec errors of ``validated`` as the module would word them, in one message."""
+    messages = []
+    for error in validated.errors:
+        if isinstance(error, UnsupportedError):
+            messages.append("Unsupported parameters for (%s) module: %s" % (module, error.msg))
+        else:
+            messages.append(error.msg)
+    # an element's conversion error is repeated inside the option's own message: keep the latter
+    return "; ".join(m for m in messages if not any(m in other and m != other for other in messages))
+
+
 class _TemporaryEnviron(object):
     """The task's ``environment:`` applied to this (forked worker) process while the manager runs,
     so AWS_* fallbacks and the SDK see what a module would see."""
@@ -191,15 +203,7 @@ class ConvoxAction(ActionBase):
             validated = validator.validate(dict(self._task.args))
             no_log_values = validated._no_log_values
             if validated.error_messages:
-                messages = []
-                for error in validated.errors:
-                    if isinstance(error, UnsupportedError):
-                        messages.append("Unsupported parameters for (%s) module: %s" % (self.MODULE, error.msg))
-                    else:
-                        messages.append(error.msg)
-                # an element's conversion error is repeated inside the option's own message: keep the latter
-                messages = [m for m in messages if not any(m in other and m != other for other in messages)]
-                return dict(failed=True, msg="; ".join(messages))
+                return dict(failed=True, msg=validation_message(validated, self.MODULE))
             params = self.prepare(validated.validated_parameters)
             check_mode = bool(self._play_context.check_mode)   # every manager supports check mode
             self.manager = None
