@@ -257,6 +257,7 @@ class Bench(object):
                 update = os.path.join(REPO, "playbooks", "update.yml")
                 localaws.set_timing(self.endpoint, seconds, rate=rate)
                 install = self.playbook(inventory, site)
+                install_log = localaws.transitions(self.endpoint)
                 localaws.set_timing(self.endpoint, seconds, rate=rate)      # clears the log
                 mark = localaws.Recording(STATE).mark()
                 t0 = time.monotonic()
@@ -274,7 +275,10 @@ class Bench(object):
                                  update_rc=proc.returncode, listing_reads=reads,
                                  reads_per_region_per_minute=max(reads.values() or [0]) / (wall / 60.0),
                                  throttled=log.get("throttled", {}),
-                                 operations=len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"])))
+                                 operations=len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"]),
+                                 install_delays=self.delays(install_log, "CREATE"),
+                                 update_delays=self.delays(log, "UPDATE"),
+                                 install_endpoint=install_log.get("load"), update_endpoint=log.get("load")))
                 if proc.returncode != 0:          # the summary says which racks failed and why
                     start = proc.stdout.find("TASK [Fleet summary]")
                     print(proc.stdout[start:start + 6000] if start >= 0 else proc.stdout[-3000:])
@@ -282,6 +286,53 @@ class Bench(object):
             localaws.set_timing(self.endpoint, 0)
             self.args.forks = env_forks
         return rows
+
+    @staticmethod
+    def delays(log, kind):
+        """Where a fleet run's time beyond the operations themselves went, from the endpoint's status log:
+        ``start_spread``, per wave of racks starting together (the first step of a batch, or the install), the
+        seconds from its first rack's start to its last's; ``next_step``, the seconds from a rack's step
+        completing to its next step starting (the poll that sees it end, the rack's calls, the endpoint's
+        turn); ``between_batches``, from the last step of a batch completing to the next batch's first start
+        (the poll that sees it end, the batch's per-host results, the next batch's start).  Medians and maxima; ``endpoint`` (from the endpoint's own accounting) says how much of the
+        run the endpoint spent serving CloudFormation, one request at a time."""
+        rows = log.get("transitions") or []
+        started, ended = kind + "_IN_PROGRESS", kind + "_COMPLETE"
+        by_stack = collections.defaultdict(list)
+        for when, region, name, status, version in rows:
+            by_stack[(region, name)].append((when, status))
+        firsts, gaps = [], []
+        for events in by_stack.values():
+            events.sort()
+            starts = [t for t, st in events if st == started]
+            ends = [t for t, st in events if st == ended]
+            if starts:
+                firsts.append(starts[0])
+            for begin in starts[1:]:
+                before = [t for t in ends if t <= begin]
+                if before:
+                    gaps.append(begin - before[-1])
+        firsts.sort()
+        all_ends = sorted(t for events in by_stack.values() for t, st in events if st == ended)
+        waves, wave, between = [], [], []
+        for t in firsts:                      # a wave: starts less than 10 s after the previous one
+            if wave and t - wave[-1] > 10:
+                waves.append(wave[-1] - wave[0])
+                wave = []
+            if not wave:                      # a new wave (batch): how long after the previous batch ended
+                before = [e for e in all_ends if e <= t]
+                if before:
+                    between.append(t - before[-1])
+            wave.append(t)
+        if wave:
+            waves.append(wave[-1] - wave[0])
+        load = log.get("load") or {}
+        served = sum(a["served_seconds"] for a in (load.get("actions") or {}).values())
+
+        def stats(xs):
+            return dict(median=round(statistics.median(xs), 2), max=round(max(xs), 2), n=len(xs)) if xs else None
+        return dict(start_spread=stats(waves), next_step=stats(gaps), between_batches=stats(between),
+                    endpoint_busy=round(served / load["wall_seconds"], 2) if load.get("wall_seconds") else None)
 
     def check_ratio(self, n):
         """update.yml --check against site.yml --check at n racks (instant mode), same run, both planning the
@@ -305,7 +356,8 @@ class Bench(object):
             results = dict(when=datetime.datetime.now().isoformat(timespec="seconds"), forks=5, cpus=os.cpu_count())
             try:
                 results["aws_speed"] = self.aws_speed()
-                results["check_ratio"] = self.check_ratio(self.args.check_racks)
+                if self.args.check_racks:
+                    results["check_ratio"] = self.check_ratio(self.args.check_racks)
             finally:
                 localaws.stop(STATE)
             self.report_speed(results)
@@ -369,6 +421,26 @@ class Bench(object):
                     sum(row["throttled"].values())))
             print("targets: update <= 1.2x the policy ideal and install <= T + 30 s (no limit); 0 failures with the "
                   "limit on; one listing per region per poll (reads/min: the busiest region's)")
+            print("where the time beyond the operations went (median / max seconds; endpoint busy: the share of the "
+                  "run the endpoint spent serving CloudFormation, one request at a time)")
+            for row in rows:
+                for phase in ("install", "update"):
+                    d = row.get(phase + "_delays")
+                    if not d:
+                        continue
+                    spread, step = d.get("start_spread") or {}, d.get("next_step") or {}
+                    between = d.get("between_batches") or {}
+                    print("  %d racks %-7s start spread of a wave %s, next step after the previous %s, between batches "
+                          "%s, endpoint busy %s"
+                          % (row["racks"], phase, "%s / %s" % (spread.get("median"), spread.get("max")),
+                             "%s / %s" % (step.get("median"), step.get("max")) if step else "-",
+                             "%s / %s" % (between.get("median"), between.get("max")) if between else "-",
+                             "%d%%" % (100 * d["endpoint_busy"]) if d.get("endpoint_busy") is not None else "-"))
+                load = (row.get("update_endpoint") or {}).get("actions") or {}
+                top = sorted(load.items(), key=lambda kv: -kv[1]["served_seconds"])[:4]
+                print("  %d racks update, endpoint seconds by action: %s" % (row["racks"], ", ".join(
+                    "%s %d x %.3f s = %.0f s" % (k, v["requests"], v["served_seconds"] / max(v["requests"], 1),
+                                                   v["served_seconds"]) for k, v in top)))
             self.speed_chart([row for row in rows if not row["rate"]] or rows, path[:-5] + ".png")
         c = r.get("check_ratio")
         if c:
@@ -470,7 +542,7 @@ def main():
     parser.add_argument("--aws-speed-sizes", default="50,200")
     parser.add_argument("--aws-speed-seconds", type=int, default=20)
     parser.add_argument("--aws-speed-rate", type=float, default=5.0)
-    parser.add_argument("--check-racks", type=int, default=400)
+    parser.add_argument("--check-racks", type=int, default=400, help="0: skip the --check ratio")
     parser.add_argument("--skip-aws-speed", action="store_true")
     parser.add_argument("--only-aws-speed", action="store_true")
     Bench(parser.parse_args()).run()

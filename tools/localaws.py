@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import io
 import json
 import os
 import random
@@ -117,6 +118,47 @@ class RateLimit(object):
 
 
 RATE = RateLimit()
+
+
+class Load(object):
+    """Where the endpoint's time goes: per CloudFormation action, the requests served, the seconds spent
+    serving them (one at a time, see CFN_LOCK) and the seconds they queued for their turn; and the
+    server process's CPU seconds.  Tells a slow fleet run's cost in the endpoint from the collection's."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        self.actions = {}
+        self.cpu0 = time.process_time()
+        self.wall0 = time.monotonic()
+
+    def add(self, action, queued, served):
+        with self.lock:
+            entry = self.actions.setdefault(action, [0, 0.0, 0.0])
+            entry[0] += 1
+            entry[1] += served
+            entry[2] += queued
+
+    def report(self):
+        with self.lock:
+            actions = dict((k, dict(requests=v[0], served_seconds=round(v[1], 3), queued_seconds=round(v[2], 3)))
+                           for k, v in sorted(self.actions.items()))
+        return dict(actions=actions, cpu_seconds=round(time.process_time() - self.cpu0, 3),
+                    wall_seconds=round(time.monotonic() - self.wall0, 3))
+
+
+LOAD = Load()
+
+
+def _peek_action(environ):
+    """The Action of a query-protocol request, leaving its body readable for moto."""
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    body = environ["wsgi.input"].read(length) if length else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+    return action or urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("Action", ["?"])[0]
 # moto's CloudFormation is not thread-safe (concurrent CreateStack calls can build one stack's
 # resources from another's template state); AWS runs stacks concurrently, moto finishes each call
 # at once, so serving CloudFormation calls one at a time changes nothing a client can see.
@@ -155,10 +197,12 @@ def _app():
             if path == "/_localaws/timing":      # real-duration mode: {"seconds": T, "rate": R, "burst": B}
                 motoext.configure_timing(spec)
                 RATE.configure(spec)
+                LOAD.reset()
                 return respond(start_response, 200, {"ok": True})
             if path == "/_localaws/transitions":
                 return respond(start_response, 200, dict(transitions=motoext.transitions(),
-                                                         throttled=RATE.throttled, served=RATE.served))
+                                                         throttled=RATE.throttled, served=RATE.served,
+                                                         load=LOAD.report()))
             return respond(start_response, 404, {"error": "unknown"})
         if path == "/moto-api/reset":
             motoext.FAIL_UPDATES.clear()
@@ -193,8 +237,14 @@ def _app():
                     '</Error><RequestId>fault</RequestId></ErrorResponse>' % name).encode()
             return respond(start_response, code, body, "text/xml")
         if _is_cloudformation(environ):
+            action = _peek_action(environ)
+            asked = time.monotonic()
             with CFN_LOCK:
-                return list(moto_app(environ, start_response))
+                got = time.monotonic()
+                try:
+                    return list(moto_app(environ, start_response))
+                finally:
+                    LOAD.add(action, got - asked, time.monotonic() - got)
         return moto_app(environ, start_response)
 
     return app

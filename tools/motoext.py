@@ -18,6 +18,15 @@ Updates
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
+* DescribeStacks resolves a stack's exports once, not once per output (same answer, linear);
+  a template text is parsed once and copies handed out; a stack's exports are kept until it
+  changes; one KMS private key per key spec (same answers, a rack's CreateStack in a third of
+  the time: the local endpoint serves CloudFormation one request at a time).
+Drift detection (moto has none)
+* DetectStackDrift, DescribeStackDriftDetectionStatus and DescribeStackResourceDrifts: a detection
+  takes a quarter of the real-duration ``seconds`` (DETECTION_IN_PROGRESS meanwhile; instant by
+  default) and finds the resources a test marked drifted (``set_stack`` with ``drift``), every
+  other resource of the stack IN_SYNC; refused while the stack is busy, as AWS does.
 Change sets
 * a Modify change says whether it replaces the resource (``Replacement`` True / False), from the
   properties that AWS documents as requiring replacement for the types our templates use (moto
@@ -47,6 +56,7 @@ IAM enforcement (``INITIAL_NO_AUTH_ACTION_COUNT`` / ``/moto-api/reset-auth``)
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -65,6 +75,10 @@ TIMING = {"seconds": 0.0}
 _PENDING = {}          # stack id -> dict(until, final, delete, backend)
 _TRANSITIONS = []      # (unix time, region, stack name, status, Version parameter)
 _TIMING_LOCK = threading.RLock()
+_PARSE_LOCK = threading.Lock()
+# drift: stack id -> {logical id: dict(status, differences)} as marked by tests; detections by id
+DRIFTS = {}
+_DETECTIONS = {}
 
 
 def configure_timing(spec):
@@ -230,6 +244,67 @@ def apply():
 
     Stack.parameter_list = property(parameter_list)
 
+    # moto's Stack.outputs resolves every export once per output (quadratic: most of a DescribeStacks of
+    # a rack, ~13 ms per stack); resolve them once per call.  The answer is the same.
+    def outputs(self):
+        exports = dict((e.value, e.name) for e in reversed(self.exports))
+        listed = [dict(OutputKey=o.key, OutputValue=o.value, Description=o.description,
+                       ExportName=exports.get(o.value)) for o in self.output_map.values() if o]
+        return listed or None
+
+    Stack.outputs = property(outputs)
+
+    # moto parses a template with PyYAML's pure-Python loader on every CreateStack, UpdateStack and
+    # change set (~70 % of a rack's CreateStack); a fleet sends the same few templates hundreds of
+    # times.  Parse each text once and hand out copies (moto keeps and changes what it is given).
+    original_parse = Stack.parse_template
+    parsed = {}
+
+    def parse_template(template):
+        key = template if isinstance(template, str) else None
+        if key is None:
+            return original_parse(template)
+        with _PARSE_LOCK:
+            hit = parsed.get(key)
+        if hit is None:
+            hit = original_parse(template)
+            with _PARSE_LOCK:
+                if len(parsed) >= 64:
+                    parsed.clear()
+                parsed[key] = hit
+        return copy.deepcopy(hit)
+
+    Stack.parse_template = staticmethod(parse_template)
+
+    # Every CreateStack reads every stack's exports of the region twice (cross-stack references, the
+    # uniqueness check), each resolving the stack's outputs again: keep a stack's exports until its
+    # outputs, resources or status change (moto builds new output and resource maps on each update).
+    original_exports = Stack.exports
+
+    def exports(self):
+        key = (self.output_map, self.resource_map, self.status)
+        cached = self.__dict__.get("_convox_exports")
+        if cached is None or len(cached[0]) != 3 or cached[0][0] is not key[0] or cached[0][1] is not key[1] \
+                or cached[0][2] != key[2]:
+            cached = (key, original_exports.fget(self))
+            self.__dict__["_convox_exports"] = cached
+        return cached[1]
+
+    Stack.exports = property(exports)
+
+    # moto makes an RSA private key for every KMS key, symmetric ones included (~80 ms each, a third of a
+    # rack's CreateStack): one key pair per key spec serves them all (no test signs with them).
+    from moto.kms import models as kms_models
+    original_private_key = kms_models.generate_private_key
+    private_keys = {}
+
+    def generate_private_key(key_spec):
+        if key_spec not in private_keys:
+            private_keys[key_spec] = original_private_key(key_spec)
+        return private_keys[key_spec]
+
+    kms_models.generate_private_key = generate_private_key
+
     # A change of tags alone is an update (moto answers "No updates are to be performed").
     original_validate = Response._validate_different_update
 
@@ -241,7 +316,11 @@ def apply():
 
     Response._validate_different_update = validate_different_update
 
+    detect_stack_drift, describe_stack_drift_detection_status, describe_stack_resource_drifts = _drift_handlers()
     Response.update_termination_protection = update_termination_protection
+    Response.detect_stack_drift = detect_stack_drift
+    Response.describe_stack_drift_detection_status = describe_stack_drift_detection_status
+    Response.describe_stack_resource_drifts = describe_stack_resource_drifts
     Response.continue_update_rollback = continue_update_rollback
     Response.delete_stack = delete_stack
     Response.update_stack = update_stack
@@ -406,11 +485,87 @@ def _add_event(stack, ev):
     last.resource_type = ev.get("type", "AWS::CloudFormation::Stack")
 
 
+# -- drift detection -----------------------------------------------------------------------------
+def _drift_handlers():
+    import datetime
+    import uuid
+
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.core.responses import ActionResult
+
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc)
+
+    def detect_stack_drift(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        if stack.status.endswith("_IN_PROGRESS") or stack.status in ("CREATE_FAILED", "ROLLBACK_COMPLETE",
+                                                                      "DELETE_FAILED"):
+            raise ValidationError(stack.stack_id, message="Stack [%s] is in %s state and drift detection cannot be "
+                                  "performed" % (stack.name, stack.status))
+        detection_id = str(uuid.uuid4())
+        wanted = self._get_param("LogicalResourceIds") or None
+        marked = DRIFTS.get(stack.stack_id, {})
+        found = dict((k, v) for k, v in marked.items() if wanted is None or k in wanted)
+        with _TIMING_LOCK:
+            _DETECTIONS[detection_id] = dict(stack_id=stack.stack_id, started=now(), found=found, wanted=wanted,
+                                             until=time.time() + TIMING["seconds"] / 4.0)
+        return ActionResult({"StackDriftDetectionId": detection_id})
+
+    def _detection(detection_id):
+        d = _DETECTIONS.get(detection_id)
+        if d is None:
+            raise ValidationError(detection_id, message="Drift detection %s was not found" % detection_id)
+        return d, time.time() >= d["until"]
+
+    def describe_stack_drift_detection_status(self):
+        d, done = _detection(self._get_param("StackDriftDetectionId"))
+        out = {"StackId": d["stack_id"], "StackDriftDetectionId": self._get_param("StackDriftDetectionId"),
+               "DetectionStatus": "DETECTION_COMPLETE" if done else "DETECTION_IN_PROGRESS",
+               "Timestamp": d["started"]}
+        if done:
+            out["StackDriftStatus"] = "DRIFTED" if d["found"] else "IN_SYNC"
+            out["DriftedStackResourceCount"] = len(d["found"])
+        return ActionResult(out)
+
+    def describe_stack_resource_drifts(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        latest = [d for d in _DETECTIONS.values() if d["stack_id"] == stack.stack_id and time.time() >= d["until"]]
+        if not latest:
+            return ActionResult({"StackResourceDrifts": []})
+        d = max(latest, key=lambda x: x["started"])
+        filters = self._get_param("StackResourceDriftStatusFilters") or None
+        resources = (stack.template_dict or {}).get("Resources") or {}
+        drifts = []
+        for logical_id in sorted(resources):
+            if d["wanted"] is not None and logical_id not in d["wanted"]:
+                continue
+            marked = d["found"].get(logical_id)
+            status = (marked or {}).get("status", "MODIFIED") if marked is not None else "IN_SYNC"
+            if filters and status not in filters:
+                continue
+            physical = stack.resource_map.get(logical_id) if logical_id in stack.resource_map else None
+            entry = {"StackId": stack.stack_id, "LogicalResourceId": logical_id,
+                     "PhysicalResourceId": getattr(physical, "physical_resource_id", None) or logical_id,
+                     "ResourceType": resources[logical_id].get("Type"), "StackResourceDriftStatus": status,
+                     "Timestamp": d["started"], "PropertyDifferences": []}
+            for diff in (marked or {}).get("differences") or []:
+                entry["PropertyDifferences"].append({"PropertyPath": diff.get("path", "/"),
+                                                     "ExpectedValue": str(diff.get("expected", "")),
+                                                     "ActualValue": str(diff.get("actual", "")),
+                                                     "DifferenceType": diff.get("type", "NOT_EQUAL")})
+            drifts.append(entry)
+        return ActionResult({"StackResourceDrifts": drifts})
+
+    return detect_stack_drift, describe_stack_drift_detection_status, describe_stack_resource_drifts
+
+
 def set_stack(spec, account="123456789012"):
     """Test hook: put a stack into ``status``, append events (each a dict of logical_id, type,
     status, reason), and with ``fail_updates`` (a dict of logical_id, type, reason, and ``after``:
     how many updates still succeed first; false to clear) make every later update of the stack fail
-    on that resource and roll back.  ``delete: true`` deletes the stack as someone else would, in
+    on that resource and roll back; ``drift`` (logical id -> status MODIFIED / DELETED and
+    ``differences``, each path, expected, actual, type; false to clear) marks resources drifted
+    for the next drift detection.  ``delete: true`` deletes the stack as someone else would, in
     whatever state it is.  Returns (http code, payload)."""
     from moto.cloudformation.models import cloudformation_backends
 
@@ -434,6 +589,11 @@ def set_stack(spec, account="123456789012"):
         stack.status_reason = spec.get("reason")
     if "termination_protection" in spec:
         stack.enable_termination_protection = bool(spec["termination_protection"])
+    if "drift" in spec:      # {logical id: {"status": MODIFIED | DELETED, "differences": [...]}}; false clears
+        if spec["drift"]:
+            DRIFTS[stack.stack_id] = dict((k, dict(v or {})) for k, v in spec["drift"].items())
+        else:
+            DRIFTS.pop(stack.stack_id, None)
     return 200, {"stack_id": stack.stack_id, "status": stack.status}
 
 
