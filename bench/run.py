@@ -294,8 +294,9 @@ class Bench(object):
         seconds from its first rack's start to its last's; ``next_step``, the seconds from a rack's step
         completing to its next step starting (the poll that sees it end, the rack's calls, the endpoint's
         turn); ``between_batches``, from the last step of a batch completing to the next batch's first start
-        (the poll that sees it end, the batch's per-host results, the next batch's start).  Medians and maxima; ``endpoint`` (from the endpoint's own accounting) says how much of the
-        run the endpoint spent serving CloudFormation, one request at a time."""
+        (the poll that sees it end, the batch's per-host results, the next batch's start).  Medians and
+        maxima; ``endpoint_busy`` (from the endpoint's own accounting) says how much of the run the endpoint
+        spent serving CloudFormation, one request at a time."""
         rows = log.get("transitions") or []
         started, ended = kind + "_IN_PROGRESS", kind + "_COMPLETE"
         by_stack = collections.defaultdict(list)
@@ -440,7 +441,7 @@ class Bench(object):
                 top = sorted(load.items(), key=lambda kv: -kv[1]["served_seconds"])[:4]
                 print("  %d racks update, endpoint seconds by action: %s" % (row["racks"], ", ".join(
                     "%s %d x %.3f s = %.0f s" % (k, v["requests"], v["served_seconds"] / max(v["requests"], 1),
-                                                   v["served_seconds"]) for k, v in top)))
+                                                 v["served_seconds"]) for k, v in top)))
             self.speed_chart([row for row in rows if not row["rate"]] or rows, path[:-5] + ".png")
         c = r.get("check_ratio")
         if c:

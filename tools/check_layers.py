@@ -23,10 +23,12 @@ LAYERS = {
     "_release": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack"},
     "_managed": {"_errors", "_common", "_templates", "_stack", "_channel", "_tags", "_changes"},
     "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_tags"},
-    "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info", "_tags"},
+    "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info", "_tags",
+              "_changes"},
     "_info": {"_errors", "_common", "_stack", "_tags"},
     "_fleet": {"_errors", "_common", "_stack", "_rack", "_channel"},
     "_module": {"_errors", "_common"},
+    "_report": {"_errors"},
 }
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils")

@@ -1,7 +1,8 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make demo`: start the local AWS endpoint, publish demo releases, converge the demo fleet,
-dry-run and run a fleet update, and stop the endpoint again (KEEP=1 leaves it running).
+dry-run and run a fleet update, write the fleet report (fleet-report/fleet-report.html) and stop the
+endpoint again (KEEP=1 leaves it running).
 
 Each playbook runs with the JSON callback; the demo prints what a person reads - the channel,
 the per-rack plans, the fleet summary tables and each play recap.  VERBOSE=1 prints everything.
@@ -24,7 +25,7 @@ STATE = os.path.join(REPO, ".tmp", "localaws")
 BIN = os.path.dirname(sys.executable)
 INVENTORY = ["-i", "playbooks/inventory/demo"]
 SHOWN = ("Show the channel", "Show the plan of each rack", "Fleet summary", "Channel releases",
-         "How far behind each rack is")
+         "How far behind each rack is", "Where the report is")
 
 
 def banner(text):
@@ -105,6 +106,12 @@ def main():
         playbook(env, pb("update.yml"), *(INVENTORY + ["--check", "--diff"]))
         banner("7. Fleet update: canary first, then batches: update.yml")
         playbook(env, pb("update.yml"), *INVENTORY)
+        banner("8. Someone suspends versioning on a bucket of acme-prod by hand (simulated); the fleet report,\n"
+               "   with drift detection: report.yml -e convox_detect_drift=true")
+        localaws.post(endpoint, "/_localaws/stack", {"stack_name": "acme-prod", "drift": {"Settings": {
+            "status": "MODIFIED", "differences": [{"path": "/VersioningConfiguration/Status", "expected": "Enabled",
+                                                   "actual": "Suspended", "type": "NOT_EQUAL"}]}}})
+        playbook(env, pb("report.yml"), *(INVENTORY + ["-e", "convox_detect_drift=true"]))
     finally:
         if keep:
             print("\nLocal AWS left running at %s (stop it with `make localaws-stop`)." % endpoint)

@@ -159,6 +159,8 @@ def _peek_action(environ):
     environ["wsgi.input"] = io.BytesIO(body)
     action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
     return action or urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("Action", ["?"])[0]
+
+
 # moto's CloudFormation is not thread-safe (concurrent CreateStack calls can build one stack's
 # resources from another's template state); AWS runs stacks concurrently, moto finishes each call
 # at once, so serving CloudFormation calls one at a time changes nothing a client can see.
@@ -206,6 +208,8 @@ def _app():
             return respond(start_response, 404, {"error": "unknown"})
         if path == "/moto-api/reset":
             motoext.FAIL_UPDATES.clear()
+            motoext.DRIFTS.clear()
+            motoext._DETECTIONS.clear()
         if motoext.has_pending():
             with CFN_LOCK:
                 motoext.settle()
@@ -368,7 +372,8 @@ def reset(endpoint):
 # ----------------------------------------------------------------------------------------
 # Reading the recording: which AWS calls were made
 # ----------------------------------------------------------------------------------------
-READ_PREFIXES = ("Describe", "List", "Get", "Head", "Validate", "Estimate")
+# DetectStackDrift reads a stack's resources and changes nothing (IAM's access level for it is Read)
+READ_PREFIXES = ("Describe", "List", "Get", "Head", "Validate", "Estimate", "Detect")
 PLAN_ACTIONS = ("CreateChangeSet", "DeleteChangeSet")
 
 

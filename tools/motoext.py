@@ -498,8 +498,8 @@ def _drift_handlers():
 
     def detect_stack_drift(self):
         stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
-        if stack.status.endswith("_IN_PROGRESS") or stack.status in ("CREATE_FAILED", "ROLLBACK_COMPLETE",
-                                                                      "DELETE_FAILED"):
+        if stack.status.endswith("_IN_PROGRESS") or stack.status in (
+                "CREATE_FAILED", "ROLLBACK_COMPLETE", "DELETE_FAILED"):
             raise ValidationError(stack.stack_id, message="Stack [%s] is in %s state and drift detection cannot be "
                                   "performed" % (stack.name, stack.status))
         detection_id = str(uuid.uuid4())

@@ -28,6 +28,7 @@ HOST_VARS = (
     ("termination_protection", "rack_termination_protection"), ("max_steps", "rack_max_steps"),
     ("allow_downgrade", "rack_allow_downgrade"), ("force", "rack_force"), ("recover", "rack_recover"),
     ("adopt", "rack_adopt"), ("wait_timeout", "rack_wait_timeout"), ("apps", "rack_apps"),
+    ("drift", "convox_detect_drift"),
 )
 MAX_POLL_INTERVAL = 30.0
 

@@ -128,7 +128,16 @@ def fleet_table(hosts, hostvars, check_mode=False):
     if risky:
         lines.append("WARNING: %d rack%s would remove or replace a stateful resource (bucket, table, key, log group "
                      "or a retained resource): %s" % (len(risky), "" if len(risky) == 1 else "s", ", ".join(risky)))
+    drifted = ["%s (%d)" % (row.get("rack"), row["drifted"]) for row in rows if row.get("drifted")]
+    if drifted:
+        lines.append("DRIFT: %d rack%s with resources changed outside CloudFormation (resources drifted): %s"
+                     % (len(drifted), "" if len(drifted) == 1 else "s", ", ".join(drifted)))
     return lines
+
+
+def fleet_results(hosts, hostvars):
+    """Every recorded result row of ``hosts`` (what update.yml writes to fleet-update.json)."""
+    return [row for row in (_result(hostvars, str(h)) for h in sorted(hosts)) if row is not None]
 
 
 def fleet_failed(hosts, hostvars):
@@ -140,4 +149,5 @@ def fleet_failed(hosts, hostvars):
 class FilterModule(object):
     def filters(self):
         return {"fleet_targets": fleet_targets, "fleet_clashes": fleet_clashes, "rack_names": rack_names,
-                "halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed}
+                "halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,
+                "fleet_results": fleet_results}

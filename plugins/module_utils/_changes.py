@@ -91,3 +91,14 @@ def describe(item):
 def stateful_changes(steps):
     """(step label, change) of every change of ``steps`` that removes or replaces a stateful resource."""
     return [(step["label"], item) for step in steps for item in step["resource_changes"] if item.get("stateful")]
+
+
+def drift_lines(drift):
+    """One line per drifted resource: ``Data (AWS::S3::Bucket) MODIFIED: /Properties/X: a -> b``."""
+    lines = []
+    for item in (drift or {}).get("drifted") or []:
+        diffs = "; ".join("%s: %s -> %s" % (d.get("path"), d.get("expected"), d.get("actual"))
+                          for d in item.get("differences") or [])
+        lines.append("%s (%s) %s%s" % (item.get("logical_id"), item.get("type"), item.get("status"),
+                                       (": " + diffs) if diffs else ""))
+    return lines

@@ -275,4 +275,5 @@ def result_row(host, params, result, check_mode):
     return {"host": host, "rack": params.get("name") or host, "org": params.get("org") or "",
             "region": params.get("region") or "", "from": plan.get("from_version") or "-",
             "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
-            "msg": result.get("msg", "") if failed else "", "stateful": len(plan.get("stateful_changes") or [])}
+            "msg": result.get("msg", "") if failed else "", "stateful": len(plan.get("stateful_changes") or []),
+            "drifted": len((result.get("drift") or {}).get("drifted") or [])}

@@ -62,16 +62,34 @@ class RackInfo(object):
         return sorted(racks, key=lambda r: r["name"])
 
 
+def rack_stack(client_factory, name):
+    """The stack of rack ``name``; fails unless it exists and is the rack (the rack tags with ``Rack=<name>``)."""
+    stack = cfn.Stacks(client_factory).describe(name)
+    if stack is None:
+        raise ConvoxError('rack "%s" does not exist in region %s.' % (name, client_factory.region))
+    if not is_rack(stack.tags, name):
+        raise ConvoxError("stack %s is not rack %s: it lacks the tags System=convox, Type=rack, Rack=%s (its tags: "
+                          "%s)." % (name, name, name, format_tags(stack.tags)))
+    return stack
+
+
+def rack_drift_reader(client_factory, timeout=600):
+    """A function rack name -> what drift detection finds on it (see ``Stacks.drift``), for rack_release_info;
+    NOT_CHECKED, with the reason, for a stack in a state CloudFormation cannot check."""
+    def read(name):
+        stack = rack_stack(client_factory, name)
+        if stack.status not in cfn.STABLE:
+            return dict(status="NOT_CHECKED", reason="stack %s is %s; drift is detected on a stack in a complete state"
+                        % (stack.name, stack.status), drifted=[])
+        return cfn.Stacks(client_factory).drift(stack.stack_id, timeout=timeout)
+    return read
+
+
 def rack_version_reader(client_factory):
     """A function rack name -> its ``Version`` parameter, for rack_release_info (the stack must be
     the rack: the rack tags with ``Rack=<name>``)."""
     def read(name):
-        stack = cfn.Stacks(client_factory).describe(name)
-        if stack is None:
-            raise ConvoxError('rack "%s" does not exist in region %s.' % (name, client_factory.region))
-        if not is_rack(stack.tags, name):
-            raise ConvoxError("stack %s is not rack %s: it lacks the tags System=convox, Type=rack, Rack=%s (its tags: "
-                              "%s)." % (name, name, name, format_tags(stack.tags)))
+        stack = rack_stack(client_factory, name)
         version = stack.parameters.get("Version")
         if not version:
             raise ConvoxError('stack "%s" has no Version parameter; it is not a rack.' % name)

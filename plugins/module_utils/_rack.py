@@ -12,6 +12,7 @@ import time
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines
 from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
@@ -107,11 +108,38 @@ class RackManager(StackManagerBase):
         self.check_owned(stack)
         adoption = self.adoption_note(stack)
         stack, note = self.settle_for_present(stack)
+        drift = self.detect_drift(stack) if self.params.get("drift") else None
         note = "; ".join(n for n in (adoption, note) if n) or None
         res = self.install(note) if stack is None else self.update(stack, note)
         if self.apps is not None:
             res = self.converge_apps(res)
+        if drift is not None:
+            res = self.add_drift(res, drift)
         return res
+
+    def detect_drift(self, stack):
+        """Drift detection before planning (it changes no stack, so check mode runs it too).  A rack that is
+        not installed, or in a state CloudFormation cannot check, is NOT_CHECKED with the reason."""
+        if stack is None:
+            return dict(status="NOT_CHECKED", reason="rack %s is not installed" % self.name, drifted=[])
+        if stack.status not in cfn.STABLE:
+            return dict(status="NOT_CHECKED", reason="stack %s is %s; drift is detected on a stack in a complete state"
+                        % (stack.name, stack.status), drifted=[])
+        drift = self.stacks.drift(stack.stack_id, timeout=self.wait_timeout)
+        if drift["drifted"]:
+            self.warn("rack %s: %d resource%s drifted from the template (changed outside CloudFormation): %s" % (
+                self.name, len(drift["drifted"]), "" if len(drift["drifted"]) == 1 else "s",
+                "; ".join(drift_lines(drift))))
+        return drift
+
+    def add_drift(self, res, drift):
+        """``drift`` in the result, and the drifted resources as a diff entry of their own."""
+        res["drift"] = drift
+        lines = drift_lines(drift) or [drift.get("reason") or "no resource drifted"]
+        text = "drift of rack %s: %s\n%s" % (self.name, drift["status"], "".join("  %s\n" % line for line in lines))
+        diffs = res["diff"] if isinstance(res["diff"], list) else [res["diff"]]
+        res["diff"] = diffs + [dict(prepared=text)]
+        return self.scrub(res)
 
     def converge_apps(self, res):
         """After the rack: each app of the ``apps`` option, on the rack's (new) release.  In check mode

@@ -98,16 +98,19 @@ class ReleaseManager(object):
 class ReleaseInfo(object):
     """Read-only: releases of a channel and the path of a rack (or a version) to a target."""
 
-    def __init__(self, params, client_factory=None, releases=None, rack_version_reader=None):
+    def __init__(self, params, client_factory=None, releases=None, rack_version_reader=None, rack_drift_reader=None):
         self.params = params
         self.factory = client_factory
         self._releases = releases
         self._rack_version_reader = rack_version_reader
+        self._rack_drift_reader = rack_drift_reader
 
     @wrap_aws("reading release information")
     def run(self):
         if self.params.get("rack") and self.params.get("current"):
             raise ConvoxError("rack and current are mutually exclusive.")
+        if self.params.get("drift") and not self.params.get("rack"):
+            raise ConvoxError("drift needs rack: drift is detected on a rack's stack.")
         releases = self._releases
         if releases is None:
             releases = open_channel(self.params["channel"], self.factory).read_releases()
@@ -117,5 +120,9 @@ class ReleaseInfo(object):
                 raise ConvoxError("reading a rack's version needs AWS access.")
             current = self._rack_version_reader(self.params["rack"])
         result = summary(releases, current=current, target=self.params.get("version") or "latest")
+        if self.params.get("drift"):
+            if self._rack_drift_reader is None:
+                raise ConvoxError("detecting a rack's drift needs AWS access.")
+            result["drift"] = self._rack_drift_reader(self.params["rack"])
         result["changed"] = False
         return result

@@ -171,6 +171,39 @@ class Stacks(object):
                                          ev.get("ResourceStatusReason").rstrip("."))
         return None
 
+    def drift(self, stack_id, timeout=300):
+        """CloudFormation drift detection on a stack; changes no stack.  Returns dict(status: DRIFTED, IN_SYNC
+        or UNKNOWN, detection_status, reason, drifted: [dict(logical_id, physical_id, type, status: MODIFIED or
+        DELETED, differences: [dict(path, expected, actual, type)])])."""
+        detection = self.cfn.detect_stack_drift(StackName=stack_id)["StackDriftDetectionId"]
+        deadline = self.clock() + timeout
+        delay = 1.0
+        while True:
+            status = self.cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+            if status.get("DetectionStatus") != "DETECTION_IN_PROGRESS":
+                break
+            if self.clock() > deadline:
+                raise StackTimeout("drift detection of stack %s was not done after %d seconds." % (stack_id, timeout))
+            self.sleep(delay)
+            delay = min(delay * 2, 10.0)
+        drifted = []
+        kwargs = dict(StackName=stack_id, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"])
+        while True:        # no botocore paginator for this operation
+            page = self.cfn.describe_stack_resource_drifts(**kwargs)
+            for item in page.get("StackResourceDrifts") or []:
+                drifted.append(dict(
+                    logical_id=item.get("LogicalResourceId"), physical_id=item.get("PhysicalResourceId"),
+                    type=item.get("ResourceType"), status=item.get("StackResourceDriftStatus"),
+                    differences=[dict(path=d.get("PropertyPath"), expected=d.get("ExpectedValue"),
+                                      actual=d.get("ActualValue"), type=d.get("DifferenceType"))
+                                 for d in item.get("PropertyDifferences") or []]))
+            if not page.get("NextToken"):
+                break
+            kwargs["NextToken"] = page["NextToken"]
+        return dict(status=status.get("StackDriftStatus") or "UNKNOWN", detection_status=status.get("DetectionStatus"),
+                    reason=status.get("DetectionStatusReason"),
+                    drifted=sorted(drifted, key=lambda d: d["logical_id"] or ""))
+
     # -- waiting ---------------------------------------------------------------------------
     def wait(self, name, timeout, until=None):
         """Poll with exponential backoff until the stack leaves IN_PROGRESS (or ``until(stack)``).

@@ -105,6 +105,16 @@ options:
         fails the task, saying so.
     type: bool
     default: false
+  drift:
+    description:
+      - Run CloudFormation drift detection on the rack's stack before planning, and report the resources changed
+        outside CloudFormation (RV(drift)) in the result, as a warning and as an entry of the diff.
+      - Drift detection changes no stack, so it also runs in check mode. It needs
+        C(cloudformation:DetectStackDrift), C(cloudformation:DescribeStackDriftDetectionStatus),
+        C(cloudformation:DescribeStackResourceDrifts) and read access to the rack's resources.
+      - A rack that is not installed, or whose stack is not in a complete state, is reported C(NOT_CHECKED).
+    type: bool
+    default: false
   releases:
     description:
       - The RV(convox.rack.rack_release_info#module:releases) list, so that fleet runs read the channel once and
@@ -328,6 +338,28 @@ plan:
       type: str
       returned: when applicable
       sample: a failed install (ROLLBACK_COMPLETE) was deleted and is installed again
+drift:
+  description: What drift detection found, before the task changed anything.
+  returned: when O(drift=true)
+  type: dict
+  contains:
+    status:
+      description: V(DRIFTED), V(IN_SYNC), V(UNKNOWN) or V(NOT_CHECKED).
+      type: str
+      sample: DRIFTED
+    reason:
+      description: Why the detection did not run, or what CloudFormation said about it.
+      type: str
+      sample: null
+    drifted:
+      description:
+        - Each resource changed outside CloudFormation, with C(logical_id), C(physical_id), C(type), C(status)
+          (V(MODIFIED) or V(DELETED)) and C(differences) (each C(path), C(expected), C(actual), C(type)).
+      type: list
+      elements: dict
+      sample: [{"logical_id": "Data", "physical_id": "production-data-1a2b", "type": "AWS::S3::Bucket",
+                "status": "MODIFIED", "differences": [{"path": "/VersioningConfiguration/Status",
+                "expected": "Enabled", "actual": "Suspended", "type": "NOT_EQUAL"}]}]
 steps:
   description: One entry per stack operation of this run.
   returned: always
@@ -375,6 +407,7 @@ def argument_spec():
         force=dict(type="bool", default=False),
         recover=dict(type="bool", default=False),
         releases=dict(type="list", elements="dict"),
+        drift=dict(type="bool", default=False),
         apps=dict(type="list", elements="dict", options=dict(
             name=dict(type="str", required=True),
             state=dict(type="str", default="present", choices=["present", "absent"]),

@@ -37,6 +37,12 @@ options:
         whether published or not; any other string names that entry.
     type: str
     default: latest
+  drift:
+    description:
+      - Also run CloudFormation drift detection on O(rack)'s stack and return what it finds (RV(drift)). Drift
+        detection changes no stack. Needs O(rack).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - convox.rack.channel
   - amazon.aws.common.modules
@@ -144,6 +150,13 @@ required:
   type: list
   elements: str
   sample: ["20240201000000"]
+drift:
+  description:
+    - What drift detection found on the rack's stack; see RV(convox.rack.rack#module:drift) for its keys
+      (C(status), C(reason), C(drifted)).
+  returned: when O(drift=true)
+  type: dict
+  sample: {"status": "IN_SYNC", "reason": null, "drifted": []}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -152,7 +165,7 @@ from ansible_collections.convox.rack.plugins.module_utils._common import channel
 from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
-from ansible_collections.convox.rack.plugins.module_utils._info import rack_version_reader
+from ansible_collections.convox.rack.plugins.module_utils._info import rack_drift_reader, rack_version_reader
 
 
 def argument_spec():
@@ -161,6 +174,7 @@ def argument_spec():
         rack=dict(type="str"),
         current=dict(type="str"),
         version=dict(type="str", default="latest"),
+        drift=dict(type="bool", default=False),
     )
     return spec
 
@@ -174,7 +188,8 @@ def main():
     factory = module_client_factory(module)
     try:
         result = ReleaseInfo(module.params, client_factory=factory,
-                             rack_version_reader=rack_version_reader(factory)).run()
+                             rack_version_reader=rack_version_reader(factory),
+                             rack_drift_reader=rack_drift_reader(factory)).run()
     except ConvoxError as exc:
         module.fail_json(msg=exc.msg, **exc.details)
     module.exit_json(**result)

@@ -177,7 +177,8 @@ def lifecycle(factory):
     steps = [
         ("install rack", lambda: rack(factory).present()),
         ("install app", lambda: app(factory).present()),
-        ("plan rack update (check mode)", lambda: rack(factory, version="2", check=True).present()),
+        ("plan rack update with drift detection (check mode)",
+         lambda: rack(factory, version="2", check=True, drift=True).present()),
         ("update rack to a release changing every resource", lambda: rack(factory, version="2").present()),
         ("update app to its rack's new release", lambda: app(factory).present()),
         ("change a rack parameter in place",

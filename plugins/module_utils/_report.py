@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One row of the fleet report (playbooks/report.yml) from what the modules returned for a rack: its
+rack_info entry (status, release, apps), its rack_release_info answer (target, path, required releases,
+drift) and the last update result of the same run.  Pure: no AWS, no Ansible."""
+
+from __future__ import annotations
+
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+
+# a rack in one of these is not where its last operation meant it to be
+FAILED_STATUSES = ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED",
+                   "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE")
+NOT_INSTALLED = "NOT_INSTALLED"
+STATES = ("ok", "behind", "failed", "drifted")
+
+
+def _failed_msg(result):
+    if isinstance(result, dict) and result.get("failed"):
+        return str(result.get("msg") or "failed")
+    return None
+
+
+def drift_view(drift):
+    """The report's drift: status (DRIFTED, IN_SYNC, NOT_CHECKED or the detection's own) and the drifted
+    resources, each logical id, type, status and property differences."""
+    if not isinstance(drift, dict) or not drift.get("status"):
+        return dict(status="NOT_CHECKED", drifted=[])
+    drifted = []
+    for item in drift.get("drifted") or []:
+        drifted.append(dict(logical_id=str(item.get("logical_id") or ""), type=str(item.get("type") or ""),
+                            status=str(item.get("status") or ""),
+                            differences=[dict(path=str(d.get("path") or ""), expected=str(d.get("expected", "")),
+                                              actual=str(d.get("actual", ""))) for d in item.get("differences") or []]))
+    return dict(status=str(drift["status"]), drifted=drifted)
+
+
+def report_row(host, rack, org, region, info=None, release=None, last_update=None):
+    """The report's row for one rack.  ``info`` is the host's rack_info result, ``release`` its
+    rack_release_info result (either may be a failed result, or None when not read)."""
+    if not rack:
+        raise ConvoxError("a report row needs a rack name.")
+    row = dict(host=host, rack=rack, org=org or "", region=region or "", status="UNKNOWN", current=None, target=None,
+               behind=None, path=[], required_pending=[], drift=drift_view(None), apps=[], last_update=last_update,
+               error=None, states=[])
+    errors = []
+    info_error = _failed_msg(info)
+    if info_error:
+        errors.append(info_error)
+    elif isinstance(info, dict) and "racks" in info:
+        mine = [r for r in info.get("racks") or [] if r.get("name") == rack]
+        if mine:
+            entry = mine[0]
+            row.update(status=str(entry.get("status") or "UNKNOWN"), current=entry.get("version"),
+                       org=str(entry.get("org") or org or ""), region=str(entry.get("region") or region or ""))
+            row["apps"] = sorted((dict(name=str(a.get("name") or ""), status=str(a.get("status") or ""),
+                                       version=str(a.get("version") or "")) for a in entry.get("apps") or []),
+                                 key=lambda a: a["name"])
+        else:
+            row["status"] = NOT_INSTALLED
+    release_error = _failed_msg(release)
+    if release_error and row["status"] != NOT_INSTALLED:
+        errors.append(release_error)
+    elif isinstance(release, dict) and not release_error:
+        path = list(release.get("path") or [])
+        row.update(current=release.get("current") or row["current"], target=release.get("target"), path=path,
+                   behind=len(path), required_pending=[str(v) for v in release.get("required") or []])
+        row["drift"] = drift_view(release.get("drift"))
+    if row["status"] == NOT_INSTALLED and isinstance(release, dict):
+        row["target"] = release.get("target") or row["target"]
+    if errors:
+        row["error"] = "; ".join(errors)
+    states = []
+    last_failed = isinstance(last_update, dict) and last_update.get("result") == "failed"
+    if errors or row["status"] in FAILED_STATUSES or last_failed:
+        states.append("failed")
+    if (row["behind"] or 0) > 0 or row["status"] == NOT_INSTALLED:
+        states.append("behind")
+    if row["drift"]["status"] == "DRIFTED":
+        states.append("drifted")
+    row["states"] = states or ["ok"]
+    return row

@@ -1,0 +1,247 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Drift detection (rack's ``drift: true``, update.yml and releases.yml with convox_detect_drift) and the
+fleet report (report.yml): drifted resources in the result, the diff, the warnings and the summary; the
+report's table equal to AWS state; the page itself opened in a real headless browser."""
+
+from __future__ import annotations
+
+import csv
+import html.parser
+import json
+import os
+import shutil
+
+import pytest
+import yaml
+
+from safety import app_stack, rack_stack, run_tasks, snapshot, write_channel
+from test_fleet import PLAYBOOKS, RACKS, V1, V2, V3, converge_at_v1, run
+
+DRIFT = {"Settings": {"status": "MODIFIED", "differences": [
+    {"path": "/VersioningConfiguration/Status", "expected": "Enabled", "actual": "Suspended", "type": "NOT_EQUAL"}]}}
+
+
+def region_of(rack):
+    return "eu-west-1" if rack.endswith("-eu") else "us-east-1"
+
+
+class Report(html.parser.HTMLParser):
+    """The report's table: one dict per row (data-* attributes and each cell's text by column key)."""
+
+    def __init__(self):
+        super().__init__()
+        self.keys, self.rows, self.external = [], [], []
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ("link", "img", "iframe") or (tag == "script" and attrs.get("src")):
+            self.external.append((tag, attrs))
+        if tag == "th":
+            self.keys.append(attrs.get("data-key"))
+        elif tag == "tr" and "data-rack" in attrs:
+            self.rows.append(dict(attrs=attrs, cells={}))
+        elif tag == "td" and self.rows:
+            self._cell = self.keys[len(self.rows[-1]["cells"])]
+            self.rows[-1]["cells"][self._cell] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self.rows[-1]["cells"][self._cell] += data
+
+
+def parse_report(path):
+    page = Report()
+    with open(path) as f:
+        page.feed(f.read())
+    return page
+
+
+def aws_state(aws):
+    """Per rack: status, release and apps (name, status, release), read with boto3."""
+    state = {}
+    for region in ("us-east-1", "eu-west-1"):
+        stacks = aws.client("cloudformation", region).describe_stacks()["Stacks"]
+        for s in stacks:
+            tags = dict((t["Key"], t["Value"]) for t in s.get("Tags", []))
+            params = dict((p["ParameterKey"], p.get("ParameterValue")) for p in s.get("Parameters", []))
+            if tags.get("Type") == "rack":
+                state.setdefault(s["StackName"], dict(apps=[]))
+                state[s["StackName"]].update(status=s["StackStatus"], version=params["Version"], region=region,
+                                             org=tags.get("Org"))
+        for s in stacks:
+            tags = dict((t["Key"], t["Value"]) for t in s.get("Tags", []))
+            params = dict((p["ParameterKey"], p.get("ParameterValue")) for p in s.get("Parameters", []))
+            if tags.get("Type") == "app":
+                state[tags["Rack"]]["apps"].append("%s:%s:%s" % (tags["Name"], s["StackStatus"], params["Version"]))
+    return state
+
+
+def test_fleet_drift_in_the_dry_run_the_summary_releases_and_the_report(aws, tmp_path):
+    converge_at_v1(aws)
+    aws.set_stack(stack_name="acme-prod", drift=DRIFT)
+    before = snapshot(aws)
+    report_dir = str(tmp_path / "report")
+    rec = aws.recording.mark()
+    out = run(aws, "update.yml", check=True, diff=True,
+              extra_vars={"convox_detect_drift": "true", "convox_report_dir": report_dir})
+    assert rec.mutating() == [], rec.mutating()                 # drift detection changes nothing
+    assert snapshot(aws) == before
+    assert "drift of rack acme-prod: DRIFTED" in out
+    assert "Settings (AWS::S3::Bucket) MODIFIED: /VersioningConfiguration/Status: Enabled -> Suspended" in out
+    assert "drift of rack globex-prod: IN_SYNC" in out
+    assert ("DRIFT: 1 rack with resources changed outside CloudFormation (resources drifted): acme-prod (1)"
+            in out), out[-3000:]
+    assert "rack acme-prod: 1 resource drifted from the template" in out.replace("\n", " ")
+    detections = [c for c in rec.calls() if c[1] == "DetectStackDrift"]
+    assert len(detections) == len(RACKS)
+    with open(os.path.join(report_dir, "fleet-update.json")) as f:
+        update = json.load(f)
+    assert update["mode"] == "check" and sorted(r["rack"] for r in update["results"]) == RACKS
+    assert dict((r["rack"], r["drifted"]) for r in update["results"])["acme-prod"] == 1
+
+    out = run(aws, "releases.yml", extra_vars={"convox_detect_drift": "true"})
+    line = next(x for x in out.splitlines() if x.strip().strip('",').startswith("acme-prod "))
+    assert "DRIFTED" in line and "drifted: Settings" in line, line
+    assert "IN_SYNC" in next(x for x in out.splitlines() if x.strip().strip('",').startswith("globex-eu "))
+
+    # the report: every rack, its state as AWS has it, the drift, this fleet's last (dry) update
+    rec = aws.recording.mark()
+    out = run(aws, "report.yml", extra_vars={"convox_detect_drift": "true", "convox_report_dir": report_dir})
+    assert rec.mutating() == []
+    assert "Fleet report: %s/fleet-report.html" % report_dir in out
+    page = parse_report(os.path.join(report_dir, "fleet-report.html"))
+    assert page.external == []
+    assert page.keys == ["rack", "org", "region", "status", "current", "target", "behind", "required_pending",
+                         "drift", "apps", "last_update"]
+    state = aws_state(aws)
+    assert sorted(r["attrs"]["data-rack"] for r in page.rows) == RACKS
+    for row in page.rows:
+        rack, cells = row["attrs"]["data-rack"], row["cells"]
+        want = state[rack]
+        assert (cells["status"], cells["current"], cells["region"], cells["org"]) == (
+            want["status"], want["version"], want["region"], want["org"]), rack
+        assert (cells["target"], cells["behind"], cells["required_pending"]) == (V3, "2", V2), rack
+        words = cells["apps"].split()                       # each app: name, status, release
+        assert sorted(":".join(words[i:i + 3]) for i in range(0, len(words), 3)) == sorted(want["apps"]), rack
+        assert cells["last_update"].startswith("would: planned %s -> %s" % (V1, V3)), cells["last_update"]
+        drifted = rack == "acme-prod"
+        assert cells["drift"].startswith("DRIFTED (1)") == drifted, (rack, cells["drift"])
+        assert ("drifted" in row["attrs"]["data-state"].split()) == drifted
+        assert "behind" in row["attrs"]["data-state"].split()
+    with open(os.path.join(report_dir, "fleet-report.csv")) as f:
+        table = list(csv.DictReader(f))
+    assert sorted(r["rack"] for r in table) == RACKS
+    assert dict((r["rack"], r["apps"]) for r in table) == dict(
+        (rack, " ".join(sorted(state[rack]["apps"]))) for rack in RACKS)
+    with open(os.path.join(report_dir, "fleet-report.json")) as f:
+        racks = json.load(f)["racks"]
+    assert dict((r["rack"], r["drift"]["status"]) for r in racks)["acme-prod"] == "DRIFTED"
+
+
+def test_rack_drift_in_check_mode_and_its_refusals(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"])
+    rack_stack(aws, "solo", version="1")
+    aws.set_stack(stack_name="solo", drift={"Data": {"status": "DELETED"}})
+    before = snapshot(aws)
+    rec = aws.recording.mark()
+    drifted, missing, needs_rack = run_tasks(aws, tmp_path, [
+        dict({"convox.rack.rack": dict(name="solo", channel=channel, version="2", drift=True)}, check_mode=True),
+        dict({"convox.rack.rack": dict(name="absent-rack", channel=channel, version="2", drift=True)}, check_mode=True),
+        {"convox.rack.rack_release_info": dict(channel=channel, current="1", drift=True)},
+    ], diff=True)
+    assert rec.mutating(include_plan=True) == [
+        ("cloudformation", "CreateChangeSet", "us-east-1"), ("cloudformation", "DeleteChangeSet", "us-east-1")]
+    assert snapshot(aws) == before
+    assert drifted["drift"]["status"] == "DRIFTED" and drifted["changed"]
+    assert [(d["logical_id"], d["type"], d["status"]) for d in drifted["drift"]["drifted"]] == [
+        ("Data", "AWS::S3::Bucket", "DELETED")]
+    assert drifted["diff"][-1]["prepared"] == "drift of rack solo: DRIFTED\n  Data (AWS::S3::Bucket) DELETED\n"
+    assert any("rack solo: 1 resource drifted" in w for w in drifted.get("warnings", []))
+    assert missing["drift"] == {"status": "NOT_CHECKED", "reason": "rack absent-rack is not installed", "drifted": []}
+    assert needs_rack["failed"] and needs_rack["msg"] == "drift needs rack: drift is detected on a rack's stack."
+
+
+# -- the page in a real browser --------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+DRIFT_WEST = {"Logs": {"status": "MODIFIED", "differences": [
+    {"path": "/RetentionInDays", "expected": "7", "actual": "365", "type": "NOT_EQUAL"}]}}
+
+
+def small_fleet(aws, tmp_path):
+    """Three racks in two orgs and two regions (made with boto3), an inventory naming them, a channel."""
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2", "3"])
+    rack_stack(aws, "north", version="3", org="acme")
+    app_stack(aws, "north", "web", version="3")
+    rack_stack(aws, "south", version="1", org="acme")
+    aws.set_stack(stack_name="south", status="UPDATE_ROLLBACK_COMPLETE")        # its last update failed
+    rack_stack(aws, "west", version="2", org="globex", region="eu-west-1")
+    aws.set_stack(stack_name="west", region="eu-west-1", drift=DRIFT_WEST)
+    hosts = {"north": {"rack_org": "acme", "rack_region": "us-east-1"},
+             "south": {"rack_org": "acme", "rack_region": "us-east-1"},
+             "west": {"rack_org": "globex", "rack_region": "eu-west-1"}}
+    inventory = {"all": {"hosts": hosts, "vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "rack_channel": channel, "rack_version": "latest"}}}
+    path = tmp_path / "inventory.yml"
+    path.write_text(yaml.safe_dump(inventory))
+    return str(path)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (Debian package chromium); "
+                                             "make test installs it where it can")
+def test_the_report_in_a_headless_browser(aws, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright (requirements-dev.txt) not installed")
+    inventory = small_fleet(aws, tmp_path)
+    report_dir = tmp_path / "report"
+    aws.playbook(os.path.join(PLAYBOOKS, "report.yml"), inventory=inventory, cwd=str(tmp_path),
+                 extra_vars={"convox_report_dir": str(report_dir), "convox_detect_drift": True})
+    page_path = report_dir / "fleet-report.html"
+    shot = os.environ.get("CONVOX_REPORT_SCREENSHOT") or str(tmp_path / "fleet-report.png")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 400})
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(page_path.as_uri())
+
+            def visible():
+                return page.locator("#racks tbody tr:visible")
+            assert visible().count() == 3 and page.inner_text("#shown") == "3"
+            page.screenshot(path=shot, full_page=True)
+            page.select_option("#f-org", "acme")                 # the org filter, through the page
+            assert sorted(visible().nth(i).get_attribute("data-rack") for i in range(visible().count())) == [
+                "north", "south"]
+            assert page.inner_text("#shown") == "2"
+            page.select_option("#f-state", "failed")
+            assert [visible().nth(i).get_attribute("data-rack") for i in range(visible().count())] == ["south"]
+            page.select_option("#f-org", "")
+            page.select_option("#f-state", "drifted")
+            assert [visible().nth(i).get_attribute("data-rack") for i in range(visible().count())] == ["west"]
+            page.select_option("#f-org", "")
+            page.select_option("#f-state", "")
+            page.fill("#f-text", "eu-west")                      # the search box
+            assert [visible().nth(i).get_attribute("data-rack") for i in range(visible().count())] == ["west"]
+            page.fill("#f-text", "")
+            page.click("th[data-key=behind]")                  # sort by releases behind, twice: descending
+            page.click("th[data-key=behind]")
+            order = [visible().nth(i).get_attribute("data-rack") for i in range(visible().count())]
+            assert order == ["south", "west", "north"], order
+            style = "e => getComputedStyle(e).color"
+            assert page.eval_on_selector("tr[data-rack=west] td.c-behind", style) == "rgb(138, 90, 0)"  # amber
+            assert page.eval_on_selector("tr[data-rack=south] td.c-status", style) == "rgb(163, 21, 21)"  # red
+            assert page.eval_on_selector("tr[data-rack=west] td.c-drift", style) == "rgb(106, 42, 168)"  # purple
+        finally:
+            browser.close()
+    assert requests == [page_path.as_uri()]                 # the page loaded nothing else
+    assert os.path.getsize(shot) > 10000
