@@ -42,6 +42,9 @@ lint: setup
 	$(BIN)/yamllint -s .
 	$(BIN)/cfn-lint formation/*.yml
 	$(BIN)/python tools/check_layers.py
+	$(BIN)/ruff check .
+	cd $(COLLECTIONS) && $(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
+		-p ansible_collections.convox.rack.plugins.module_utils -p ansible_collections.convox.rack.plugins.plugin_utils
 	$(BIN)/ansible-lint --offline -q roles playbooks
 
 # checkov CloudFormation checks on the rack and app templates; a skipped check carries its

@@ -54,7 +54,7 @@ SPEED_ORGS = ["acme", "globex", "initech"]
 SPEED_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
 
 
-class Bench(object):
+class Bench:
     def __init__(self, args):
         self.args = args
         self.endpoint = None
@@ -86,8 +86,8 @@ class Bench(object):
         for i in range(n):
             org = ORGS[i % 2]
             region = REGIONS[(i // 2) % len(REGIONS)]
-            out.append(dict(name="%s-r%03d" % (org, i), org=org, region=region,
-                            apps=["web1"] if i % 3 == 0 else []))
+            out.append({"name": "%s-r%03d" % (org, i), "org": org, "region": region,
+                            "apps": ["web1"] if i % 3 == 0 else []})
         return out
 
     def publish(self, releases):
@@ -103,7 +103,7 @@ class Bench(object):
         for version, required in releases:
             s3.put_object(Bucket=BUCKET, Key="stable/%s/rack.json" % version, Body=canonical(rack))
             s3.put_object(Bucket=BUCKET, Key="stable/%s/app.json" % version, Body=canonical(app))
-            versions.append(dict(version=version, description="", published=True, required=required))
+            versions.append({"version": version, "description": "", "published": True, "required": required})
         s3.put_object(Bucket=BUCKET, Key="stable/versions.json", Body=json.dumps(versions).encode())
         return rack, app
 
@@ -119,17 +119,17 @@ class Bench(object):
         def create(r):
             cfn = self.client("cloudformation", r["region"])
             cfn.create_stack(StackName=r["name"], TemplateBody=rack_body, Capabilities=["CAPABILITY_IAM"],
-                             Parameters=[dict(ParameterKey="Version", ParameterValue=V1)],
-                             Tags=[dict(Key=k, Value=v) for k, v in sorted(dict(
-                                 System="convox", Type="rack", Rack=r["name"], Org=r["org"]).items())],
+                             Parameters=[{"ParameterKey": "Version", "ParameterValue": V1}],
+                             Tags=[{"Key": k, "Value": v} for k, v in sorted({
+                                 "System": "convox", "Type": "rack", "Rack": r["name"], "Org": r["org"]}.items())],
                              EnableTerminationProtection=True)
             for a in r["apps"]:
                 cfn.create_stack(StackName="%s-%s" % (r["name"], a), TemplateBody=app_body,
                                  Capabilities=["CAPABILITY_IAM"],
-                                 Parameters=[dict(ParameterKey="Rack", ParameterValue=r["name"]),
-                                             dict(ParameterKey="Version", ParameterValue=V1)],
-                                 Tags=[dict(Key=k, Value=v) for k, v in sorted(dict(
-                                     System="convox", Type="app", Rack=r["name"], Name=a).items())])
+                                 Parameters=[{"ParameterKey": "Rack", "ParameterValue": r["name"]},
+                                             {"ParameterKey": "Version", "ParameterValue": V1}],
+                                 Tags=[{"Key": k, "Value": v} for k, v in sorted({
+                                     "System": "convox", "Type": "app", "Rack": r["name"], "Name": a}.items())])
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
             list(pool.map(create, racks))
         return self.inventory(racks)
@@ -143,17 +143,17 @@ class Bench(object):
         for r in racks:
             groups["org_" + r["org"]].append(r["name"])
             groups["region_" + r["region"].replace("-", "_")].append(r["name"])
-            hosts[r["name"]] = dict(rack_org=r["org"], rack_region=r["region"],
-                                    rack_apps=[dict(name=a) for a in r["apps"]])
+            hosts[r["name"]] = {"rack_org": r["org"], "rack_region": r["region"],
+                                    "rack_apps": [{"name": a} for a in r["apps"]]}
         groups["canary"] = [racks[0]["name"]]
-        data = {"all": {"hosts": hosts, "children": dict((g, {"hosts": dict((h, None) for h in m)})
-                                                         for g, m in groups.items())}}
+        data = {"all": {"hosts": hosts, "children": {g: {"hosts": dict.fromkeys(m)}
+                                                         for g, m in groups.items()}}}
         with open(os.path.join(path, "hosts.yml"), "w") as f:
             json.dump(data, f)
         with open(os.path.join(path, "group_vars", "all.yml"), "w") as f:
-            json.dump(dict(ansible_connection="local", ansible_python_interpreter="{{ ansible_playbook_python }}",
-                           rack_channel=CHANNEL, rack_version=V1, rack_termination_protection=True,
-                           bench_dir=WORK, bench_version=V1), f)
+            json.dump({"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                           "rack_channel": CHANNEL, "rack_version": V1, "rack_termination_protection": True,
+                           "bench_dir": WORK, "bench_version": V1}, f)
         return path
 
     # -- measuring --------------------------------------------------------------------------------
@@ -176,42 +176,42 @@ class Bench(object):
 
     def noop_table(self, inventory, n):
         site = os.path.join(REPO, "playbooks", "site.yml")
-        pairs = dict(debug=[], ping=[], site=[], peer=[])
+        pairs = {"debug": [], "ping": [], "site": [], "peer": []}
         for dummy in range(self.args.runs):   # interleaved, so the ratios pair runs made together
             pairs["debug"].append(self.playbook(inventory, os.path.join(HERE, "floor_debug.yml")))
             pairs["ping"].append(self.playbook(inventory, os.path.join(HERE, "floor_ping.yml")))
             pairs["site"].append(self.playbook(inventory, site))
             pairs["peer"].append(self.playbook(inventory, os.path.join(HERE, "peer.yml")))
-        med = dict((k, statistics.median(v)) for k, v in pairs.items())
+        med = {k: statistics.median(v) for k, v in pairs.items()}
         # the same with one rack: what a run costs before any rack (start-up, preload, channel read),
         # and so what each further rack adds
         one = ("-l", self.racks(n)[0]["name"])
-        single = dict(debug=[], site=[])
+        single = {"debug": [], "site": []}
         for dummy in range(self.args.runs):
             single["debug"].append(self.playbook(inventory, os.path.join(HERE, "floor_debug.yml"), *one))
             single["site"].append(self.playbook(inventory, site, *one))
-        one_med = dict((k, statistics.median(v)) for k, v in single.items())
-        per_rack_ms = dict((k, round((med[k] - one_med[k]) / max(n - 1, 1) * 1000, 1)) for k in one_med)
-        return dict(racks=n, wall=med, runs=pairs, one_rack=one_med, per_rack_ms=per_rack_ms,
-                    site_vs_module_floor=med["site"] / med["ping"], site_vs_dispatch_floor=med["site"] / med["debug"],
-                    peer_vs_site=med["peer"] / med["site"])
+        one_med = {k: statistics.median(v) for k, v in single.items()}
+        per_rack_ms = {k: round((med[k] - one_med[k]) / max(n - 1, 1) * 1000, 1) for k in one_med}
+        return {"racks": n, "wall": med, "runs": pairs, "one_rack": one_med, "per_rack_ms": per_rack_ms,
+                    "site_vs_module_floor": med["site"] / med["ping"], "site_vs_dispatch_floor": med["site"] / med["debug"],
+                    "peer_vs_site": med["peer"] / med["site"]}
 
     def call_table(self, inventory, n, path, *args):
         calls = self.calls(inventory, path, *args)
         by = collections.Counter("%s:%s" % (s, a) for s, a, dummy in calls)
         mutating = [c for c in calls if localaws.is_mutating(c[1])]
-        return dict(total=len(calls), per_rack=len(calls) / float(n),
-                    cloudformation_per_rack=len([c for c in calls if c[0] == "cloudformation"]) / float(n),
-                    channel_reads=by.get("s3:GetObject", 0), by_action=dict(sorted(by.items())),
-                    mutating=len(mutating))
+        return {"total": len(calls), "per_rack": len(calls) / float(n),
+                    "cloudformation_per_rack": len([c for c in calls if c[0] == "cloudformation"]) / float(n),
+                    "channel_reads": by.get("s3:GetObject", 0), "by_action": dict(sorted(by.items())),
+                    "mutating": len(mutating)}
 
     # -- fleet at AWS speed ------------------------------------------------------------------------
     def speed_setup(self, n):
         """A channel with four releases (the two in the middle required) and an inventory of ``n`` racks
         over 3 orgs x 3 regions, none installed yet."""
         self.publish(((V1, False), (V2, True), (V3, True), (V4, False)))
-        racks = [dict(name="%s-s%03d" % (SPEED_ORGS[i % 3], i), org=SPEED_ORGS[i % 3],
-                      region=SPEED_REGIONS[(i // 3) % 3], apps=[]) for i in range(n)]
+        racks = [{"name": "%s-s%03d" % (SPEED_ORGS[i % 3], i), "org": SPEED_ORGS[i % 3],
+                      "region": SPEED_REGIONS[(i // 3) % 3], "apps": []} for i in range(n)]
         path = self.inventory(racks)
         with open(os.path.join(path, "group_vars", "all.yml")) as f:
             group_vars = json.load(f)
@@ -270,15 +270,15 @@ class Bench(object):
                 reads = self.listing_reads(mark)
                 batches = self.policy_batches(n)
                 ideal = batches * 3 * seconds
-                rows.append(dict(racks=n, seconds=seconds, rate=rate, install=install, update=wall,
-                                 batches=batches, ideal=ideal, ratio=wall / ideal, failed=failed,
-                                 update_rc=proc.returncode, listing_reads=reads,
-                                 reads_per_region_per_minute=max(reads.values() or [0]) / (wall / 60.0),
-                                 throttled=log.get("throttled", {}),
-                                 operations=len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"]),
-                                 install_delays=self.delays(install_log, "CREATE"),
-                                 update_delays=self.delays(log, "UPDATE"),
-                                 install_endpoint=install_log.get("load"), update_endpoint=log.get("load")))
+                rows.append({"racks": n, "seconds": seconds, "rate": rate, "install": install, "update": wall,
+                                 "batches": batches, "ideal": ideal, "ratio": wall / ideal, "failed": failed,
+                                 "update_rc": proc.returncode, "listing_reads": reads,
+                                 "reads_per_region_per_minute": max(reads.values() or [0]) / (wall / 60.0),
+                                 "throttled": log.get("throttled", {}),
+                                 "operations": len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"]),
+                                 "install_delays": self.delays(install_log, "CREATE"),
+                                 "update_delays": self.delays(log, "UPDATE"),
+                                 "install_endpoint": install_log.get("load"), "update_endpoint": log.get("load")})
                 if proc.returncode != 0:          # the summary says which racks failed and why
                     start = proc.stdout.find("TASK [Fleet summary]")
                     print(proc.stdout[start:start + 6000] if start >= 0 else proc.stdout[-3000:])
@@ -300,7 +300,7 @@ class Bench(object):
         rows = log.get("transitions") or []
         started, ended = kind + "_IN_PROGRESS", kind + "_COMPLETE"
         by_stack = collections.defaultdict(list)
-        for when, region, name, status, version in rows:
+        for when, region, name, status, dummy in rows:
             by_stack[(region, name)].append((when, status))
         firsts, gaps = [], []
         for events in by_stack.values():
@@ -331,9 +331,9 @@ class Bench(object):
         served = sum(a["served_seconds"] for a in (load.get("actions") or {}).values())
 
         def stats(xs):
-            return dict(median=round(statistics.median(xs), 2), max=round(max(xs), 2), n=len(xs)) if xs else None
-        return dict(start_spread=stats(waves), next_step=stats(gaps), between_batches=stats(between),
-                    endpoint_busy=round(served / load["wall_seconds"], 2) if load.get("wall_seconds") else None)
+            return {"median": round(statistics.median(xs), 2), "max": round(max(xs), 2), "n": len(xs)} if xs else None
+        return {"start_spread": stats(waves), "next_step": stats(gaps), "between_batches": stats(between),
+                    "endpoint_busy": round(served / load["wall_seconds"], 2) if load.get("wall_seconds") else None}
 
     def check_ratio(self, n):
         """update.yml --check against site.yml --check at n racks (instant mode), same run, both planning the
@@ -341,20 +341,20 @@ class Bench(object):
         inventory = self.setup(n)
         site = os.path.join(REPO, "playbooks", "site.yml")
         update = os.path.join(REPO, "playbooks", "update.yml")
-        pairs = dict(site=[], update=[])
+        pairs = {"site": [], "update": []}
         to_latest = ("-e", "rack_version=latest")
         for dummy in range(self.args.runs):
             pairs["site"].append(self.playbook(inventory, site, "--check", *to_latest))
             pairs["update"].append(self.playbook(inventory, update, "--check", *to_latest))
-        med = dict((k, statistics.median(v)) for k, v in pairs.items())
-        return dict(racks=n, site_check=med["site"], update_check=med["update"], ratio=med["update"] / med["site"],
-                    runs=pairs)
+        med = {k: statistics.median(v) for k, v in pairs.items()}
+        return {"racks": n, "site_check": med["site"], "update_check": med["update"], "ratio": med["update"] / med["site"],
+                    "runs": pairs}
 
     def run(self):
         os.makedirs(WORK, exist_ok=True)
         self.endpoint = localaws.start(STATE)
         if self.args.only_aws_speed:
-            results = dict(when=datetime.datetime.now().isoformat(timespec="seconds"), forks=5, cpus=os.cpu_count())
+            results = {"when": datetime.datetime.now().isoformat(timespec="seconds"), "forks": 5, "cpus": os.cpu_count()}
             try:
                 results["aws_speed"] = self.aws_speed()
                 if self.args.check_racks:
@@ -363,8 +363,8 @@ class Bench(object):
                 localaws.stop(STATE)
             self.report_speed(results)
             return results
-        results = dict(when=datetime.datetime.now().isoformat(timespec="seconds"), racks=self.args.racks,
-                       runs=self.args.runs, forks=self.args.forks, cpus=os.cpu_count())
+        results = {"when": datetime.datetime.now().isoformat(timespec="seconds"), "racks": self.args.racks,
+                       "runs": self.args.runs, "forks": self.args.forks, "cpus": os.cpu_count()}
         try:
             n = self.args.racks
             inventory = self.setup(n)
@@ -379,7 +379,7 @@ class Bench(object):
             results["update_check_wall"] = time.monotonic() - t0
             if not self.args.skip_latency:
                 self.faults(latency=self.args.latency)
-                results["latency"] = dict(seconds=self.args.latency, noop=self.noop_table(inventory, n))
+                results["latency"] = {"seconds": self.args.latency, "noop": self.noop_table(inventory, n)}
                 self.faults()
             t0 = time.monotonic()
             results["update_calls"] = self.call_table(inventory, n, update, *to_latest)
@@ -392,9 +392,9 @@ class Bench(object):
                 results["scale"] = []
                 for size in [int(x) for x in self.args.scale.split(",")]:
                     inv = self.setup(size)
-                    results["scale"].append(dict(
-                        racks=size, site=self.median(inv, site),
-                        ping=self.median(inv, os.path.join(HERE, "floor_ping.yml"))))
+                    results["scale"].append({
+                        "racks": size, "site": self.median(inv, site),
+                        "ping": self.median(inv, os.path.join(HERE, "floor_ping.yml"))})
         finally:
             localaws.stop(STATE)
         self.report(results)
@@ -451,10 +451,10 @@ class Bench(object):
 
     def speed_chart(self, rows, path):
         xs = [row["racks"] for row in rows]
-        plot(path, xs, [("update.yml, 3 steps (convox.rack)", [row["update"] for row in rows], dict(marker="o")),
+        plot(path, xs, [("update.yml, 3 steps (convox.rack)", [row["update"] for row in rows], {"marker": "o"}),
                         ("policy ideal (batches x 3 x T)", [row["ideal"] for row in rows],
-                         dict(marker="s", linestyle="--")),
-                        ("target (1.2x ideal)", [row["ideal"] * 1.2 for row in rows], dict(linestyle=":"))],
+                         {"marker": "s", "linestyle": "--"}),
+                        ("target (1.2x ideal)", [row["ideal"] * 1.2 for row in rows], {"linestyle": ":"})],
              "makespan (s)", "Fleet update at AWS speed (T = %d s per operation)" % rows[0]["seconds"], zero=True)
 
     def report(self, r):
@@ -502,8 +502,8 @@ class Bench(object):
 
     def chart(self, rows, path):
         xs = [row["racks"] for row in rows]
-        plot(path, xs, [("site.yml no-op (convox.rack)", [row["site"] for row in rows], dict(marker="o")),
-                        ("ansible.builtin.ping (module floor)", [row["ping"] for row in rows], dict(marker="s"))],
+        plot(path, xs, [("site.yml no-op (convox.rack)", [row["site"] for row in rows], {"marker": "o"}),
+                        ("ansible.builtin.ping (module floor)", [row["ping"] for row in rows], {"marker": "s"})],
              "wall time (s)", "No-op fleet converge vs fleet size")
 
 

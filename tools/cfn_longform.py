@@ -20,7 +20,7 @@ from ansible_collections.convox.rack.plugins.module_utils._templates import pars
 
 class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow=False, indentless=False):
-        return super(_Dumper, self).increase_indent(flow, False)
+        return super().increase_indent(flow, False)
 
 
 def _str(dumper, value):

@@ -51,7 +51,7 @@ import motoext  # noqa: E402
 # ----------------------------------------------------------------------------------------
 # The server process
 # ----------------------------------------------------------------------------------------
-class Faults(object):
+class Faults:
     """Seeded fault injection for the reliability tests."""
 
     def __init__(self):
@@ -81,7 +81,7 @@ class Faults(object):
 FAULTS = Faults()
 
 
-class RateLimit(object):
+class RateLimit:
     """An optional per-region limit on CloudFormation requests (a token bucket of ``rate`` per
     second, ``burst`` deep): past it, requests are answered ``Throttling``, as CloudFormation
     throttles DescribeStacks in a busy account and region."""
@@ -100,8 +100,8 @@ class RateLimit(object):
     def allow(self, environ):
         if self.rate <= 0:
             return True
-        service, region = _service_of(dict((k[5:].replace("_", "-").title(), v) for k, v in environ.items()
-                                           if k.startswith("HTTP_")))
+        service, region = _service_of({k[5:].replace("_", "-").title(): v for k, v in environ.items()
+                                           if k.startswith("HTTP_")})
         if service != "cloudformation":
             return True
         with self.lock:
@@ -120,7 +120,7 @@ class RateLimit(object):
 RATE = RateLimit()
 
 
-class Load(object):
+class Load:
     """Where the endpoint's time goes: per CloudFormation action, the requests served, the seconds spent
     serving them (one at a time, see CFN_LOCK) and the seconds they queued for their turn; and the
     server process's CPU seconds.  Tells a slow fleet run's cost in the endpoint from the collection's."""
@@ -143,10 +143,10 @@ class Load(object):
 
     def report(self):
         with self.lock:
-            actions = dict((k, dict(requests=v[0], served_seconds=round(v[1], 3), queued_seconds=round(v[2], 3)))
-                           for k, v in sorted(self.actions.items()))
-        return dict(actions=actions, cpu_seconds=round(time.process_time() - self.cpu0, 3),
-                    wall_seconds=round(time.monotonic() - self.wall0, 3))
+            actions = {k: {"requests": v[0], "served_seconds": round(v[1], 3), "queued_seconds": round(v[2], 3)}
+                           for k, v in sorted(self.actions.items())}
+        return {"actions": actions, "cpu_seconds": round(time.process_time() - self.cpu0, 3),
+                    "wall_seconds": round(time.monotonic() - self.wall0, 3)}
 
 
 LOAD = Load()
@@ -202,9 +202,9 @@ def _app():
                 LOAD.reset()
                 return respond(start_response, 200, {"ok": True})
             if path == "/_localaws/transitions":
-                return respond(start_response, 200, dict(transitions=motoext.transitions(),
-                                                         throttled=RATE.throttled, served=RATE.served,
-                                                         load=LOAD.report()))
+                return respond(start_response, 200, {"transitions": motoext.transitions(),
+                                                         "throttled": RATE.throttled, "served": RATE.served,
+                                                         "load": LOAD.report()})
             return respond(start_response, 404, {"error": "unknown"})
         if path == "/moto-api/reset":
             motoext.FAIL_UPDATES.clear()
@@ -260,7 +260,7 @@ def serve(port):
 
     try:
         from moto.server import MotoRequestHandler
-        handler = dict(request_handler=MotoRequestHandler)
+        handler = {"request_handler": MotoRequestHandler}
     except ImportError:  # older moto
         handler = {}
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
@@ -322,7 +322,7 @@ def stop(state_dir):
     try:
         with open(pid_file) as f:
             pid = int(f.read().strip())
-    except (IOError, ValueError):
+    except (OSError, ValueError):
         return False
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -330,7 +330,7 @@ def stop(state_dir):
         if b"localaws.py" not in cmdline:
             os.remove(pid_file)
             return False
-    except IOError:
+    except OSError:
         pass
     try:
         os.kill(pid, signal.SIGTERM)
@@ -357,7 +357,7 @@ def post(endpoint, path, payload):
 def set_timing(endpoint, seconds=0.0, rate=0.0, burst=None):
     """Real-duration mode on (``seconds`` > 0) or off; ``rate``: CloudFormation requests per second
     and region before ``Throttling`` (0: no limit)."""
-    return post(endpoint, "/_localaws/timing", dict(seconds=seconds, rate=rate, burst=burst or rate))
+    return post(endpoint, "/_localaws/timing", {"seconds": seconds, "rate": rate, "burst": burst or rate})
 
 
 def transitions(endpoint):
@@ -428,7 +428,7 @@ def is_mutating(action, include_plan=False):
     return not action.startswith(READ_PREFIXES)
 
 
-class Recording(object):
+class Recording:
     """Calls made between ``mark()`` and ``calls()``, read from moto's recorder file."""
 
     def __init__(self, state_dir):

@@ -108,8 +108,8 @@ def _begin(backend, stack, in_progress, delete=False):
     for a delete, the deletion itself at the end)."""
     with _TIMING_LOCK:
         final = stack.status
-        _PENDING[stack.stack_id] = dict(until=time.time() + TIMING["seconds"], final=final, delete=delete,
-                                        backend=backend)
+        _PENDING[stack.stack_id] = {"until": time.time() + TIMING["seconds"], "final": final, "delete": delete,
+                                        "backend": backend}
         stack.status = in_progress
         _log(stack, in_progress)
 
@@ -213,9 +213,9 @@ def apply():
             failure = FAIL_UPDATES[stack.name]
             stack.status = "UPDATE_ROLLBACK_COMPLETE"
             stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
-            event = dict(status="UPDATE_FAILED", logical_id=failure.get("logical_id", "Instances"),
-                         type=failure.get("type", "AWS::AutoScaling::AutoScalingGroup"),
-                         reason=failure.get("reason", "Received 0 SUCCESS signal(s) out of 2."))
+            event = {"status": "UPDATE_FAILED", "logical_id": failure.get("logical_id", "Instances"),
+                         "type": failure.get("type", "AWS::AutoScaling::AutoScalingGroup"),
+                         "reason": failure.get("reason", "Received 0 SUCCESS signal(s) out of 2.")}
             _add_event(stack, event)
             stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
         if TIMING["seconds"] > 0:
@@ -247,9 +247,9 @@ def apply():
     # moto's Stack.outputs resolves every export once per output (quadratic: most of a DescribeStacks of
     # a rack, ~13 ms per stack); resolve them once per call.  The answer is the same.
     def outputs(self):
-        exports = dict((e.value, e.name) for e in reversed(self.exports))
-        listed = [dict(OutputKey=o.key, OutputValue=o.value, Description=o.description,
-                       ExportName=exports.get(o.value)) for o in self.output_map.values() if o]
+        exports = {e.value: e.name for e in reversed(self.exports)}
+        listed = [{"OutputKey": o.key, "OutputValue": o.value, "Description": o.description,
+                       "ExportName": exports.get(o.value)} for o in self.output_map.values() if o]
         return listed or None
 
     Stack.outputs = property(outputs)
@@ -309,7 +309,7 @@ def apply():
     original_validate = Response._validate_different_update
 
     def validate_different_update(self, incoming_params, stack_body, old_stack):
-        incoming_tags = dict((t["Key"], t["Value"]) for t in self._get_param("Tags", []) or [])
+        incoming_tags = {t["Key"]: t["Value"] for t in self._get_param("Tags", []) or []}
         if incoming_tags and incoming_tags != (old_stack.tags or {}):
             return None
         return original_validate(self, incoming_params, stack_body, old_stack)
@@ -382,11 +382,11 @@ def apply():
             "Remove": [n for n in old if n not in new],
         }
         if parameters:
-            defaults = dict((k, (v or {}).get("Default")) for k, v in (self._template.get("Parameters") or {}).items())
+            defaults = {k: (v or {}).get("Default") for k, v in (self._template.get("Parameters") or {}).items()}
             changed = []
             for key, value in parameters.items():
-                before = set(str(x) for x in (self.input_parameters.get(key), self.resolved_parameters.get(key),
-                                              defaults.get(key)) if x is not None)
+                before = {str(x) for x in (self.input_parameters.get(key), self.resolved_parameters.get(key),
+                                              defaults.get(key)) if x is not None}
                 if str(value) not in before:
                     changed.append(key)
             for n in new:
@@ -467,14 +467,14 @@ def _replacement(resource_type, old, new):
     """"True" when a property whose change requires replacement changed, else "False"."""
     old_props = (old or {}).get("Properties") or {}
     new_props = (new or {}).get("Properties") or {}
-    changed = set(k for k in set(old_props) | set(new_props) if old_props.get(k) != new_props.get(k))
+    changed = {k for k in set(old_props) | set(new_props) if old_props.get(k) != new_props.get(k)}
     if (old or {}).get("Type") != (new or {}).get("Type") or changed & REPLACEMENT_PROPERTIES.get(resource_type, set()):
         return "True"
     return "False"
 
 
 def _without_metadata(resource):
-    return dict((k, v) for k, v in (resource or {}).items() if k != "Metadata")
+    return {k: v for k, v in (resource or {}).items() if k != "Metadata"}
 
 
 def _add_event(stack, ev):
@@ -505,10 +505,10 @@ def _drift_handlers():
         detection_id = str(uuid.uuid4())
         wanted = self._get_param("LogicalResourceIds") or None
         marked = DRIFTS.get(stack.stack_id, {})
-        found = dict((k, v) for k, v in marked.items() if wanted is None or k in wanted)
+        found = {k: v for k, v in marked.items() if wanted is None or k in wanted}
         with _TIMING_LOCK:
-            _DETECTIONS[detection_id] = dict(stack_id=stack.stack_id, started=now(), found=found, wanted=wanted,
-                                             until=time.time() + TIMING["seconds"] / 4.0)
+            _DETECTIONS[detection_id] = {"stack_id": stack.stack_id, "started": now(), "found": found, "wanted": wanted,
+                                             "until": time.time() + TIMING["seconds"] / 4.0}
         return ActionResult({"StackDriftDetectionId": detection_id})
 
     def _detection(detection_id):
@@ -591,7 +591,7 @@ def set_stack(spec, account="123456789012"):
         stack.enable_termination_protection = bool(spec["termination_protection"])
     if "drift" in spec:      # {logical id: {"status": MODIFIED | DELETED, "differences": [...]}}; false clears
         if spec["drift"]:
-            DRIFTS[stack.stack_id] = dict((k, dict(v or {})) for k, v in spec["drift"].items())
+            DRIFTS[stack.stack_id] = {k: dict(v or {}) for k, v in spec["drift"].items()}
         else:
             DRIFTS.pop(stack.stack_id, None)
     return 200, {"stack_id": stack.stack_id, "status": stack.status}
@@ -679,7 +679,7 @@ def _first_denied(needed):
     if action is None:
         return None
     name, rtype = next((n, t) for n, t, a in needed if a == action)
-    return dict(logical_id=name, type=rtype, action=action, arn=arn)
+    return {"logical_id": name, "type": rtype, "action": action, "arn": arn}
 
 
 def _denied_reason(denied):
@@ -688,8 +688,8 @@ def _denied_reason(denied):
 
 
 def _fail(stack, denied, resource_status, final_statuses):
-    _add_event(stack, dict(status=resource_status, logical_id=denied["logical_id"], type=denied["type"],
-                           reason=_denied_reason(denied)))
+    _add_event(stack, {"status": resource_status, "logical_id": denied["logical_id"], "type": denied["type"],
+                           "reason": _denied_reason(denied)})
     for status in final_statuses:
         stack._add_stack_event(status)
     stack.status = final_statuses[-1]

@@ -11,14 +11,12 @@ import json
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, result_row
 from ansible_collections.convox.rack.plugins.modules import rack, rack_batch
-from ansible_collections.convox.rack.plugins.plugin_utils._action import (
-    _TemporaryEnviron, ConvoxAction, controller_client_factory, validation_message)
+from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory, validation_message
 
 # host variable -> option of convox.rack.rack (the role's variables)
 HOST_VARS = (
@@ -77,7 +75,7 @@ class ActionModule(ConvoxAction):
         out.setdefault("changed", False)
         row = out.get("convox_row")
         if isinstance(row, dict):
-            out["ansible_facts"] = dict(convox_result=row)
+            out["ansible_facts"] = {"convox_result": row}
         return out
 
     # -- the batch -----------------------------------------------------------------------------------
@@ -109,7 +107,7 @@ class ActionModule(ConvoxAction):
 
     def batch(self, params, task_vars):
         hostvars = task_vars.get("hostvars") or {}
-        aws_params = dict((k, params.get(k)) for k in aws_argument_spec())
+        aws_params = {k: params.get(k) for k in aws_argument_spec()}
         racks, no_log = [], {}
         for host in params["hosts"]:
             rack_params, no_log[host] = self.rack_params(host, hostvars, aws_params)
@@ -132,5 +130,5 @@ class ActionModule(ConvoxAction):
             res = remove_values(res, secrets) if secrets else res
             res["convox_row"] = result_row(host, rack_params, res, check_mode)
             results[host] = res
-        return dict(changed=False, results=results, plan_lines=[plan_line(results[host]) for host, dummy in racks],
-                    polls=dict((region or "default", w.polls) for region, w in runner.watchers.items()))
+        return {"changed": False, "results": results, "plan_lines": [plan_line(results[host]) for host, dummy in racks],
+                    "polls": {region or "default": w.polls for region, w in runner.watchers.items()}}

@@ -15,4 +15,4 @@ class ActionModule(ConvoxAction):
     MODULE_CODE = rack_info
 
     def execute(self, params, check_mode, factory, warn):
-        return dict(changed=False, racks=RackInfo(params, factory).racks())
+        return {"changed": False, "racks": RackInfo(params, factory).racks()}

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_drift_reader, rack_version_reader
+from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
 from ansible_collections.convox.rack.plugins.modules import rack_release_info
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 
-class ModuleDocFragment(object):
+class ModuleDocFragment:
 
     # Matches convox.rack.plugins.module_utils._common.wait_argument_spec()
     DOCUMENTATION = r"""

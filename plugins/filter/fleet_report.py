@@ -25,7 +25,7 @@ def _hostvar(hostvars, host, name):
     try:
         value = hostvars[host].get(name)
     except Exception as exc:  # an undefined or failing template in the host's variables
-        raise AnsibleFilterError("host %s: %s cannot be read (%s)" % (host, name, exc))
+        raise AnsibleFilterError("host %s: %s cannot be read (%s)" % (host, name, exc)) from exc
     return value
 
 
@@ -54,7 +54,7 @@ def fleet_report_rows(hosts, hostvars, update_results=None):
                                    info=get("convox_report_info"), release=get("convox_report_release"),
                                    last_update=last))
         except ConvoxError as exc:
-            raise AnsibleFilterError("host %s: %s" % (host, exc.msg))
+            raise AnsibleFilterError("host %s: %s" % (host, exc.msg)) from exc
     return sorted(rows, key=lambda r: (r["org"], r["region"], r["rack"]))
 
 
@@ -188,9 +188,9 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
     """The rows as one self-contained HTML page: no external script, style, font or image; filters by org,
     region and state and a search box; columns sort on click; failed, behind and drifted racks coloured."""
     esc = html.escape
-    orgs = sorted(set(r["org"] for r in rows if r["org"]))
-    regions = sorted(set(r["region"] for r in rows if r["region"]))
-    totals = dict((k, len([r for r in rows if k in r["states"]])) for k in ("ok", "behind", "failed", "drifted"))
+    orgs = sorted({r["org"] for r in rows if r["org"]})
+    regions = sorted({r["region"] for r in rows if r["region"]})
+    totals = {k: len([r for r in rows if k in r["states"]]) for k in ("ok", "behind", "failed", "drifted")}
     head = "".join('<th data-key="%s"%s>%s</th>' % (key, ' data-type="number"' if key == "behind" else "", esc(label))
                    for key, label in COLUMNS)
     body = []
@@ -222,7 +222,7 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
     ))
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"fleet_report_rows": fleet_report_rows, "fleet_report_csv": fleet_report_csv,
                 "fleet_report_html": fleet_report_html}

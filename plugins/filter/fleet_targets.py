@@ -52,7 +52,7 @@ def _var(hostvars, host, name):
     try:
         value = hostvars[host].get(name)
     except Exception as exc:  # an undefined or failing template in the host's variables
-        raise AnsibleFilterError("host %s: %s cannot be read (%s)" % (host, name, exc))
+        raise AnsibleFilterError("host %s: %s cannot be read (%s)" % (host, name, exc)) from exc
     return "" if value is None else str(value).strip()
 
 
@@ -60,8 +60,8 @@ def fleet_targets(hosts, hostvars):
     """[{host, rack, region}] for ``hosts``, sorted by host."""
     out = []
     for host in sorted(str(h) for h in hosts):
-        out.append(dict(host=host, rack=_var(hostvars, host, "rack_name") or host,
-                        region=_var(hostvars, host, "rack_region")))
+        out.append({"host": host, "rack": _var(hostvars, host, "rack_name") or host,
+                        "region": _var(hostvars, host, "rack_region")})
     return out
 
 
@@ -77,7 +77,7 @@ def fleet_clashes(targets):
 
 def rack_names(targets):
     """The sorted, distinct rack names of ``targets``."""
-    return sorted(set(t["rack"] for t in targets))
+    return sorted({t["rack"] for t in targets})
 
 
 def _result(hostvars, host):
@@ -92,7 +92,7 @@ def halt_reason(hosts, hostvars, canary_hosts=None, max_fail_percentage=0):
     """Why a rolling update stops before its next batch ("" to go on): a failed canary, or more than
     ``max_fail_percentage`` percent of ``hosts`` (every rack of the run) failed.  One pass."""
     hosts = [str(h) for h in hosts]
-    canary = set(str(h) for h in (canary_hosts or []))
+    canary = {str(h) for h in (canary_hosts or [])}
     failed = 0
     canary_failed = False
     for host in hosts:
@@ -119,8 +119,8 @@ def fleet_table(hosts, hostvars, check_mode=False):
             outcome += ": " + row["msg"]
         lines.append(fmt % (row.get("rack"), row.get("org") or "", row.get("region") or "", path, row.get("steps", 0),
                             outcome))
-    count = dict((k, len([r for r in rows if r.get("result") in k])) for k in (
-        ("failed",), ("updated", "planned"), ("ok",), ("skipped",)))
+    count = {k: len([r for r in rows if r.get("result") in k]) for k in (
+        ("failed",), ("updated", "planned"), ("ok",), ("skipped",))}
     lines.append("%d failed, %d %s, %d up to date, %d skipped" % (
         count[("failed",)], count[("updated", "planned")], "to update" if check_mode else "updated", count[("ok",)],
         count[("skipped",)]))
@@ -146,7 +146,7 @@ def fleet_failed(hosts, hostvars):
             if row is not None and row.get("result") == "failed"]
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"fleet_targets": fleet_targets, "fleet_clashes": fleet_clashes, "rack_names": rack_names,
                 "halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,

@@ -48,6 +48,6 @@ def preload(value):
     return value
 
 
-class FilterModule(object):
+class FilterModule:
     def filters(self):
         return {"preload": preload}

@@ -86,7 +86,6 @@ import re
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
-
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
@@ -113,19 +112,20 @@ class InventoryModule(AWSInventoryBase):
             except ConvoxError as exc:
                 message = "convox.rack.racks: region %s could not be read: %s" % (region, exc.msg)
                 if strict:
-                    raise AnsibleError(message + " (set strict: false to skip unreadable regions)")
+                    raise AnsibleError(message + " (set strict: false to skip unreadable regions)") from exc
                 Display().warning(message)
                 continue
             found.extend(r for r in racks if not orgs or r.get("org") in orgs)
         return found
 
     def parse(self, inventory, loader, path, cache=True):
-        super(InventoryModule, self).parse(inventory, loader, path, cache=cache)
-        regions = self.get_option("regions") or self._boto3_regions(service="cloudformation")
+        super().parse(inventory, loader, path, cache=cache)
+        # without a regions option, every region the credentials may use (amazon.aws's public all_clients)
+        regions = self.get_option("regions") or [region for dummy, region in self.all_clients("cloudformation")]
         orgs = self.get_option("orgs") or []
         cached, racks = self.get_cached_result(path, cache)
         if not cached:
-            racks = [dict(name=r["name"], org=r["org"], region=r["region"], version=r["version"], status=r["status"])
+            racks = [{"name": r["name"], "org": r["org"], "region": r["region"], "version": r["version"], "status": r["status"]}
                      for r in self._racks(regions, orgs, self.get_option("strict"))]
         self._populate(racks)
         self.update_cached_result(path, cache, racks)
@@ -146,9 +146,9 @@ class InventoryModule(AWSInventoryBase):
         hosts = {}
         for rack in racks:
             # values read from AWS are data, never templates: unsafe on every ansible-core
-            hostvars = dict(rack_name=wrap_var(rack["name"]), rack_org=wrap_var(rack["org"]),
-                            rack_region=wrap_var(rack["region"]), rack_version=wrap_var(rack["version"]),
-                            rack_status=wrap_var(rack["status"]), ansible_connection="local")
+            hostvars = {"rack_name": wrap_var(rack["name"]), "rack_org": wrap_var(rack["org"]),
+                            "rack_region": wrap_var(rack["region"]), "rack_version": wrap_var(rack["version"]),
+                            "rack_status": wrap_var(rack["status"]), "ansible_connection": "local"}
             host = self._host_name(hostvars)
             if host in hosts:
                 other = hosts[host][1]

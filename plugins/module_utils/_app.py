@@ -15,8 +15,13 @@ from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, quote, validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
-    StackManagerBase, build_parameters, check_parameters, desired_tags,
-    parameter_changes, parameters_from_current)
+    StackManagerBase,
+    build_parameters,
+    check_parameters,
+    desired_tags,
+    parameter_changes,
+    parameters_from_current,
+)
 from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, format_tags, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
@@ -26,9 +31,10 @@ FIXED = ("Rack", "Version")
 class AppManager(StackManagerBase):
     kind = "app"
     FIXED = FIXED
+    found_stack = None      # the stack of an app discovered by its tags (from_found)
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
-        super(AppManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
+        super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = params["name"]
         self.rack = validate_rack_name(params["rack"])
         if not isinstance(self.name, str) or not re.fullmatch(APP_NAME_RE, self.name):
@@ -51,7 +57,7 @@ class AppManager(StackManagerBase):
         """A manager for an app stack discovered by its tags (a rack's force uninstall): discovered
         state is not input, so its name is taken as it is, whatever it looks like."""
         self = cls.__new__(cls)
-        StackManagerBase.__init__(self, dict(state="absent", wait=True, wait_timeout=wait_timeout), check_mode,
+        StackManagerBase.__init__(self, {"state": "absent", "wait": True, "wait_timeout": wait_timeout}, check_mode,
                                   client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = stack.tags.get("Name") or stack.name
         self.rack = rack
@@ -80,19 +86,19 @@ class AppManager(StackManagerBase):
     def describe_app(self, stack):
         if stack is None:
             return None
-        return dict(name=self.name, rack=self.rack, stack_name=stack.name, stack_id=stack.stack_id,
-                    status=stack.status, version=stack.parameters.get("Version"), parameters=stack.parameters,
-                    outputs=stack.outputs, tags=stack.tags)
+        return {"name": self.name, "rack": self.rack, "stack_name": stack.name, "stack_id": stack.stack_id,
+                    "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters,
+                    "outputs": stack.outputs, "tags": stack.tags}
 
     @staticmethod
     def state_view(version, parameters, tags):
-        return dict(version=version, parameters=dict(parameters or {}), tags=dict(tags or {}))
+        return {"version": version, "parameters": dict(parameters or {}), "tags": dict(tags or {})}
 
     def result(self, changed, stack, plan, before=None, after=None, resources=None, note=None):
         if note:
             plan["note"] = note
-        return self.scrub(dict(changed=changed, app=self.describe_app(stack), plan=plan, resources=resources or [],
-                               diff=dict(before=before or {}, after=after or {})))
+        return self.scrub({"changed": changed, "app": self.describe_app(stack), "plan": plan, "resources": resources or [],
+                               "diff": {"before": before or {}, "after": after or {}}})
 
     def rack_stack(self):
         known = self.params.get("rack_details")
@@ -126,9 +132,9 @@ class AppManager(StackManagerBase):
         if known.get("tags") is not None:
             self.check_rack_owned(known["tags"])
         self.check_rack_usable(status)
-        raw = dict(StackName=self.rack, StackId=known.get("stack_id"), StackStatus=status,
-                   Parameters=[dict(ParameterKey="Version", ParameterValue=known.get("version"))],
-                   Tags=[dict(Key=k, Value=v) for k, v in (known.get("tags") or {}).items()])
+        raw = {"StackName": self.rack, "StackId": known.get("stack_id"), "StackStatus": status,
+                   "Parameters": [{"ParameterKey": "Version", "ParameterValue": known.get("version")}],
+                   "Tags": [{"Key": k, "Value": v} for k, v in (known.get("tags") or {}).items()]}
         return cfn.Stack(raw)
 
     # -- present ---------------------------------------------------------------------------------
@@ -150,11 +156,11 @@ class AppManager(StackManagerBase):
             user = self.user_parameters(template)
             check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
             parameters = build_parameters(template, None, user, fixed)
-            after = self.state_view(version, dict((p["ParameterKey"], p["ParameterValue"]) for p in parameters), tags)
-            plan = dict(action="create", from_version=None, to_version=version, parameter_changes=parameter_changes(
-                {}, user, fixed), resource_changes=[dict(action="Add", logical_id=k, type=v.get("Type"),
-                                                         replacement=None)
-                                                    for k, v in sorted(template["Resources"].items())])
+            after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags)
+            plan = {"action": "create", "from_version": None, "to_version": version, "parameter_changes": parameter_changes(
+                {}, user, fixed), "resource_changes": [{"action": "Add", "logical_id": k, "type": v.get("Type"),
+                                                         "replacement": None}
+                                                    for k, v in sorted(template["Resources"].items())]}
             if self.check_mode:
                 return self.result(True, None, plan, before={}, after=after, note=note)
             started = self.stacks.now()
@@ -171,7 +177,7 @@ class AppManager(StackManagerBase):
             check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
             params_list = build_parameters(template, stack.parameters, user, fixed)
             decl = declared_parameters(template)
-            after_params = dict((k, v) for k, v in stack.parameters.items() if k in decl)
+            after_params = {k: v for k, v in stack.parameters.items() if k in decl}
             after_params.update(user)
             after_params.update(fixed)
         else:
@@ -182,11 +188,11 @@ class AppManager(StackManagerBase):
         changes = parameter_changes(stack.parameters, user, fixed)
         after = self.state_view(version, after_params, tags)
         if not changes and tags == stack.tags and template is None:
-            plan = dict(action="none", from_version=current_version, to_version=version, parameter_changes={},
-                        resource_changes=[])
+            plan = {"action": "none", "from_version": current_version, "to_version": version, "parameter_changes": {},
+                        "resource_changes": []}
             return self.result(False, stack, plan, before=before, after=after, note=note)
-        plan = dict(action="update", from_version=current_version, to_version=version, parameter_changes=changes,
-                    resource_changes=[])
+        plan = {"action": "update", "from_version": current_version, "to_version": version, "parameter_changes": changes,
+                    "resource_changes": []}
         if self.check_mode:
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
                             self.stacks.plan(stack.name, params_list, tags, template))
@@ -206,7 +212,8 @@ class AppManager(StackManagerBase):
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)                    # before anything else: not ours, not touched
         stack = self.wait_settled(stack, gone_ok=True)
-        plan = dict(action="none", from_version=None, to_version=None, parameter_changes={}, resource_changes=[])
+        plan: dict = {"action": "none", "from_version": None, "to_version": None, "parameter_changes": {},
+                      "resource_changes": []}
         if stack is None:
             return self.result(False, None, plan)
         before = self.state_view(stack.parameters.get("Version"), stack.parameters, stack.tags)

@@ -24,10 +24,12 @@ import tempfile
 
 try:
     import fcntl
+    HAS_FCNTL = True
 except ImportError:  # pragma: no cover - not on POSIX
-    fcntl = None
+    HAS_FCNTL = False
 
 from urllib.parse import quote, urlparse
+
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
@@ -52,7 +54,7 @@ def _client_error_status(exc):
     return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
-class Channel(object):
+class Channel:
     """Base: ``get``/``put`` raw objects by relative key, plus the release-level helpers."""
 
     writable = True
@@ -113,7 +115,7 @@ class Channel(object):
         try:
             return body.decode("utf-8"), self.template_url(key, token)
         except UnicodeDecodeError:
-            raise ConvoxError("template %s is not valid UTF-8." % self.describe(key))
+            raise ConvoxError("template %s is not valid UTF-8." % self.describe(key)) from None
 
     def update_releases(self, edit):
         """Apply ``edit(Releases) -> (Releases, changed)`` to versions.json, retrying on a
@@ -133,7 +135,7 @@ class Channel(object):
 
 class FileChannel(Channel):
     def __init__(self, url, root):
-        super(FileChannel, self).__init__(url)
+        super().__init__(url)
         self.root = root
 
     def _path(self, key):
@@ -144,10 +146,10 @@ class FileChannel(Channel):
         try:
             with open(path, "rb") as f:
                 body = f.read() if limit is None else f.read(limit + 1)
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return None, None
-            raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc))
+            raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc)) from exc
         if limit is not None and len(body) > limit:
             raise self.too_large(key, limit)
         # The token is the content itself: (mtime, size, inode) can repeat within one coarse
@@ -164,8 +166,8 @@ class FileChannel(Channel):
                 f.write(body)
             os.chmod(tmp, 0o644)
             os.rename(tmp, path)
-        except (IOError, OSError) as exc:
-            raise ConvoxError("cannot write %s (%s)." % (path, exc.strerror or exc))
+        except OSError as exc:
+            raise ConvoxError("cannot write %s (%s)." % (path, exc.strerror or exc)) from exc
 
     def put(self, key, body):
         self._write_atomic(key, body)
@@ -176,10 +178,10 @@ class FileChannel(Channel):
         try:
             os.makedirs(self.root, exist_ok=True)
             lock = open(os.path.join(self.root, ".versions.lock"), "a+")
-        except (IOError, OSError) as exc:
-            raise ConvoxError("cannot write channel %s (%s)." % (self.url, exc.strerror or exc))
+        except OSError as exc:
+            raise ConvoxError("cannot write channel %s (%s)." % (self.url, exc.strerror or exc)) from exc
         with lock:
-            if fcntl is not None:
+            if HAS_FCNTL:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             dummy, current = self.get(key)
             if current != token:
@@ -190,9 +192,9 @@ class FileChannel(Channel):
     def delete(self, key):
         try:
             os.remove(self._path(key))
-        except (IOError, OSError) as exc:
+        except OSError as exc:
             if exc.errno != errno.ENOENT:
-                raise ConvoxError("cannot delete %s (%s)." % (self._path(key), exc.strerror or exc))
+                raise ConvoxError("cannot delete %s (%s)." % (self._path(key), exc.strerror or exc)) from exc
         try:
             os.rmdir(os.path.dirname(self._path(key)))
         except OSError:
@@ -201,7 +203,7 @@ class FileChannel(Channel):
 
 class S3Channel(Channel):
     def __init__(self, url, bucket, prefix, client_factory):
-        super(S3Channel, self).__init__(url)
+        super().__init__(url)
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._factory = client_factory
@@ -252,7 +254,7 @@ class S3Channel(Channel):
             if _client_error_code(exc) in ("NoSuchKey", "404", "NotFound"):
                 return None, None
             if _client_error_code(exc) == "NoSuchBucket":
-                raise ConvoxError("channel %s is unreachable: bucket %s does not exist." % (self.url, self.bucket))
+                raise ConvoxError("channel %s is unreachable: bucket %s does not exist." % (self.url, self.bucket)) from exc
             self._fail("read", key, exc)
 
     def put(self, key, body):
@@ -263,7 +265,7 @@ class S3Channel(Channel):
             self._fail("write", key, exc)
 
     def put_if(self, key, body, token):
-        kwargs = dict(Bucket=self.bucket, Key=self._key(key), Body=body, ContentType="application/json")
+        kwargs = {"Bucket": self.bucket, "Key": self._key(key), "Body": body, "ContentType": "application/json"}
         if token is None:
             kwargs["IfNoneMatch"] = "*"
         else:
@@ -288,7 +290,7 @@ class HttpsChannel(Channel):
     writable = False
 
     def __init__(self, url, validate_certs=True, timeout=30):
-        super(HttpsChannel, self).__init__(url)
+        super().__init__(url)
         self.validate_certs = validate_certs
         self.timeout = timeout
 
@@ -300,7 +302,7 @@ class HttpsChannel(Channel):
         except Exception as exc:
             if getattr(exc, "code", None) in (403, 404):
                 return None, None
-            raise ConvoxError("channel %s is unreachable (%s)." % (self.url, getattr(exc, "reason", None) or exc))
+            raise ConvoxError("channel %s is unreachable (%s)." % (self.url, getattr(exc, "reason", None) or exc)) from exc
         if limit is not None and len(body) > limit:
             raise self.too_large(key, limit)
         return body, None
@@ -308,8 +310,11 @@ class HttpsChannel(Channel):
     def put(self, key, body):
         raise ConvoxError("channel %s is read-only." % self.url)
 
-    put_if = put
-    delete = put
+    def put_if(self, key, body, token):
+        self.put(key, body)
+
+    def delete(self, key):
+        self.put(key, b"")
 
 
 def open_channel(url, client_factory=None, validate_certs=True):

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -15,7 +16,8 @@ try:
 except ImportError:
     HAS_BOTOCORE = False
 
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
@@ -44,55 +46,54 @@ def validate_rack_name(name):
 
 def channel_argument_spec(required=False):
     """Matches doc fragment ``convox.rack.channel``."""
-    return dict(channel=dict(type="str", required=required))
+    return {"channel": {"type": "str", "required": required}}
 
 
 def wait_argument_spec():
     """Matches doc fragment ``convox.rack.wait``."""
-    return dict(
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=3600),
-    )
+    return {
+        "wait": {"type": "bool", "default": True},
+        "wait_timeout": {"type": "int", "default": 3600},
+    }
 
 
 def tags_argument_spec():
     """Matches doc fragment ``convox.rack.tags``."""
-    return dict(
-        tags=dict(type="dict", default={}),
-        purge_tags=dict(type="bool", default=True),
-    )
+    return {
+        "tags": {"type": "dict", "default": {}},
+        "purge_tags": {"type": "bool", "default": True},
+    }
 
 
 def botocore_config():
     return botocore.config.Config(retries=dict(BOTOCORE_RETRIES))
 
 
-class RetryingClient(object):
-    """Every API method of the wrapped boto3 client retried by amazon.aws ``AWSRetry``."""
+class RetryingClient(RetryingBotoClientWrapper):
+    """amazon.aws's ``RetryingBotoClientWrapper`` with every API call retried (``aws_retry`` defaults to
+    true: a collection call is never one that must not be retried), and ``paginate``."""
 
-    _passthrough = ("get_paginator", "can_paginate", "get_waiter", "generate_presigned_url", "meta",
-                    "exceptions")
+    _never_retried = ("get_paginator", "can_paginate", "get_waiter", "generate_presigned_url")
 
     def __init__(self, client, retry=AWS_RETRY):
-        self._client = client
-        self._retry = retry
+        super().__init__(client, retry)
 
     def __getattr__(self, name):
-        attr = getattr(self._client, name)
-        if name in self._passthrough or name.startswith("_") or not callable(attr):
+        attr = super().__getattr__(name)
+        if name in self._never_retried or name.startswith("_") or not callable(attr):
             return attr
-        wrapped = self._retry(attr)
-        setattr(self, name, wrapped)
-        return wrapped
+        retried = functools.partial(attr, aws_retry=True)
+        setattr(self, name, retried)
+        return retried
 
     def paginate(self, operation, **kwargs):
         """The full result of a paginated call, with retries."""
         def _run():
-            return self._client.get_paginator(operation).paginate(**kwargs).build_full_result()
-        return self._retry(_run)()
+            return self.client.get_paginator(operation).paginate(**kwargs).build_full_result()
+        return self.retry(_run)()
 
 
-_KNOWN_REGIONS = []
+_KNOWN_REGIONS: list[str] = []
 
 
 def known_regions(session=None):
@@ -106,7 +107,7 @@ def known_regions(session=None):
     return _KNOWN_REGIONS
 
 
-class ClientFactory(object):
+class ClientFactory:
     """Callable ``factory(service) -> RetryingClient``; caches one client per service.  An unknown
     region fails before any request (one sentence, rather than retries against a missing endpoint)."""
 
@@ -138,6 +139,15 @@ def aws_error_code(exc):
 def aws_error_message(exc):
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Message", "")) or str(exc)
+
+
+def aws_error_details(exc):
+    """What amazon.aws's ``fail_json_aws`` adds to a failure: ``error`` (code, message) and
+    ``response_metadata`` (the RequestId AWS support asks for), snake_cased; empty without a response."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return {}
+    return {k: v for k, v in camel_dict_to_snake_dict(response).items() if k in ("error", "response_metadata")}
 
 
 def is_aws_error(exc):
@@ -173,7 +183,7 @@ def wrap_aws(doing):
                 raise
             except Exception as exc:
                 if is_aws_error(exc):
-                    raise ConvoxError(describe_aws_error(exc, doing))
+                    raise ConvoxError(describe_aws_error(exc, doing), **aws_error_details(exc)) from exc
                 raise
         wrapper.__name__ = func.__name__
         wrapper.__doc__ = func.__doc__

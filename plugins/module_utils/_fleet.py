@@ -29,7 +29,7 @@ FIRST_POLL_DELAY = 0.5         # a wave of racks that start waiting together is 
 PREFETCH_MAX_AGE = 30.0      # seconds the listing a batch starts from may serve a stack's first read
 
 
-class RegionWatcher(object):
+class RegionWatcher:
     """Polls one region's stacks for every rack waiting on it: one paginated DescribeStacks per poll,
     and only while someone waits.  The gap between two polls is a tenth of how long the oldest rack
     has been waiting, between ``min_interval`` and ``interval``: an operation is seen to end within
@@ -163,7 +163,7 @@ class RegionWatcher(object):
         return self.wait(name, max(deadline - self.clock(), 0.001), until)
 
 
-class Batch(object):
+class Batch:
     """Run ``present()`` (or ``absent()``) for every rack of a batch at once.
 
     ``racks`` is a list of (key, params) with params validated like the rack module's; a params
@@ -191,7 +191,7 @@ class Batch(object):
     def run(self):
         results = {}
         jobs = []
-        releases = {}
+        releases: dict = {}
         for key, params in self.racks:
             if isinstance(params, ConvoxError):
                 results[key] = dict(failed=True, changed=False, msg=params.msg, **params.details)
@@ -209,7 +209,7 @@ class Batch(object):
             except Exception as exc:  # pylint: disable=broad-except
                 if not is_aws_error(exc):
                     raise
-                results[key] = dict(failed=True, changed=False, msg=describe_aws_error(exc, "reading the channel"))
+                results[key] = {"failed": True, "changed": False, "msg": describe_aws_error(exc, "reading the channel")}
                 continue
             params["list_resources"] = False
             jobs.append((key, params, factory, self.watcher(region, factory)))
@@ -221,8 +221,8 @@ class Batch(object):
         if jobs:
             workers = min(len(jobs), self.max_concurrent) if self.max_concurrent > 0 else len(jobs)
             with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convox-rack") as pool:
-                futures = dict((pool.submit(self.one, key, params, factory, watcher), key)
-                               for key, params, factory, watcher in jobs)
+                futures = {pool.submit(self.one, key, params, factory, watcher): key
+                               for key, params, factory, watcher in jobs}
                 for future in concurrent.futures.as_completed(futures):
                     results[futures[future]] = future.result()
         return results
@@ -252,7 +252,7 @@ class Batch(object):
                 message = "rack %s: %s: %s" % (name, type(exc).__name__, exc)
             else:
                 message = describe_aws_error(exc, "converging rack %s" % name)
-            result = dict(failed=True, changed=False, msg=message)
+            result = {"failed": True, "changed": False, "msg": message}
         if warnings:
             result["warnings"] = list(warnings)
         result["_secret_values"] = sorted(getattr(manager, "secret_values", ()) or ())

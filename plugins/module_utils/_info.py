@@ -19,20 +19,20 @@ def is_rack_stack(stack):
 
 def rack_view(stack, region):
     """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
-    return dict(name=stack.name, org=stack.tags.get("Org"), region=region,
-                status=stack.status, version=stack.parameters.get("Version"), stack_id=stack.stack_id,
-                parameters=stack.parameters, outputs=stack.outputs, tags=stack.tags,
-                termination_protection=stack.termination_protection)
+    return {"name": stack.name, "org": stack.tags.get("Org"), "region": region,
+                "status": stack.status, "version": stack.parameters.get("Version"), "stack_id": stack.stack_id,
+                "parameters": stack.parameters, "outputs": stack.outputs, "tags": stack.tags,
+                "termination_protection": stack.termination_protection}
 
 
 def app_entry(stack):
     """One app of a rack, as listed by rack_info and by an uninstall's plan."""
     rack = stack.tags.get("Rack") or ""
-    return dict(name=stack.tags.get("Name") or stack.name[len(rack) + 1:], stack_name=stack.name,
-                status=stack.status, version=stack.parameters.get("Version"), parameters=stack.parameters)
+    return {"name": stack.tags.get("Name") or stack.name[len(rack) + 1:], "stack_name": stack.name,
+                "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters}
 
 
-class RackInfo(object):
+class RackInfo:
     """Every rack of a region (optionally one name or one org) with its apps, from one
     paginated DescribeStacks listing."""
 
@@ -46,7 +46,7 @@ class RackInfo(object):
         name = self.params.get("name")
         org = self.params.get("org")
         stacks = self.stacks.list()
-        apps_by_rack = {}
+        apps_by_rack: dict = {}
         for stack in stacks:
             if is_app(stack.tags):
                 apps_by_rack.setdefault(stack.tags.get("Rack"), []).append(app_entry(stack))
@@ -79,8 +79,8 @@ def rack_drift_reader(client_factory, timeout=600):
     def read(name):
         stack = rack_stack(client_factory, name)
         if stack.status not in cfn.STABLE:
-            return dict(status="NOT_CHECKED", reason="stack %s is %s; drift is detected on a stack in a complete state"
-                        % (stack.name, stack.status), drifted=[])
+            return {"status": "NOT_CHECKED", "reason": "stack %s is %s; drift is detected on a stack in a complete state"
+                        % (stack.name, stack.status), "drifted": []}
         return cfn.Stacks(client_factory).drift(stack.stack_id, timeout=timeout)
     return read
 

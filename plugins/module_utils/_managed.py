@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._changes import annotate, describe, stateful_changes, template_diff
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._changes import (
-    annotate, describe, stateful_changes, template_diff)
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
-from ansible_collections.convox.rack.plugins.module_utils._templates import (
-    declared_parameters, no_echo_parameters, parse_template)
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, no_echo_parameters, parse_template
 
 NO_ECHO_MASK = "****"
 
@@ -39,7 +39,7 @@ def to_parameter_value(name, value, declaration=None):
 
 def normalize_parameters(params, template=None):
     decls = declared_parameters(template) if template else {}
-    return dict((k, to_parameter_value(k, v, decls.get(k))) for k, v in (params or {}).items())
+    return {k: to_parameter_value(k, v, decls.get(k)) for k, v in (params or {}).items()}
 
 
 def check_parameters(kind, name, user, template, fixed, where):
@@ -66,14 +66,14 @@ def build_parameters(template, current, user, fixed):
     out = []
     for key in declared_parameters(template):
         if key in fixed:
-            out.append(dict(ParameterKey=key, ParameterValue=fixed[key]))
+            out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
         elif key in user:
-            out.append(dict(ParameterKey=key, ParameterValue=user[key]))
+            out.append({"ParameterKey": key, "ParameterValue": user[key]})
         elif current is not None and key in current:
             if current[key] == NO_ECHO_MASK:
-                out.append(dict(ParameterKey=key, UsePreviousValue=True))
+                out.append({"ParameterKey": key, "UsePreviousValue": True})
             else:
-                out.append(dict(ParameterKey=key, ParameterValue=current[key]))
+                out.append({"ParameterKey": key, "ParameterValue": current[key]})
     return out
 
 
@@ -82,13 +82,13 @@ def parameters_from_current(current, user, fixed):
     out = []
     for key, value in sorted(current.items()):
         if key in fixed:
-            out.append(dict(ParameterKey=key, ParameterValue=fixed[key]))
+            out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
         elif key in user:
-            out.append(dict(ParameterKey=key, ParameterValue=user[key]))
+            out.append({"ParameterKey": key, "ParameterValue": user[key]})
         elif value == NO_ECHO_MASK:
-            out.append(dict(ParameterKey=key, UsePreviousValue=True))
+            out.append({"ParameterKey": key, "UsePreviousValue": True})
         else:
-            out.append(dict(ParameterKey=key, ParameterValue=value))
+            out.append({"ParameterKey": key, "ParameterValue": value})
     return out
 
 
@@ -98,24 +98,26 @@ def parameter_changes(current, user, fixed=None):
     for key, value in sorted(dict(user, **(fixed or {})).items()):
         before = (current or {}).get(key)
         if before != value:
-            changes[key] = dict(before=before, after=value)
+            changes[key] = {"before": before, "after": value}
     return changes
 
 
 def desired_tags(system, user, current, purge):
     tags = {}
     if not purge:
-        tags.update(dict((k, v) for k, v in (current or {}).items() if k not in system))
-    tags.update(dict((str(k), str(v)) for k, v in (user or {}).items()))
+        tags.update({k: v for k, v in (current or {}).items() if k not in system})
+    tags.update({str(k): str(v) for k, v in (user or {}).items()})
     tags.update(system)
     return tags
 
 
-class StackManagerBase(object):
+class StackManagerBase:
     """Entry-state handling and operation waiting for one stack (a rack's or an app's)."""
 
     kind = "stack"          # also the template's name in a channel: <version>/<kind>.json
-    FIXED = ()              # parameters the collection fills
+    FIXED: tuple[str, ...] = ()     # parameters the collection fills
+    name: str                       # set by the subclass: the rack's or the app's name
+    stack_name: str                 # and its stack's
 
     def __init__(self, params, check_mode, client_factory, warn=None, sleep=time.sleep, watcher=None):
         self.params = params
@@ -197,7 +199,7 @@ class StackManagerBase(object):
         if not secrets:
             return data
         if isinstance(data, dict):
-            return dict((k, self.scrub(v)) for k, v in data.items())
+            return {k: self.scrub(v) for k, v in data.items()}
         if isinstance(data, (list, tuple)):
             return [self.scrub(v) for v in data]
         if isinstance(data, str):
@@ -228,17 +230,16 @@ class StackManagerBase(object):
         needs_live = any(c.get("action") == "Remove" or str(c.get("replacement")) in ("True", "Conditional")
                          for c in first_changes)
         live = self.stacks.template(stack.stack_id) if needs_live else None
-        steps = [dict(step=first_label, source="change set", resource_changes=annotate(first_changes, live))]
+        steps = [{"step": first_label, "source": "change set", "resource_changes": annotate(first_changes, live)}]
         for label, old, new in later:
-            steps.append(dict(step=label, source="template diff", resource_changes=template_diff(old, new)))
+            steps.append({"step": label, "source": "template diff", "resource_changes": template_diff(old, new)})
         plan["resource_changes"] = steps[0]["resource_changes"]
         plan["steps"] = steps
-        risky = stateful_changes([dict(label=s["step"], resource_changes=s["resource_changes"]) for s in steps])
+        risky = stateful_changes([{"label": s["step"], "resource_changes": s["resource_changes"]} for s in steps])
         plan["stateful_changes"] = [dict(item, step=label) for label, item in risky]
         for label, item in risky:
             self.warn("%s, step %s: %s would lose a stateful resource's data." % (self.label(), label, describe(item)))
-        after["resource_changes"] = dict(("%s (%s)" % (s["step"], s["source"]),
-                                          [describe(c) for c in s["resource_changes"]]) for s in steps)
+        after["resource_changes"] = {"%s (%s)" % (s["step"], s["source"]): [describe(c) for c in s["resource_changes"]] for s in steps}
 
     # -- naming in messages -----------------------------------------------------------------
     def label(self):
@@ -322,14 +323,12 @@ class StackManagerBase(object):
         s3 = self.factory("s3")
         try:
             result = s3.paginate("list_object_versions", Bucket=bucket)
-        except Exception as exc:
-            if "NoSuchBucket" in str(exc):
-                return False
-            raise
-        objects = [dict(Key=v["Key"], VersionId=v["VersionId"]) for v in result.get("Versions", [])]
-        objects += [dict(Key=m["Key"], VersionId=m["VersionId"]) for m in result.get("DeleteMarkers", [])]
+        except is_boto3_error_code("NoSuchBucket"):
+            return False
+        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in result.get("Versions", [])]
+        objects += [{"Key": m["Key"], "VersionId": m["VersionId"]} for m in result.get("DeleteMarkers", [])]
         for i in range(0, len(objects), 1000):
-            resp = s3.delete_objects(Bucket=bucket, Delete=dict(Objects=objects[i:i + 1000], Quiet=True))
+            resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[i:i + 1000], "Quiet": True})
             errors = resp.get("Errors") or []
             if errors:   # DeleteObjects answers 200 and lists per-object failures (e.g. AccessDenied)
                 first = errors[0]
@@ -343,9 +342,8 @@ class StackManagerBase(object):
         s3 = self.factory("s3")
         try:
             s3.delete_bucket(Bucket=bucket)
-        except Exception as exc:
-            if "NoSuchBucket" not in str(exc):
-                raise
+        except is_boto3_error_code("NoSuchBucket"):
+            pass
 
     def delete_stack(self, stack, operation):
         """Disable termination protection, delete, wait (raising naming the failure)."""

@@ -17,8 +17,13 @@ from ansible_collections.convox.rack.plugins.module_utils._common import describ
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import (
-    StackManagerBase, build_parameters, check_parameters, desired_tags,
-    parameter_changes, parameters_from_current)
+    StackManagerBase,
+    build_parameters,
+    check_parameters,
+    desired_tags,
+    parameter_changes,
+    parameters_from_current,
+)
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import is_app, rack_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
@@ -32,7 +37,7 @@ class RackManager(StackManagerBase):
     FIXED = FIXED
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
-        super(RackManager, self).__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
+        super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
         self.org = params.get("org")
@@ -45,7 +50,7 @@ class RackManager(StackManagerBase):
             try:
                 self._releases = Releases.from_list(params["releases"])
             except ConvoxError as exc:
-                raise ConvoxError("releases option: %s" % exc.msg)
+                raise ConvoxError("releases option: %s" % exc.msg) from exc
         self.apps = self.app_managers(params.get("apps"))
 
     def app_managers(self, apps):
@@ -60,11 +65,11 @@ class RackManager(StackManagerBase):
                 raise ConvoxError("app %s is listed twice in the apps of rack %s." % (app["name"], self.name))
             seen.add(app["name"])
             managers.append(AppManager(
-                dict(name=app["name"], rack=self.name, state=app.get("state") or "present",
-                     parameters=app.get("parameters") or {}, tags=app.get("tags") or {},
-                     purge_tags=app.get("purge_tags", True), channel=self.params.get("channel"),
-                     recover=self.params.get("recover"), wait=self.params.get("wait", True),
-                     wait_timeout=self.wait_timeout, list_resources=self.list_resources),
+                {"name": app["name"], "rack": self.name, "state": app.get("state") or "present",
+                     "parameters": app.get("parameters") or {}, "tags": app.get("tags") or {},
+                     "purge_tags": app.get("purge_tags", True), "channel": self.params.get("channel"),
+                     "recover": self.params.get("recover"), "wait": self.params.get("wait", True),
+                     "wait_timeout": self.wait_timeout, "list_resources": self.list_resources},
                 self.check_mode, self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
         return managers
 
@@ -90,15 +95,15 @@ class RackManager(StackManagerBase):
 
     @staticmethod
     def state_view(version, parameters, tags, protection):
-        return dict(version=version, parameters=dict(parameters or {}), tags=dict(tags or {}),
-                    termination_protection=protection)
+        return {"version": version, "parameters": dict(parameters or {}), "tags": dict(tags or {}),
+                    "termination_protection": protection}
 
     def result(self, changed, stack, plan, steps=None, resources=None, before=None, after=None, note=None):
-        res = dict(changed=changed, rack=self.describe_rack(stack), plan=plan, steps=steps or [],
-                   resources=resources or [])
+        res = {"changed": changed, "rack": self.describe_rack(stack), "plan": plan, "steps": steps or [],
+                   "resources": resources or []}
         if note:
             res["plan"]["note"] = note
-        res["diff"] = dict(before=before or {}, after=after or {})
+        res["diff"] = {"before": before or {}, "after": after or {}}
         return self.scrub(res)
 
     # -- present --------------------------------------------------------------------------------
@@ -121,10 +126,10 @@ class RackManager(StackManagerBase):
         """Drift detection before planning (it changes no stack, so check mode runs it too).  A rack that is
         not installed, or in a state CloudFormation cannot check, is NOT_CHECKED with the reason."""
         if stack is None:
-            return dict(status="NOT_CHECKED", reason="rack %s is not installed" % self.name, drifted=[])
+            return {"status": "NOT_CHECKED", "reason": "rack %s is not installed" % self.name, "drifted": []}
         if stack.status not in cfn.STABLE:
-            return dict(status="NOT_CHECKED", reason="stack %s is %s; drift is detected on a stack in a complete state"
-                        % (stack.name, stack.status), drifted=[])
+            return {"status": "NOT_CHECKED", "reason": "stack %s is %s; drift is detected on a stack in a complete state"
+                        % (stack.name, stack.status), "drifted": []}
         drift = self.stacks.drift(stack.stack_id, timeout=self.wait_timeout)
         if drift["drifted"]:
             self.warn("rack %s: %d resource%s drifted from the template (changed outside CloudFormation): %s" % (
@@ -138,7 +143,7 @@ class RackManager(StackManagerBase):
         lines = drift_lines(drift) or [drift.get("reason") or "no resource drifted"]
         text = "drift of rack %s: %s\n%s" % (self.name, drift["status"], "".join("  %s\n" % line for line in lines))
         diffs = res["diff"] if isinstance(res["diff"], list) else [res["diff"]]
-        res["diff"] = diffs + [dict(prepared=text)]
+        res["diff"] = diffs + [{"prepared": text}]
         return self.scrub(res)
 
     def converge_apps(self, res):
@@ -147,7 +152,7 @@ class RackManager(StackManagerBase):
         per app) and, with apps, turns ``diff`` into a list: the rack's, then each app's."""
         rack = res["rack"]
         if self.check_mode and res["plan"]["action"] in ("install", "update"):
-            rack = dict(rack or dict(name=self.name, status="CREATE_COMPLETE"), version=res["plan"]["to_version"])
+            rack = dict(rack or {"name": self.name, "status": "CREATE_COMPLETE"}, version=res["plan"]["to_version"])
         res["apps"] = []
         diffs = [dict(res["diff"], before_header="rack %s" % self.name, after_header="rack %s" % self.name)]
         for app in self.apps:
@@ -158,8 +163,8 @@ class RackManager(StackManagerBase):
                 self.secret_values.update(app.secret_values)
                 if "app %s" % app.name not in exc.msg:
                     exc.msg = "app %s on rack %s: %s" % (app.name, self.name, exc.msg)
-                exc.details.update(self.scrub(dict(rack=res["rack"], plan=res["plan"], steps=res["steps"],
-                                                   apps=res["apps"])))
+                exc.details.update(self.scrub({"rack": res["rack"], "plan": res["plan"], "steps": res["steps"],
+                                                   "apps": res["apps"]}))
                 raise
             self.secret_values.update(app.secret_values)
             diff = out.pop("diff")
@@ -181,11 +186,11 @@ class RackManager(StackManagerBase):
         tags = desired_tags(self.system_tags(), self.user_tags, None, True)
         protection = self.params.get("termination_protection") is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
-        plan = dict(action="install", from_version=None, to_version=version, path=[version],
-                    parameter_changes=parameter_changes({}, user, fixed),
-                    resource_changes=[dict(action="Add", logical_id=k, type=v.get("Type"), replacement=None)
-                                      for k, v in sorted(template["Resources"].items())])
-        after = self.state_view(version, dict((p["ParameterKey"], p["ParameterValue"]) for p in parameters), tags,
+        plan = {"action": "install", "from_version": None, "to_version": version, "path": [version],
+                    "parameter_changes": parameter_changes({}, user, fixed),
+                    "resource_changes": [{"action": "Add", "logical_id": k, "type": v.get("Type"), "replacement": None}
+                                      for k, v in sorted(template["Resources"].items())]}
+        after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags,
                                 protection)
         if self.check_mode:
             return self.result(True, None, plan, before={}, after=after, note=note)
@@ -193,7 +198,7 @@ class RackManager(StackManagerBase):
         t0 = time.time()
         stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, protection)
         final = self.finish(stack_id, "installing version %s" % version, started, token, ("CREATE_COMPLETE",))
-        steps = [dict(to=version, status=final.status if final else None, seconds=round(time.time() - t0, 1))]
+        steps = [{"to": version, "status": final.status if final else None, "seconds": round(time.time() - t0, 1)}]
         steps[0]["from"] = None
         resources = self.resources_of(stack_id) if final is not None else []
         return self.result(True, final, plan, steps=steps, resources=resources, before={}, after=after, note=note)
@@ -233,12 +238,12 @@ class RackManager(StackManagerBase):
         after_params = dict(stack.parameters, **user)
         after = self.state_view(current_version, after_params, tags, protection)
         if not changes and not tags_changed and not protection_changed:
-            plan = dict(action="none", from_version=current_version, to_version=current_version, path=[],
-                        parameter_changes={}, resource_changes=[])
+            plan = {"action": "none", "from_version": current_version, "to_version": current_version, "path": [],
+                        "parameter_changes": {}, "resource_changes": []}
             return self.result(False, stack, plan, before=before, after=after, note=note)
 
-        plan = dict(action="update", from_version=current_version, to_version=current_version, path=[],
-                    parameter_changes=changes, resource_changes=[])
+        plan = {"action": "update", "from_version": current_version, "to_version": current_version, "path": [],
+                    "parameter_changes": changes, "resource_changes": []}
         params_list = parameters_from_current(stack.parameters, user, {})
         if self.check_mode:
             if changes or tags_changed:
@@ -268,7 +273,7 @@ class RackManager(StackManagerBase):
         """Every template on ``path``, fetched and checked before the first change: each parses,
         declares ``Version`` and accepts the task's parameters (the target every one of them; a
         release on the way the ones it declares).  Returns ({version: template}, user parameters)."""
-        templates = dict((version, self.template(version)) for version in path)
+        templates = {version: self.template(version) for version in path}
         target = path[-1]
         user = self.user_parameters(templates[target])
         check_parameters("rack", self.name, user, templates[target], FIXED, "version %s" % target)
@@ -279,7 +284,7 @@ class RackManager(StackManagerBase):
                                   "to it could not tell its release; nothing was changed." % version)
             if version != target:
                 decl = declared_parameters(tpl)
-                check_parameters("rack", self.name, dict((k, v) for k, v in user.items() if k in decl), tpl, FIXED,
+                check_parameters("rack", self.name, {k: v for k, v in user.items() if k in decl}, tpl, FIXED,
                                  "version %s" % version)
         return templates, user
 
@@ -289,20 +294,20 @@ class RackManager(StackManagerBase):
             path = path[:1]      # without waiting, a later step would find the stack still busy
         templates, user = self.path_templates(path, self.params.get("parameters"))
         declared_target = declared_parameters(templates[path[-1]])
-        after_params = dict((k, v) for k, v in stack.parameters.items() if k in declared_target)
+        after_params = {k: v for k, v in stack.parameters.items() if k in declared_target}
         after_params.update(user)
         after_params["Version"] = path[-1]
         after = self.state_view(path[-1], after_params, tags, protection)
-        plan = dict(action="update", from_version=current_version, to_version=path[-1], path=list(path),
-                    parameter_changes=parameter_changes(stack.parameters, user, {"Version": path[-1]}),
-                    resource_changes=[])
+        plan = {"action": "update", "from_version": current_version, "to_version": path[-1], "path": list(path),
+                    "parameter_changes": parameter_changes(stack.parameters, user, {"Version": path[-1]}),
+                    "resource_changes": []}
         if full_path != path:
             plan["remaining_path"] = full_path[len(path):]
 
         def step_parameters(version, current_parameters):
             decl = declared_parameters(templates[version])
             return build_parameters(templates[version], current_parameters,
-                                    dict((k, v) for k, v in user.items() if k in decl), {"Version": version})
+                                    {k: v for k, v in user.items() if k in decl}, {"Version": version})
 
         if self.check_mode:
             first = path[0]
@@ -358,8 +363,8 @@ class RackManager(StackManagerBase):
         self.check_owned(stack)                    # before anything else: not ours, not touched
         stack = self.wait_settled(stack, gone_ok=True)
         if stack is None:
-            plan = dict(action="none", from_version=None, to_version=None, path=[], parameter_changes={},
-                        resource_changes=[])
+            plan: dict = {"action": "none", "from_version": None, "to_version": None, "path": [], "parameter_changes": {},
+                        "resource_changes": []}
             return self.result(False, None, plan)
         version = stack.parameters.get("Version")
         before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
@@ -367,8 +372,8 @@ class RackManager(StackManagerBase):
         apps = [AppManager.found(app, self.name, self.check_mode, self.factory, warn=self.warn, sleep=self.sleep,
                                  wait_timeout=self.wait_timeout, watcher=self.watcher)
                 for app in self.stacks.list() if is_app(app.tags, self.name)]
-        plan = dict(action="uninstall", from_version=version, to_version=None, path=[], parameter_changes={},
-                    resource_changes=[], apps=[a.name for a in apps])
+        plan = {"action": "uninstall", "from_version": version, "to_version": None, "path": [], "parameter_changes": {},
+                    "resource_changes": [], "apps": [a.name for a in apps]}
         note = self.adoption_note(stack)
         if note:
             plan["note"] = note

@@ -12,7 +12,7 @@ from ansible_collections.convox.rack.plugins.module_utils._releases import Relea
 from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file
 
 
-class ReleaseManager(object):
+class ReleaseManager:
     """Publish (``present``) or withdraw (``absent``) one release in a channel."""
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None):
@@ -32,7 +32,7 @@ class ReleaseManager(object):
         src = self.params.get("src")
         if not src:
             raise ConvoxError("src is required to publish a release.")
-        bodies = dict((kind, canonical(load_template_file(src, kind))) for kind in TEMPLATE_KINDS)
+        bodies = {kind: canonical(load_template_file(src, kind)) for kind in TEMPLATE_KINDS}
         if not self.channel.writable:
             raise ConvoxError("channel %s is read-only; publish to an s3:// or file:// channel." % self.channel.url)
         entry = self._entry()
@@ -82,20 +82,20 @@ class ReleaseManager(object):
         return self._result(changed, before_entry, None, after_releases, present_templates)
 
     def _result(self, changed, before, after, releases, templates):
-        return dict(
-            changed=changed,
-            release=after.to_dict() if after else None,
-            releases=releases.to_list(),
-            templates_changed=templates,
-            diff=dict(
-                before=dict(release=before.to_dict() if before else None),
-                after=dict(release=after.to_dict() if after else None,
-                           **(dict(templates_changed=templates) if templates else {})),
-            ),
-        )
+        return {
+            "changed": changed,
+            "release": after.to_dict() if after else None,
+            "releases": releases.to_list(),
+            "templates_changed": templates,
+            "diff": {
+                "before": {"release": before.to_dict() if before else None},
+                "after": dict(release=after.to_dict() if after else None,
+                           **({"templates_changed": templates} if templates else {})),
+            },
+        }
 
 
-class ReleaseInfo(object):
+class ReleaseInfo:
     """Read-only: releases of a channel and the path of a rack (or a version) to a target."""
 
     def __init__(self, params, client_factory=None, releases=None, rack_version_reader=None, rack_drift_reader=None):

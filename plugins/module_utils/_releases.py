@@ -44,7 +44,7 @@ def validate_version_name(version):
         raise ConvoxError('version %s is not a valid release name (%s).' % (json.dumps(version), problem))
 
 
-class Release(object):
+class Release:
     __slots__ = ("version", "description", "published", "required")
 
     def __init__(self, version, description="", published=True, required=False):
@@ -54,8 +54,8 @@ class Release(object):
         self.required = required
 
     def to_dict(self):
-        return dict(version=self.version, description=self.description,
-                    published=self.published, required=self.required)
+        return {"version": self.version, "description": self.description,
+                    "published": self.published, "required": self.required}
 
     def __eq__(self, other):
         return isinstance(other, Release) and self.to_dict() == other.to_dict()
@@ -81,7 +81,7 @@ def _entry_to_release(index, entry):
     return Release(entry["version"], entry["description"], entry["published"], entry["required"])
 
 
-class Releases(object):
+class Releases:
     """The ordered list of releases of one channel (file order is authoritative)."""
 
     def __init__(self, releases):
@@ -91,7 +91,7 @@ class Releases(object):
             if rel.version in seen:
                 raise ConvoxError('versions.json lists version "%s" more than once.' % rel.version)
             seen.add(rel.version)
-        self._index = dict((rel.version, i) for i, rel in enumerate(self.releases))
+        self._index = {rel.version: i for i, rel in enumerate(self.releases)}
 
     # ---- parsing / serializing -------------------------------------------------------
     @classmethod
@@ -100,11 +100,11 @@ class Releases(object):
             try:
                 text = text.decode("utf-8")
             except UnicodeDecodeError:
-                raise ConvoxError("versions.json is not valid UTF-8.")
+                raise ConvoxError("versions.json is not valid UTF-8.") from None
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise ConvoxError("versions.json is not valid JSON (%s)." % exc)
+            raise ConvoxError("versions.json is not valid JSON (%s)." % exc) from exc
         return cls.from_list(data)
 
     @classmethod
@@ -213,17 +213,17 @@ def summary(releases, current=None, target="latest"):
     """
     resolved = releases.resolve(target)
     latest = releases.latest
-    result = dict(
-        releases=releases.to_list(),
-        latest=latest.version if latest else None,
-        current=current,
-        target=resolved,
-        path=[],
-        next=None,
-        up_to_date=None,
-        ahead=None,
-        required=[],
-    )
+    result = {
+        "releases": releases.to_list(),
+        "latest": latest.version if latest else None,
+        "current": current,
+        "target": resolved,
+        "path": [],
+        "next": None,
+        "up_to_date": None,
+        "ahead": None,
+        "required": [],
+    }
     if current is not None:
         if current not in releases:
             raise ConvoxError('current version "%s" not found.' % current)

@@ -26,14 +26,14 @@ def drift_view(drift):
     """The report's drift: status (DRIFTED, IN_SYNC, NOT_CHECKED or the detection's own) and the drifted
     resources, each logical id, type, status and property differences."""
     if not isinstance(drift, dict) or not drift.get("status"):
-        return dict(status="NOT_CHECKED", drifted=[])
+        return {"status": "NOT_CHECKED", "drifted": []}
     drifted = []
     for item in drift.get("drifted") or []:
-        drifted.append(dict(logical_id=str(item.get("logical_id") or ""), type=str(item.get("type") or ""),
-                            status=str(item.get("status") or ""),
-                            differences=[dict(path=str(d.get("path") or ""), expected=str(d.get("expected", "")),
-                                              actual=str(d.get("actual", ""))) for d in item.get("differences") or []]))
-    return dict(status=str(drift["status"]), drifted=drifted)
+        drifted.append({"logical_id": str(item.get("logical_id") or ""), "type": str(item.get("type") or ""),
+                            "status": str(item.get("status") or ""),
+                            "differences": [{"path": str(d.get("path") or ""), "expected": str(d.get("expected", "")),
+                                              "actual": str(d.get("actual", ""))} for d in item.get("differences") or []]})
+    return {"status": str(drift["status"]), "drifted": drifted}
 
 
 def report_row(host, rack, org, region, info=None, release=None, last_update=None):
@@ -41,9 +41,9 @@ def report_row(host, rack, org, region, info=None, release=None, last_update=Non
     rack_release_info result (either may be a failed result, or None when not read)."""
     if not rack:
         raise ConvoxError("a report row needs a rack name.")
-    row = dict(host=host, rack=rack, org=org or "", region=region or "", status="UNKNOWN", current=None, target=None,
-               behind=None, path=[], required_pending=[], drift=drift_view(None), apps=[], last_update=last_update,
-               error=None, states=[])
+    row = {"host": host, "rack": rack, "org": org or "", "region": region or "", "status": "UNKNOWN", "current": None, "target": None,
+               "behind": None, "path": [], "required_pending": [], "drift": drift_view(None), "apps": [], "last_update": last_update,
+               "error": None, "states": []}
     errors = []
     info_error = _failed_msg(info)
     if info_error:
@@ -54,8 +54,8 @@ def report_row(host, rack, org, region, info=None, release=None, last_update=Non
             entry = mine[0]
             row.update(status=str(entry.get("status") or "UNKNOWN"), current=entry.get("version"),
                        org=str(entry.get("org") or org or ""), region=str(entry.get("region") or region or ""))
-            row["apps"] = sorted((dict(name=str(a.get("name") or ""), status=str(a.get("status") or ""),
-                                       version=str(a.get("version") or "")) for a in entry.get("apps") or []),
+            row["apps"] = sorted(({"name": str(a.get("name") or ""), "status": str(a.get("status") or ""),
+                                       "version": str(a.get("version") or "")} for a in entry.get("apps") or []),
                                  key=lambda a: a["name"])
         else:
             row["status"] = NOT_INSTALLED

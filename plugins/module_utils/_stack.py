@@ -11,9 +11,7 @@ import json
 import time
 import uuid
 
-from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_code
-from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_message
-from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_code, aws_error_message, describe_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._templates import template_source
 
@@ -56,18 +54,18 @@ NO_UPDATES = "No updates are to be performed"
 
 
 def _tags_to_dict(tags):
-    return dict((t["Key"], t["Value"]) for t in tags or [])
+    return {t["Key"]: t["Value"] for t in tags or []}
 
 
 def tags_to_list(tags):
-    return [dict(Key=k, Value=v) for k, v in sorted(tags.items())]
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
 def params_to_dict(parameters):
-    return dict((p["ParameterKey"], p.get("ParameterValue")) for p in parameters or [])
+    return {p["ParameterKey"]: p.get("ParameterValue") for p in parameters or []}
 
 
-class Stack(object):
+class Stack:
     """A snapshot of DescribeStacks for one stack."""
 
     def __init__(self, raw):
@@ -77,7 +75,7 @@ class Stack(object):
         self.status = raw.get("StackStatus")
         self.reason = raw.get("StackStatusReason")
         self.parameters = params_to_dict(raw.get("Parameters"))
-        self.outputs = dict((o["OutputKey"], o.get("OutputValue")) for o in raw.get("Outputs") or [])
+        self.outputs = {o["OutputKey"]: o.get("OutputValue") for o in raw.get("Outputs") or []}
         self.tags = _tags_to_dict(raw.get("Tags"))
         self.termination_protection = bool(raw.get("EnableTerminationProtection", False))
 
@@ -86,7 +84,7 @@ class StackTimeout(ConvoxError):
     pass
 
 
-class Stacks(object):
+class Stacks:
     """CloudFormation operations over a client factory, with backoff waits."""
 
     def __init__(self, client_factory, sleep=time.sleep, clock=time.monotonic, poll_min=2.0, poll_max=30.0,
@@ -129,8 +127,8 @@ class Stacks(object):
 
     def resources(self, stack_id):
         result = self.cfn.paginate("list_stack_resources", StackName=stack_id)
-        return [dict(type=r.get("ResourceType"), logical_id=r.get("LogicalResourceId"),
-                     physical_id=r.get("PhysicalResourceId"), status=r.get("ResourceStatus"))
+        return [{"type": r.get("ResourceType"), "logical_id": r.get("LogicalResourceId"),
+                     "physical_id": r.get("PhysicalResourceId"), "status": r.get("ResourceStatus")}
                 for r in result.get("StackResourceSummaries", [])]
 
     def template(self, stack_id):
@@ -187,22 +185,22 @@ class Stacks(object):
             self.sleep(delay)
             delay = min(delay * 2, 10.0)
         drifted = []
-        kwargs = dict(StackName=stack_id, StackResourceDriftStatusFilters=["MODIFIED", "DELETED"])
+        kwargs = {"StackName": stack_id, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]}
         while True:        # no botocore paginator for this operation
             page = self.cfn.describe_stack_resource_drifts(**kwargs)
             for item in page.get("StackResourceDrifts") or []:
-                drifted.append(dict(
-                    logical_id=item.get("LogicalResourceId"), physical_id=item.get("PhysicalResourceId"),
-                    type=item.get("ResourceType"), status=item.get("StackResourceDriftStatus"),
-                    differences=[dict(path=d.get("PropertyPath"), expected=d.get("ExpectedValue"),
-                                      actual=d.get("ActualValue"), type=d.get("DifferenceType"))
-                                 for d in item.get("PropertyDifferences") or []]))
+                drifted.append({
+                    "logical_id": item.get("LogicalResourceId"), "physical_id": item.get("PhysicalResourceId"),
+                    "type": item.get("ResourceType"), "status": item.get("StackResourceDriftStatus"),
+                    "differences": [{"path": d.get("PropertyPath"), "expected": d.get("ExpectedValue"),
+                                      "actual": d.get("ActualValue"), "type": d.get("DifferenceType")}
+                                 for d in item.get("PropertyDifferences") or []]})
             if not page.get("NextToken"):
                 break
             kwargs["NextToken"] = page["NextToken"]
-        return dict(status=status.get("StackDriftStatus") or "UNKNOWN", detection_status=status.get("DetectionStatus"),
-                    reason=status.get("DetectionStatusReason"),
-                    drifted=sorted(drifted, key=lambda d: d["logical_id"] or ""))
+        return {"status": status.get("StackDriftStatus") or "UNKNOWN", "detection_status": status.get("DetectionStatus"),
+                    "reason": status.get("DetectionStatusReason"),
+                    "drifted": sorted(drifted, key=lambda d: d["logical_id"] or "")}
 
     # -- waiting ---------------------------------------------------------------------------
     def wait(self, name, timeout, until=None):
@@ -243,8 +241,8 @@ class Stacks(object):
     def update(self, stack_id, parameters, tags, template=None):
         """Start an update; returns the request token, or None when there is nothing to update."""
         token = "convox-%s" % uuid.uuid4()
-        kwargs = dict(StackName=stack_id, Parameters=parameters, Tags=tags_to_list(tags),
-                      Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], ClientRequestToken=token)
+        kwargs = {"StackName": stack_id, "Parameters": parameters, "Tags": tags_to_list(tags),
+                      "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
@@ -273,8 +271,8 @@ class Stacks(object):
     def plan(self, stack_id, parameters, tags, template, timeout=300):
         """Resource changes of an update, from a change set that is created, read and deleted."""
         name = "convox-plan-%s" % uuid.uuid4().hex[:12]
-        kwargs = dict(StackName=stack_id, ChangeSetName=name, ChangeSetType="UPDATE", Parameters=parameters,
-                      Tags=tags_to_list(tags), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"])
+        kwargs = {"StackName": stack_id, "ChangeSetName": name, "ChangeSetType": "UPDATE", "Parameters": parameters,
+                      "Tags": tags_to_list(tags), "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
@@ -300,8 +298,8 @@ class Stacks(object):
             changes = []
             for change in cs.get("Changes", []):
                 rc = change.get("ResourceChange", {})
-                changes.append(dict(action=rc.get("Action"), logical_id=rc.get("LogicalResourceId"),
-                                    type=rc.get("ResourceType"), replacement=rc.get("Replacement")))
+                changes.append({"action": rc.get("Action"), "logical_id": rc.get("LogicalResourceId"),
+                                    "type": rc.get("ResourceType"), "replacement": rc.get("Replacement")})
             return changes
         finally:
             self.cfn.delete_change_set(ChangeSetName=cs_id, StackName=stack_id)

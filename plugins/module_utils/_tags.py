@@ -53,7 +53,7 @@ def format_tags(tags):
 
 def missing_tags(tags, expected):
     """The expected tags that ``tags`` does not carry with the expected value."""
-    return dict((k, v) for k, v in expected.items() if tags.get(k) != v)
+    return {k: v for k, v in expected.items() if tags.get(k) != v}
 
 
 def check_owned(kind_label, stack_name, tags, expected, adopt, never=None):

@@ -18,7 +18,6 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
-
 # CloudFormation takes at most this many bytes of template in the request itself (TemplateBody);
 # a larger one must be read by CloudFormation from S3 (TemplateURL).
 MAX_TEMPLATE_BODY = 51200
@@ -87,9 +86,9 @@ if HAS_YAML:
 
     _CfnLoader.add_multi_constructor("!", _construct_intrinsic)
     # CloudFormation keeps "Yes"/"No"/"On"/"Off" as strings: use YAML 1.2-like booleans only.
-    _CfnLoader.yaml_implicit_resolvers = dict(
-        (k, [(tag, regexp) for tag, regexp in v if tag != "tag:yaml.org,2002:bool"])
-        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items())
+    _CfnLoader.yaml_implicit_resolvers = {
+        k: [(tag, regexp) for tag, regexp in v if tag != "tag:yaml.org,2002:bool"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
     _CfnLoader.add_implicit_resolver(
         "tag:yaml.org,2002:bool",
         re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
@@ -107,16 +106,16 @@ def parse_template(text, where, url=None):
             try:
                 data = json.loads(text)
             except ValueError as exc:
-                raise ConvoxError("template %s is not valid JSON (%s)." % (where, exc))
+                raise ConvoxError("template %s is not valid JSON (%s)." % (where, exc)) from exc
         else:
             if not HAS_YAML:
                 raise ConvoxError("template %s is YAML and PyYAML is not installed." % where)
             try:
                 data = yaml.load(text, Loader=_CfnLoader)  # nosec - a SafeLoader subclass
             except yaml.YAMLError as exc:
-                raise ConvoxError("template %s is not valid YAML (%s)." % (where, " ".join(str(exc).split())))
+                raise ConvoxError("template %s is not valid YAML (%s)." % (where, " ".join(str(exc).split()))) from exc
     except RecursionError:
-        raise ConvoxError("template %s is nested too deeply to be a CloudFormation template." % where)
+        raise ConvoxError("template %s is nested too deeply to be a CloudFormation template." % where) from None
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise ConvoxError("template %s is not a CloudFormation template (no Resources section)." % where)
     return Template(data, where, url)
@@ -128,10 +127,10 @@ def load_template_file(directory, kind):
         path = os.path.join(directory, "%s.%s" % (kind, ext))
         if os.path.isfile(path):
             try:
-                with open(path, "r") as f:
+                with open(path) as f:
                     text = f.read()
-            except (IOError, OSError) as exc:
-                raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc))
+            except OSError as exc:
+                raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc)) from exc
             return parse_template(text, path)
     raise ConvoxError("src %s has no %s.json or %s.yml." % (directory, kind, kind))
 
@@ -150,5 +149,5 @@ def declared_parameters(template):
 
 
 def no_echo_parameters(template):
-    return set(k for k, v in declared_parameters(template).items()
-               if isinstance(v, dict) and str(v.get("NoEcho", "false")).lower() == "true")
+    return {k for k, v in declared_parameters(template).items()
+               if isinstance(v, dict) and str(v.get("NoEcho", "false")).lower() == "true"}

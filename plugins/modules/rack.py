@@ -386,36 +386,34 @@ resources:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._common import tags_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._common import wait_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec, tags_argument_spec, wait_argument_spec
 from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
+from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 
 
 def argument_spec():
-    spec = dict(
-        name=dict(type="str", required=True, aliases=["rack"]),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        org=dict(type="str"),
-        version=dict(type="str"),
-        parameters=dict(type="dict", default={}),
-        termination_protection=dict(type="bool"),
-        adopt=dict(type="bool", default=False),
-        max_steps=dict(type="int", default=0),
-        allow_downgrade=dict(type="bool", default=False),
-        force=dict(type="bool", default=False),
-        recover=dict(type="bool", default=False),
-        releases=dict(type="list", elements="dict"),
-        drift=dict(type="bool", default=False),
-        apps=dict(type="list", elements="dict", options=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            parameters=dict(type="dict", default={}),
-            tags=dict(type="dict", default={}),
-            purge_tags=dict(type="bool", default=True),
-        )),
-    )
+    spec = {
+        "name": {"type": "str", "required": True, "aliases": ["rack"]},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "org": {"type": "str"},
+        "version": {"type": "str"},
+        "parameters": {"type": "dict", "default": {}},
+        "termination_protection": {"type": "bool"},
+        "adopt": {"type": "bool", "default": False},
+        "max_steps": {"type": "int", "default": 0},
+        "allow_downgrade": {"type": "bool", "default": False},
+        "force": {"type": "bool", "default": False},
+        "recover": {"type": "bool", "default": False},
+        "releases": {"type": "list", "elements": "dict"},
+        "drift": {"type": "bool", "default": False},
+        "apps": {"type": "list", "elements": "dict", "options": {
+            "name": {"type": "str", "required": True},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+            "parameters": {"type": "dict", "default": {}},
+            "tags": {"type": "dict", "default": {}},
+            "purge_tags": {"type": "bool", "default": True},
+        }},
+    }
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())
     spec.update(wait_argument_spec())

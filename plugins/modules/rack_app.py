@@ -172,22 +172,20 @@ resources:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec, tags_argument_spec, wait_argument_spec
 from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
-from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._common import tags_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._common import wait_argument_spec
 
 
 def argument_spec():
-    spec = dict(
-        name=dict(type="str", required=True, aliases=["app"]),
-        rack=dict(type="str", required=True),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        parameters=dict(type="dict", default={}),
-        recover=dict(type="bool", default=False),
-        adopt=dict(type="bool", default=False),
-        rack_details=dict(type="dict"),
-    )
+    spec = {
+        "name": {"type": "str", "required": True, "aliases": ["app"]},
+        "rack": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "parameters": {"type": "dict", "default": {}},
+        "recover": {"type": "bool", "default": False},
+        "adopt": {"type": "bool", "default": False},
+        "rack_details": {"type": "dict"},
+    }
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())
     spec.update(wait_argument_spec())

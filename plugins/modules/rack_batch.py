@@ -111,16 +111,16 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 
 def argument_spec():
-    return dict(
-        hosts=dict(type="list", elements="str"),
-        result=dict(type="dict"),
-        max_concurrent=dict(type="int", default=0),
-        poll_interval=dict(type="float", default=30),
-    )
+    return {
+        "hosts": {"type": "list", "elements": "str"},
+        "result": {"type": "dict"},
+        "max_concurrent": {"type": "int", "default": 0},
+        "poll_interval": {"type": "float", "default": 30},
+    }
 
 
-ARGUMENT_SPEC_OPTIONS = dict(mutually_exclusive=[("hosts", "result")],
-                             required_one_of=[("hosts", "result")])
+ARGUMENT_SPEC_OPTIONS = {"mutually_exclusive": [("hosts", "result")],
+                             "required_one_of": [("hosts", "result")]}
 
 
 def main():

@@ -129,10 +129,10 @@ from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
 
 
 def argument_spec():
-    return dict(
-        name=dict(type="str", aliases=["rack"]),
-        org=dict(type="str"),
-    )
+    return {
+        "name": {"type": "str", "aliases": ["rack"]},
+        "org": {"type": "str"},
+    }
 
 
 def main():

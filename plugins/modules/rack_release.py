@@ -130,26 +130,26 @@ templates_changed:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager
 from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
+from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager
 
 
 def argument_spec():
     spec = channel_argument_spec(required=True)
     spec.update(
-        version=dict(type="str", required=True),
-        src=dict(type="path"),
-        description=dict(type="str", default=""),
-        published=dict(type="bool", default=True),
-        required=dict(type="bool", default=False),
-        force=dict(type="bool", default=False),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
+        version={"type": "str", "required": True},
+        src={"type": "path"},
+        description={"type": "str", "default": ""},
+        published={"type": "bool", "default": True},
+        required={"type": "bool", "default": False},
+        force={"type": "bool", "default": False},
+        state={"type": "str", "default": "present", "choices": ["present", "absent"]},
     )
     return spec
 
 
 # Validator keywords, shared with the action plugin of the same name.
-ARGUMENT_SPEC_OPTIONS = dict(required_if=[("state", "present", ["src"])])
+ARGUMENT_SPEC_OPTIONS = {"required_if": [("state", "present", ["src"])]}
 
 
 def main():

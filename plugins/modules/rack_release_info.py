@@ -161,26 +161,25 @@ drift:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
+from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec, module_client_factory
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_drift_reader, rack_version_reader
+from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
 
 
 def argument_spec():
     spec = channel_argument_spec(required=True)
     spec.update(
-        rack=dict(type="str"),
-        current=dict(type="str"),
-        version=dict(type="str", default="latest"),
-        drift=dict(type="bool", default=False),
+        rack={"type": "str"},
+        current={"type": "str"},
+        version={"type": "str", "default": "latest"},
+        drift={"type": "bool", "default": False},
     )
     return spec
 
 
 # Validator keywords, shared with the action plugin of the same name.
-ARGUMENT_SPEC_OPTIONS = dict(mutually_exclusive=[("rack", "current")])
+ARGUMENT_SPEC_OPTIONS = {"mutually_exclusive": [("rack", "current")]}
 
 
 def main():

@@ -17,17 +17,16 @@ import json
 import os
 import random
 import signal
+from typing import Any
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import _aws_connection_info
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-from ansible_collections.convox.rack.plugins.module_utils._common import (
-    ClientFactory, botocore_config, describe_aws_error, is_aws_error, known_regions)
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, describe_aws_error, is_aws_error, known_regions
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
@@ -38,8 +37,8 @@ LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 # convox.rack.preload filter in the fleet playbooks), every worker inherits boto3 already imported,
 # the service models parsed and the default session built with its per-session caches filled, so a
 # worker's client costs about 2 ms instead of 15.
-_SESSIONS = {}
-_LOADER = []
+_SESSIONS: dict = {}
+_LOADER: list = []
 WARM_SERVICES = ("cloudformation", "s3")
 
 
@@ -69,8 +68,7 @@ def warm():
     thrown away)."""
     # pylint: disable=unused-import
     from ansible_collections.convox.rack.plugins.module_utils import _app, _info, _rack, _release  # noqa: F401
-    from ansible_collections.convox.rack.plugins.modules import rack, rack_app, rack_info  # noqa: F401
-    from ansible_collections.convox.rack.plugins.modules import rack_release, rack_release_info  # noqa: F401
+    from ansible_collections.convox.rack.plugins.modules import rack, rack_app, rack_info, rack_release, rack_release_info  # noqa: F401  # noqa: F401
     loader = _loader()
     for service in WARM_SERVICES:
         loader.load_service_model(service, "service-2")
@@ -86,12 +84,23 @@ def warm():
     return True
 
 
+class _Options:
+    """What amazon.aws's ``get_aws_connection_info`` reads of a module: its validated ``params``, and
+    ``fail_json`` for a contradiction in them (raised here as the collection's error)."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def fail_json(self, msg, **kwargs):
+        raise ConvoxError(msg)
+
+
 def controller_client_factory(params):
     """A ClientFactory from validated AWS options, resolved by amazon.aws exactly as
     AnsibleAWSModule resolves them (credentials, profile, region, endpoint, CA bundle, aws_config)."""
     import botocore.config
 
-    region, endpoint, connect_kwargs = _aws_connection_info(params)
+    region, endpoint, connect_kwargs = get_aws_connection_info(_Options(params))  # type: ignore[arg-type]
     connect_kwargs = dict(connect_kwargs)
     profile = connect_kwargs.pop("profile_name", None)
     config = botocore_config()
@@ -117,12 +126,12 @@ def validation_message(validated, module):
     return "; ".join(m for m in messages if not any(m in other and m != other for other in messages))
 
 
-class _TemporaryEnviron(object):
+class _TemporaryEnviron:
     """The task's ``environment:`` applied to this (forked worker) process while the manager runs,
     so AWS_* fallbacks and the SDK see what a module would see."""
 
     def __init__(self, env):
-        self.env = dict((str(k), str(v)) for k, v in (env or {}).items())
+        self.env = {str(k): str(v) for k, v in (env or {}).items()}
         self.saved = {}
 
     def __enter__(self):
@@ -144,9 +153,9 @@ class ConvoxAction(ActionBase):
     and ``ARGUMENT_SPEC_OPTIONS``) and either MANAGER (a manager with present()/absent() chosen by
     ``state``) or their own ``execute()``."""
 
-    MODULE = None
-    MODULE_CODE = None
-    MANAGER = None
+    MODULE: str = ""
+    MODULE_CODE: Any = None         # the module (its argument_spec() and DOCUMENTATION)
+    MANAGER: Any = None
     TRANSFERS_FILES = False
     _requires_connection = False
     supports_diff = True
@@ -170,7 +179,7 @@ class ConvoxAction(ActionBase):
     def _controller_side(self):
         if os.environ.get("CONVOX_RACK_CONTROLLER_SIDE", "true").lower() in ("0", "false", "no", "off"):
             return False        # run the module as any module runs (debugging, tests of the module path)
-        return getattr(self._connection, "_load_name", "local") in LOCAL_CONNECTIONS
+        return getattr(self._connection, "transport", "local") in LOCAL_CONNECTIONS
 
     def _task_environment(self):
         env = {}
@@ -181,7 +190,7 @@ class ConvoxAction(ActionBase):
         return env
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ConvoxAction, self).run(tmp, task_vars)
+        result = super().run(tmp, task_vars)
         if not self._controller_side():
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
@@ -195,7 +204,7 @@ class ConvoxAction(ActionBase):
 
     def _run_here(self):
         """Validate the task's arguments, run the manager in this process, shape the result."""
-        warnings = []
+        warnings: list = []
         with _TemporaryEnviron(self._task_environment()):
             spec = aws_argument_spec()
             spec.update(self.argument_spec())
@@ -203,7 +212,7 @@ class ConvoxAction(ActionBase):
             validated = validator.validate(dict(self._task.args))
             no_log_values = validated._no_log_values
             if validated.error_messages:
-                return dict(failed=True, msg=validation_message(validated, self.MODULE))
+                return {"failed": True, "msg": validation_message(validated, self.MODULE)}
             params = self.prepare(validated.validated_parameters)
             check_mode = bool(self._play_context.check_mode)   # every manager supports check mode
             self.manager = None
@@ -214,7 +223,7 @@ class ConvoxAction(ActionBase):
             except Exception as exc:  # SDK errors outside a manager (client creation)
                 if not is_aws_error(exc):
                     raise
-                out = dict(failed=True, msg=describe_aws_error(exc, self.MODULE))
+                out = {"failed": True, "msg": describe_aws_error(exc, self.MODULE)}
         if not self._task.diff:
             out.pop("diff", None)
         out.setdefault("changed", False)
@@ -245,9 +254,9 @@ class ConvoxAction(ActionBase):
                     os.dup2(devnull, fd)
 
                 def timed_out(signum, frame):
-                    _write_job(job_path, dict(failed=True, ansible_job_id=jid, changed=False,
-                                              msg="async task did not complete within the requested time - %ss"
-                                              % limit))
+                    _write_job(job_path, {"failed": True, "ansible_job_id": jid, "changed": False,
+                                              "msg": "async task did not complete within the requested time - %ss"
+                                              % limit})
                     os._exit(1)
 
                 signal.signal(signal.SIGALRM, timed_out)
@@ -255,14 +264,14 @@ class ConvoxAction(ActionBase):
                 try:
                     out = self._run_here()
                 except Exception as exc:  # pylint: disable=broad-except  # reported through the job file
-                    out = dict(failed=True, changed=False, msg="%s: %s" % (type(exc).__name__, exc))
+                    out = {"failed": True, "changed": False, "msg": "%s: %s" % (type(exc).__name__, exc)}
                 out["ansible_job_id"] = jid
                 _write_job(job_path, out)
             finally:
                 os._exit(0)
         os.waitpid(pid, 0)                            # the first child exits as soon as it has forked
         # changed, as Ansible reports every async job it starts (ActionBase._execute_module with wrap_async)
-        return dict(started=True, finished=False, ansible_job_id=jid, results_file=job_path, changed=True)
+        return {"started": True, "finished": False, "ansible_job_id": jid, "results_file": job_path, "changed": True}
 
 
 def _write_job(path, data):

@@ -22,7 +22,7 @@ BIN = os.path.dirname(sys.executable)
 INVENTORY = os.path.join(HERE, "inventory.yml")
 
 
-class LocalAws(object):
+class LocalAws:
     def __init__(self, state_dir, endpoint):
         self.state_dir = state_dir
         self.endpoint = endpoint

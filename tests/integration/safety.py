@@ -37,7 +37,7 @@ FOREIGN_TEMPLATE = {
 
 
 def entry(version, published=True, required=False):
-    return dict(version=version, description="", published=published, required=required)
+    return {"version": version, "description": "", "published": published, "required": required}
 
 
 def write_channel(root, versions, rack=None, app=None, skip=(), racks=None):
@@ -61,8 +61,8 @@ def write_channel(root, versions, rack=None, app=None, skip=(), racks=None):
 def create_stack(aws, name, template, tags, parameters=None, protection=False, region="us-east-1"):
     cfn = aws.client("cloudformation", region)
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(template),
-                     Parameters=[dict(ParameterKey=k, ParameterValue=v) for k, v in (parameters or {}).items()],
-                     Tags=[dict(Key=k, Value=v) for k, v in tags.items()], EnableTerminationProtection=protection)
+                     Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()],
+                     Tags=[{"Key": k, "Value": v} for k, v in tags.items()], EnableTerminationProtection=protection)
     return cfn.describe_stacks(StackName=name)["Stacks"][0]
 
 
@@ -90,19 +90,19 @@ def snapshot(aws, region="us-east-1"):
         if stack["StackStatus"] == "DELETE_COMPLETE":
             continue
         name = stack["StackName"]
-        stacks[name] = dict(
-            id=stack["StackId"], status=stack["StackStatus"],
-            parameters=sorted((p["ParameterKey"], p.get("ParameterValue")) for p in stack.get("Parameters", [])),
-            tags=sorted((t["Key"], t["Value"]) for t in stack.get("Tags", [])),
-            protection=stack.get("EnableTerminationProtection"),
-            template=cfn.get_template(StackName=name)["TemplateBody"],
-            resources=sorted((r["LogicalResourceId"], r.get("PhysicalResourceId"), r["ResourceStatus"])
-                             for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]))
+        stacks[name] = {
+            "id": stack["StackId"], "status": stack["StackStatus"],
+            "parameters": sorted((p["ParameterKey"], p.get("ParameterValue")) for p in stack.get("Parameters", [])),
+            "tags": sorted((t["Key"], t["Value"]) for t in stack.get("Tags", [])),
+            "protection": stack.get("EnableTerminationProtection"),
+            "template": cfn.get_template(StackName=name)["TemplateBody"],
+            "resources": sorted((r["LogicalResourceId"], r.get("PhysicalResourceId"), r["ResourceStatus"])
+                             for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"])}
     buckets = {}
     for bucket in s3.list_buckets()["Buckets"]:
         objects = s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])
         buckets[bucket["Name"]] = sorted((o["Key"], o["ETag"]) for o in objects)
-    return dict(stacks=stacks, buckets=buckets)
+    return {"stacks": stacks, "buckets": buckets}
 
 
 def bucket_of(aws, stack, logical_id="Data", region="us-east-1"):
@@ -114,7 +114,7 @@ def run_tasks(aws, tmp_path, tasks, check=False, diff=False, name="tasks.yml", e
     """Run ``tasks`` (module tasks, each failing or not) on localhost; return each task's result."""
     for task in tasks:
         task.setdefault("ignore_errors", True)
-    play = [dict(name="safety", hosts="localhost", gather_facts=False, tasks=tasks)]
+    play = [{"name": "safety", "hosts": "localhost", "gather_facts": False, "tasks": tasks}]
     path = tmp_path / name
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     out = aws.playbook(str(path), check=check, diff=diff, expect_rc=None,

@@ -12,14 +12,14 @@ from conftest import BIN, target
 
 
 def test_apps_and_rack_info(aws, tmp_path):
-    aws.playbook(target("apps"), extra_vars=dict(channel="file://%s" % (tmp_path / "channel")))
+    aws.playbook(target("apps"), extra_vars={"channel": "file://%s" % (tmp_path / "channel")})
     # the deleted app left no bucket behind
     names = [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
     assert not [n for n in names if n.startswith("acme-prod-web1")], names
 
 
 def test_inventory_plugin_groups_racks_by_org_and_region(aws, tmp_path):
-    aws.playbook(target("apps", "racks.yml"), extra_vars=dict(channel="file://%s" % (tmp_path / "channel")))
+    aws.playbook(target("apps", "racks.yml"), extra_vars={"channel": "file://%s" % (tmp_path / "channel")})
     inventory = tmp_path / "fleet.racks.yml"
     inventory.write_text("plugin: convox.rack.racks\nregions: [us-east-1, eu-west-1]\n"
                          "keyed_groups:\n  - key: rack_status\n    prefix: status\n")
@@ -31,8 +31,8 @@ def test_inventory_plugin_groups_racks_by_org_and_region(aws, tmp_path):
     listing = json.loads(subprocess.run([os.path.join(BIN, "ansible-inventory"), "-i", str(inventory), "--list"],
                                         env=aws.env(), capture_output=True, text=True, check=True).stdout)
     # values from AWS (tags) are marked unsafe, so a tag cannot inject a template
-    hostvars = dict((h, dict((k, v.get("__ansible_unsafe", v) if isinstance(v, dict) else v) for k, v in hv.items()))
-                    for h, hv in listing["_meta"]["hostvars"].items())
+    hostvars = {h: {k: v.get("__ansible_unsafe", v) if isinstance(v, dict) else v for k, v in hv.items()}
+                    for h, hv in listing["_meta"]["hostvars"].items()}
     assert hostvars["acme-eu"]["rack_region"] == "eu-west-1"
     assert hostvars["acme-eu"]["rack_org"] == "acme"
     assert hostvars["globex-prod"]["rack_version"] == "1"

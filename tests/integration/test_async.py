@@ -5,9 +5,8 @@ module path, with stack operations that take real time (the local endpoint's rea
 
 from __future__ import annotations
 
-import pytest
-
 import localaws
+import pytest
 from conftest import target
 from safety import write_channel
 
@@ -17,8 +16,8 @@ def test_async_and_poll(aws, tmp_path, path):
     channel = write_channel(str(tmp_path / "channel"), ["1"])
     localaws.set_timing(aws.endpoint, seconds=3)
     rack = "async-%s" % path
-    aws.playbook(target("async"), extra_vars=dict(channel=channel, rack=rack),
-                 env=dict(CONVOX_RACK_CONTROLLER_SIDE="true" if path == "controller" else "false",
-                          ANSIBLE_ASYNC_DIR=str(tmp_path / "async")))
+    aws.playbook(target("async"), extra_vars={"channel": channel, "rack": rack},
+                 env={"CONVOX_RACK_CONTROLLER_SIDE": "true" if path == "controller" else "false",
+                          "ANSIBLE_ASYNC_DIR": str(tmp_path / "async")})
     statuses = [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == rack]
     assert statuses[:4] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"], statuses

@@ -17,14 +17,14 @@ def test_module_bad_inputs_fail_early_and_change_nothing(aws, tmp_path):
     empty, broken = tmp_path / "empty", tmp_path / "broken"
     empty.mkdir()
     broken.mkdir()
-    extra = dict(channel="file://%s" % (tmp_path / "channel"), empty=str(empty), broken=str(broken))
+    extra = {"channel": "file://%s" % (tmp_path / "channel"), "empty": str(empty), "broken": str(broken)}
     aws.playbook(target("bad_inputs", "setup.yml"), extra_vars=extra)
     rec = aws.recording.mark()
     out = aws.playbook(target("bad_inputs"), extra_vars=extra)
     assert "ignored=30" in out, out[-2000:]
     assert rec.mutating() == [], rec.mutating()
-    version = dict((p["ParameterKey"], p["ParameterValue"]) for p in aws.client("cloudformation").describe_stacks(
-        StackName="victim")["Stacks"][0]["Parameters"])["Version"]
+    version = {p["ParameterKey"]: p["ParameterValue"] for p in aws.client("cloudformation").describe_stacks(
+        StackName="victim")["Stacks"][0]["Parameters"]}["Version"]
     assert version == "2"
 
 

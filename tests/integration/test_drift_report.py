@@ -14,7 +14,6 @@ import shutil
 
 import pytest
 import yaml
-
 from safety import app_stack, rack_stack, run_tasks, snapshot, write_channel
 from test_fleet import PLAYBOOKS, RACKS, V1, V2, V3, converge_at_v1, run
 
@@ -41,7 +40,7 @@ class Report(html.parser.HTMLParser):
         if tag == "th":
             self.keys.append(attrs.get("data-key"))
         elif tag == "tr" and "data-rack" in attrs:
-            self.rows.append(dict(attrs=attrs, cells={}))
+            self.rows.append({"attrs": attrs, "cells": {}})
         elif tag == "td" and self.rows:
             self._cell = self.keys[len(self.rows[-1]["cells"])]
             self.rows[-1]["cells"][self._cell] = ""
@@ -68,15 +67,15 @@ def aws_state(aws):
     for region in ("us-east-1", "eu-west-1"):
         stacks = aws.client("cloudformation", region).describe_stacks()["Stacks"]
         for s in stacks:
-            tags = dict((t["Key"], t["Value"]) for t in s.get("Tags", []))
-            params = dict((p["ParameterKey"], p.get("ParameterValue")) for p in s.get("Parameters", []))
+            tags = {t["Key"]: t["Value"] for t in s.get("Tags", [])}
+            params = {p["ParameterKey"]: p.get("ParameterValue") for p in s.get("Parameters", [])}
             if tags.get("Type") == "rack":
-                state.setdefault(s["StackName"], dict(apps=[]))
+                state.setdefault(s["StackName"], {"apps": []})
                 state[s["StackName"]].update(status=s["StackStatus"], version=params["Version"], region=region,
                                              org=tags.get("Org"))
         for s in stacks:
-            tags = dict((t["Key"], t["Value"]) for t in s.get("Tags", []))
-            params = dict((p["ParameterKey"], p.get("ParameterValue")) for p in s.get("Parameters", []))
+            tags = {t["Key"]: t["Value"] for t in s.get("Tags", [])}
+            params = {p["ParameterKey"]: p.get("ParameterValue") for p in s.get("Parameters", [])}
             if tags.get("Type") == "app":
                 state[tags["Rack"]]["apps"].append("%s:%s:%s" % (tags["Name"], s["StackStatus"], params["Version"]))
     return state
@@ -103,7 +102,7 @@ def test_fleet_drift_in_the_dry_run_the_summary_releases_and_the_report(aws, tmp
     with open(os.path.join(report_dir, "fleet-update.json")) as f:
         update = json.load(f)
     assert update["mode"] == "check" and sorted(r["rack"] for r in update["results"]) == RACKS
-    assert dict((r["rack"], r["drifted"]) for r in update["results"])["acme-prod"] == 1
+    assert {r["rack"]: r["drifted"] for r in update["results"]}["acme-prod"] == 1
 
     out = run(aws, "releases.yml", extra_vars={"convox_detect_drift": "true"})
     line = next(x for x in out.splitlines() if x.strip().strip('",').startswith("acme-prod "))
@@ -137,11 +136,11 @@ def test_fleet_drift_in_the_dry_run_the_summary_releases_and_the_report(aws, tmp
     with open(os.path.join(report_dir, "fleet-report.csv")) as f:
         table = list(csv.DictReader(f))
     assert sorted(r["rack"] for r in table) == RACKS
-    assert dict((r["rack"], r["apps"]) for r in table) == dict(
-        (rack, " ".join(sorted(state[rack]["apps"]))) for rack in RACKS)
+    assert {r["rack"]: r["apps"] for r in table} == {
+        rack: " ".join(sorted(state[rack]["apps"])) for rack in RACKS}
     with open(os.path.join(report_dir, "fleet-report.json")) as f:
         racks = json.load(f)["racks"]
-    assert dict((r["rack"], r["drift"]["status"]) for r in racks)["acme-prod"] == "DRIFTED"
+    assert {r["rack"]: r["drift"]["status"] for r in racks}["acme-prod"] == "DRIFTED"
 
 
 def test_rack_drift_in_check_mode_and_its_refusals(aws, tmp_path):
@@ -151,9 +150,9 @@ def test_rack_drift_in_check_mode_and_its_refusals(aws, tmp_path):
     before = snapshot(aws)
     rec = aws.recording.mark()
     drifted, missing, needs_rack = run_tasks(aws, tmp_path, [
-        dict({"convox.rack.rack": dict(name="solo", channel=channel, version="2", drift=True)}, check_mode=True),
-        dict({"convox.rack.rack": dict(name="absent-rack", channel=channel, version="2", drift=True)}, check_mode=True),
-        {"convox.rack.rack_release_info": dict(channel=channel, current="1", drift=True)},
+        dict({"convox.rack.rack": {"name": "solo", "channel": channel, "version": "2", "drift": True}}, check_mode=True),
+        dict({"convox.rack.rack": {"name": "absent-rack", "channel": channel, "version": "2", "drift": True}}, check_mode=True),
+        {"convox.rack.rack_release_info": {"channel": channel, "current": "1", "drift": True}},
     ], diff=True)
     assert rec.mutating(include_plan=True) == [
         ("cloudformation", "CreateChangeSet", "us-east-1"), ("cloudformation", "DeleteChangeSet", "us-east-1")]

@@ -34,18 +34,18 @@ def test_resource_changes_per_step_with_stateful_warnings(aws, tmp_path):
     create_stack(aws, "dry", one, {"System": "convox", "Type": "rack", "Rack": "dry"}, {"Version": "1"})
     before = snapshot(aws)
     rec = aws.recording.mark()
-    (res,) = run_tasks(aws, tmp_path, [dict({"convox.rack.rack": dict(name="dry", channel=channel, version="latest")},
+    (res,) = run_tasks(aws, tmp_path, [dict({"convox.rack.rack": {"name": "dry", "channel": channel, "version": "latest"}},
                                             check_mode=True)], diff=True)
     assert res["changed"] and not res.get("failed"), res
     first, second = res["plan"]["steps"]
     assert (first["step"], first["source"], second["step"], second["source"]) == (
         "1 -> 2", "change set", "2 -> 3", "template diff")
-    by_id = dict((c["logical_id"], c) for c in first["resource_changes"])
+    by_id = {c["logical_id"]: c for c in first["resource_changes"]}
     assert (by_id["Data"]["action"], by_id["Data"]["type"], by_id["Data"]["stateful"]) == (
         "Remove", "AWS::S3::Bucket", True)
     assert (by_id["Builds"]["action"], by_id["Builds"]["replacement"], by_id["Builds"]["stateful"]) == (
         "Modify", "True", True)                                    # a new table name replaces the table
-    later = dict((c["logical_id"], c) for c in second["resource_changes"])
+    later = {c["logical_id"]: c for c in second["resource_changes"]}
     assert (later["Logs"]["action"], later["Logs"]["stateful"]) == ("Remove", True)
     assert (later["Audit"]["action"], later["Audit"]["stateful"]) == ("Add", False)
     flagged = [(c["step"], c["logical_id"]) for c in res["plan"]["stateful_changes"]]

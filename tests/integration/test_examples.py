@@ -10,7 +10,6 @@ import os
 
 import pytest
 import yaml
-
 from conftest import REPO
 
 ORDER = ["rack_release", "rack", "rack_release_info", "rack_app", "rack_info"]
@@ -35,7 +34,7 @@ def test_module_examples_run(aws, tmp_path, side):
         tasks.extend(found)
     os.symlink(os.path.join(REPO, "formation"), str(tmp_path / "formation"))   # {{ playbook_dir }}/formation
     playbook = tmp_path / "examples.yml"
-    text = yaml.safe_dump([dict(name="Module EXAMPLES", hosts="localhost", gather_facts=False, tasks=tasks)],
+    text = yaml.safe_dump([{"name": "Module EXAMPLES", "hosts": "localhost", "gather_facts": False, "tasks": tasks}],
                           sort_keys=False)
     # the examples' file channel, private to this test (both sides run at once under xdist)
     playbook.write_text(text.replace("file:///tmp/convox/channel", "file://%s/channel" % tmp_path))

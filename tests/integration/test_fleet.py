@@ -16,14 +16,14 @@ V1, V2, V3 = "20260101000000", "20260201000000", "20260301000000"
 
 
 def recap(out):
-    return dict((m.group(1), dict(ok=int(m.group(2)), changed=int(m.group(3)), failed=int(m.group(4))))
-                for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", out, re.M))
+    return {m.group(1): {"ok": int(m.group(2)), "changed": int(m.group(3)), "failed": int(m.group(4))}
+                for m in re.finditer(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", out, re.M)}
 
 
 def version(aws, rack):
     region = "eu-west-1" if rack.endswith("-eu") else "us-east-1"
     stack = aws.client("cloudformation", region).describe_stacks(StackName=rack)["Stacks"][0]
-    return dict((p["ParameterKey"], p["ParameterValue"]) for p in stack["Parameters"])["Version"]
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"]
 
 
 def run(aws, name, *args, **kw):
@@ -65,7 +65,7 @@ def test_site_is_idempotent_and_update_dry_run_mutates_nothing(aws):
     out = run(aws, "update.yml")
     assert "0 failed, 6 updated, 0 up to date, 0 skipped" in out
     assert all(version(aws, r) == V3 for r in RACKS)
-    app_versions = [dict((p["ParameterKey"], p["ParameterValue"]) for p in s["Parameters"])["Version"]
+    app_versions = [{p["ParameterKey"]: p["ParameterValue"] for p in s["Parameters"]}["Version"]
                     for region in ("us-east-1", "eu-west-1")
                     for s in aws.client("cloudformation", region).describe_stacks()["Stacks"]
                     if {"Key": "Type", "Value": "app"} in s["Tags"]]

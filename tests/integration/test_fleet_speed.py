@@ -30,14 +30,14 @@ def fleet(tmp_path, channel):
     for i in range(RACKS):
         org, region = ORGS[i % 3], REGIONS[(i // 3) % 3]
         name = "%s-%02d" % (org, i)
-        hosts[name] = dict(rack_org=org, rack_region=region)
+        hosts[name] = {"rack_org": org, "rack_region": region}
         groups["org_" + org].append(name)
         groups["region_" + region.replace("-", "_")].append(name)
     groups["canary"] = ["acme-00"]
-    inventory = dict(all=dict(
-        vars=dict(ansible_connection="local", ansible_python_interpreter="{{ ansible_playbook_python }}",
-                  rack_channel=channel, rack_version="1", rack_termination_protection=False),
-        hosts=hosts, children=dict((g, dict(hosts=dict((h, None) for h in members))) for g, members in groups.items())))
+    inventory = {"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                  "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False},
+        "hosts": hosts, "children": {g: {"hosts": dict.fromkeys(members)} for g, members in groups.items()}}}
     path = tmp_path / "fleet.yml"
     path.write_text(json.dumps(inventory))
     return str(path), hosts
@@ -61,7 +61,7 @@ def test_a_batch_moves_at_once_and_steps_stay_in_order(aws, tmp_path):
     channel = write_channel(str(tmp_path / "channel"), versions)
     inventory, hosts = fleet(tmp_path, channel)
     localaws.set_timing(aws.endpoint, seconds=T)
-    env = dict(ANSIBLE_FORKS="5")
+    env = {"ANSIBLE_FORKS": "5"}
 
     # install: every rack at once
     aws.playbook(os.path.join(REPO, "playbooks", "site.yml"), inventory=inventory, cwd=REPO, env=env)
@@ -73,7 +73,7 @@ def test_a_batch_moves_at_once_and_steps_stay_in_order(aws, tmp_path):
     # update three steps ahead, through the two required releases: canary, then batches of 20
     localaws.set_timing(aws.endpoint, seconds=T)          # clears the log
     out = aws.playbook(os.path.join(REPO, "playbooks", "update.yml"), inventory=inventory, cwd=REPO, env=env,
-                       extra_vars=dict(rack_version="latest", convox_batch_size=BATCH))
+                       extra_vars={"rack_version": "latest", "convox_batch_size": BATCH})
     assert "0 failed, 40 updated, 0 up to date, 0 skipped" in out, out[-3000:]
     updates = intervals(localaws.transitions(aws.endpoint)["transitions"], "UPDATE_IN_PROGRESS",
                         ("UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"))

@@ -25,20 +25,19 @@ import re
 import sys
 from contextlib import contextmanager
 
+import localaws
 import pytest
 import yaml
-
-import localaws
 from conftest import REPO, target
 
 sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
+import motoext  # noqa: E402  (tools/, on sys.path via conftest)
+
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager  # noqa: E402
-
-import motoext  # noqa: E402  (tools/, on sys.path via conftest)
 
 POLICY = json.load(open(os.path.join(REPO, "docs", "iam-policy.json")))
 CHANNEL = "s3://convox-releases/rack"
@@ -121,22 +120,22 @@ def publish(tmp_path, client=None):
         for kind in ("rack", "app"):
             tpl = touched(formation(kind), version) if change else formation(kind)
             (src / ("%s.json" % kind)).write_text(json.dumps(tpl))
-        ReleaseManager(dict(channel=CHANNEL, version=version, src=str(src), published=True, required=False,
-                            description=""), client_factory=admin).present()
+        ReleaseManager({"channel": CHANNEL, "version": version, "src": str(src), "published": True, "required": False,
+                            "description": ""}, client_factory=admin).present()
 
 
 def rack(factory, **params):
-    base = dict(name="prod", state="present", org="acme", channel=CHANNEL, version="1", tags={}, purge_tags=True,
-                parameters={"Private": "Yes", "AvailabilityZones": "3"}, termination_protection=True, max_steps=0,
-                allow_downgrade=False, force=False, recover=False, wait=True, wait_timeout=60, releases=None)
+    base = {"name": "prod", "state": "present", "org": "acme", "channel": CHANNEL, "version": "1", "tags": {}, "purge_tags": True,
+                "parameters": {"Private": "Yes", "AvailabilityZones": "3"}, "termination_protection": True, "max_steps": 0,
+                "allow_downgrade": False, "force": False, "recover": False, "wait": True, "wait_timeout": 60, "releases": None}
     base.update(params)
     check = base.pop("check", False)
     return RackManager(base, check_mode=check, client_factory=factory, sleep=lambda s: None)
 
 
 def app(factory, **params):
-    base = dict(name="webapp", rack="prod", state="present", channel=CHANNEL, parameters={}, tags={},
-                purge_tags=True, wait=True, wait_timeout=60)
+    base = {"name": "webapp", "rack": "prod", "state": "present", "channel": CHANNEL, "parameters": {}, "tags": {},
+                "purge_tags": True, "wait": True, "wait_timeout": 60}
     base.update(params)
     return AppManager(base, False, factory, sleep=lambda s: None)
 
@@ -154,8 +153,8 @@ def lifecycle(factory):
 
     def failed_update_named():
         def fail_next_update():
-            motoext.FAIL_UPDATES["prod"] = dict(logical_id="Instances", type="AWS::AutoScaling::AutoScalingGroup",
-                                                reason="Received 0 SUCCESS signal(s) out of 2")
+            motoext.FAIL_UPDATES["prod"] = {"logical_id": "Instances", "type": "AWS::AutoScaling::AutoScalingGroup",
+                                                "reason": "Received 0 SUCCESS signal(s) out of 2"}
         with_admin(fail_next_update)
         try:
             rack(factory, version="2", parameters=dict(params, InstanceCount=4)).present()
@@ -166,7 +165,7 @@ def lifecycle(factory):
     def recover():
         def stuck():
             motoext.FAIL_UPDATES.pop("prod", None)
-            motoext.set_stack(dict(stack_name="prod", status="UPDATE_ROLLBACK_FAILED"))
+            motoext.set_stack({"stack_name": "prod", "status": "UPDATE_ROLLBACK_FAILED"})
         with_admin(stuck)
         return rack(factory, version="2", recover=True).present()
 
@@ -249,13 +248,13 @@ def test_the_policy_is_the_collection_calls_plus_the_handler_model():
     model = motoext.handler_permissions()
     types = set()
     for kind in ("rack", "app"):
-        types |= set(r["Type"] for r in formation(kind)["Resources"].values())
+        types |= {r["Type"] for r in formation(kind)["Resources"].values()}
     assert types <= set(model["resources"]), "a resource type of formation/ has no entry in the handler model"
     needed = set(model["stack"]["ssm_parameters"])
     for rtype in types:
         for op in ("create", "update", "delete"):
             needed |= set(model["resources"][rtype][op])
-    by_sid = dict((st["Sid"], set(st["Action"])) for st in POLICY["Statement"])
+    by_sid = {st["Sid"]: set(st["Action"]) for st in POLICY["Statement"]}
     assert by_sid["CloudFormationActsWithYourPermissions"] == needed - by_sid["CollectionCallsS3"]
     assert all(a.startswith("cloudformation:") for a in by_sid["CollectionCallsCloudFormation"])
     assert all(st["Effect"] == "Allow" and st["Resource"] == "*" for st in POLICY["Statement"])
@@ -299,7 +298,7 @@ def grant(aws, policy):
     for key in keys:
         iam.delete_access_key(UserName="operator", AccessKeyId=key["AccessKeyId"])
     key = iam.create_access_key(UserName="operator")["AccessKey"]
-    return dict(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
 
 
 @contextmanager
@@ -313,7 +312,7 @@ def server_enforcing(aws):
 
 def operator_step(aws, creds, version, state, expect_rc=0):
     return aws.playbook(target("least_privilege"), env=creds, expect_rc=expect_rc,
-                        extra_vars=dict(channel=CHANNEL, version=version, state=state))
+                        extra_vars={"channel": CHANNEL, "version": version, "state": state})
 
 
 def test_operator_lifecycle_through_ansible_with_iam_enforced(aws, tmp_path):

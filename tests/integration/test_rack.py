@@ -9,7 +9,6 @@ import pathlib
 import shutil
 
 import yaml
-
 from conftest import REPO, target
 
 FORMATION = pathlib.Path(REPO) / "formation"
@@ -30,8 +29,8 @@ def newer_formation(tmp_path):
 
 
 def test_rack_lifecycle(aws, tmp_path):
-    aws.playbook(target("rack"), extra_vars=dict(channel="file://%s" % (tmp_path / "channel"),
-                                                 v5_src=newer_formation(tmp_path)))
+    aws.playbook(target("rack"), extra_vars={"channel": "file://%s" % (tmp_path / "channel"),
+                                                 "v5_src": newer_formation(tmp_path)})
     s3 = aws.client("s3")
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]
             if b["Name"].startswith(("alpha", "beta"))] == [], "uninstall leaves no bucket behind"
@@ -39,14 +38,14 @@ def test_rack_lifecycle(aws, tmp_path):
 
 def test_noop_costs_one_cloudformation_call_and_check_mode_does_not_mutate(aws, tmp_path):
     channel = "file://%s" % (tmp_path / "channel")
-    aws.playbook(ONE, extra_vars=dict(channel=channel, version="setup"))
+    aws.playbook(ONE, extra_vars={"channel": channel, "version": "setup"})
     rec = aws.recording.mark()
-    out = aws.playbook(ONE, extra_vars=dict(channel=channel, version="keep"))
+    out = aws.playbook(ONE, extra_vars={"channel": channel, "version": "keep"})
     assert "changed=0" in out
     assert rec.calls() == [("cloudformation", "DescribeStacks", "us-east-1")]
 
     rec.mark()
-    out = aws.playbook(ONE, extra_vars=dict(channel=channel, version="latest"), check=True, diff=True)
+    out = aws.playbook(ONE, extra_vars={"channel": channel, "version": "latest"}, check=True, diff=True)
     assert "changed=1" in out
     calls = rec.calls()
     assert rec.mutating() == [], rec.mutating()
@@ -55,6 +54,6 @@ def test_noop_costs_one_cloudformation_call_and_check_mode_does_not_mutate(aws, 
     assert aws.client("cloudformation").describe_stacks(StackName="solo")["Stacks"][0]["Parameters"]
 
     rec.mark()
-    aws.playbook(ONE, extra_vars=dict(channel=channel, version="latest"))
+    aws.playbook(ONE, extra_vars={"channel": channel, "version": "latest"})
     mutating = [a for dummy, a, dummy2 in rec.mutating()]
     assert mutating == ["UpdateStack"], mutating

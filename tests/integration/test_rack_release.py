@@ -11,7 +11,6 @@ import sys
 import tempfile
 
 import pytest
-
 from conftest import HERE, target
 
 FILES = os.path.join(HERE, "files")
@@ -25,7 +24,7 @@ def test_publish_and_read(aws, tmp_path, kind):
         channel = "s3://convox-releases/stable"
     else:
         channel = "file://%s" % (tmp_path / "channel")
-    aws.playbook(target("rack_release"), extra_vars=dict(channel=channel, files=FILES))
+    aws.playbook(target("rack_release"), extra_vars={"channel": channel, "files": FILES})
     if kind == "s3":
         body = aws.client("s3").get_object(Bucket="convox-releases", Key="stable/versions.json")["Body"].read()
         assert [e["version"] for e in json.loads(body)] == [
@@ -37,18 +36,18 @@ def test_check_mode_writes_nothing(aws):
     """Counted with the moto recorder: a --check publish makes only reads."""
     aws.client("s3").create_bucket(Bucket="convox-releases")
     rec = aws.recording.mark()
-    out = aws.playbook(PUBLISH, extra_vars=dict(channel="s3://convox-releases", src=FILES + "/release-a",
-                                                version="1"), check=True)
+    out = aws.playbook(PUBLISH, extra_vars={"channel": "s3://convox-releases", "src": FILES + "/release-a",
+                                                "version": "1"}, check=True)
     calls = rec.calls()
     assert "changed=1" in out
     assert [c for c in calls if c[0] == "s3"], "the check run read the channel"
     assert rec.mutating() == [], rec.mutating()
     rec.mark()
-    aws.playbook(PUBLISH, extra_vars=dict(channel="s3://convox-releases", src=FILES + "/release-a", version="1"))
+    aws.playbook(PUBLISH, extra_vars={"channel": "s3://convox-releases", "src": FILES + "/release-a", "version": "1"})
     assert sorted(a for dummy, a, dummy2 in rec.mutating()) == ["PutObject", "PutObject", "PutObject"]
     rec.mark()
-    out = aws.playbook(PUBLISH, extra_vars=dict(channel="s3://convox-releases", src=FILES + "/release-a",
-                                                version="1"))
+    out = aws.playbook(PUBLISH, extra_vars={"channel": "s3://convox-releases", "src": FILES + "/release-a",
+                                                "version": "1"})
     assert "changed=0" in out and rec.mutating() == []
 
 
@@ -61,12 +60,12 @@ def test_concurrent_publishers_keep_each_others_entries(aws, tmp_path):
         for version in versions:
             cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
                    os.path.join(HERE, "inventory.yml"), PUBLISH, "-e",
-                   json.dumps(dict(channel=channel, src=FILES + "/release-b", version=version))]
+                   json.dumps({"channel": channel, "src": FILES + "/release-b", "version": version})]
             procs.append(subprocess.Popen(cmd, env=aws.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                           text=True, cwd=tempfile.gettempdir()))
         for proc in procs:
             out = proc.communicate(timeout=300)[0]
             assert proc.returncode == 0, out
-        out = aws.playbook(target("rack_release", "list.yml"), extra_vars=dict(channel=channel))
+        out = aws.playbook(target("rack_release", "list.yml"), extra_vars={"channel": channel})
         listed = json.loads(out.split("RELEASES=", 1)[1].split("\n", 1)[0].strip().rstrip('"').replace('\\"', '"'))
         assert sorted(listed) == versions

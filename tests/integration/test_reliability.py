@@ -32,25 +32,25 @@ def fleet(tmp_path, count, channel):
     for i in range(count):
         name = "%s-f%02d" % ("acme" if i % 2 == 0 else "globex", i)
         region = "us-east-1" if i % 4 < 2 else "eu-west-1"
-        apps = [dict(name="app%02d" % i, parameters=dict(Count=2))] if i % 3 == 0 else []
-        hosts[name] = dict(rack_org=name.split("-")[0], rack_region=region, rack_apps=apps)
+        apps = [{"name": "app%02d" % i, "parameters": {"Count": 2}}] if i % 3 == 0 else []
+        hosts[name] = {"rack_org": name.split("-")[0], "rack_region": region, "rack_apps": apps}
         groups["org_" + name.split("-")[0]][name] = None
         groups["region_" + region.replace("-", "_")][name] = None
-        racks.append(dict(name=name, region=region, org=name.split("-")[0], apps=[a["name"] for a in apps]))
+        racks.append({"name": name, "region": region, "org": name.split("-")[0], "apps": [a["name"] for a in apps]})
     groups["canary"][racks[0]["name"]] = None
     inventory = tmp_path / "fleet"
     (inventory / "group_vars").mkdir(parents=True)
     (inventory / "hosts.yml").write_text(json.dumps(
-        {"all": {"hosts": hosts, "children": dict((g, {"hosts": h}) for g, h in groups.items())}}))
-    (inventory / "group_vars" / "all.yml").write_text(json.dumps(dict(
-        ansible_connection="local", ansible_python_interpreter="{{ ansible_playbook_python }}",
-        rack_channel=channel, rack_version="latest", rack_termination_protection=False)))
+        {"all": {"hosts": hosts, "children": {g: {"hosts": h} for g, h in groups.items()}}}))
+    (inventory / "group_vars" / "all.yml").write_text(json.dumps({
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "rack_channel": channel, "rack_version": "latest", "rack_termination_protection": False}))
     return str(inventory), racks
 
 
 def publish(aws, channel, versions):
-    aws.playbook(target("rack_release", "publish_many.yml"), extra_vars=dict(
-        channel=channel, src=FORMATION, versions=versions))
+    aws.playbook(target("rack_release", "publish_many.yml"), extra_vars={
+        "channel": channel, "src": FORMATION, "versions": versions})
 
 
 def live_stacks(aws):
@@ -64,29 +64,29 @@ def live_stacks(aws):
 
 def assert_converged(aws, racks, version):
     stacks = live_stacks(aws)
-    expected = set(r["name"] for r in racks) | set("%s-%s" % (r["name"], a) for r in racks for a in r["apps"])
+    expected = {r["name"] for r in racks} | {"%s-%s" % (r["name"], a) for r in racks for a in r["apps"]}
     assert set(stacks) == expected, set(stacks) ^ expected                 # nothing lost, nothing extra
     for name, found in stacks.items():
         assert len(found) == 1, name                                        # nothing duplicated
         stack = found[0]
         assert not stack["StackStatus"].endswith("_IN_PROGRESS"), (name, stack["StackStatus"])
-        params = dict((p["ParameterKey"], p["ParameterValue"]) for p in stack["Parameters"])
+        params = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
         assert params["Version"] == version, (name, params["Version"])
-        tags = dict((t["Key"], t["Value"]) for t in stack["Tags"])
+        tags = {t["Key"]: t["Value"] for t in stack["Tags"]}
         assert tags["System"] == "convox"
 
 
 def changed_hosts(out):
     import re
-    return dict((m.group(1), int(m.group(2))) for m in re.finditer(
-        r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", out, re.M))
+    return {m.group(1): int(m.group(2)) for m in re.finditer(
+        r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", out, re.M)}
 
 
 def test_converge_under_throttling_and_server_errors(aws, tmp_path):
     channel = "file://%s" % (tmp_path / "channel")
     publish(aws, channel, ["1"])
     inventory, racks = fleet(tmp_path, 20, channel)
-    faults = dict(seed=20261123, throttle=0.15, limit=0.05, error500=0.05, error503=0.05, latency=0.005)
+    faults = {"seed": 20261123, "throttle": 0.15, "limit": 0.05, "error500": 0.05, "error503": 0.05, "latency": 0.005}
     localaws.post(aws.endpoint, "/_localaws/faults", faults)
     out = aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=inventory, cwd=REPO)
     injected = localaws.post(aws.endpoint, "/_localaws/faults/stats", {})
@@ -109,7 +109,7 @@ def test_killed_fleet_update_converges_on_rerun(aws, tmp_path):
     aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=inventory, cwd=REPO)
     publish(aws, channel, ["2", "3"])
     # slow every AWS call a little so the kill lands in the middle of the update
-    localaws.post(aws.endpoint, "/_localaws/faults", dict(latency=0.05))
+    localaws.post(aws.endpoint, "/_localaws/faults", {"latency": 0.05})
     rec = aws.recording.mark()
     proc = subprocess.Popen([os.path.join(BIN, "ansible-playbook"), "-i", inventory,
                              os.path.join(PLAYBOOKS, "update.yml"), "-e", "convox_batch_size=2"],
@@ -123,8 +123,8 @@ def test_killed_fleet_update_converges_on_rerun(aws, tmp_path):
     localaws.post(aws.endpoint, "/_localaws/faults", {})
     updates = sum(1 for c in rec.calls() if c[1] == "UpdateStack")
     assert 5 <= updates < 2 * (8 + 3), updates                          # killed part-way through
-    versions = set(dict((p["ParameterKey"], p["ParameterValue"]) for p in s[0]["Parameters"])["Version"]
-                   for s in live_stacks(aws).values())
+    versions = {{p["ParameterKey"]: p["ParameterValue"] for p in s[0]["Parameters"]}["Version"]
+                   for s in live_stacks(aws).values()}
     assert len(versions) > 1, versions                                  # the fleet was left mixed
     out = aws.playbook(os.path.join(PLAYBOOKS, "update.yml"), inventory=inventory, cwd=REPO)
     assert "0 failed" in out

@@ -13,8 +13,7 @@ import threading
 import time
 
 from conftest import REPO
-from safety import (APP_TEMPLATE, FOREIGN_TEMPLATE, RACK_TEMPLATE, app_stack, bucket_of, create_stack, entry,
-                    rack_stack, run_tasks, snapshot, write_channel)
+from safety import APP_TEMPLATE, FOREIGN_TEMPLATE, RACK_TEMPLATE, app_stack, bucket_of, create_stack, entry, rack_stack, run_tasks, snapshot, write_channel
 
 
 def rack_task(**args):
@@ -82,7 +81,7 @@ def test_a_foreign_stack_with_a_version_parameter_is_never_updated_unless_adopte
     assert adopted["changed"] and not adopted.get("failed"), adopted
     assert not again.get("failed") and not again["changed"], again            # ours now
     stack = aws.client("cloudformation").describe_stacks(StackName="billing")["Stacks"][0]
-    assert dict((t["Key"], t["Value"]) for t in stack["Tags"]) == {
+    assert {t["Key"]: t["Value"] for t in stack["Tags"]} == {
         "owner": "finance", "System": "convox", "Type": "rack", "Rack": "billing"}
     assert json.loads(json.dumps(aws.client("cloudformation").get_template(StackName="billing")["TemplateBody"])) \
         == FOREIGN_TEMPLATE                                          # the template was not replaced

@@ -14,10 +14,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO
-from safety import (APP_TEMPLATE, FOREIGN_TEMPLATE, RACK_TEMPLATE, create_stack, entry, rack_stack, run_tasks,
-                    write_channel)
+from safety import APP_TEMPLATE, FOREIGN_TEMPLATE, RACK_TEMPLATE, create_stack, entry, rack_stack, run_tasks, write_channel
 
 BOMB = """Parameters:
   Version: {Type: String}
@@ -152,8 +150,8 @@ def test_a_published_release_is_immutable_unless_forced(aws, tmp_path):
     results = run_tasks(aws, tmp_path, [
         publish(first), publish(first), publish(second), dict(publish(second), check_mode=True),
         publish(second, force=True),
-        {"convox.rack.rack_release": dict(channel=channel, version="2", src=str(first), published=False)},
-        {"convox.rack.rack_release": dict(channel=channel, version="2", src=str(second), published=False)},
+        {"convox.rack.rack_release": {"channel": channel, "version": "2", "src": str(first), "published": False}},
+        {"convox.rack.rack_release": {"channel": channel, "version": "2", "src": str(second), "published": False}},
     ])
     assert [r["changed"] for r in results] == [True, False, False, False, True, True, True], results
     for res in results[2:4]:

@@ -13,9 +13,8 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import BIN, REPO
-from safety import create_stack, rack_stack, RACK_TEMPLATE
+from safety import RACK_TEMPLATE, create_stack, rack_stack
 
 OLDEST = os.path.join(REPO, ".venv", "core-oldest", "bin")
 SITE_PACKAGES = os.path.dirname(os.path.dirname(os.path.dirname(os.__file__)))
@@ -62,8 +61,8 @@ def test_a_tag_is_never_templated(aws, tmp_path, bindir):
     rack_stack(aws, "inj", org=payload)
     aws.client("cloudformation").update_stack(
         StackName="inj", TemplateBody=json.dumps(RACK_TEMPLATE),
-        Parameters=[dict(ParameterKey="Version", ParameterValue=payload)],
-        Tags=[dict(Key=k, Value=v) for k, v in dict(System="convox", Type="rack", Rack="inj", Org=payload).items()])
+        Parameters=[{"ParameterKey": "Version", "ParameterValue": payload}],
+        Tags=[{"Key": k, "Value": v} for k, v in {"System": "convox", "Type": "rack", "Rack": "inj", "Org": payload}.items()])
     inventory = inventory_file(tmp_path, "compose:\n  rack_label: rack_org ~ '/' ~ rack_version\n")
     play = tmp_path / "show.yml"
     play.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n"

@@ -9,7 +9,6 @@ import json
 
 import pytest
 import yaml
-
 from conftest import REPO, target
 
 SECRET_ONE = "s3cr3t-token-one-8c1f"
@@ -29,12 +28,12 @@ def template_with_no_echo(tmp_path):
 @pytest.mark.parametrize("side", ["controller", "module"])
 def test_no_secret_in_output(aws, tmp_path, side):
     log = tmp_path / "ansible.log"
-    env = dict(ANSIBLE_LOG_PATH=str(log), AWS_SECRET_ACCESS_KEY="aws-secret-key-do-not-print-42")
+    env = {"ANSIBLE_LOG_PATH": str(log), "AWS_SECRET_ACCESS_KEY": "aws-secret-key-do-not-print-42"}
     if side == "module":
         env["CONVOX_RACK_CONTROLLER_SIDE"] = "false"
-    out = aws.playbook(target("secrets"), "-vvv", diff=True, env=env, extra_vars=dict(
-        channel="file://%s" % (tmp_path / "channel"), src=template_with_no_echo(tmp_path),
-        secret_one=SECRET_ONE, secret_two=SECRET_TWO))
+    out = aws.playbook(target("secrets"), "-vvv", diff=True, env=env, extra_vars={
+        "channel": "file://%s" % (tmp_path / "channel"), "src": template_with_no_echo(tmp_path),
+        "secret_one": SECRET_ONE, "secret_two": SECRET_TWO})
     text = out + log.read_text()
     if side == "module":
         assert "AnsiballZ" in text                 # the module path really ran

@@ -37,6 +37,7 @@ def aws():
 @pytest.fixture
 def factory(aws):
     import boto3
+
     from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
 
     return ClientFactory(lambda service: boto3.client(service, region_name="us-east-1", config=botocore_config()),

@@ -6,11 +6,9 @@ the summary table."""
 from __future__ import annotations
 
 import pytest
-
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.convox.rack.plugins.filter.fleet_targets import (
-    fleet_clashes, fleet_failed, fleet_table, fleet_targets, halt_reason, rack_names)
+from ansible_collections.convox.rack.plugins.filter.fleet_targets import fleet_clashes, fleet_failed, fleet_table, fleet_targets, halt_reason, rack_names
 
 
 class Broken(dict):

@@ -10,11 +10,9 @@ import html.parser
 import io
 
 import pytest
-
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.convox.rack.plugins.filter.fleet_report import (
-    COLUMNS, fleet_report_csv, fleet_report_html, fleet_report_rows)
+from ansible_collections.convox.rack.plugins.filter.fleet_report import COLUMNS, fleet_report_csv, fleet_report_html, fleet_report_rows
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._report import report_row
 

@@ -58,7 +58,7 @@ def make_channel(root):
             json.dump(tpl, f)
         with open(os.path.join(root, version, "app.json"), "w") as f:
             json.dump(app_template(), f)
-        entries.append(dict(version=version, description="", published=published, required=required))
+        entries.append({"version": version, "description": "", "published": published, "required": required})
     with open(os.path.join(root, "versions.json"), "w") as f:
         json.dump(entries, f)
     return "file://" + root

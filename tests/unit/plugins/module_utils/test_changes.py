@@ -5,8 +5,7 @@ static diff of two consecutive templates for later steps."""
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._changes import (
-    annotate, describe, is_stateful, stateful_changes, template_diff)
+from ansible_collections.convox.rack.plugins.module_utils._changes import annotate, describe, is_stateful, stateful_changes, template_diff
 
 OLD = {"Resources": {
     "Data": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"},
@@ -30,7 +29,7 @@ def test_stateful_by_type_or_retention():
 
 
 def test_template_diff():
-    changes = dict((c["logical_id"], c) for c in template_diff(OLD, NEW))
+    changes = {c["logical_id"]: c for c in template_diff(OLD, NEW)}
     assert (changes["Data"]["action"], changes["Data"]["stateful"]) == ("Remove", True)
     assert (changes["Builds"]["action"], changes["Builds"]["replacement"], changes["Builds"]["stateful"]) == (
         "Modify", "Conditional", True)
@@ -42,12 +41,12 @@ def test_template_diff():
 
 
 def test_change_set_entries_are_flagged_from_the_live_template():
-    changes = annotate([dict(action="Remove", logical_id="Data", type="AWS::S3::Bucket", replacement=None),
-                        dict(action="Modify", logical_id="Builds", type="AWS::DynamoDB::Table", replacement="True"),
-                        dict(action="Modify", logical_id="Role", type="AWS::IAM::Role", replacement="True"),
-                        dict(action="Modify", logical_id="Cache", type="AWS::SNS::Topic", replacement="False")], OLD)
+    changes = annotate([{"action": "Remove", "logical_id": "Data", "type": "AWS::S3::Bucket", "replacement": None},
+                        {"action": "Modify", "logical_id": "Builds", "type": "AWS::DynamoDB::Table", "replacement": "True"},
+                        {"action": "Modify", "logical_id": "Role", "type": "AWS::IAM::Role", "replacement": "True"},
+                        {"action": "Modify", "logical_id": "Cache", "type": "AWS::SNS::Topic", "replacement": "False"}], OLD)
     assert [c["stateful"] for c in changes] == [True, True, False, False]
-    risky = stateful_changes([dict(label="1 -> 2", resource_changes=changes)])
+    risky = stateful_changes([{"label": "1 -> 2", "resource_changes": changes}])
     assert [(label, describe(c)) for label, c in risky] == [
         ("1 -> 2", "Remove AWS::S3::Bucket Data"),
         ("1 -> 2", "Modify AWS::DynamoDB::Table Builds (replacement: True)")]

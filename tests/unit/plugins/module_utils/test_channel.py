@@ -16,8 +16,8 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._releases import Release
 from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template
 
-VERSIONS = [dict(version="1", description="one", published=True, required=False),
-            dict(version="2", description="two", published=True, required=True)]
+VERSIONS = [{"version": "1", "description": "one", "published": True, "required": False},
+            {"version": "2", "description": "two", "published": True, "required": True}]
 
 
 def write_channel(root):

@@ -17,7 +17,7 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, R
 from ansible_collections.convox.rack.plugins.module_utils._stack import Stack, StackTimeout
 
 
-class FakeStacks(object):
+class FakeStacks:
     """A region whose stacks finish at given times; counts listings."""
 
     def __init__(self, finish_at):
@@ -28,7 +28,7 @@ class FakeStacks(object):
     def _stack(self, name):
         done = self.finish_at[name]
         status = "UPDATE_COMPLETE" if time.monotonic() >= done else "UPDATE_IN_PROGRESS"
-        return Stack(dict(StackName=name, StackId="arn:%s" % name, StackStatus=status))
+        return Stack({"StackName": name, "StackId": "arn:%s" % name, "StackStatus": status})
 
     def list(self):
         self.listings += 1
@@ -46,7 +46,7 @@ def quick(monkeypatch):
 
 def test_many_racks_share_one_listing_per_poll():
     now = time.monotonic()
-    stacks = FakeStacks(dict(("r%d" % i, now + 0.3 + 0.01 * i) for i in range(50)))
+    stacks = FakeStacks({"r%d" % i: now + 0.3 + 0.01 * i for i in range(50)})
     watcher = RegionWatcher(stacks, "us-east-1", interval=0.1)
     results = {}
 
@@ -78,7 +78,7 @@ def test_a_wait_times_out_naming_the_stack():
         watcher.wait("arn:slow", 0.3)
 
 
-class FakeManager(object):
+class FakeManager:
     def __init__(self, params, check_mode, client_factory, warn, watcher):
         self.params = params
         self.secret_values = {"s3cr3t"} if params.get("secret") else set()
@@ -89,11 +89,11 @@ class FakeManager(object):
             raise ConvoxError("rack bad is broken.", changed=True, steps=[{"to": "2"}])
         if self.params["name"] == "crash":
             raise RuntimeError("boom")
-        return dict(changed=True, plan=dict(action="update", from_version="1", to_version="2", path=["2"]),
-                    steps=[{"to": "2"}])
+        return {"changed": True, "plan": {"action": "update", "from_version": "1", "to_version": "2", "path": ["2"]},
+                    "steps": [{"to": "2"}]}
 
 
-class Factory(object):
+class Factory:
     def __init__(self, region):
         self.region = region
 
@@ -102,21 +102,21 @@ class Factory(object):
 
 
 def test_batch_results_are_per_rack():
-    racks = [("good", dict(name="good", secret=True)), ("bad", dict(name="bad")), ("crash", dict(name="crash")),
+    racks = [("good", {"name": "good", "secret": True}), ("bad", {"name": "bad"}), ("crash", {"name": "crash"}),
              ("invalid", ConvoxError("Unsupported parameters for (convox.rack.rack) module: colour."))]
     results = Batch(racks, False, Factory, manager=FakeManager).run()
     assert results["good"]["changed"] and results["good"]["warnings"] == ["careful with good"]
     assert results["good"]["_secret_values"] == ["s3cr3t"]
-    assert results["bad"] == dict(failed=True, changed=True, msg="rack bad is broken.", steps=[{"to": "2"}],
-                                  warnings=["careful with bad"], _secret_values=[])
+    assert results["bad"] == {"failed": True, "changed": True, "msg": "rack bad is broken.", "steps": [{"to": "2"}],
+                                  "warnings": ["careful with bad"], "_secret_values": []}
     assert results["crash"]["failed"] and results["crash"]["msg"] == "rack crash: RuntimeError: boom"
     assert results["invalid"]["msg"].startswith("Unsupported parameters")
     assert result_row("good", racks[0][1], results["good"], False)["result"] == "updated"
     assert result_row("bad", racks[1][1], results["bad"], False)["steps"] == 1
-    assert result_row("x", ConvoxError("no"), dict(failed=True, msg="no"), True)["rack"] == "x"
+    assert result_row("x", ConvoxError("no"), {"failed": True, "msg": "no"}, True)["rack"] == "x"
 
 
-class SlowStacks(object):
+class SlowStacks:
     """A listing that captures the status when it starts and answers later (a request in flight)."""
 
     def __init__(self):
@@ -131,7 +131,7 @@ class SlowStacks(object):
             self.first = False
             self.in_flight.set()
             self.release.wait(5)
-        return [Stack(dict(StackName="x", StackId="arn:x", StackStatus=status))]
+        return [Stack({"StackName": "x", "StackId": "arn:x", "StackStatus": status})]
 
     def describe(self, name):
         return None

@@ -16,9 +16,8 @@ from ansible_collections.convox.rack.plugins.module_utils._rack import RackManag
 from ansible_collections.convox.rack.plugins.module_utils._stack import ALL_STATUSES, IN_PROGRESS, STABLE
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from rackfixtures import make_channel  # noqa: E402
-
 import motoext  # noqa: E402  (on sys.path via tests/unit/conftest.py)
+from rackfixtures import make_channel  # noqa: E402
 
 
 @pytest.fixture
@@ -27,9 +26,9 @@ def channel(tmp_path):
 
 
 def rack(factory, channel, check=False, sleep=None, **params):
-    base = dict(name="prod", state="present", org="acme", channel=channel, version=None, parameters={}, tags={},
-                purge_tags=True, termination_protection=True, max_steps=0, allow_downgrade=False, force=False,
-                recover=False, wait=True, wait_timeout=600, releases=None)
+    base = {"name": "prod", "state": "present", "org": "acme", "channel": channel, "version": None, "parameters": {}, "tags": {},
+                "purge_tags": True, "termination_protection": True, "max_steps": 0, "allow_downgrade": False, "force": False,
+                "recover": False, "wait": True, "wait_timeout": 600, "releases": None}
     base.update(params)
     kwargs = {"sleep": sleep} if sleep else {}
     return RackManager(base, check_mode=check, client_factory=factory, **kwargs)
@@ -41,7 +40,7 @@ def cfn_stack(factory, name="prod"):
 
 
 def params_of(stack):
-    return dict((p["ParameterKey"], p["ParameterValue"]) for p in stack["Parameters"])
+    return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
 
 
 # -- install / update ----------------------------------------------------------------------
@@ -135,7 +134,7 @@ def test_tags_and_termination_protection_in_place(factory, channel):
     res = rack(factory, channel, tags={"team": "b"}, termination_protection=False).present()
     stack = cfn_stack(factory)
     assert res["changed"] and stack["EnableTerminationProtection"] is False
-    tags = dict((t["Key"], t["Value"]) for t in stack["Tags"])
+    tags = {t["Key"]: t["Value"] for t in stack["Tags"]}
     assert tags["team"] == "b"
     assert not rack(factory, channel, tags={"team": "b"}, termination_protection=False).present()["changed"]
     # system tags cannot be overridden
@@ -156,8 +155,8 @@ def test_install_needs_a_channel(factory):
 
 # -- uninstall -------------------------------------------------------------------------------
 def app(factory, channel, name="web1", state="present"):
-    return AppManager(dict(name=name, rack="prod", state=state, channel=channel, parameters={}, tags={},
-                           purge_tags=True, wait=True, wait_timeout=600), False, factory)
+    return AppManager({"name": name, "rack": "prod", "state": state, "channel": channel, "parameters": {}, "tags": {},
+                           "purge_tags": True, "wait": True, "wait_timeout": 600}, False, factory)
 
 
 def test_uninstall_refuses_with_apps_then_force(factory, channel):
@@ -182,12 +181,12 @@ def test_uninstall_refuses_with_apps_then_force(factory, channel):
 
 # -- apps in the rack's task (option apps) -----------------------------------------------------
 def app_versions(factory):
-    return dict((s["StackName"], params_of(s).get("Version")) for s in factory("cloudformation").describe_stacks()["Stacks"]
-                if s["StackName"] != "prod" and s["StackStatus"] != "DELETE_COMPLETE")
+    return {s["StackName"]: params_of(s).get("Version") for s in factory("cloudformation").describe_stacks()["Stacks"]
+                if s["StackName"] != "prod" and s["StackStatus"] != "DELETE_COMPLETE"}
 
 
 def test_apps_follow_the_rack_in_one_run(factory, channel):
-    apps = [dict(name="web1", parameters={"Count": 3}), dict(name="worker", state="present")]
+    apps = [{"name": "web1", "parameters": {"Count": 3}}, {"name": "worker", "state": "present"}]
     plan = rack(factory, channel, check=True, version="1", apps=apps).present()
     assert plan["changed"] and [a["plan"]["action"] for a in plan["apps"]] == ["create", "create"]
     assert [a["plan"]["to_version"] for a in plan["apps"]] == ["1", "1"]          # planned on the rack's target
@@ -211,7 +210,7 @@ def test_apps_follow_the_rack_in_one_run(factory, channel):
     assert app_versions(factory) == {"prod-web1": "3", "prod-worker": "3"}
 
     # listed as absent: deleted; not listed: left alone
-    res = rack(factory, channel, apps=[dict(name="worker", state="absent")]).present()
+    res = rack(factory, channel, apps=[{"name": "worker", "state": "absent"}]).present()
     assert res["changed"] and res["apps"][0]["plan"]["action"] == "delete"
     assert app_versions(factory) == {"prod-web1": "3"}
     res = rack(factory, channel).present()                                       # no apps option: none touched
@@ -219,9 +218,9 @@ def test_apps_follow_the_rack_in_one_run(factory, channel):
 
 
 @pytest.mark.parametrize("apps, message", [
-    ([dict(name="web1"), dict(name="web1")], "app web1 is listed twice in the apps of rack prod."),
-    ([dict(name="x")], 'app name "x" is invalid'),
-    ([dict(name="prod")], 'app name "prod" must differ from its rack\'s name.'),
+    ([{"name": "web1"}, {"name": "web1"}], "app web1 is listed twice in the apps of rack prod."),
+    ([{"name": "x"}], 'app name "x" is invalid'),
+    ([{"name": "prod"}], 'app name "prod" must differ from its rack\'s name.'),
 ])
 def test_bad_apps_fail_before_any_call(factory, channel, apps, message):
     calls = []
@@ -233,7 +232,7 @@ def test_bad_apps_fail_before_any_call(factory, channel, apps, message):
 
 def test_a_failing_app_is_named_and_the_rack_result_kept(factory, channel):
     with pytest.raises(ConvoxError) as err:
-        rack(factory, channel, version="1", apps=[dict(name="web1", parameters={"Nope": "1"})]).present()
+        rack(factory, channel, version="1", apps=[{"name": "web1", "parameters": {"Nope": "1"}}]).present()
     assert err.value.msg.startswith('app web1 on rack prod: parameter "Nope" is not declared by the app template')
     assert err.value.details["rack"]["status"] == "CREATE_COMPLETE" and err.value.details["apps"] == []
     assert app_versions(factory) == {}
@@ -249,12 +248,12 @@ def failing_updates(monkeypatch):
     def update_stack(self, name, *args, **kwargs):
         stack = original(self, name, *args, **kwargs)
         stack._add_stack_event("UPDATE_IN_PROGRESS")
-        motoext.set_stack(dict(stack_name=stack.name, status="UPDATE_ROLLBACK_COMPLETE", events=[
-            dict(logical_id="Logs", type="AWS::Logs::LogGroup", status="UPDATE_FAILED", physical_id="prod-logs",
-                 reason="Resource limit exceeded for log groups."),
-            dict(logical_id="Settings", type="AWS::S3::Bucket", status="UPDATE_FAILED",
-                 reason="Resource update cancelled"),
-        ]))
+        motoext.set_stack({"stack_name": stack.name, "status": "UPDATE_ROLLBACK_COMPLETE", "events": [
+            {"logical_id": "Logs", "type": "AWS::Logs::LogGroup", "status": "UPDATE_FAILED", "physical_id": "prod-logs",
+                 "reason": "Resource limit exceeded for log groups."},
+            {"logical_id": "Settings", "type": "AWS::S3::Bucket", "status": "UPDATE_FAILED",
+                 "reason": "Resource update cancelled"},
+        ]})
         return stack
 
     monkeypatch.setattr(CloudFormationBackend, "update_stack", update_stack)
@@ -293,7 +292,7 @@ def force_status(factory, stack, status):
     if status == "DELETE_COMPLETE":
         factory("cloudformation").delete_stack(StackName=stack)
     else:
-        motoext.set_stack(dict(stack_name=stack, status=status))
+        motoext.set_stack({"stack_name": stack, "status": status})
 
 
 def put_in(factory, channel, status):
@@ -311,7 +310,7 @@ def settle_later(final, stack="prod"):
             from moto.cloudformation.models import cloudformation_backends
             cloudformation_backends["123456789012"]["us-east-1"].delete_stack(stack)
         else:
-            motoext.set_stack(dict(stack_name=stack, status=final))
+            motoext.set_stack({"stack_name": stack, "status": final})
     return sleep, calls
 
 
@@ -390,8 +389,8 @@ def put_app_in(factory, channel, status):
 
 
 def app_with(factory, channel, sleep, **params):
-    base = dict(name="web1", rack="prod", state="present", channel=channel, parameters={}, tags={},
-                purge_tags=True, wait=True, wait_timeout=600, recover=False)
+    base = {"name": "web1", "rack": "prod", "state": "present", "channel": channel, "parameters": {}, "tags": {},
+                "purge_tags": True, "wait": True, "wait_timeout": 600, "recover": False}
     base.update(params)
     return AppManager(base, False, factory, sleep=sleep)
 

@@ -25,7 +25,7 @@ def rels(*spec):
 
 # -- parsing -----------------------------------------------------------------------------
 def entry(version, published=True, required=False, description=""):
-    return dict(version=version, description=description, published=published, required=required)
+    return {"version": version, "description": description, "published": published, "required": required}
 
 
 def test_parse_round_trip():

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._tags import (
-    app_tags, check_owned, format_tags, is_app, is_rack, rack_tags)
+from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, check_owned, format_tags, is_app, is_rack, rack_tags
 
 
 def test_rack_and_app_predicates():

@@ -1,0 +1,67 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One source of defaults: the role's argument spec and defaults, the fleet engine's variable map
+(rack_batch HOST_VARS) and the rack module's argument spec say the same thing about every option."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+from ansible_collections.convox.rack.plugins.action.rack_batch import HOST_VARS
+from ansible_collections.convox.rack.plugins.modules import rack as rack_module
+
+ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "rack")
+with open(os.path.join(ROLE, "meta", "argument_specs.yml")) as f:
+    SPEC = yaml.safe_load(f)["argument_specs"]["main"]["options"]
+with open(os.path.join(ROLE, "defaults", "main.yml")) as f:
+    DEFAULTS = yaml.safe_load(f)
+MODULE = dict(aws_argument_spec(), **rack_module.argument_spec())      # as AnsibleAWSModule merges them
+# an empty role value means "not given" (the task omits it, or, for rack_apps, [] manages no app as
+# the module's None does): the module's None
+OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version", "rack_releases", "rack_apps"}
+ROLE_ONLY_DEFAULT = {"rack_name"}          # the inventory host name
+VAR_OF = dict((var, option) for option, var in HOST_VARS)
+VAR_OF.update(rack_releases="releases")
+
+
+def same_shape(role, module, where):
+    assert role.get("type", "str") == module.get("type", "str"), where
+    assert role.get("choices") == module.get("choices"), where
+    assert role.get("elements") == module.get("elements"), where
+    if where not in ROLE_ONLY_DEFAULT:
+        assert bool(role.get("required")) == bool(module.get("required")), where
+
+
+def test_every_role_variable_is_a_module_option_of_the_same_shape():
+    assert set(SPEC) == set(v for v in VAR_OF if v.startswith("rack_")), "role spec vs rack_batch HOST_VARS"
+    for var, spec in SPEC.items():
+        same_shape(spec, MODULE[VAR_OF[var]], var)
+
+
+def test_fleet_variables_are_module_options():
+    for option, var in HOST_VARS:
+        assert option in MODULE, var
+
+
+def test_role_defaults_are_the_specs_and_the_modules():
+    assert set(DEFAULTS) == set(SPEC)
+    for var, spec in SPEC.items():
+        if var in ROLE_ONLY_DEFAULT:
+            continue
+        assert DEFAULTS[var] == spec.get("default"), var
+        module_default = MODULE[VAR_OF[var]].get("default")
+        if var in OMITTED_WHEN_EMPTY:
+            assert DEFAULTS[var] in ("", []) and module_default is None, var
+        else:
+            assert DEFAULTS[var] == module_default, var
+
+
+def test_app_suboptions_are_the_modules():
+    role, module = SPEC["rack_apps"]["options"], MODULE["apps"]["options"]
+    assert set(role) == set(module)
+    for name in role:
+        same_shape(role[name], module[name], "rack_apps[].%s" % name)
+        assert role[name].get("default") == module[name].get("default"), name
