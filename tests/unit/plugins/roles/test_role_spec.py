@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 
 import yaml
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+
 from ansible_collections.convox.rack.plugins.action.rack_batch import HOST_VARS
 from ansible_collections.convox.rack.plugins.modules import rack as rack_module
 
@@ -23,7 +23,7 @@ MODULE = dict(aws_argument_spec(), **rack_module.argument_spec())      # as Ansi
 # the module's None does): the module's None
 OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version", "rack_releases", "rack_apps"}
 ROLE_ONLY_DEFAULT = {"rack_name"}          # the inventory host name
-VAR_OF = dict((var, option) for option, var in HOST_VARS)
+VAR_OF = {var: option for option, var in HOST_VARS}
 VAR_OF.update(rack_releases="releases")
 
 
@@ -36,7 +36,7 @@ def same_shape(role, module, where):
 
 
 def test_every_role_variable_is_a_module_option_of_the_same_shape():
-    assert set(SPEC) == set(v for v in VAR_OF if v.startswith("rack_")), "role spec vs rack_batch HOST_VARS"
+    assert set(SPEC) == {v for v in VAR_OF if v.startswith("rack_")}, "role spec vs rack_batch HOST_VARS"
     for var, spec in SPEC.items():
         same_shape(spec, MODULE[VAR_OF[var]], var)
 
