@@ -87,7 +87,7 @@ class Bench:
             org = ORGS[i % 2]
             region = REGIONS[(i // 2) % len(REGIONS)]
             out.append({"name": "%s-r%03d" % (org, i), "org": org, "region": region,
-                            "apps": ["web1"] if i % 3 == 0 else []})
+                        "apps": ["web1"] if i % 3 == 0 else []})
         return out
 
     def publish(self, releases):
@@ -144,16 +144,16 @@ class Bench:
             groups["org_" + r["org"]].append(r["name"])
             groups["region_" + r["region"].replace("-", "_")].append(r["name"])
             hosts[r["name"]] = {"rack_org": r["org"], "rack_region": r["region"],
-                                    "rack_apps": [{"name": a} for a in r["apps"]]}
+                                "rack_apps": [{"name": a} for a in r["apps"]]}
         groups["canary"] = [racks[0]["name"]]
         data = {"all": {"hosts": hosts, "children": {g: {"hosts": dict.fromkeys(m)}
-                                                         for g, m in groups.items()}}}
+                                                     for g, m in groups.items()}}}
         with open(os.path.join(path, "hosts.yml"), "w") as f:
             json.dump(data, f)
         with open(os.path.join(path, "group_vars", "all.yml"), "w") as f:
             json.dump({"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                           "rack_channel": CHANNEL, "rack_version": V1, "rack_termination_protection": True,
-                           "bench_dir": WORK, "bench_version": V1}, f)
+                       "rack_channel": CHANNEL, "rack_version": V1, "rack_termination_protection": True,
+                       "bench_dir": WORK, "bench_version": V1}, f)
         return path
 
     # -- measuring --------------------------------------------------------------------------------
@@ -193,17 +193,17 @@ class Bench:
         one_med = {k: statistics.median(v) for k, v in single.items()}
         per_rack_ms = {k: round((med[k] - one_med[k]) / max(n - 1, 1) * 1000, 1) for k in one_med}
         return {"racks": n, "wall": med, "runs": pairs, "one_rack": one_med, "per_rack_ms": per_rack_ms,
-                    "site_vs_module_floor": med["site"] / med["ping"], "site_vs_dispatch_floor": med["site"] / med["debug"],
-                    "peer_vs_site": med["peer"] / med["site"]}
+                "site_vs_module_floor": med["site"] / med["ping"], "site_vs_dispatch_floor": med["site"] / med["debug"],
+                "peer_vs_site": med["peer"] / med["site"]}
 
     def call_table(self, inventory, n, path, *args):
         calls = self.calls(inventory, path, *args)
         by = collections.Counter("%s:%s" % (s, a) for s, a, dummy in calls)
         mutating = [c for c in calls if localaws.is_mutating(c[1])]
         return {"total": len(calls), "per_rack": len(calls) / float(n),
-                    "cloudformation_per_rack": len([c for c in calls if c[0] == "cloudformation"]) / float(n),
-                    "channel_reads": by.get("s3:GetObject", 0), "by_action": dict(sorted(by.items())),
-                    "mutating": len(mutating)}
+                "cloudformation_per_rack": len([c for c in calls if c[0] == "cloudformation"]) / float(n),
+                "channel_reads": by.get("s3:GetObject", 0), "by_action": dict(sorted(by.items())),
+                "mutating": len(mutating)}
 
     # -- fleet at AWS speed ------------------------------------------------------------------------
     def speed_setup(self, n):
@@ -211,7 +211,7 @@ class Bench:
         over 3 orgs x 3 regions, none installed yet."""
         self.publish(((V1, False), (V2, True), (V3, True), (V4, False)))
         racks = [{"name": "%s-s%03d" % (SPEED_ORGS[i % 3], i), "org": SPEED_ORGS[i % 3],
-                      "region": SPEED_REGIONS[(i // 3) % 3], "apps": []} for i in range(n)]
+                  "region": SPEED_REGIONS[(i // 3) % 3], "apps": []} for i in range(n)]
         path = self.inventory(racks)
         with open(os.path.join(path, "group_vars", "all.yml")) as f:
             group_vars = json.load(f)
@@ -271,14 +271,14 @@ class Bench:
                 batches = self.policy_batches(n)
                 ideal = batches * 3 * seconds
                 rows.append({"racks": n, "seconds": seconds, "rate": rate, "install": install, "update": wall,
-                                 "batches": batches, "ideal": ideal, "ratio": wall / ideal, "failed": failed,
-                                 "update_rc": proc.returncode, "listing_reads": reads,
-                                 "reads_per_region_per_minute": max(reads.values() or [0]) / (wall / 60.0),
-                                 "throttled": log.get("throttled", {}),
-                                 "operations": len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"]),
-                                 "install_delays": self.delays(install_log, "CREATE"),
-                                 "update_delays": self.delays(log, "UPDATE"),
-                                 "install_endpoint": install_log.get("load"), "update_endpoint": log.get("load")})
+                             "batches": batches, "ideal": ideal, "ratio": wall / ideal, "failed": failed,
+                             "update_rc": proc.returncode, "listing_reads": reads,
+                             "reads_per_region_per_minute": max(reads.values() or [0]) / (wall / 60.0),
+                             "throttled": log.get("throttled", {}),
+                             "operations": len([t for t in log["transitions"] if t[3] == "UPDATE_IN_PROGRESS"]),
+                             "install_delays": self.delays(install_log, "CREATE"),
+                             "update_delays": self.delays(log, "UPDATE"),
+                             "install_endpoint": install_log.get("load"), "update_endpoint": log.get("load")})
                 if proc.returncode != 0:          # the summary says which racks failed and why
                     start = proc.stdout.find("TASK [Fleet summary]")
                     print(proc.stdout[start:start + 6000] if start >= 0 else proc.stdout[-3000:])
@@ -333,7 +333,7 @@ class Bench:
         def stats(xs):
             return {"median": round(statistics.median(xs), 2), "max": round(max(xs), 2), "n": len(xs)} if xs else None
         return {"start_spread": stats(waves), "next_step": stats(gaps), "between_batches": stats(between),
-                    "endpoint_busy": round(served / load["wall_seconds"], 2) if load.get("wall_seconds") else None}
+                "endpoint_busy": round(served / load["wall_seconds"], 2) if load.get("wall_seconds") else None}
 
     def check_ratio(self, n):
         """update.yml --check against site.yml --check at n racks (instant mode), same run, both planning the
@@ -348,7 +348,7 @@ class Bench:
             pairs["update"].append(self.playbook(inventory, update, "--check", *to_latest))
         med = {k: statistics.median(v) for k, v in pairs.items()}
         return {"racks": n, "site_check": med["site"], "update_check": med["update"], "ratio": med["update"] / med["site"],
-                    "runs": pairs}
+                "runs": pairs}
 
     def run(self):
         os.makedirs(WORK, exist_ok=True)
@@ -364,7 +364,7 @@ class Bench:
             self.report_speed(results)
             return results
         results = {"when": datetime.datetime.now().isoformat(timespec="seconds"), "racks": self.args.racks,
-                       "runs": self.args.runs, "forks": self.args.forks, "cpus": os.cpu_count()}
+                   "runs": self.args.runs, "forks": self.args.forks, "cpus": os.cpu_count()}
         try:
             n = self.args.racks
             inventory = self.setup(n)

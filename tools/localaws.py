@@ -101,7 +101,7 @@ class RateLimit:
         if self.rate <= 0:
             return True
         service, region = _service_of({k[5:].replace("_", "-").title(): v for k, v in environ.items()
-                                           if k.startswith("HTTP_")})
+                                       if k.startswith("HTTP_")})
         if service != "cloudformation":
             return True
         with self.lock:
@@ -144,9 +144,9 @@ class Load:
     def report(self):
         with self.lock:
             actions = {k: {"requests": v[0], "served_seconds": round(v[1], 3), "queued_seconds": round(v[2], 3)}
-                           for k, v in sorted(self.actions.items())}
+                       for k, v in sorted(self.actions.items())}
         return {"actions": actions, "cpu_seconds": round(time.process_time() - self.cpu0, 3),
-                    "wall_seconds": round(time.monotonic() - self.wall0, 3)}
+                "wall_seconds": round(time.monotonic() - self.wall0, 3)}
 
 
 LOAD = Load()
@@ -203,8 +203,8 @@ def _app():
                 return respond(start_response, 200, {"ok": True})
             if path == "/_localaws/transitions":
                 return respond(start_response, 200, {"transitions": motoext.transitions(),
-                                                         "throttled": RATE.throttled, "served": RATE.served,
-                                                         "load": LOAD.report()})
+                                                     "throttled": RATE.throttled, "served": RATE.served,
+                                                     "load": LOAD.report()})
             return respond(start_response, 404, {"error": "unknown"})
         if path == "/moto-api/reset":
             motoext.FAIL_UPDATES.clear()

@@ -109,7 +109,7 @@ def _begin(backend, stack, in_progress, delete=False):
     with _TIMING_LOCK:
         final = stack.status
         _PENDING[stack.stack_id] = {"until": time.time() + TIMING["seconds"], "final": final, "delete": delete,
-                                        "backend": backend}
+                                    "backend": backend}
         stack.status = in_progress
         _log(stack, in_progress)
 
@@ -214,8 +214,8 @@ def apply():
             stack.status = "UPDATE_ROLLBACK_COMPLETE"
             stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
             event = {"status": "UPDATE_FAILED", "logical_id": failure.get("logical_id", "Instances"),
-                         "type": failure.get("type", "AWS::AutoScaling::AutoScalingGroup"),
-                         "reason": failure.get("reason", "Received 0 SUCCESS signal(s) out of 2.")}
+                     "type": failure.get("type", "AWS::AutoScaling::AutoScalingGroup"),
+                     "reason": failure.get("reason", "Received 0 SUCCESS signal(s) out of 2.")}
             _add_event(stack, event)
             stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
         if TIMING["seconds"] > 0:
@@ -249,7 +249,7 @@ def apply():
     def outputs(self):
         exports = {e.value: e.name for e in reversed(self.exports)}
         listed = [{"OutputKey": o.key, "OutputValue": o.value, "Description": o.description,
-                       "ExportName": exports.get(o.value)} for o in self.output_map.values() if o]
+                   "ExportName": exports.get(o.value)} for o in self.output_map.values() if o]
         return listed or None
 
     Stack.outputs = property(outputs)
@@ -386,7 +386,7 @@ def apply():
             changed = []
             for key, value in parameters.items():
                 before = {str(x) for x in (self.input_parameters.get(key), self.resolved_parameters.get(key),
-                                              defaults.get(key)) if x is not None}
+                                           defaults.get(key)) if x is not None}
                 if str(value) not in before:
                     changed.append(key)
             for n in new:
@@ -508,7 +508,7 @@ def _drift_handlers():
         found = {k: v for k, v in marked.items() if wanted is None or k in wanted}
         with _TIMING_LOCK:
             _DETECTIONS[detection_id] = {"stack_id": stack.stack_id, "started": now(), "found": found, "wanted": wanted,
-                                             "until": time.time() + TIMING["seconds"] / 4.0}
+                                         "until": time.time() + TIMING["seconds"] / 4.0}
         return ActionResult({"StackDriftDetectionId": detection_id})
 
     def _detection(detection_id):
@@ -689,7 +689,7 @@ def _denied_reason(denied):
 
 def _fail(stack, denied, resource_status, final_statuses):
     _add_event(stack, {"status": resource_status, "logical_id": denied["logical_id"], "type": denied["type"],
-                           "reason": _denied_reason(denied)})
+                       "reason": _denied_reason(denied)})
     for status in final_statuses:
         stack._add_stack_event(status)
     stack.status = final_statuses[-1]

@@ -131,4 +131,4 @@ class ActionModule(ConvoxAction):
             res["convox_row"] = result_row(host, rack_params, res, check_mode)
             results[host] = res
         return {"changed": False, "results": results, "plan_lines": [plan_line(results[host]) for host, dummy in racks],
-                    "polls": {region or "default": w.polls for region, w in runner.watchers.items()}}
+                "polls": {region or "default": w.polls for region, w in runner.watchers.items()}}

@@ -61,7 +61,7 @@ def fleet_targets(hosts, hostvars):
     out = []
     for host in sorted(str(h) for h in hosts):
         out.append({"host": host, "rack": _var(hostvars, host, "rack_name") or host,
-                        "region": _var(hostvars, host, "rack_region")})
+                    "region": _var(hostvars, host, "rack_region")})
     return out
 
 

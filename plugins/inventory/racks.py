@@ -147,8 +147,8 @@ class InventoryModule(AWSInventoryBase):
         for rack in racks:
             # values read from AWS are data, never templates: unsafe on every ansible-core
             hostvars = {"rack_name": wrap_var(rack["name"]), "rack_org": wrap_var(rack["org"]),
-                            "rack_region": wrap_var(rack["region"]), "rack_version": wrap_var(rack["version"]),
-                            "rack_status": wrap_var(rack["status"]), "ansible_connection": "local"}
+                        "rack_region": wrap_var(rack["region"]), "rack_version": wrap_var(rack["version"]),
+                        "rack_status": wrap_var(rack["status"]), "ansible_connection": "local"}
             host = self._host_name(hostvars)
             if host in hosts:
                 other = hosts[host][1]

@@ -87,8 +87,8 @@ class AppManager(StackManagerBase):
         if stack is None:
             return None
         return {"name": self.name, "rack": self.rack, "stack_name": stack.name, "stack_id": stack.stack_id,
-                    "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters,
-                    "outputs": stack.outputs, "tags": stack.tags}
+                "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters,
+                "outputs": stack.outputs, "tags": stack.tags}
 
     @staticmethod
     def state_view(version, parameters, tags):
@@ -98,7 +98,7 @@ class AppManager(StackManagerBase):
         if note:
             plan["note"] = note
         return self.scrub({"changed": changed, "app": self.describe_app(stack), "plan": plan, "resources": resources or [],
-                               "diff": {"before": before or {}, "after": after or {}}})
+                           "diff": {"before": before or {}, "after": after or {}}})
 
     def rack_stack(self):
         known = self.params.get("rack_details")
@@ -133,8 +133,8 @@ class AppManager(StackManagerBase):
             self.check_rack_owned(known["tags"])
         self.check_rack_usable(status)
         raw = {"StackName": self.rack, "StackId": known.get("stack_id"), "StackStatus": status,
-                   "Parameters": [{"ParameterKey": "Version", "ParameterValue": known.get("version")}],
-                   "Tags": [{"Key": k, "Value": v} for k, v in (known.get("tags") or {}).items()]}
+               "Parameters": [{"ParameterKey": "Version", "ParameterValue": known.get("version")}],
+               "Tags": [{"Key": k, "Value": v} for k, v in (known.get("tags") or {}).items()]}
         return cfn.Stack(raw)
 
     # -- present ---------------------------------------------------------------------------------
@@ -159,8 +159,8 @@ class AppManager(StackManagerBase):
             after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags)
             plan = {"action": "create", "from_version": None, "to_version": version, "parameter_changes": parameter_changes(
                 {}, user, fixed), "resource_changes": [{"action": "Add", "logical_id": k, "type": v.get("Type"),
-                                                         "replacement": None}
-                                                    for k, v in sorted(template["Resources"].items())]}
+                                                        "replacement": None}
+                                                       for k, v in sorted(template["Resources"].items())]}
             if self.check_mode:
                 return self.result(True, None, plan, before={}, after=after, note=note)
             started = self.stacks.now()
@@ -189,10 +189,10 @@ class AppManager(StackManagerBase):
         after = self.state_view(version, after_params, tags)
         if not changes and tags == stack.tags and template is None:
             plan = {"action": "none", "from_version": current_version, "to_version": version, "parameter_changes": {},
-                        "resource_changes": []}
+                    "resource_changes": []}
             return self.result(False, stack, plan, before=before, after=after, note=note)
         plan = {"action": "update", "from_version": current_version, "to_version": version, "parameter_changes": changes,
-                    "resource_changes": []}
+                "resource_changes": []}
         if self.check_mode:
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
                             self.stacks.plan(stack.name, params_list, tags, template))

@@ -34,7 +34,7 @@ def change(action, logical_id, resource_type, replacement=None, stateful=False, 
     """One resource change: ``action`` Add / Modify / Remove; ``replacement`` True / Conditional / False
     (None for Add and Remove); ``stateful`` when it would remove or replace a stateful resource."""
     return {"action": action, "logical_id": logical_id, "type": resource_type, "replacement": replacement,
-                "stateful": bool(stateful), "source": source}
+            "stateful": bool(stateful), "source": source}
 
 
 def annotate(changes, old_template):

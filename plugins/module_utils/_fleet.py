@@ -222,7 +222,7 @@ class Batch:
             workers = min(len(jobs), self.max_concurrent) if self.max_concurrent > 0 else len(jobs)
             with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="convox-rack") as pool:
                 futures = {pool.submit(self.one, key, params, factory, watcher): key
-                               for key, params, factory, watcher in jobs}
+                           for key, params, factory, watcher in jobs}
                 for future in concurrent.futures.as_completed(futures):
                     results[futures[future]] = future.result()
         return results

@@ -20,16 +20,16 @@ def is_rack_stack(stack):
 def rack_view(stack, region):
     """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
     return {"name": stack.name, "org": stack.tags.get("Org"), "region": region,
-                "status": stack.status, "version": stack.parameters.get("Version"), "stack_id": stack.stack_id,
-                "parameters": stack.parameters, "outputs": stack.outputs, "tags": stack.tags,
-                "termination_protection": stack.termination_protection}
+            "status": stack.status, "version": stack.parameters.get("Version"), "stack_id": stack.stack_id,
+            "parameters": stack.parameters, "outputs": stack.outputs, "tags": stack.tags,
+            "termination_protection": stack.termination_protection}
 
 
 def app_entry(stack):
     """One app of a rack, as listed by rack_info and by an uninstall's plan."""
     rack = stack.tags.get("Rack") or ""
     return {"name": stack.tags.get("Name") or stack.name[len(rack) + 1:], "stack_name": stack.name,
-                "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters}
+            "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters}
 
 
 class RackInfo:
@@ -80,7 +80,7 @@ def rack_drift_reader(client_factory, timeout=600):
         stack = rack_stack(client_factory, name)
         if stack.status not in cfn.STABLE:
             return {"status": "NOT_CHECKED", "reason": "stack %s is %s; drift is detected on a stack in a complete state"
-                        % (stack.name, stack.status), "drifted": []}
+                    % (stack.name, stack.status), "drifted": []}
         return cfn.Stacks(client_factory).drift(stack.stack_id, timeout=timeout)
     return read
 

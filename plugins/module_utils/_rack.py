@@ -66,10 +66,10 @@ class RackManager(StackManagerBase):
             seen.add(app["name"])
             managers.append(AppManager(
                 {"name": app["name"], "rack": self.name, "state": app.get("state") or "present",
-                     "parameters": app.get("parameters") or {}, "tags": app.get("tags") or {},
-                     "purge_tags": app.get("purge_tags", True), "channel": self.params.get("channel"),
-                     "recover": self.params.get("recover"), "wait": self.params.get("wait", True),
-                     "wait_timeout": self.wait_timeout, "list_resources": self.list_resources},
+                 "parameters": app.get("parameters") or {}, "tags": app.get("tags") or {},
+                 "purge_tags": app.get("purge_tags", True), "channel": self.params.get("channel"),
+                 "recover": self.params.get("recover"), "wait": self.params.get("wait", True),
+                 "wait_timeout": self.wait_timeout, "list_resources": self.list_resources},
                 self.check_mode, self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
         return managers
 
@@ -96,11 +96,11 @@ class RackManager(StackManagerBase):
     @staticmethod
     def state_view(version, parameters, tags, protection):
         return {"version": version, "parameters": dict(parameters or {}), "tags": dict(tags or {}),
-                    "termination_protection": protection}
+                "termination_protection": protection}
 
     def result(self, changed, stack, plan, steps=None, resources=None, before=None, after=None, note=None):
         res = {"changed": changed, "rack": self.describe_rack(stack), "plan": plan, "steps": steps or [],
-                   "resources": resources or []}
+               "resources": resources or []}
         if note:
             res["plan"]["note"] = note
         res["diff"] = {"before": before or {}, "after": after or {}}
@@ -129,7 +129,7 @@ class RackManager(StackManagerBase):
             return {"status": "NOT_CHECKED", "reason": "rack %s is not installed" % self.name, "drifted": []}
         if stack.status not in cfn.STABLE:
             return {"status": "NOT_CHECKED", "reason": "stack %s is %s; drift is detected on a stack in a complete state"
-                        % (stack.name, stack.status), "drifted": []}
+                    % (stack.name, stack.status), "drifted": []}
         drift = self.stacks.drift(stack.stack_id, timeout=self.wait_timeout)
         if drift["drifted"]:
             self.warn("rack %s: %d resource%s drifted from the template (changed outside CloudFormation): %s" % (
@@ -164,7 +164,7 @@ class RackManager(StackManagerBase):
                 if "app %s" % app.name not in exc.msg:
                     exc.msg = "app %s on rack %s: %s" % (app.name, self.name, exc.msg)
                 exc.details.update(self.scrub({"rack": res["rack"], "plan": res["plan"], "steps": res["steps"],
-                                                   "apps": res["apps"]}))
+                                               "apps": res["apps"]}))
                 raise
             self.secret_values.update(app.secret_values)
             diff = out.pop("diff")
@@ -187,9 +187,9 @@ class RackManager(StackManagerBase):
         protection = self.params.get("termination_protection") is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
         plan = {"action": "install", "from_version": None, "to_version": version, "path": [version],
-                    "parameter_changes": parameter_changes({}, user, fixed),
-                    "resource_changes": [{"action": "Add", "logical_id": k, "type": v.get("Type"), "replacement": None}
-                                      for k, v in sorted(template["Resources"].items())]}
+                "parameter_changes": parameter_changes({}, user, fixed),
+                "resource_changes": [{"action": "Add", "logical_id": k, "type": v.get("Type"), "replacement": None}
+                                     for k, v in sorted(template["Resources"].items())]}
         after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags,
                                 protection)
         if self.check_mode:
@@ -239,11 +239,11 @@ class RackManager(StackManagerBase):
         after = self.state_view(current_version, after_params, tags, protection)
         if not changes and not tags_changed and not protection_changed:
             plan = {"action": "none", "from_version": current_version, "to_version": current_version, "path": [],
-                        "parameter_changes": {}, "resource_changes": []}
+                    "parameter_changes": {}, "resource_changes": []}
             return self.result(False, stack, plan, before=before, after=after, note=note)
 
         plan = {"action": "update", "from_version": current_version, "to_version": current_version, "path": [],
-                    "parameter_changes": changes, "resource_changes": []}
+                "parameter_changes": changes, "resource_changes": []}
         params_list = parameters_from_current(stack.parameters, user, {})
         if self.check_mode:
             if changes or tags_changed:
@@ -299,8 +299,8 @@ class RackManager(StackManagerBase):
         after_params["Version"] = path[-1]
         after = self.state_view(path[-1], after_params, tags, protection)
         plan = {"action": "update", "from_version": current_version, "to_version": path[-1], "path": list(path),
-                    "parameter_changes": parameter_changes(stack.parameters, user, {"Version": path[-1]}),
-                    "resource_changes": []}
+                "parameter_changes": parameter_changes(stack.parameters, user, {"Version": path[-1]}),
+                "resource_changes": []}
         if full_path != path:
             plan["remaining_path"] = full_path[len(path):]
 
@@ -364,7 +364,7 @@ class RackManager(StackManagerBase):
         stack = self.wait_settled(stack, gone_ok=True)
         if stack is None:
             plan: dict = {"action": "none", "from_version": None, "to_version": None, "path": [], "parameter_changes": {},
-                        "resource_changes": []}
+                          "resource_changes": []}
             return self.result(False, None, plan)
         version = stack.parameters.get("Version")
         before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
@@ -373,7 +373,7 @@ class RackManager(StackManagerBase):
                                  wait_timeout=self.wait_timeout, watcher=self.watcher)
                 for app in self.stacks.list() if is_app(app.tags, self.name)]
         plan = {"action": "uninstall", "from_version": version, "to_version": None, "path": [], "parameter_changes": {},
-                    "resource_changes": [], "apps": [a.name for a in apps]}
+                "resource_changes": [], "apps": [a.name for a in apps]}
         note = self.adoption_note(stack)
         if note:
             plan["note"] = note

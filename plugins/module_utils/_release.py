@@ -90,7 +90,7 @@ class ReleaseManager:
             "diff": {
                 "before": {"release": before.to_dict() if before else None},
                 "after": dict(release=after.to_dict() if after else None,
-                           **({"templates_changed": templates} if templates else {})),
+                              **({"templates_changed": templates} if templates else {})),
             },
         }
 

@@ -55,7 +55,7 @@ class Release:
 
     def to_dict(self):
         return {"version": self.version, "description": self.description,
-                    "published": self.published, "required": self.required}
+                "published": self.published, "required": self.required}
 
     def __eq__(self, other):
         return isinstance(other, Release) and self.to_dict() == other.to_dict()

@@ -30,9 +30,9 @@ def drift_view(drift):
     drifted = []
     for item in drift.get("drifted") or []:
         drifted.append({"logical_id": str(item.get("logical_id") or ""), "type": str(item.get("type") or ""),
-                            "status": str(item.get("status") or ""),
-                            "differences": [{"path": str(d.get("path") or ""), "expected": str(d.get("expected", "")),
-                                              "actual": str(d.get("actual", ""))} for d in item.get("differences") or []]})
+                        "status": str(item.get("status") or ""),
+                        "differences": [{"path": str(d.get("path") or ""), "expected": str(d.get("expected", "")),
+                                         "actual": str(d.get("actual", ""))} for d in item.get("differences") or []]})
     return {"status": str(drift["status"]), "drifted": drifted}
 
 
@@ -42,8 +42,8 @@ def report_row(host, rack, org, region, info=None, release=None, last_update=Non
     if not rack:
         raise ConvoxError("a report row needs a rack name.")
     row = {"host": host, "rack": rack, "org": org or "", "region": region or "", "status": "UNKNOWN", "current": None, "target": None,
-               "behind": None, "path": [], "required_pending": [], "drift": drift_view(None), "apps": [], "last_update": last_update,
-               "error": None, "states": []}
+           "behind": None, "path": [], "required_pending": [], "drift": drift_view(None), "apps": [], "last_update": last_update,
+           "error": None, "states": []}
     errors = []
     info_error = _failed_msg(info)
     if info_error:
@@ -55,7 +55,7 @@ def report_row(host, rack, org, region, info=None, release=None, last_update=Non
             row.update(status=str(entry.get("status") or "UNKNOWN"), current=entry.get("version"),
                        org=str(entry.get("org") or org or ""), region=str(entry.get("region") or region or ""))
             row["apps"] = sorted(({"name": str(a.get("name") or ""), "status": str(a.get("status") or ""),
-                                       "version": str(a.get("version") or "")} for a in entry.get("apps") or []),
+                                   "version": str(a.get("version") or "")} for a in entry.get("apps") or []),
                                  key=lambda a: a["name"])
         else:
             row["status"] = NOT_INSTALLED

@@ -128,7 +128,7 @@ class Stacks:
     def resources(self, stack_id):
         result = self.cfn.paginate("list_stack_resources", StackName=stack_id)
         return [{"type": r.get("ResourceType"), "logical_id": r.get("LogicalResourceId"),
-                     "physical_id": r.get("PhysicalResourceId"), "status": r.get("ResourceStatus")}
+                 "physical_id": r.get("PhysicalResourceId"), "status": r.get("ResourceStatus")}
                 for r in result.get("StackResourceSummaries", [])]
 
     def template(self, stack_id):
@@ -193,14 +193,14 @@ class Stacks:
                     "logical_id": item.get("LogicalResourceId"), "physical_id": item.get("PhysicalResourceId"),
                     "type": item.get("ResourceType"), "status": item.get("StackResourceDriftStatus"),
                     "differences": [{"path": d.get("PropertyPath"), "expected": d.get("ExpectedValue"),
-                                      "actual": d.get("ActualValue"), "type": d.get("DifferenceType")}
-                                 for d in item.get("PropertyDifferences") or []]})
+                                     "actual": d.get("ActualValue"), "type": d.get("DifferenceType")}
+                                    for d in item.get("PropertyDifferences") or []]})
             if not page.get("NextToken"):
                 break
             kwargs["NextToken"] = page["NextToken"]
         return {"status": status.get("StackDriftStatus") or "UNKNOWN", "detection_status": status.get("DetectionStatus"),
-                    "reason": status.get("DetectionStatusReason"),
-                    "drifted": sorted(drifted, key=lambda d: d["logical_id"] or "")}
+                "reason": status.get("DetectionStatusReason"),
+                "drifted": sorted(drifted, key=lambda d: d["logical_id"] or "")}
 
     # -- waiting ---------------------------------------------------------------------------
     def wait(self, name, timeout, until=None):
@@ -242,7 +242,7 @@ class Stacks:
         """Start an update; returns the request token, or None when there is nothing to update."""
         token = "convox-%s" % uuid.uuid4()
         kwargs = {"StackName": stack_id, "Parameters": parameters, "Tags": tags_to_list(tags),
-                      "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token}
+                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
@@ -272,7 +272,7 @@ class Stacks:
         """Resource changes of an update, from a change set that is created, read and deleted."""
         name = "convox-plan-%s" % uuid.uuid4().hex[:12]
         kwargs = {"StackName": stack_id, "ChangeSetName": name, "ChangeSetType": "UPDATE", "Parameters": parameters,
-                      "Tags": tags_to_list(tags), "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]}
+                  "Tags": tags_to_list(tags), "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
@@ -299,7 +299,7 @@ class Stacks:
             for change in cs.get("Changes", []):
                 rc = change.get("ResourceChange", {})
                 changes.append({"action": rc.get("Action"), "logical_id": rc.get("LogicalResourceId"),
-                                    "type": rc.get("ResourceType"), "replacement": rc.get("Replacement")})
+                                "type": rc.get("ResourceType"), "replacement": rc.get("Replacement")})
             return changes
         finally:
             self.cfn.delete_change_set(ChangeSetName=cs_id, StackName=stack_id)

@@ -150,4 +150,4 @@ def declared_parameters(template):
 
 def no_echo_parameters(template):
     return {k for k, v in declared_parameters(template).items()
-               if isinstance(v, dict) and str(v.get("NoEcho", "false")).lower() == "true"}
+            if isinstance(v, dict) and str(v.get("NoEcho", "false")).lower() == "true"}

@@ -120,7 +120,7 @@ def argument_spec():
 
 
 ARGUMENT_SPEC_OPTIONS = {"mutually_exclusive": [("hosts", "result")],
-                             "required_one_of": [("hosts", "result")]}
+                         "required_one_of": [("hosts", "result")]}
 
 
 def main():

@@ -255,8 +255,8 @@ class ConvoxAction(ActionBase):
 
                 def timed_out(signum, frame):
                     _write_job(job_path, {"failed": True, "ansible_job_id": jid, "changed": False,
-                                              "msg": "async task did not complete within the requested time - %ss"
-                                              % limit})
+                                          "msg": "async task did not complete within the requested time - %ss"
+                                          % limit})
                     os._exit(1)
 
                 signal.signal(signal.SIGALRM, timed_out)

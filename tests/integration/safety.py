@@ -97,7 +97,7 @@ def snapshot(aws, region="us-east-1"):
             "protection": stack.get("EnableTerminationProtection"),
             "template": cfn.get_template(StackName=name)["TemplateBody"],
             "resources": sorted((r["LogicalResourceId"], r.get("PhysicalResourceId"), r["ResourceStatus"])
-                             for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"])}
+                                for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"])}
     buckets = {}
     for bucket in s3.list_buckets()["Buckets"]:
         objects = s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])

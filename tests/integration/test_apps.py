@@ -32,7 +32,7 @@ def test_inventory_plugin_groups_racks_by_org_and_region(aws, tmp_path):
                                         env=aws.env(), capture_output=True, text=True, check=True).stdout)
     # values from AWS (tags) are marked unsafe, so a tag cannot inject a template
     hostvars = {h: {k: v.get("__ansible_unsafe", v) if isinstance(v, dict) else v for k, v in hv.items()}
-                    for h, hv in listing["_meta"]["hostvars"].items()}
+                for h, hv in listing["_meta"]["hostvars"].items()}
     assert hostvars["acme-eu"]["rack_region"] == "eu-west-1"
     assert hostvars["acme-eu"]["rack_org"] == "acme"
     assert hostvars["globex-prod"]["rack_version"] == "1"

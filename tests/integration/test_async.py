@@ -18,6 +18,6 @@ def test_async_and_poll(aws, tmp_path, path):
     rack = "async-%s" % path
     aws.playbook(target("async"), extra_vars={"channel": channel, "rack": rack},
                  env={"CONVOX_RACK_CONTROLLER_SIDE": "true" if path == "controller" else "false",
-                          "ANSIBLE_ASYNC_DIR": str(tmp_path / "async")})
+                      "ANSIBLE_ASYNC_DIR": str(tmp_path / "async")})
     statuses = [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == rack]
     assert statuses[:4] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"], statuses

@@ -36,7 +36,7 @@ def fleet(tmp_path, channel):
     groups["canary"] = ["acme-00"]
     inventory = {"all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                  "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False},
+                 "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False},
         "hosts": hosts, "children": {g: {"hosts": dict.fromkeys(members)} for g, members in groups.items()}}}
     path = tmp_path / "fleet.yml"
     path.write_text(json.dumps(inventory))

@@ -121,13 +121,13 @@ def publish(tmp_path, client=None):
             tpl = touched(formation(kind), version) if change else formation(kind)
             (src / ("%s.json" % kind)).write_text(json.dumps(tpl))
         ReleaseManager({"channel": CHANNEL, "version": version, "src": str(src), "published": True, "required": False,
-                            "description": ""}, client_factory=admin).present()
+                        "description": ""}, client_factory=admin).present()
 
 
 def rack(factory, **params):
     base = {"name": "prod", "state": "present", "org": "acme", "channel": CHANNEL, "version": "1", "tags": {}, "purge_tags": True,
-                "parameters": {"Private": "Yes", "AvailabilityZones": "3"}, "termination_protection": True, "max_steps": 0,
-                "allow_downgrade": False, "force": False, "recover": False, "wait": True, "wait_timeout": 60, "releases": None}
+            "parameters": {"Private": "Yes", "AvailabilityZones": "3"}, "termination_protection": True, "max_steps": 0,
+            "allow_downgrade": False, "force": False, "recover": False, "wait": True, "wait_timeout": 60, "releases": None}
     base.update(params)
     check = base.pop("check", False)
     return RackManager(base, check_mode=check, client_factory=factory, sleep=lambda s: None)
@@ -135,7 +135,7 @@ def rack(factory, **params):
 
 def app(factory, **params):
     base = {"name": "webapp", "rack": "prod", "state": "present", "channel": CHANNEL, "parameters": {}, "tags": {},
-                "purge_tags": True, "wait": True, "wait_timeout": 60}
+            "purge_tags": True, "wait": True, "wait_timeout": 60}
     base.update(params)
     return AppManager(base, False, factory, sleep=lambda s: None)
 
@@ -154,7 +154,7 @@ def lifecycle(factory):
     def failed_update_named():
         def fail_next_update():
             motoext.FAIL_UPDATES["prod"] = {"logical_id": "Instances", "type": "AWS::AutoScaling::AutoScalingGroup",
-                                                "reason": "Received 0 SUCCESS signal(s) out of 2"}
+                                            "reason": "Received 0 SUCCESS signal(s) out of 2"}
         with_admin(fail_next_update)
         try:
             rack(factory, version="2", parameters=dict(params, InstanceCount=4)).present()

@@ -30,7 +30,7 @@ def newer_formation(tmp_path):
 
 def test_rack_lifecycle(aws, tmp_path):
     aws.playbook(target("rack"), extra_vars={"channel": "file://%s" % (tmp_path / "channel"),
-                                                 "v5_src": newer_formation(tmp_path)})
+                                             "v5_src": newer_formation(tmp_path)})
     s3 = aws.client("s3")
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]
             if b["Name"].startswith(("alpha", "beta"))] == [], "uninstall leaves no bucket behind"

@@ -37,7 +37,7 @@ def test_check_mode_writes_nothing(aws):
     aws.client("s3").create_bucket(Bucket="convox-releases")
     rec = aws.recording.mark()
     out = aws.playbook(PUBLISH, extra_vars={"channel": "s3://convox-releases", "src": FILES + "/release-a",
-                                                "version": "1"}, check=True)
+                                            "version": "1"}, check=True)
     calls = rec.calls()
     assert "changed=1" in out
     assert [c for c in calls if c[0] == "s3"], "the check run read the channel"
@@ -47,7 +47,7 @@ def test_check_mode_writes_nothing(aws):
     assert sorted(a for dummy, a, dummy2 in rec.mutating()) == ["PutObject", "PutObject", "PutObject"]
     rec.mark()
     out = aws.playbook(PUBLISH, extra_vars={"channel": "s3://convox-releases", "src": FILES + "/release-a",
-                                                "version": "1"})
+                                            "version": "1"})
     assert "changed=0" in out and rec.mutating() == []
 
 

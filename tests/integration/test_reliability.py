@@ -124,7 +124,7 @@ def test_killed_fleet_update_converges_on_rerun(aws, tmp_path):
     updates = sum(1 for c in rec.calls() if c[1] == "UpdateStack")
     assert 5 <= updates < 2 * (8 + 3), updates                          # killed part-way through
     versions = {{p["ParameterKey"]: p["ParameterValue"] for p in s[0]["Parameters"]}["Version"]
-                   for s in live_stacks(aws).values()}
+                for s in live_stacks(aws).values()}
     assert len(versions) > 1, versions                                  # the fleet was left mixed
     out = aws.playbook(os.path.join(PLAYBOOKS, "update.yml"), inventory=inventory, cwd=REPO)
     assert "0 failed" in out

@@ -90,7 +90,7 @@ class FakeManager:
         if self.params["name"] == "crash":
             raise RuntimeError("boom")
         return {"changed": True, "plan": {"action": "update", "from_version": "1", "to_version": "2", "path": ["2"]},
-                    "steps": [{"to": "2"}]}
+                "steps": [{"to": "2"}]}
 
 
 class Factory:
@@ -108,7 +108,7 @@ def test_batch_results_are_per_rack():
     assert results["good"]["changed"] and results["good"]["warnings"] == ["careful with good"]
     assert results["good"]["_secret_values"] == ["s3cr3t"]
     assert results["bad"] == {"failed": True, "changed": True, "msg": "rack bad is broken.", "steps": [{"to": "2"}],
-                                  "warnings": ["careful with bad"], "_secret_values": []}
+                              "warnings": ["careful with bad"], "_secret_values": []}
     assert results["crash"]["failed"] and results["crash"]["msg"] == "rack crash: RuntimeError: boom"
     assert results["invalid"]["msg"].startswith("Unsupported parameters")
     assert result_row("good", racks[0][1], results["good"], False)["result"] == "updated"

@@ -27,8 +27,8 @@ def channel(tmp_path):
 
 def rack(factory, channel, check=False, sleep=None, **params):
     base = {"name": "prod", "state": "present", "org": "acme", "channel": channel, "version": None, "parameters": {}, "tags": {},
-                "purge_tags": True, "termination_protection": True, "max_steps": 0, "allow_downgrade": False, "force": False,
-                "recover": False, "wait": True, "wait_timeout": 600, "releases": None}
+            "purge_tags": True, "termination_protection": True, "max_steps": 0, "allow_downgrade": False, "force": False,
+            "recover": False, "wait": True, "wait_timeout": 600, "releases": None}
     base.update(params)
     kwargs = {"sleep": sleep} if sleep else {}
     return RackManager(base, check_mode=check, client_factory=factory, **kwargs)
@@ -156,7 +156,7 @@ def test_install_needs_a_channel(factory):
 # -- uninstall -------------------------------------------------------------------------------
 def app(factory, channel, name="web1", state="present"):
     return AppManager({"name": name, "rack": "prod", "state": state, "channel": channel, "parameters": {}, "tags": {},
-                           "purge_tags": True, "wait": True, "wait_timeout": 600}, False, factory)
+                       "purge_tags": True, "wait": True, "wait_timeout": 600}, False, factory)
 
 
 def test_uninstall_refuses_with_apps_then_force(factory, channel):
@@ -182,7 +182,7 @@ def test_uninstall_refuses_with_apps_then_force(factory, channel):
 # -- apps in the rack's task (option apps) -----------------------------------------------------
 def app_versions(factory):
     return {s["StackName"]: params_of(s).get("Version") for s in factory("cloudformation").describe_stacks()["Stacks"]
-                if s["StackName"] != "prod" and s["StackStatus"] != "DELETE_COMPLETE"}
+            if s["StackName"] != "prod" and s["StackStatus"] != "DELETE_COMPLETE"}
 
 
 def test_apps_follow_the_rack_in_one_run(factory, channel):
@@ -250,9 +250,9 @@ def failing_updates(monkeypatch):
         stack._add_stack_event("UPDATE_IN_PROGRESS")
         motoext.set_stack({"stack_name": stack.name, "status": "UPDATE_ROLLBACK_COMPLETE", "events": [
             {"logical_id": "Logs", "type": "AWS::Logs::LogGroup", "status": "UPDATE_FAILED", "physical_id": "prod-logs",
-                 "reason": "Resource limit exceeded for log groups."},
+             "reason": "Resource limit exceeded for log groups."},
             {"logical_id": "Settings", "type": "AWS::S3::Bucket", "status": "UPDATE_FAILED",
-                 "reason": "Resource update cancelled"},
+             "reason": "Resource update cancelled"},
         ]})
         return stack
 
@@ -390,7 +390,7 @@ def put_app_in(factory, channel, status):
 
 def app_with(factory, channel, sleep, **params):
     base = {"name": "web1", "rack": "prod", "state": "present", "channel": channel, "parameters": {}, "tags": {},
-                "purge_tags": True, "wait": True, "wait_timeout": 600, "recover": False}
+            "purge_tags": True, "wait": True, "wait_timeout": 600, "recover": False}
     base.update(params)
     return AppManager(base, False, factory, sleep=sleep)
 
