@@ -157,8 +157,17 @@ def _peek_action(environ):
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
-    action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
-    return action or urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).get("Action", ["?"])[0]
+    return query_action(body.decode("utf-8", "replace"), environ.get("QUERY_STRING", "")) or "?"
+
+
+def query_action(*sources):
+    """The ``Action`` of a query-protocol request from its body or query string, or None."""
+    for source in sources:
+        if "Action=" in source:
+            action = urllib.parse.parse_qs(source).get("Action", [""])[0]
+            if action:
+                return action
+    return None
 
 
 # moto's CloudFormation is not thread-safe (concurrent CreateStack calls can build one stack's
@@ -402,11 +411,9 @@ def parse_call(entry):
             body = ""
     url = entry.get("url", "")
     query = urllib.parse.urlparse(url).query
-    for source in (body, query):
-        if "Action=" in source:
-            action = urllib.parse.parse_qs(source).get("Action", [""])[0]
-            if action:
-                return service, action, region
+    action = query_action(body, query)
+    if action:
+        return service, action, region
     if service == "s3":
         parsed = urllib.parse.urlparse(url)
         segments = [part for part in parsed.path.split("/") if part]

@@ -282,13 +282,12 @@ def apply():
     original_exports = Stack.exports
 
     def exports(self):
-        key = (self.output_map, self.resource_map, self.status)
         cached = self.__dict__.get("_convox_exports")
-        if cached is None or len(cached[0]) != 3 or cached[0][0] is not key[0] or cached[0][1] is not key[1] \
-                or cached[0][2] != key[2]:
-            cached = (key, original_exports.fget(self))
+        if cached is None or cached[0] is not self.output_map or cached[1] is not self.resource_map \
+                or cached[2] != self.status:
+            cached = (self.output_map, self.resource_map, self.status, original_exports.fget(self))
             self.__dict__["_convox_exports"] = cached
-        return cached[1]
+        return cached[3]
 
     Stack.exports = property(exports)
 

@@ -14,7 +14,7 @@ import io
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._report import report_row
+from ansible_collections.convox.rack.plugins.module_utils._report import STATES, report_row, report_totals
 
 COLUMNS = (("rack", "Rack"), ("org", "Org"), ("region", "Region"), ("status", "Status"), ("current", "Release"),
            ("target", "Target"), ("behind", "Behind"), ("required_pending", "Required pending"), ("drift", "Drift"),
@@ -31,11 +31,12 @@ def _hostvar(hostvars, host, name):
 
 def fleet_report_rows(hosts, hostvars, update_results=None):
     """One row per host, sorted by org, region and rack (see module_utils/_report.py)."""
+    update_results = update_results if isinstance(update_results, dict) else {}
     previous = {}
-    for row in (update_results or {}).get("results") or [] if isinstance(update_results, dict) else []:
+    for row in update_results.get("results") or []:
         if isinstance(row, dict) and row.get("rack"):
             previous[(str(row.get("rack")), str(row.get("region") or ""))] = row
-    mode = (update_results or {}).get("mode") if isinstance(update_results, dict) else None
+    mode = update_results.get("mode")
     rows = []
     for host in sorted(str(h) for h in hosts):
         def get(name, host=host):
@@ -190,7 +191,7 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
     esc = html.escape
     orgs = sorted({r["org"] for r in rows if r["org"]})
     regions = sorted({r["region"] for r in rows if r["region"]})
-    totals = {k: len([r for r in rows if k in r["states"]]) for k in ("ok", "behind", "failed", "drifted")}
+    totals = report_totals(rows)
     head = "".join('<th data-key="%s"%s>%s</th>' % (key, ' data-type="number"' if key == "behind" else "", esc(label))
                    for key, label in COLUMNS)
     body = []
@@ -199,7 +200,7 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
             " ".join("state-%s" % s for s in row["states"]), esc(row["rack"], quote=True), esc(row["org"], quote=True),
             esc(row["region"], quote=True), esc(" ".join(row["states"]), quote=True),
             "".join(_cell(row, key) for key, dummy in COLUMNS)))
-    state_options = "".join('<option value="%s">%s</option>' % (s, s) for s in ("ok", "behind", "failed", "drifted"))
+    state_options = "".join('<option value="%s">%s</option>' % (s, s) for s in STATES)
     return "".join((
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
@@ -209,8 +210,7 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
         "<title>%s</title><style>%s</style></head><body>" % (esc(title), STYLE),
         "<h1>%s</h1><p class=\"meta\">%d racks%s</p>" % (
             esc(title), len(rows), (" &middot; generated " + esc(generated)) if generated else ""),
-        "<div class=\"totals\">%s</div>" % "".join(
-            '<span class="t-%s">%d %s</span>' % (k, totals[k], k) for k in ("ok", "behind", "failed", "drifted")),
+        "<div class=\"totals\">%s</div>" % "".join('<span class="t-%s">%d %s</span>' % (k, totals[k], k) for k in STATES),
         "<div class=\"bar\"><label>Org <select id=\"f-org\">%s</select></label>" % _options(orgs, "orgs"),
         "<label>Region <select id=\"f-region\">%s</select></label>" % _options(regions, "regions"),
         "<label>State <select id=\"f-state\"><option value=\"\">all states</option>%s</select></label>" % state_options,
@@ -225,4 +225,4 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
 class FilterModule:
     def filters(self):
         return {"fleet_report_rows": fleet_report_rows, "fleet_report_csv": fleet_report_csv,
-                "fleet_report_html": fleet_report_html}
+                "fleet_report_html": fleet_report_html, "fleet_report_totals": report_totals}

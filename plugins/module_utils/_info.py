@@ -74,14 +74,9 @@ def rack_stack(client_factory, name):
 
 
 def rack_drift_reader(client_factory, timeout=600):
-    """A function rack name -> what drift detection finds on it (see ``Stacks.drift``), for rack_release_info;
-    NOT_CHECKED, with the reason, for a stack in a state CloudFormation cannot check."""
+    """A function rack name -> what drift detection finds on it (see ``Stacks.drift``), for rack_release_info."""
     def read(name):
-        stack = rack_stack(client_factory, name)
-        if stack.status not in cfn.STABLE:
-            return {"status": "NOT_CHECKED", "reason": "stack %s is %s; drift is detected on a stack in a complete state"
-                    % (stack.name, stack.status), "drifted": []}
-        return cfn.Stacks(client_factory).drift(stack.stack_id, timeout=timeout)
+        return cfn.Stacks(client_factory).drift(rack_stack(client_factory, name), timeout=timeout)
     return read
 
 

@@ -127,10 +127,7 @@ class RackManager(StackManagerBase):
         not installed, or in a state CloudFormation cannot check, is NOT_CHECKED with the reason."""
         if stack is None:
             return {"status": "NOT_CHECKED", "reason": "rack %s is not installed" % self.name, "drifted": []}
-        if stack.status not in cfn.STABLE:
-            return {"status": "NOT_CHECKED", "reason": "stack %s is %s; drift is detected on a stack in a complete state"
-                    % (stack.name, stack.status), "drifted": []}
-        drift = self.stacks.drift(stack.stack_id, timeout=self.wait_timeout)
+        drift = self.stacks.drift(stack, timeout=self.wait_timeout)
         if drift["drifted"]:
             self.warn("rack %s: %d resource%s drifted from the template (changed outside CloudFormation): %s" % (
                 self.name, len(drift["drifted"]), "" if len(drift["drifted"]) == 1 else "s",

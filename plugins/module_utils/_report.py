@@ -81,3 +81,8 @@ def report_row(host, rack, org, region, info=None, release=None, last_update=Non
         states.append("drifted")
     row["states"] = states or ["ok"]
     return row
+
+
+def report_totals(rows):
+    """How many rows are in each state (a row may be behind and drifted at once)."""
+    return {state: len([r for r in rows if state in r["states"]]) for state in STATES}

@@ -169,21 +169,33 @@ class Stacks:
                                          ev.get("ResourceStatusReason").rstrip("."))
         return None
 
-    def drift(self, stack_id, timeout=300):
-        """CloudFormation drift detection on a stack; changes no stack.  Returns dict(status: DRIFTED, IN_SYNC
-        or UNKNOWN, detection_status, reason, drifted: [dict(logical_id, physical_id, type, status: MODIFIED or
-        DELETED, differences: [dict(path, expected, actual, type)])])."""
-        detection = self.cfn.detect_stack_drift(StackName=stack_id)["StackDriftDetectionId"]
+    def _poll(self, read, pending, timeout, what):
+        """``read()`` until ``pending(answer)`` is false, backing off from 1 s to 10 s; StackTimeout naming
+        ``what`` after ``timeout`` seconds."""
         deadline = self.clock() + timeout
         delay = 1.0
         while True:
-            status = self.cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
-            if status.get("DetectionStatus") != "DETECTION_IN_PROGRESS":
-                break
+            answer = read()
+            if not pending(answer):
+                return answer
             if self.clock() > deadline:
-                raise StackTimeout("drift detection of stack %s was not done after %d seconds." % (stack_id, timeout))
+                raise StackTimeout("%s was not done after %d seconds." % (what, timeout))
             self.sleep(delay)
             delay = min(delay * 2, 10.0)
+
+    def drift(self, stack, timeout=300):
+        """CloudFormation drift detection on ``stack`` (a Stack); changes no stack.  Returns dict(status:
+        DRIFTED, IN_SYNC or UNKNOWN, detection_status, reason, drifted: [dict(logical_id, physical_id, type,
+        status: MODIFIED or DELETED, differences: [dict(path, expected, actual, type)])]); status NOT_CHECKED,
+        with the reason, for a stack not in a complete state (CloudFormation refuses to check it)."""
+        if stack.status not in STABLE:
+            return {"status": "NOT_CHECKED", "reason": "stack %s is %s; drift is detected on a stack in a complete state"
+                    % (stack.name, stack.status), "drifted": []}
+        stack_id = stack.stack_id
+        detection = self.cfn.detect_stack_drift(StackName=stack_id)["StackDriftDetectionId"]
+        status = self._poll(lambda: self.cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection),
+                            lambda answer: answer.get("DetectionStatus") == "DETECTION_IN_PROGRESS", timeout,
+                            "drift detection of stack %s" % stack_id)
         drifted = []
         kwargs = {"StackName": stack_id, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]}
         while True:        # no botocore paginator for this operation
@@ -280,16 +292,9 @@ class Stacks:
         resp = self.cfn.create_change_set(**kwargs)
         cs_id = resp["Id"]
         try:
-            deadline = self.clock() + timeout
-            delay = 1.0
-            while True:
-                cs = self.cfn.describe_change_set(ChangeSetName=cs_id, StackName=stack_id)
-                if cs.get("Status") not in ("CREATE_PENDING", "CREATE_IN_PROGRESS"):
-                    break
-                if self.clock() > deadline:
-                    raise StackTimeout("change set for stack %s was not ready after %d seconds." % (stack_id, timeout))
-                self.sleep(delay)
-                delay = min(delay * 2, 10.0)
+            cs = self._poll(lambda: self.cfn.describe_change_set(ChangeSetName=cs_id, StackName=stack_id),
+                            lambda answer: answer.get("Status") in ("CREATE_PENDING", "CREATE_IN_PROGRESS"), timeout,
+                            "the change set for stack %s" % stack_id)
             if cs.get("Status") == "FAILED":
                 reason = cs.get("StatusReason") or ""
                 if "didn't contain changes" in reason or "No updates" in reason:

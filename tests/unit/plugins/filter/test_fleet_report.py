@@ -14,7 +14,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.convox.rack.plugins.filter.fleet_report import COLUMNS, fleet_report_csv, fleet_report_html, fleet_report_rows
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._report import report_row
+from ansible_collections.convox.rack.plugins.module_utils._report import report_row, report_totals
 
 
 def info(name, status="UPDATE_COMPLETE", version="2", apps=(), org="acme", region="us-east-1"):
@@ -178,7 +178,9 @@ def test_html_escapes_every_value_and_loads_nothing():
 def test_html_has_a_row_per_rack_with_its_states_and_the_filters():
     rows = [report_row("h1", "a", "acme", "us-east-1", info("a", version="4"), release("4", path=(), required=())),
             report_row("h2", "b", "globex", "eu-west-1", info("b", org="globex", region="eu-west-1"), release("2"))]
+    assert report_totals(rows) == {"ok": 1, "behind": 1, "failed": 0, "drifted": 0}
     text = fleet_report_html(rows)
+    assert '<span class="t-ok">1 ok</span><span class="t-behind">1 behind</span>' in text
     assert text.count("<tr class=") == 2
     assert 'data-rack="a" data-org="acme" data-region="us-east-1" data-state="ok"' in text
     assert 'data-rack="b" data-org="globex" data-region="eu-west-1" data-state="behind"' in text
