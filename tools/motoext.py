@@ -18,6 +18,9 @@ Updates
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
+* DescribeStacks without a StackName (a listing) is built from each stack's serialized member,
+  kept until the stack changes (same bytes; moto's generic serializer made a poll of a region's
+  racks the endpoint's largest cost);
 * DescribeStacks resolves a stack's exports once, not once per output (same answer, linear);
   a template text is parsed once and copies handed out; a stack's exports are kept until it
   changes; one KMS private key per key spec (same answers, a rack's CreateStack in a third of
@@ -76,6 +79,8 @@ _PENDING = {}          # stack id -> dict(until, final, delete, backend)
 _TRANSITIONS = []      # (unix time, region, stack name, status, Version parameter)
 _TIMING_LOCK = threading.RLock()
 _PARSE_LOCK = threading.Lock()
+# DescribeStacks listings from each stack's cached XML (the unit test compares it with moto's own)
+LISTING_CACHE = {"enabled": True}
 # drift: stack id -> {logical id: dict(status, differences)} as marked by tests; detections by id
 DRIFTS = {}
 _DETECTIONS = {}
@@ -314,6 +319,7 @@ def apply():
         return original_validate(self, incoming_params, stack_body, old_stack)
 
     Response._validate_different_update = validate_different_update
+    Response.describe_stacks = _listing_handler(Response.describe_stacks, ActionResult)
 
     detect_stack_drift, describe_stack_drift_detection_status, describe_stack_resource_drifts = _drift_handlers()
     Response.update_termination_protection = update_termination_protection
@@ -474,6 +480,79 @@ def _replacement(resource_type, old, new):
 
 def _without_metadata(resource):
     return {k: v for k, v in (resource or {}).items() if k != "Metadata"}
+
+
+class _Same:
+    """A value compared by identity in a stack's fingerprint (moto's maps define == as a deep compare)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return isinstance(other, _Same) and other.value is self.value
+
+    __hash__ = None
+
+
+def _fingerprint(stack):
+    """Everything a stack's DescribeStacks member is made from: scalars and small containers by value,
+    moto's resource and output maps and the parsed template by identity (moto builds new ones on
+    each create or update), the events by count (every operation adds some)."""
+    key = []
+    for name, value in vars(stack).items():
+        if name.startswith("_convox"):
+            continue
+        if name == "events":
+            key.append((name, len(value)))
+        elif isinstance(value, dict) and name != "template_dict":
+            key.append((name, dict(value)))
+        elif isinstance(value, (list, tuple, set)):
+            key.append((name, tuple(value)))
+        elif value is None or isinstance(value, (str, int, float, bool)):
+            key.append((name, value))
+        else:
+            key.append((name, _Same(value)))
+    return key
+
+
+def _listing_handler(original, action_result):
+    """DescribeStacks without a StackName (a paginated listing of the region) from each stack's XML
+    member, kept until the stack changes: moto's generic serializer spends ~2 ms per rack stack on
+    every listing, and the local endpoint serves CloudFormation one request at a time, so a fleet's
+    polls held up its UpdateStacks.  Same answer, byte for byte (tests/unit: test_motoext)."""
+
+    def member(context, stack):
+        key = _fingerprint(stack)
+        cached = stack.__dict__.get("_convox_member")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        body = action_result({"Stacks": [stack]}).execute_result(context)[2]
+        xml = body[body.index("<Stacks>") + len("<Stacks>"):body.rindex("</Stacks>")]
+        stack.__dict__["_convox_member"] = (key, xml)
+        return xml
+
+    class Listing(action_result):
+        def __init__(self, page, next_token):
+            super().__init__({"Stacks": page[:1], "NextToken": next_token})
+            self.page = page
+
+        def execute_result(self, context):
+            status, headers, body = super().execute_result(context)
+            start, end = body.index("<Stacks>") + len("<Stacks>"), body.rindex("</Stacks>")
+            return status, headers, body[:start] + "".join(member(context, s) for s in self.page) + body[end:]
+
+    def describe_stacks(self):
+        if self._get_param("StackName") or not LISTING_CACHE["enabled"]:
+            return original(self)
+        result = original(self)      # moto's paging (50 a page); the serializing is ours
+        page, next_token = result.result["Stacks"], result.result.get("NextToken")
+        if not page:
+            return result
+        return Listing(page, next_token)
+
+    return describe_stacks
 
 
 def _add_event(stack, ev):

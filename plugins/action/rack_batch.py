@@ -121,6 +121,12 @@ class ActionModule(ConvoxAction):
             return factories[region]
 
         check_mode = bool(self._play_context.check_mode)
+        if params.get("halted"):               # the fleet halted before this batch: no rack is touched
+            results = {host: {"changed": False, "halted": True, "msg": "fleet halted: %s" % params["halted"]}
+                       for host, dummy in racks}
+            for host, rack_params in racks:
+                results[host]["convox_row"] = result_row(host, rack_params, results[host], check_mode)
+            return {"changed": False, "results": results, "plan_lines": [], "polls": {}}
         runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],
                        poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL))
         results = runner.run()

@@ -266,6 +266,8 @@ def result_row(host, params, result, check_mode):
     failed = bool(result.get("failed"))
     if failed:
         outcome = "failed"
+    elif result.get("halted"):
+        outcome = "skipped"
     elif result.get("changed"):
         outcome = "planned" if check_mode else "updated"
     else:
@@ -275,5 +277,5 @@ def result_row(host, params, result, check_mode):
     return {"host": host, "rack": params.get("name") or host, "org": params.get("org") or "",
             "region": params.get("region") or "", "from": plan.get("from_version") or "-",
             "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
-            "msg": result.get("msg", "") if failed else "", "stateful": len(plan.get("stateful_changes") or []),
+            "msg": result.get("msg", "") if failed or result.get("halted") else "", "stateful": len(plan.get("stateful_changes") or []),
             "drifted": len((result.get("drift") or {}).get("drifted") or [])}

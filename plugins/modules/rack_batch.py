@@ -42,6 +42,12 @@ options:
       - This host's entry of the batch task's RV(results); returned as this task's result. Mutually exclusive with
         O(hosts).
     type: dict
+  halted:
+    description:
+      - With O(hosts), why the fleet halted before this batch (C(update.yml) passes its C(convox_halt)). When not
+        empty, no rack of the batch is touched and each host's result says it was skipped and why.
+    type: str
+    default: ""
   max_concurrent:
     description:
       - At most this many racks at once; V(0) is the whole batch.
@@ -114,6 +120,7 @@ def argument_spec():
     return {
         "hosts": {"type": "list", "elements": "str"},
         "result": {"type": "dict"},
+        "halted": {"type": "str", "default": ""},
         "max_concurrent": {"type": "int", "default": 0},
         "poll_interval": {"type": "float", "default": 30},
     }

@@ -85,6 +85,7 @@ def test_a_failed_canary_stops_the_fleet(aws):
                      r"AWS::AutoScaling::AutoScalingGroup Instances .*Received 0 SUCCESS signal\(s\) out of 2" % (V1, V2),
                      out), out[-3000:]
     assert "1 failed, 0 updated, 0 up to date, 5 skipped" in out
+    assert re.search(r"globex-prod .* skipped: fleet halted: the canary failed", out), out[-3000:]
     assert "acme-staging failed; see the summary above." in out
     assert [r for r in RACKS if r != "acme-staging" and version(aws, r) != V1] == []
     touched = [c for c in rec.mutating() if c[1] == "UpdateStack"]

@@ -114,6 +114,9 @@ def test_batch_results_are_per_rack():
     assert result_row("good", racks[0][1], results["good"], False)["result"] == "updated"
     assert result_row("bad", racks[1][1], results["bad"], False)["steps"] == 1
     assert result_row("x", ConvoxError("no"), {"failed": True, "msg": "no"}, True)["rack"] == "x"
+    halted = result_row("h", racks[0][1], {"changed": False, "halted": True, "msg": "fleet halted: 2 racks failed"}, False)
+    assert (halted["result"], halted["msg"], halted["steps"], halted["from"]) == (
+        "skipped", "fleet halted: 2 racks failed", 0, "-")
 
 
 class SlowStacks:
