@@ -1,8 +1,16 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Enforce the module_utils layering: arrows point down the list only.
+"""Enforce the layering of plugins/: arrows point down only.
+
+Between kinds of plugin: modules and filters use module_utils only; plugin_utils uses module_utils;
+action and inventory plugins use plugin_utils and module_utils; nothing imports a module (argument
+specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
 _errors <- _releases, _tags <- _channel, _templates <- _common <- _stack <- _managed <- _release, _app <- _rack
+                                                  _specs; _rack, _app, _release, _info <- _tasks <- _module
+
+And no file under plugins/ imports an underscore name from amazon.aws or ansible-core, or reads a
+private attribute of their objects, except the reads listed in PRIVATE with the reason.
 """
 
 from __future__ import annotations
@@ -20,19 +28,84 @@ LAYERS = {
     "_common": {"_errors"},
     "_channel": {"_errors", "_releases"},
     "_stack": {"_errors", "_common", "_templates"},
+    "_parameters": {"_errors", "_templates"},
+    "_buckets": {"_errors"},
     "_release": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack"},
-    "_managed": {"_errors", "_common", "_templates", "_stack", "_channel", "_tags", "_changes"},
-    "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_tags"},
+    "_managed": {"_errors", "_common", "_templates", "_stack", "_channel", "_tags", "_changes", "_parameters",
+                 "_buckets"},
+    "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_tags", "_parameters"},
     "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info", "_tags",
-              "_changes"},
+              "_changes", "_parameters"},
     "_info": {"_errors", "_common", "_stack", "_tags"},
     "_fleet": {"_errors", "_common", "_stack", "_rack", "_channel"},
-    "_module": {"_errors", "_common"},
+    "_specs": set(),
+    "_tasks": {"_errors", "_common", "_app", "_info", "_rack", "_release"},
+    "_module": {"_errors", "_common", "_specs", "_tasks"},
     "_report": {"_errors"},
 }
 
-ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils")
+PLUGINS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins")
+ROOT = os.path.join(PLUGINS, "module_utils")
 IMPORT = re.compile(r"plugins\.module_utils\.(_\w+)")
+KIND_IMPORT = re.compile(r"ansible_collections\.convox\.rack\.plugins\.(\w+)")
+# kind of plugin -> the kinds it may import
+KINDS = {
+    "modules": {"module_utils"},
+    "module_utils": {"module_utils"},
+    "plugin_utils": {"module_utils", "plugin_utils"},
+    "action": {"module_utils", "plugin_utils"},
+    "inventory": {"module_utils", "plugin_utils"},
+    "filter": {"module_utils"},
+    "doc_fragments": set(),
+}
+FOREIGN_IMPORT = re.compile(r"^\s*from\s+(ansible(?:\.[\w.]+)?|ansible_collections\.amazon\.aws[\w.]*)\s+import\s+\(?([^)\n]*)",
+                            re.M)
+PRIVATE_READ = re.compile(r"(?<![\w.])(?!self\b|cls\b)([A-Za-z]\w*)\._([a-z]\w*)")
+# (file, kind it imports against the table) -> why
+KIND_EXCEPTIONS = {
+    ("filter/preload.py", "plugin_utils"):
+        "the SDK warm-up run while ansible-core templates a play's hosts, before workers fork (not yet a documented "
+        "hook: see docs/performance.md)",
+}
+# (file, private read) -> why no public route exists
+PRIVATE = {
+    ("module_utils/_module.py", "module._diff"):
+        "AnsibleModule offers diff mode only as _diff (amazon.aws's modules read it the same way)",
+    ("plugin_utils/_action.py", "validated._no_log_values"):
+        "ArgumentSpecValidator's result offers the task's no_log values only as _no_log_values (AnsibleModule reads "
+        "the same attribute); the controller path keeps them out of the result as the module path does",
+}
+ALLOWED_OBJECTS = {"os"}          # os._exit is public
+
+
+def plugin_problems():
+    """Imports between kinds of plugin, and private names of ansible-core or amazon.aws, in plugins/."""
+    bad = []
+    for kind in sorted(os.listdir(PLUGINS)):
+        folder = os.path.join(PLUGINS, kind)
+        if not os.path.isdir(folder) or kind.startswith("__"):
+            continue
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(".py"):
+                continue
+            rel = "%s/%s" % (kind, name)
+            with open(os.path.join(folder, name)) as f:
+                text = f.read()
+            code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+            for used in sorted(set(KIND_IMPORT.findall(code)) - KINDS.get(kind, set())):
+                if (rel, used) in KIND_EXCEPTIONS:
+                    continue
+                bad.append("%s imports from plugins/%s, against the layering" % (rel, used))
+            for source, names in FOREIGN_IMPORT.findall(code):
+                private = [n.strip() for n in names.split(",") if n.strip().startswith("_") and n.strip() != "annotations"]
+                if any(part.startswith("_") for part in source.split(".")) or private:
+                    bad.append("%s imports a private name of %s: %s" % (rel, source, ", ".join(private) or source))
+            for obj, attr in PRIVATE_READ.findall(code):
+                read = "%s._%s" % (obj, attr)
+                if obj in ALLOWED_OBJECTS or (rel, read) in PRIVATE:
+                    continue
+                bad.append("%s reads a private attribute: %s" % (rel, read))
+    return bad
 
 
 def main():
@@ -51,6 +124,7 @@ def main():
             bad.append("%s imports %s, against the layering" % (name, dep))
         if mod != "_module" and "AnsibleModule" in open(os.path.join(ROOT, name)).read():
             bad.append("%s mentions AnsibleModule; managers take plain inputs" % name)
+    bad.extend(plugin_problems())
     for line in bad:
         print(line)
     print("layers: %d problem(s)" % len(bad))

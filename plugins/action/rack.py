@@ -5,12 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-from ansible_collections.convox.rack.plugins.modules import rack
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 
 
 class ActionModule(ConvoxAction):
-    MODULE = "convox.rack.rack"
-    MODULE_CODE = rack
-    MANAGER = RackManager
+    NAME = "rack"

@@ -5,12 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.modules import rack_app
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 
 
 class ActionModule(ConvoxAction):
-    MODULE = "convox.rack.rack_app"
-    MODULE_CODE = rack_app
-    MANAGER = AppManager
+    NAME = "rack_app"

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, result_row
-from ansible_collections.convox.rack.plugins.modules import rack, rack_batch
-from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory, validation_message
+from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory
 
 # host variable -> option of convox.rack.rack (the role's variables)
 HOST_VARS = (
@@ -46,20 +44,16 @@ def plan_line(result):
 
 
 class ActionModule(ConvoxAction):
-    MODULE = "convox.rack.rack_batch"
-    MODULE_CODE = rack_batch
+    NAME = "rack_batch"
     _supports_async = False
 
     def run(self, tmp=None, task_vars=None):
         result = ActionBase.run(self, tmp, task_vars)
         with _TemporaryEnviron(self._task_environment()):
-            spec = aws_argument_spec()
-            spec.update(rack_batch.argument_spec())
-            validated = ArgumentSpecValidator(spec, **rack_batch.ARGUMENT_SPEC_OPTIONS).validate(dict(self._task.args))
-            if validated.error_messages:
-                result.update(failed=True, msg=validation_message(validated, self.MODULE))
+            params, failure = self.validate(self.NAME, self._task.args)
+            if params is None:
+                result.update(failure)
                 return result
-            params = validated.validated_parameters
             if params.get("result") is not None:
                 result.update(self.host_result(params["result"]))
             else:
@@ -98,12 +92,10 @@ class ActionModule(ConvoxAction):
                 args[key] = value
         if "region" not in args and aws_params.get("region"):
             args["region"] = aws_params["region"]
-        spec = aws_argument_spec()
-        spec.update(rack.argument_spec())
-        validated = ArgumentSpecValidator(spec).validate(args)
-        if validated.error_messages:
-            return ConvoxError(validation_message(validated, "convox.rack.rack")), set()
-        return validated.validated_parameters, validated._no_log_values
+        params, no_log = self.validate("rack", args)
+        if params is None:
+            return ConvoxError(no_log["msg"]), set()
+        return params, no_log
 
     def batch(self, params, task_vars):
         hostvars = task_vars.get("hostvars") or {}

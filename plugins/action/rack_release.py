@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager
-from ansible_collections.convox.rack.plugins.modules import rack_release
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 
 
 class ActionModule(ConvoxAction):
-    MODULE = "convox.rack.rack_release"
-    MODULE_CODE = rack_release
-    MANAGER = ReleaseManager
+    NAME = "rack_release"
 
     def prepare(self, params):
         src = params.get("src")

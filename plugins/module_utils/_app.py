@@ -14,15 +14,9 @@ import time
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, quote, validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._managed import (
-    StackManagerBase,
-    build_parameters,
-    check_parameters,
-    desired_tags,
-    parameter_changes,
-    parameters_from_current,
-)
-from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, format_tags, is_rack
+from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
+from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
+from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 FIXED = ("Rack", "Version")

@@ -44,27 +44,6 @@ def validate_rack_name(name):
     return name
 
 
-def channel_argument_spec(required=False):
-    """Matches doc fragment ``convox.rack.channel``."""
-    return {"channel": {"type": "str", "required": required}}
-
-
-def wait_argument_spec():
-    """Matches doc fragment ``convox.rack.wait``."""
-    return {
-        "wait": {"type": "bool", "default": True},
-        "wait_timeout": {"type": "int", "default": 3600},
-    }
-
-
-def tags_argument_spec():
-    """Matches doc fragment ``convox.rack.tags``."""
-    return {
-        "tags": {"type": "dict", "default": {}},
-        "purge_tags": {"type": "bool", "default": True},
-    }
-
-
 def botocore_config():
     return botocore.config.Config(retries=dict(BOTOCORE_RETRIES))
 

@@ -1,114 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What rack and app managers share: the entry-state machine for a stack found in any of the 23
-CloudFormation statuses, parameter building from a template, tags, waiting for an operation and
-turning its failure into one sentence, and emptying retained buckets."""
+"""What rack and app managers share (``StackManagerBase``): the entry-state machine for a stack found
+in any of the 23 CloudFormation statuses, ownership, secrets, the dry run's resource changes,
+waiting for an operation and turning its failure into one sentence, and deleting a stack with its
+retained buckets.  The parameter rules are ``_parameters``, bucket emptying ``_buckets``."""
 
 from __future__ import annotations
 
 import time
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._buckets import delete_bucket, empty_bucket
 from ansible_collections.convox.rack.plugins.module_utils._changes import annotate, describe, stateful_changes, template_diff
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
 from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters, no_echo_parameters, parse_template
-
-NO_ECHO_MASK = "****"
-
-
-def to_parameter_value(name, value, declaration=None):
-    """Ansible values -> CloudFormation strings (booleans become Yes/No where the template says so)."""
-    if value is None:
-        raise ConvoxError("parameter %s has no value." % name)
-    if isinstance(value, bool):
-        allowed = [str(v) for v in (declaration or {}).get("AllowedValues", [])]
-        if "Yes" in allowed and "No" in allowed:
-            return "Yes" if value else "No"
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return ",".join(str(v) for v in value)
-    if isinstance(value, dict):
-        raise ConvoxError("parameter %s must be a string, number, boolean or list, not a dictionary." % name)
-    return str(value)
-
-
-def normalize_parameters(params, template=None):
-    decls = declared_parameters(template) if template else {}
-    return {k: to_parameter_value(k, v, decls.get(k)) for k, v in (params or {}).items()}
-
-
-def check_parameters(kind, name, user, template, fixed, where):
-    """Fail early on keys the template does not declare, collection-owned keys and AllowedValues."""
-    decls = declared_parameters(template)
-    for key in sorted(user):
-        if key in fixed:
-            raise ConvoxError("parameter %s of %s %s is set by the collection and cannot be given." % (key, kind, name))
-        if key not in decls:
-            raise ConvoxError('parameter "%s" is not declared by the %s template of %s; declared: %s.'
-                              % (key, kind, where, ", ".join(sorted(k for k in decls if k not in fixed)) or "none"))
-        allowed = decls[key].get("AllowedValues") if isinstance(decls[key], dict) else None
-        if allowed and user[key] not in [str(a) for a in allowed]:
-            raise ConvoxError('parameter %s of %s %s must be one of %s, not "%s".'
-                              % (key, kind, name, ", ".join(str(a) for a in allowed), user[key]))
-
-
-def build_parameters(template, current, user, fixed):
-    """The Parameters list for a create/update with ``template``.
-
-    Declared keys only: ``fixed`` (collection-owned) first, then the user's value, else the
-    current value (explicitly; ``UsePreviousValue`` only for NoEcho ones, whose value is masked),
-    else nothing (the template default).  Keys the template no longer declares are dropped."""
-    out = []
-    for key in declared_parameters(template):
-        if key in fixed:
-            out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
-        elif key in user:
-            out.append({"ParameterKey": key, "ParameterValue": user[key]})
-        elif current is not None and key in current:
-            if current[key] == NO_ECHO_MASK:
-                out.append({"ParameterKey": key, "UsePreviousValue": True})
-            else:
-                out.append({"ParameterKey": key, "ParameterValue": current[key]})
-    return out
-
-
-def parameters_from_current(current, user, fixed):
-    """The Parameters list for an in-place update (previous template)."""
-    out = []
-    for key, value in sorted(current.items()):
-        if key in fixed:
-            out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
-        elif key in user:
-            out.append({"ParameterKey": key, "ParameterValue": user[key]})
-        elif value == NO_ECHO_MASK:
-            out.append({"ParameterKey": key, "UsePreviousValue": True})
-        else:
-            out.append({"ParameterKey": key, "ParameterValue": value})
-    return out
-
-
-def parameter_changes(current, user, fixed=None):
-    """{key: {before, after}} of what an update would change (NoEcho values cannot be compared)."""
-    changes = {}
-    for key, value in sorted(dict(user, **(fixed or {})).items()):
-        before = (current or {}).get(key)
-        if before != value:
-            changes[key] = {"before": before, "after": value}
-    return changes
-
-
-def desired_tags(system, user, current, purge):
-    tags = {}
-    if not purge:
-        tags.update({k: v for k, v in (current or {}).items() if k not in system})
-    tags.update({str(k): str(v) for k, v in (user or {}).items()})
-    tags.update(system)
-    return tags
+from ansible_collections.convox.rack.plugins.module_utils._templates import no_echo_parameters, parse_template
 
 
 class StackManagerBase:
@@ -313,37 +222,10 @@ class StackManagerBase:
                                                          cfn.STUCK_ADVICE[status]), status=status)
         raise ConvoxError("%s is in the unexpected status %s." % (self.label(), status), status=status)
 
-    # -- buckets -------------------------------------------------------------------------------
+    # -- the stack's buckets ----------------------------------------------------------------------
     def bucket_names(self, stack_id):
         return [r["physical_id"] for r in self.stacks.resources(stack_id)
                 if r["type"] == "AWS::S3::Bucket" and r.get("physical_id")]
-
-    def empty_bucket(self, bucket):
-        """Delete every object version and delete marker; a missing bucket is fine."""
-        s3 = self.factory("s3")
-        try:
-            result = s3.paginate("list_object_versions", Bucket=bucket)
-        except is_boto3_error_code("NoSuchBucket"):
-            return False
-        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in result.get("Versions", [])]
-        objects += [{"Key": m["Key"], "VersionId": m["VersionId"]} for m in result.get("DeleteMarkers", [])]
-        for i in range(0, len(objects), 1000):
-            resp = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects[i:i + 1000], "Quiet": True})
-            errors = resp.get("Errors") or []
-            if errors:   # DeleteObjects answers 200 and lists per-object failures (e.g. AccessDenied)
-                first = errors[0]
-                raise ConvoxError("emptying bucket %s failed: %d object version(s) could not be deleted (this needs "
-                                  "s3:DeleteObjectVersion), the first (%s) with %s: %s."
-                                  % (bucket, len(errors), first.get("Key"), first.get("Code"),
-                                     (first.get("Message") or "no message").rstrip(".")), bucket=bucket)
-        return True
-
-    def delete_bucket(self, bucket):
-        s3 = self.factory("s3")
-        try:
-            s3.delete_bucket(Bucket=bucket)
-        except is_boto3_error_code("NoSuchBucket"):
-            pass
 
     def delete_stack(self, stack, operation):
         """Disable termination protection, delete, wait (raising naming the failure)."""
@@ -357,8 +239,8 @@ class StackManagerBase:
         """Empty the stack's (retained) buckets, delete the stack, then delete the emptied buckets."""
         buckets = self.bucket_names(stack.stack_id)
         for bucket in buckets:
-            self.empty_bucket(bucket)
+            empty_bucket(self.factory("s3"), bucket)
         self.delete_stack(stack, operation)
         for bucket in buckets:
-            self.delete_bucket(bucket)
+            delete_bucket(self.factory("s3"), bucket)
         return buckets

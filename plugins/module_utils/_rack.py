@@ -16,16 +16,10 @@ from ansible_collections.convox.rack.plugins.module_utils._changes import drift_
 from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, validate_rack_name, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
-from ansible_collections.convox.rack.plugins.module_utils._managed import (
-    StackManagerBase,
-    build_parameters,
-    check_parameters,
-    desired_tags,
-    parameter_changes,
-    parameters_from_current,
-)
+from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
+from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
-from ansible_collections.convox.rack.plugins.module_utils._tags import is_app, rack_tags
+from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 FIXED = ("Version",)

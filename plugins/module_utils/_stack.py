@@ -289,7 +289,12 @@ class Stacks:
             kwargs["UsePreviousTemplate"] = True
         else:
             kwargs.update(template_source(template))
-        resp = self.cfn.create_change_set(**kwargs)
+        try:
+            resp = self.cfn.create_change_set(**kwargs)
+        except Exception as exc:    # some endpoints refuse an empty change set outright instead of failing it
+            if aws_error_code(exc) == "ValidationError" and NO_UPDATES in aws_error_message(exc):
+                return []
+            raise
         cs_id = resp["Id"]
         try:
             cs = self._poll(lambda: self.cfn.describe_change_set(ChangeSetName=cs_id, StackName=stack_id),

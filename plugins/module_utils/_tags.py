@@ -74,3 +74,13 @@ def check_owned(kind_label, stack_name, tags, expected, adopt, never=None):
     raise ConvoxError("stack %s is not %s: it lacks the tags %s (its tags: %s), so nothing was changed; set adopt: "
                       "true to take it over." % (stack_name, kind_label, format_tags(missing), format_tags(tags)),
                       stack_tags=dict(tags))
+
+
+def desired_tags(system, user, current, purge):
+    """The tags a stack should carry: the system tags over the user's, over (unless ``purge``) the current ones."""
+    tags = {}
+    if not purge:
+        tags.update({k: v for k, v in (current or {}).items() if k not in system})
+    tags.update({str(k): str(v) for k, v in (user or {}).items()})
+    tags.update(system)
+    return tags

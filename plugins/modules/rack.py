@@ -384,45 +384,11 @@ resources:
   sample: [{"type": "AWS::EC2::VPC", "logical_id": "Vpc", "physical_id": "vpc-0123", "status": "CREATE_COMPLETE"}]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec, tags_argument_spec, wait_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-
-
-def argument_spec():
-    spec = {
-        "name": {"type": "str", "required": True, "aliases": ["rack"]},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "org": {"type": "str"},
-        "version": {"type": "str"},
-        "parameters": {"type": "dict", "default": {}},
-        "termination_protection": {"type": "bool"},
-        "adopt": {"type": "bool", "default": False},
-        "max_steps": {"type": "int", "default": 0},
-        "allow_downgrade": {"type": "bool", "default": False},
-        "force": {"type": "bool", "default": False},
-        "recover": {"type": "bool", "default": False},
-        "releases": {"type": "list", "elements": "dict"},
-        "drift": {"type": "bool", "default": False},
-        "apps": {"type": "list", "elements": "dict", "options": {
-            "name": {"type": "str", "required": True},
-            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-            "parameters": {"type": "dict", "default": {}},
-            "tags": {"type": "dict", "default": {}},
-            "purge_tags": {"type": "bool", "default": True},
-        }},
-    }
-    spec.update(channel_argument_spec())
-    spec.update(tags_argument_spec())
-    spec.update(wait_argument_spec())
-    return spec
+from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_state_manager(module, RackManager)
+    run_module("rack")
 
 
 if __name__ == "__main__":

@@ -169,32 +169,11 @@ resources:
   sample: [{"type": "AWS::ECS::Service", "logical_id": "Service", "physical_id": "arn:aws:ecs:...", "status": "CREATE_COMPLETE"}]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec, tags_argument_spec, wait_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
-
-
-def argument_spec():
-    spec = {
-        "name": {"type": "str", "required": True, "aliases": ["app"]},
-        "rack": {"type": "str", "required": True},
-        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "parameters": {"type": "dict", "default": {}},
-        "recover": {"type": "bool", "default": False},
-        "adopt": {"type": "bool", "default": False},
-        "rack_details": {"type": "dict"},
-    }
-    spec.update(channel_argument_spec())
-    spec.update(tags_argument_spec())
-    spec.update(wait_argument_spec())
-    return spec
+from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_state_manager(module, AppManager)
+    run_module("rack_app")
 
 
 if __name__ == "__main__":

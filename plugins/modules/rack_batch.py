@@ -115,23 +115,11 @@ polls:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-
-def argument_spec():
-    return {
-        "hosts": {"type": "list", "elements": "str"},
-        "result": {"type": "dict"},
-        "halted": {"type": "str", "default": ""},
-        "max_concurrent": {"type": "int", "default": 0},
-        "poll_interval": {"type": "float", "default": 30},
-    }
-
-
-ARGUMENT_SPEC_OPTIONS = {"mutually_exclusive": [("hosts", "result")],
-                         "required_one_of": [("hosts", "result")]}
+from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, rack_batch_spec
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True, **ARGUMENT_SPEC_OPTIONS)
+    module = AnsibleAWSModule(argument_spec=rack_batch_spec(), supports_check_mode=True, **SPEC_OPTIONS["rack_batch"])
     module.fail_json(msg="convox.rack.rack_batch runs in the controller process only; do not delegate it to a host "
                          "reached over a remote connection.")
 

@@ -121,27 +121,11 @@ racks:
       sample: [{"name": "webapp", "stack_name": "production-webapp", "status": "CREATE_COMPLETE", "version": "20240301000000"}]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
-
-
-def argument_spec():
-    return {
-        "name": {"type": "str", "aliases": ["rack"]},
-        "org": {"type": "str"},
-    }
+from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        racks = RackInfo(module.params, module_client_factory(module)).racks()
-    except ConvoxError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(changed=False, racks=racks)
+    run_module("rack_info")
 
 
 if __name__ == "__main__":

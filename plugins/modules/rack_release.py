@@ -127,34 +127,11 @@ templates_changed:
   sample: ["rack", "app"]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec
-from ansible_collections.convox.rack.plugins.module_utils._module import run_state_manager
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager
-
-
-def argument_spec():
-    spec = channel_argument_spec(required=True)
-    spec.update(
-        version={"type": "str", "required": True},
-        src={"type": "path"},
-        description={"type": "str", "default": ""},
-        published={"type": "bool", "default": True},
-        required={"type": "bool", "default": False},
-        force={"type": "bool", "default": False},
-        state={"type": "str", "default": "present", "choices": ["present", "absent"]},
-    )
-    return spec
-
-
-# Validator keywords, shared with the action plugin of the same name.
-ARGUMENT_SPEC_OPTIONS = {"required_if": [("state", "present", ["src"])]}
+from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True, **ARGUMENT_SPEC_OPTIONS)
-    run_state_manager(module, ReleaseManager)
+    run_module("rack_release")
 
 
 if __name__ == "__main__":

@@ -159,39 +159,11 @@ drift:
   sample: {"status": "IN_SYNC", "reason": null, "drifted": []}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.convox.rack.plugins.module_utils._common import channel_argument_spec, module_client_factory
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import rack_drift_reader, rack_version_reader
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo
-
-
-def argument_spec():
-    spec = channel_argument_spec(required=True)
-    spec.update(
-        rack={"type": "str"},
-        current={"type": "str"},
-        version={"type": "str", "default": "latest"},
-        drift={"type": "bool", "default": False},
-    )
-    return spec
-
-
-# Validator keywords, shared with the action plugin of the same name.
-ARGUMENT_SPEC_OPTIONS = {"mutually_exclusive": [("rack", "current")]}
+from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
 
 
 def main():
-    module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True, **ARGUMENT_SPEC_OPTIONS)
-    factory = module_client_factory(module)
-    try:
-        result = ReleaseInfo(module.params, client_factory=factory,
-                             rack_version_reader=rack_version_reader(factory),
-                             rack_drift_reader=rack_drift_reader(factory)).run()
-    except ConvoxError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    module.exit_json(**result)
+    run_module("rack_release_info")
 
 
 if __name__ == "__main__":

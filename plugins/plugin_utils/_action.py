@@ -4,11 +4,12 @@
 """Run a convox.rack manager in the controller process instead of shipping a module to a host.
 
 Racks and apps are managed through AWS APIs, so the "host" of a task is only a name; running the
-same manager code controller-side removes a Python + boto3 start-up per host per task. Each
-action plugin is a thin adapter: validate the task's arguments against the module's own argument
-spec (AWS options and their environment variables included), build a client factory over
-amazon.aws, run the manager, shape the result as the module would. A task delegated to a host
+same code controller-side removes a Python + boto3 start-up per host per task. A task delegated to a host
 reached by any connection other than ``local`` runs the module on that host instead.
+
+Both paths validate against the same spec (``module_utils/_specs.py``) and run the same task
+(``module_utils/_tasks.py``); this file adds only what the controller needs: the task's
+environment, AWS options resolved by amazon.aws, ``async`` without a module process.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import os
 import random
 import signal
-from typing import Any
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
@@ -26,8 +26,10 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, describe_aws_error, is_aws_error, known_regions
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, known_regions
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
+from ansible_collections.convox.rack.plugins.module_utils._tasks import run_task
 
 LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 
@@ -67,8 +69,7 @@ def warm():
     default session (no network, no credentials: the warm-up clients get placeholder keys and are
     thrown away)."""
     # pylint: disable=unused-import
-    from ansible_collections.convox.rack.plugins.module_utils import _app, _info, _rack, _release  # noqa: F401
-    from ansible_collections.convox.rack.plugins.modules import rack, rack_app, rack_info, rack_release, rack_release_info  # noqa: F401  # noqa: F401
+    from ansible_collections.convox.rack.plugins.module_utils import _fleet, _tasks  # noqa: F401
     loader = _loader()
     for service in WARM_SERVICES:
         loader.load_service_model(service, "service-2")
@@ -149,28 +150,18 @@ class _TemporaryEnviron:
 
 
 class ConvoxAction(ActionBase):
-    """Subclasses set MODULE (the FQCN), MODULE_CODE (the module file, for its ``argument_spec()``
-    and ``ARGUMENT_SPEC_OPTIONS``) and either MANAGER (a manager with present()/absent() chosen by
-    ``state``) or their own ``execute()``."""
+    """Subclasses set NAME, the module's short name (its spec in ``_specs``, its run in ``_tasks``), and
+    may adjust the validated parameters in ``prepare``."""
 
-    MODULE: str = ""
-    MODULE_CODE: Any = None         # the module (its argument_spec() and DOCUMENTATION)
-    MANAGER: Any = None
+    NAME: str = ""
     TRANSFERS_FILES = False
     _requires_connection = False
     supports_diff = True
     _supports_async = True
 
-    def argument_spec(self):
-        return self.MODULE_CODE.argument_spec()
-
-    def options(self):
-        """Extra validator keywords (mutually_exclusive, required_if, ...), as the module uses them."""
-        return getattr(self.MODULE_CODE, "ARGUMENT_SPEC_OPTIONS", {})
-
-    def execute(self, params, check_mode, factory, warn):
-        self.manager = self.MANAGER(params, check_mode=check_mode, client_factory=factory, warn=warn)
-        return self.manager.present() if params["state"] == "present" else self.manager.absent()
+    @property
+    def module_fqcn(self):
+        return "convox.rack.%s" % self.NAME
 
     def prepare(self, params):
         """Hook for controller-side argument adjustments (paths)."""
@@ -189,11 +180,20 @@ class ConvoxAction(ActionBase):
                 env.update(item)
         return env
 
+    def validate(self, name, args):
+        """(validated params, values to keep out of the result) or (None, the failure result)."""
+        spec = aws_argument_spec()
+        spec.update(SPECS[name]())
+        validated = ArgumentSpecValidator(spec, **SPEC_OPTIONS.get(name, {})).validate(dict(args))
+        if validated.error_messages:
+            return None, {"failed": True, "msg": validation_message(validated, "convox.rack.%s" % name)}
+        return validated.validated_parameters, validated._no_log_values
+
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         if not self._controller_side():
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
-            result.update(self._execute_module(module_name=self.MODULE, module_args=self._task.args,
+            result.update(self._execute_module(module_name=self.module_fqcn, module_args=self._task.args,
                                                task_vars=task_vars, wrap_async=wrap_async))
             return result
         if self._task.async_val:
@@ -203,35 +203,22 @@ class ConvoxAction(ActionBase):
         return result
 
     def _run_here(self):
-        """Validate the task's arguments, run the manager in this process, shape the result."""
+        """Validate the task's arguments, run the module's task in this process (``_tasks``)."""
         warnings: list = []
         with _TemporaryEnviron(self._task_environment()):
-            spec = aws_argument_spec()
-            spec.update(self.argument_spec())
-            validator = ArgumentSpecValidator(spec, **self.options())
-            validated = validator.validate(dict(self._task.args))
-            no_log_values = validated._no_log_values
-            if validated.error_messages:
-                return {"failed": True, "msg": validation_message(validated, self.MODULE)}
-            params = self.prepare(validated.validated_parameters)
-            check_mode = bool(self._play_context.check_mode)   # every manager supports check mode
-            self.manager = None
+            params, no_log_values = self.validate(self.NAME, self._task.args)
+            if params is None:
+                return no_log_values
+            params = self.prepare(params)
+            check_mode = bool(self._play_context.check_mode)   # every module supports check mode
             try:
-                out = self.execute(params, check_mode, controller_client_factory(params), warnings.append)
+                factory = controller_client_factory(params)
             except ConvoxError as exc:
-                out = dict(failed=True, msg=exc.msg, **exc.details)
-            except Exception as exc:  # SDK errors outside a manager (client creation)
-                if not is_aws_error(exc):
-                    raise
-                out = {"failed": True, "msg": describe_aws_error(exc, self.MODULE)}
-        if not self._task.diff:
-            out.pop("diff", None)
-        out.setdefault("changed", False)
+                return {"failed": True, "changed": False, "msg": exc.msg}
+            out, secrets = run_task(self.NAME, params, check_mode, bool(self._task.diff), factory, warnings.append)
         if warnings:
             out["warnings"] = warnings
-        if self.manager is not None:   # values given for NoEcho parameters
-            no_log_values = set(no_log_values) | set(getattr(self.manager, "secret_values", ()))
-        return remove_values(out, no_log_values)
+        return remove_values(out, set(no_log_values) | secrets)
 
     def _run_async(self):
         """``async``/``poll`` controller-side: the manager runs in a detached child process that writes

@@ -11,14 +11,14 @@ import yaml
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.action.rack_batch import HOST_VARS
-from ansible_collections.convox.rack.plugins.modules import rack as rack_module
+from ansible_collections.convox.rack.plugins.module_utils._specs import rack_spec
 
 ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "rack")
 with open(os.path.join(ROLE, "meta", "argument_specs.yml")) as f:
     SPEC = yaml.safe_load(f)["argument_specs"]["main"]["options"]
 with open(os.path.join(ROLE, "defaults", "main.yml")) as f:
     DEFAULTS = yaml.safe_load(f)
-MODULE = dict(aws_argument_spec(), **rack_module.argument_spec())      # as AnsibleAWSModule merges them
+MODULE = dict(aws_argument_spec(), **rack_spec())      # as AnsibleAWSModule merges them
 # an empty role value means "not given" (the task omits it, or, for rack_apps, [] manages no app as
 # the module's None does): the module's None
 OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version", "rack_releases", "rack_apps"}

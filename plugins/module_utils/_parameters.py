@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Template parameters, pure: Ansible values to CloudFormation strings, the checks a user's
+parameters must pass before any call, the Parameters list of a create or update, and what an
+update would change."""
+
+from __future__ import annotations
+
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
+
+NO_ECHO_MASK = "****"
+
+
+def to_parameter_value(name, value, declaration=None):
+    """Ansible values -> CloudFormation strings (booleans become Yes/No where the template says so)."""
+    if value is None:
+        raise ConvoxError("parameter %s has no value." % name)
+    if isinstance(value, bool):
+        allowed = [str(v) for v in (declaration or {}).get("AllowedValues", [])]
+        if "Yes" in allowed and "No" in allowed:
+            return "Yes" if value else "No"
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, dict):
+        raise ConvoxError("parameter %s must be a string, number, boolean or list, not a dictionary." % name)
+    return str(value)
+
+
+def normalize_parameters(params, template=None):
+    decls = declared_parameters(template) if template else {}
+    return {k: to_parameter_value(k, v, decls.get(k)) for k, v in (params or {}).items()}
+
+
+def check_parameters(kind, name, user, template, fixed, where):
+    """Fail early on keys the template does not declare, collection-owned keys and AllowedValues."""
+    decls = declared_parameters(template)
+    for key in sorted(user):
+        if key in fixed:
+            raise ConvoxError("parameter %s of %s %s is set by the collection and cannot be given." % (key, kind, name))
+        if key not in decls:
+            raise ConvoxError('parameter "%s" is not declared by the %s template of %s; declared: %s.'
+                              % (key, kind, where, ", ".join(sorted(k for k in decls if k not in fixed)) or "none"))
+        allowed = decls[key].get("AllowedValues") if isinstance(decls[key], dict) else None
+        if allowed and user[key] not in [str(a) for a in allowed]:
+            raise ConvoxError('parameter %s of %s %s must be one of %s, not "%s".'
+                              % (key, kind, name, ", ".join(str(a) for a in allowed), user[key]))
+
+
+def build_parameters(template, current, user, fixed):
+    """The Parameters list for a create/update with ``template``.
+
+    Declared keys only: ``fixed`` (collection-owned) first, then the user's value, else the
+    current value (explicitly; ``UsePreviousValue`` only for NoEcho ones, whose value is masked),
+    else nothing (the template default).  Keys the template no longer declares are dropped."""
+    out = []
+    for key in declared_parameters(template):
+        if key in fixed:
+            out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
+        elif key in user:
+            out.append({"ParameterKey": key, "ParameterValue": user[key]})
+        elif current is not None and key in current:
+            if current[key] == NO_ECHO_MASK:
+                out.append({"ParameterKey": key, "UsePreviousValue": True})
+            else:
+                out.append({"ParameterKey": key, "ParameterValue": current[key]})
+    return out
+
+
+def parameters_from_current(current, user, fixed):
+    """The Parameters list for an in-place update (previous template)."""
+    out = []
+    for key, value in sorted(current.items()):
+        if key in fixed:
+            out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
+        elif key in user:
+            out.append({"ParameterKey": key, "ParameterValue": user[key]})
+        elif value == NO_ECHO_MASK:
+            out.append({"ParameterKey": key, "UsePreviousValue": True})
+        else:
+            out.append({"ParameterKey": key, "ParameterValue": value})
+    return out
+
+
+def parameter_changes(current, user, fixed=None):
+    """{key: {before, after}} of what an update would change (NoEcho values cannot be compared)."""
+    changes = {}
+    for key, value in sorted(dict(user, **(fixed or {})).items()):
+        before = (current or {}).get(key)
+        if before != value:
+            changes[key] = {"before": before, "after": value}
+    return changes

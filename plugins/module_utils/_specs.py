@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The argument spec of every module, in one place: the module on a host and its action plugin in the
+controller validate against the same spec (amazon.aws's AWS options are
+added by each).  The shared options match the doc fragments of the same name."""
+
+from __future__ import annotations
+
+
+def channel_argument_spec(required=False):
+    """Matches doc fragment ``convox.rack.channel``."""
+    return {"channel": {"type": "str", "required": required}}
+
+
+def wait_argument_spec():
+    """Matches doc fragment ``convox.rack.wait``."""
+    return {
+        "wait": {"type": "bool", "default": True},
+        "wait_timeout": {"type": "int", "default": 3600},
+    }
+
+
+def tags_argument_spec():
+    """Matches doc fragment ``convox.rack.tags``."""
+    return {
+        "tags": {"type": "dict", "default": {}},
+        "purge_tags": {"type": "bool", "default": True},
+    }
+
+
+def rack_spec():
+    spec = {
+        "name": {"type": "str", "required": True, "aliases": ["rack"]},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "org": {"type": "str"},
+        "version": {"type": "str"},
+        "parameters": {"type": "dict", "default": {}},
+        "termination_protection": {"type": "bool"},
+        "adopt": {"type": "bool", "default": False},
+        "max_steps": {"type": "int", "default": 0},
+        "allow_downgrade": {"type": "bool", "default": False},
+        "force": {"type": "bool", "default": False},
+        "recover": {"type": "bool", "default": False},
+        "releases": {"type": "list", "elements": "dict"},
+        "drift": {"type": "bool", "default": False},
+        "apps": {"type": "list", "elements": "dict", "options": {
+            "name": {"type": "str", "required": True},
+            "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+            "parameters": {"type": "dict", "default": {}},
+            "tags": {"type": "dict", "default": {}},
+            "purge_tags": {"type": "bool", "default": True},
+        }},
+    }
+    spec.update(channel_argument_spec())
+    spec.update(tags_argument_spec())
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def rack_app_spec():
+    spec = {
+        "name": {"type": "str", "required": True, "aliases": ["app"]},
+        "rack": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "parameters": {"type": "dict", "default": {}},
+        "recover": {"type": "bool", "default": False},
+        "adopt": {"type": "bool", "default": False},
+        "rack_details": {"type": "dict"},
+    }
+    spec.update(channel_argument_spec())
+    spec.update(tags_argument_spec())
+    spec.update(wait_argument_spec())
+    return spec
+
+
+def rack_release_spec():
+    spec = channel_argument_spec(required=True)
+    spec.update(
+        version={"type": "str", "required": True},
+        src={"type": "path"},
+        description={"type": "str", "default": ""},
+        published={"type": "bool", "default": True},
+        required={"type": "bool", "default": False},
+        force={"type": "bool", "default": False},
+        state={"type": "str", "default": "present", "choices": ["present", "absent"]},
+    )
+    return spec
+
+
+def rack_info_spec():
+    return {
+        "name": {"type": "str", "aliases": ["rack"]},
+        "org": {"type": "str"},
+    }
+
+
+def rack_release_info_spec():
+    spec = channel_argument_spec(required=True)
+    spec.update(
+        rack={"type": "str"},
+        current={"type": "str"},
+        version={"type": "str", "default": "latest"},
+        drift={"type": "bool", "default": False},
+    )
+    return spec
+
+
+def rack_batch_spec():
+    return {
+        "hosts": {"type": "list", "elements": "str"},
+        "result": {"type": "dict"},
+        "halted": {"type": "str", "default": ""},
+        "max_concurrent": {"type": "int", "default": 0},
+        "poll_interval": {"type": "float", "default": 30},
+    }
+
+
+
+SPECS = {
+    "rack": rack_spec,
+    "rack_app": rack_app_spec,
+    "rack_release": rack_release_spec,
+    "rack_info": rack_info_spec,
+    "rack_release_info": rack_release_info_spec,
+    "rack_batch": rack_batch_spec,
+}
+
+# the validator keywords of each module (mutually_exclusive, required_if, ...)
+SPEC_OPTIONS: dict = {
+    "rack_release": {"required_if": [("state", "present", ["src"])]},
+    "rack_release_info": {"mutually_exclusive": [("rack", "current")]},
+    "rack_batch": {"mutually_exclusive": [("hosts", "result")], "required_one_of": [("hosts", "result")]},
+}

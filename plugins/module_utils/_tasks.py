@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What each module does with its validated parameters, written once for both ways a task runs:
+``_module.main`` on a host (``AnsibleAWSModule``) and ``plugin_utils/_action.py`` in the controller.
+
+``run_task(name, params, check_mode, diff, factory, warn)`` returns the task result (a failure is a
+result with ``failed`` and ``msg``, from the collection's ConvoxError or an AWS error) and the values to keep out of
+it (values given for NoEcho template parameters)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Set
+
+from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_details, describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, rack_drift_reader, rack_version_reader
+from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo, ReleaseManager
+
+Result = Dict[str, Any]
+Warn = Callable[[str], None]
+Run = Callable[[dict, bool, ClientFactory, Warn, Set[str]], Result]
+
+
+def state_manager(manager_class) -> Run:
+    """A manager's present() or absent(), by the ``state`` option."""
+    def run(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
+        manager = manager_class(params, check_mode=check_mode, client_factory=factory, warn=warn)
+        try:
+            return manager.present() if params["state"] == "present" else manager.absent()
+        finally:
+            secrets.update(getattr(manager, "secret_values", ()) or ())
+    return run
+
+
+def rack_info(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
+    return {"changed": False, "racks": RackInfo(params, factory).racks()}
+
+
+def rack_release_info(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn,
+                      secrets: set[str]) -> Result:
+    return ReleaseInfo(params, client_factory=factory, rack_version_reader=rack_version_reader(factory),
+                       rack_drift_reader=rack_drift_reader(factory)).run()
+
+
+TASKS: dict[str, Run] = {
+    "rack": state_manager(RackManager),
+    "rack_app": state_manager(AppManager),
+    "rack_release": state_manager(ReleaseManager),
+    "rack_info": rack_info,
+    "rack_release_info": rack_release_info,
+}
+
+
+def run_task(name: str, params: dict, check_mode: bool, diff: bool, factory: ClientFactory,
+             warn: Warn) -> tuple[Result, set[str]]:
+    """Run module ``name`` (its short name) with validated ``params``: (task result, secret values)."""
+    secrets: set[str] = set()
+    try:
+        result = TASKS[name](params, check_mode, factory, warn, secrets)
+    except ConvoxError as exc:
+        result = dict(failed=True, msg=exc.msg, **exc.details)
+    except Exception as exc:  # an SDK error a manager did not word (creating a client)
+        if not is_aws_error(exc):
+            raise
+        result = dict(failed=True, msg=describe_aws_error(exc, "convox.rack.%s" % name), **aws_error_details(exc))
+    if not diff:
+        result.pop("diff", None)
+    result.setdefault("changed", False)
+    return result, secrets
