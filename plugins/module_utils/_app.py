@@ -16,6 +16,7 @@ from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAM
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
+from ansible_collections.convox.rack.plugins.module_utils._plan import Plan, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
@@ -90,8 +91,9 @@ class AppManager(StackManagerBase):
 
     def result(self, changed, stack, plan, before=None, after=None, resources=None, note=None):
         if note:
-            plan["note"] = note
-        return self.scrub({"changed": changed, "app": self.describe_app(stack), "plan": plan, "resources": resources or [],
+            plan.extra["note"] = note
+        return self.scrub({"changed": changed, "app": self.describe_app(stack), "plan": plan.to_dict(),
+                           "resources": resources or [],
                            "diff": {"before": before or {}, "after": after or {}}})
 
     def rack_stack(self):
@@ -151,15 +153,10 @@ class AppManager(StackManagerBase):
             check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
             parameters = build_parameters(template, None, user, fixed)
             after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags)
-            plan = {"action": "create", "from_version": None, "to_version": version, "parameter_changes": parameter_changes(
-                {}, user, fixed), "resource_changes": [{"action": "Add", "logical_id": k, "type": v.get("Type"),
-                                                        "replacement": None}
-                                                       for k, v in sorted(template["Resources"].items())]}
+            plan = Plan("create", None, version, None, parameter_changes({}, user, fixed), added_resources(template))
             if self.check_mode:
                 return self.result(True, None, plan, before={}, after=after, note=note)
-            started = self.stacks.now()
-            stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, False)
-            final = self.finish(stack_id, "creating", started, token, ("CREATE_COMPLETE",))
+            stack_id, final, dummy = self.create_and_wait(template, parameters, tags, False, "creating", version)
             return self.result(True, final, plan, before={}, after=after,
                                resources=self.resources_of(stack_id) if final else [], note=note)
 
@@ -182,21 +179,18 @@ class AppManager(StackManagerBase):
         changes = parameter_changes(stack.parameters, user, fixed)
         after = self.state_view(version, after_params, tags)
         if not changes and tags == stack.tags and template is None:
-            plan = {"action": "none", "from_version": current_version, "to_version": version, "parameter_changes": {},
-                    "resource_changes": []}
-            return self.result(False, stack, plan, before=before, after=after, note=note)
-        plan = {"action": "update", "from_version": current_version, "to_version": version, "parameter_changes": changes,
-                "resource_changes": []}
+            return self.result(False, stack, Plan("none", current_version, version), before=before, after=after,
+                               note=note)
+        plan = Plan("update", current_version, version, None, changes)
         if self.check_mode:
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
                             self.stacks.plan(stack.name, params_list, tags, template))
             return self.result(True, stack, plan, before=before, after=after, note=note)
-        started = self.stacks.now()
-        token = self.stacks.update(stack.stack_id, params_list, tags, template)
-        if token is None:
-            plan["action"] = "none"
+        final, step = self.update_and_wait(stack, params_list, tags, template, "updating to %s" % version,
+                                           current_version, version)
+        if step.status == "NO_CHANGES":
+            plan.action = "none"
             return self.result(False, stack, plan, before=before, after=before, note=note)
-        final = self.finish(stack.stack_id, "updating to %s" % version, started, token, ("UPDATE_COMPLETE",))
         return self.result(True, final, plan, before=before, after=after,
                            resources=self.resources_of(stack.stack_id) if final else [], note=note)
 
@@ -206,14 +200,12 @@ class AppManager(StackManagerBase):
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)                    # before anything else: not ours, not touched
         stack = self.wait_settled(stack, gone_ok=True)
-        plan: dict = {"action": "none", "from_version": None, "to_version": None, "parameter_changes": {},
-                      "resource_changes": []}
         if stack is None:
-            return self.result(False, None, plan)
+            return self.result(False, None, Plan("none"))
         before = self.state_view(stack.parameters.get("Version"), stack.parameters, stack.tags)
-        plan.update(action="delete", from_version=stack.parameters.get("Version"))
+        plan = Plan("delete", stack.parameters.get("Version"))
         if self.adopted_tags:
-            plan["note"] = self.adoption_note(stack)
+            plan.extra["note"] = self.adoption_note(stack)
         if self.check_mode:
             return self.result(True, stack, plan, before=before, after={})
         self.delete_stack_and_buckets(stack, "deleting")

@@ -16,6 +16,7 @@ from ansible_collections.convox.rack.plugins.module_utils._changes import annota
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
+from ansible_collections.convox.rack.plugins.module_utils._plan import Step
 from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import no_echo_parameters, parse_template
 
@@ -134,18 +135,19 @@ class StackManagerBase:
     def plan_steps(self, stack, plan, after, first_label, first_changes, later=()):
         """The resource changes of every step of a dry run: the first from its change set (against the
         live stack), each later one (``later``: (label, template before, template after)) from a static
-        diff of consecutive templates.  Removing or replacing a stateful resource is flagged, warned
-        about and counted in ``plan.stateful_changes``; the diff shows every step's changes."""
+        diff of consecutive templates, into the ``Plan``.  Removing or replacing a stateful resource is
+        flagged, warned about and listed in the plan's ``stateful_changes``; the diff shows every step's
+        changes."""
         needs_live = any(c.get("action") == "Remove" or str(c.get("replacement")) in ("True", "Conditional")
                          for c in first_changes)
         live = self.stacks.template(stack.stack_id) if needs_live else None
         steps = [{"step": first_label, "source": "change set", "resource_changes": annotate(first_changes, live)}]
         for label, old, new in later:
             steps.append({"step": label, "source": "template diff", "resource_changes": template_diff(old, new)})
-        plan["resource_changes"] = steps[0]["resource_changes"]
-        plan["steps"] = steps
+        plan.resource_changes = steps[0]["resource_changes"]
+        plan.extra["steps"] = steps
         risky = stateful_changes([{"label": s["step"], "resource_changes": s["resource_changes"]} for s in steps])
-        plan["stateful_changes"] = [dict(item, step=label) for label, item in risky]
+        plan.extra["stateful_changes"] = [dict(item, step=label) for label, item in risky]
         for label, item in risky:
             self.warn("%s, step %s: %s would lose a stateful resource's data." % (self.label(), label, describe(item)))
         after["resource_changes"] = {"%s (%s)" % (s["step"], s["source"]): [describe(c) for c in s["resource_changes"]] for s in steps}
@@ -169,6 +171,25 @@ class StackManagerBase:
                               "is not re-created from this task alone (run again to install it anew)."
                               % (self.label(), found), status=cfn.GONE)
         return final
+
+    def create_and_wait(self, template, parameters, tags, protection, operation, version):
+        """Create this manager's stack and wait for it: (stack id, final Stack or None, Step)."""
+        started = self.stacks.now()
+        t0 = time.time()
+        stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, protection)
+        final = self.finish(stack_id, operation, started, token, ("CREATE_COMPLETE",))
+        return stack_id, final, Step(None, version, final.status if final else None, round(time.time() - t0, 1))
+
+    def update_and_wait(self, stack, parameters, tags, template, operation, from_version, to_version):
+        """Update ``stack`` (``template`` None: its current one) and wait for it: (final Stack, Step).  When
+        CloudFormation has nothing to do the Step's status is NO_CHANGES and the stack is returned as it was."""
+        started = self.stacks.now()
+        t0 = time.time()
+        token = self.stacks.update(stack.stack_id, parameters, tags, template)
+        if token is None:
+            return stack, Step(from_version, to_version, "NO_CHANGES", 0.0)
+        final = self.finish(stack.stack_id, operation, started, token, ("UPDATE_COMPLETE",))
+        return final, Step(from_version, to_version, final.status, round(time.time() - t0, 1))
 
     def finish(self, stack_id, operation, started, token, ok_statuses):
         """Wait for an operation and return the final Stack; raise naming the failure.  Any failure

@@ -18,12 +18,12 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
+from ansible_collections.convox.rack.plugins.module_utils._plan import Plan, Step, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 FIXED = ("Version",)
-OK_AFTER_UPDATE = ("UPDATE_COMPLETE",)
 
 
 class RackManager(StackManagerBase):
@@ -93,10 +93,10 @@ class RackManager(StackManagerBase):
                 "termination_protection": protection}
 
     def result(self, changed, stack, plan, steps=None, resources=None, before=None, after=None, note=None):
-        res = {"changed": changed, "rack": self.describe_rack(stack), "plan": plan, "steps": steps or [],
-               "resources": resources or []}
         if note:
-            res["plan"]["note"] = note
+            plan.extra["note"] = note
+        res = {"changed": changed, "rack": self.describe_rack(stack), "plan": plan.to_dict(),
+               "steps": [step.to_dict() for step in steps or ()], "resources": resources or []}
         res["diff"] = {"before": before or {}, "after": after or {}}
         return self.scrub(res)
 
@@ -177,22 +177,15 @@ class RackManager(StackManagerBase):
         tags = desired_tags(self.system_tags(), self.user_tags, None, True)
         protection = self.params.get("termination_protection") is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
-        plan = {"action": "install", "from_version": None, "to_version": version, "path": [version],
-                "parameter_changes": parameter_changes({}, user, fixed),
-                "resource_changes": [{"action": "Add", "logical_id": k, "type": v.get("Type"), "replacement": None}
-                                     for k, v in sorted(template["Resources"].items())]}
+        plan = Plan("install", None, version, [version], parameter_changes({}, user, fixed), added_resources(template))
         after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags,
                                 protection)
         if self.check_mode:
             return self.result(True, None, plan, before={}, after=after, note=note)
-        started = self.stacks.now()
-        t0 = time.time()
-        stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, protection)
-        final = self.finish(stack_id, "installing version %s" % version, started, token, ("CREATE_COMPLETE",))
-        steps = [{"to": version, "status": final.status if final else None, "seconds": round(time.time() - t0, 1)}]
-        steps[0]["from"] = None
+        stack_id, final, step = self.create_and_wait(template, parameters, tags, protection,
+                                                     "installing version %s" % version, version)
         resources = self.resources_of(stack_id) if final is not None else []
-        return self.result(True, final, plan, steps=steps, resources=resources, before={}, after=after, note=note)
+        return self.result(True, final, plan, steps=[step], resources=resources, before={}, after=after, note=note)
 
     def update(self, stack, note=None):
         self.current_params = stack.parameters
@@ -229,29 +222,24 @@ class RackManager(StackManagerBase):
         after_params = dict(stack.parameters, **user)
         after = self.state_view(current_version, after_params, tags, protection)
         if not changes and not tags_changed and not protection_changed:
-            plan = {"action": "none", "from_version": current_version, "to_version": current_version, "path": [],
-                    "parameter_changes": {}, "resource_changes": []}
-            return self.result(False, stack, plan, before=before, after=after, note=note)
+            return self.result(False, stack, Plan("none", current_version, current_version, []), before=before,
+                               after=after, note=note)
 
-        plan = {"action": "update", "from_version": current_version, "to_version": current_version, "path": [],
-                "parameter_changes": changes, "resource_changes": []}
+        plan = Plan("update", current_version, current_version, [], changes)
         params_list = parameters_from_current(stack.parameters, user, {})
         if self.check_mode:
             if changes or tags_changed:
                 self.plan_steps(stack, plan, after, "%s (in place)" % current_version,
                                 self.stacks.plan(stack.name, params_list, tags, None))
             return self.result(True, stack, plan, before=before, after=after, note=note)
-        steps = []
+        steps: list[Step] = []
         resources = []
         final = stack
         if changes or tags_changed:
-            started = self.stacks.now()
-            t0 = time.time()
-            token = self.stacks.update(stack.stack_id, params_list, tags, None)
-            if token is not None:
-                final = self.finish(stack.stack_id, "updating parameters", started, token, OK_AFTER_UPDATE)
-                steps.append({"from": current_version, "to": current_version, "status": final.status,
-                              "seconds": round(time.time() - t0, 1)})
+            final, step = self.update_and_wait(stack, params_list, tags, None, "updating parameters", current_version,
+                                               current_version)
+            if step.status != "NO_CHANGES":
+                steps.append(step)
                 resources = self.resources_of(stack.stack_id)
         if protection_changed:
             self.stacks.set_termination_protection(stack.stack_id, protection)
@@ -289,11 +277,10 @@ class RackManager(StackManagerBase):
         after_params.update(user)
         after_params["Version"] = path[-1]
         after = self.state_view(path[-1], after_params, tags, protection)
-        plan = {"action": "update", "from_version": current_version, "to_version": path[-1], "path": list(path),
-                "parameter_changes": parameter_changes(stack.parameters, user, {"Version": path[-1]}),
-                "resource_changes": []}
+        plan = Plan("update", current_version, path[-1], list(path),
+                    parameter_changes(stack.parameters, user, {"Version": path[-1]}))
         if full_path != path:
-            plan["remaining_path"] = full_path[len(path):]
+            plan.extra["remaining_path"] = full_path[len(path):]
 
         def step_parameters(version, current_parameters):
             decl = declared_parameters(templates[version])
@@ -308,37 +295,31 @@ class RackManager(StackManagerBase):
                                              templates[first]), later)
             return self.result(True, stack, plan, before=before, after=after, note=note)
 
-        steps = []
+        steps: list[Step] = []
         current = stack
         for version in path:
-            started = self.stacks.now()
             t0 = time.time()
             from_version = current.parameters.get("Version")
             try:
-                token = self.stacks.update(current.stack_id, step_parameters(version, current.parameters), tags,
-                                           templates[version])
-                if token is None:
-                    steps.append({"from": from_version, "to": version, "status": "NO_CHANGES", "seconds": 0.0})
-                    continue
-                current = self.finish(current.stack_id, "updating from %s to %s" % (from_version, version), started,
-                                      token, OK_AFTER_UPDATE)
+                current, step = self.update_and_wait(current, step_parameters(version, current.parameters), tags,
+                                                     templates[version], "updating from %s to %s" % (from_version, version),
+                                                     from_version, version)
             except Exception as exc:
                 # the rack may be on a release in the middle of the path: say so, and which steps were done
-                failed = {"from": from_version, "to": version, "seconds": round(time.time() - t0, 1),
-                          "status": getattr(exc, "details", {}).get("status", "FAILED")}
+                failed = Step(from_version, version, getattr(exc, "details", {}).get("status", "FAILED"),
+                              round(time.time() - t0, 1))
                 if not isinstance(exc, ConvoxError):
                     if not steps:
                         raise
                     exc = ConvoxError(describe_aws_error(exc, "updating from %s to %s" % (from_version, version)))
-                exc.details.update(steps=self.scrub(steps + [failed]),
+                exc.details.update(steps=self.scrub([s.to_dict() for s in steps + [failed]]),
                                    changed=bool(steps) or exc.details.get("changed", False))
                 if steps:
                     exc.msg = "%s (rack %s is on %s after %d of %d steps)" % (
                         exc.msg.rstrip("."), self.name, from_version, len(steps), len(path)) + "."
                 raise exc
-            steps.append({"from": from_version, "to": version, "status": current.status,
-                          "seconds": round(time.time() - t0, 1)})
-            if not self.wait_enabled:
+            steps.append(step)
+            if step.status != "NO_CHANGES" and not self.wait_enabled:
                 break
         if protection != current.termination_protection:
             self.stacks.set_termination_protection(current.stack_id, protection)
@@ -354,20 +335,17 @@ class RackManager(StackManagerBase):
         self.check_owned(stack)                    # before anything else: not ours, not touched
         stack = self.wait_settled(stack, gone_ok=True)
         if stack is None:
-            plan: dict = {"action": "none", "from_version": None, "to_version": None, "path": [], "parameter_changes": {},
-                          "resource_changes": []}
-            return self.result(False, None, plan)
+            return self.result(False, None, Plan("none", path=[]))
         version = stack.parameters.get("Version")
         before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
         # the rack's apps are found by their tags, whatever their names look like
         apps = [AppManager.found(app, self.name, self.check_mode, self.factory, warn=self.warn, sleep=self.sleep,
                                  wait_timeout=self.wait_timeout, watcher=self.watcher)
                 for app in self.stacks.list() if is_app(app.tags, self.name)]
-        plan = {"action": "uninstall", "from_version": version, "to_version": None, "path": [], "parameter_changes": {},
-                "resource_changes": [], "apps": [a.name for a in apps]}
+        plan = Plan("uninstall", version, None, [], extra={"apps": [a.name for a in apps]})
         note = self.adoption_note(stack)
         if note:
-            plan["note"] = note
+            plan.extra["note"] = note
         if apps and not self.params.get("force"):
             raise ConvoxError("rack %s still has apps (%s); delete them first or set force: true to delete them with "
                               "the rack." % (self.name, ", ".join(a.name for a in apps)))

@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a rack or app task means to do (``Plan``) and each CloudFormation operation it did
+(``Step``), as small records; their ``to_dict()`` is the ``plan`` and ``steps`` of the task result
+(DESIGN: snake_case, ``from`` / ``to`` for a step)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass
+class Plan:
+    """``action`` is install / update / none / uninstall for a rack, create / update / none / delete for
+    an app.  ``path`` (racks only) is every release the rack moves through, the target last.  ``extra``
+    holds what only some plans have, in the order it was added: ``remaining_path`` (beyond max_steps),
+    ``apps`` (an uninstall's), ``steps`` and ``stateful_changes`` (a dry run's), ``note``."""
+
+    action: str
+    from_version: str | None = None
+    to_version: str | None = None
+    path: list[str] | None = None
+    parameter_changes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    resource_changes: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"action": self.action, "from_version": self.from_version, "to_version": self.to_version}
+        if self.path is not None:
+            out["path"] = list(self.path)
+        out["parameter_changes"] = self.parameter_changes
+        out["resource_changes"] = self.resource_changes
+        out.update(self.extra)
+        return out
+
+
+@dataclasses.dataclass
+class Step:
+    """One CloudFormation operation of a task: from and to which release, the stack's status after it
+    (``NO_CHANGES`` when CloudFormation had nothing to do, the failure's status when it failed), and
+    how long it took."""
+
+    from_version: str | None
+    to_version: str | None
+    status: str | None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"from": self.from_version, "to": self.to_version, "status": self.status, "seconds": self.seconds}
+
+
+def added_resources(template) -> list[dict[str, Any]]:
+    """The resource changes of creating a stack from ``template``: every resource added."""
+    return [{"action": "Add", "logical_id": k, "type": v.get("Type"), "replacement": None}
+            for k, v in sorted(template["Resources"].items())]
