@@ -116,7 +116,6 @@ def rack_batch_spec():
     }
 
 
-
 SPECS = {
     "rack": rack_spec,
     "rack_app": rack_app_spec,

@@ -27,7 +27,7 @@ def listing_bodies(cfn):
     def keep(http_response, **_kwargs):
         bodies.append(REQUEST_ID.sub(b"", http_response.content))
 
-    cfn.meta.events.register("after-call.cloudformation.DescribeStacks", lambda **kw: keep(**kw))
+    cfn.meta.events.register("after-call.cloudformation.DescribeStacks", keep)
     out = {}
     try:
         for enabled in (True, False):
@@ -37,7 +37,7 @@ def listing_bodies(cfn):
             out[enabled] = (list(bodies), [s["StackName"] for p in pages for s in p["Stacks"]])
     finally:
         motoext.LISTING_CACHE["enabled"] = True
-        cfn.meta.events.unregister("after-call.cloudformation.DescribeStacks")
+        cfn.meta.events.unregister("after-call.cloudformation.DescribeStacks", keep)
     return out
 
 

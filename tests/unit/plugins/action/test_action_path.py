@@ -141,4 +141,3 @@ def test_rack_release_looks_up_a_relative_src_under_files(tmp_path):
     params = plugin.prepare({"src": "release-1"})
     assert params["src"] == str(tmp_path / "files" / "release-1")
     assert plugin.prepare({"src": "elsewhere"})["src"] == "elsewhere"       # not found: as given
-

@@ -25,8 +25,8 @@ def test_app_plan_has_no_path():
 
 
 def test_step_uses_from_and_to():
-    assert Step("1", "2", "UPDATE_COMPLETE", 20.1).to_dict() == {"from": "1", "to": "2", "status": "UPDATE_COMPLETE",
-                                                                  "seconds": 20.1}
+    expected = {"from": "1", "to": "2", "status": "UPDATE_COMPLETE", "seconds": 20.1}
+    assert Step("1", "2", "UPDATE_COMPLETE", 20.1).to_dict() == expected
 
 
 def test_added_resources_sorted_by_logical_id():
