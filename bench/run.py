@@ -183,7 +183,7 @@ class Bench:
             pairs["site"].append(self.playbook(inventory, site))
             pairs["peer"].append(self.playbook(inventory, os.path.join(HERE, "peer.yml")))
         med = {k: statistics.median(v) for k, v in pairs.items()}
-        # the same with one rack: what a run costs before any rack (start-up, preload, channel read),
+        # the same with one rack: what a run costs before any rack (start-up, warm-up, channel read),
         # and so what each further rack adds
         one = ("-l", self.racks(n)[0]["name"])
         single = {"debug": [], "site": []}

@@ -3,7 +3,7 @@
 """Enforce the layering of plugins/: arrows point down only.
 
 Between kinds of plugin: modules and filters use module_utils only; plugin_utils uses module_utils;
-action and inventory plugins use plugin_utils and module_utils; nothing imports a module (argument
+action, inventory and strategy plugins use plugin_utils and module_utils; nothing imports a module (argument
 specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
 _errors <- _releases, _tags <- _channel, _templates <- _common <- _stack <- _managed <- _release, _app <- _rack
@@ -57,17 +57,14 @@ KINDS = {
     "action": {"module_utils", "plugin_utils"},
     "inventory": {"module_utils", "plugin_utils"},
     "filter": {"module_utils"},
+    "strategy": {"module_utils", "plugin_utils"},
     "doc_fragments": set(),
 }
 FOREIGN_IMPORT = re.compile(r"^\s*from\s+(ansible(?:\.[\w.]+)?|ansible_collections\.amazon\.aws[\w.]*)\s+import\s+\(?([^)\n]*)",
                             re.M)
 PRIVATE_READ = re.compile(r"(?<![\w.])(?!self\b|cls\b)([A-Za-z]\w*)\._([a-z]\w*)")
 # (file, kind it imports against the table) -> why
-KIND_EXCEPTIONS = {
-    ("filter/preload.py", "plugin_utils"):
-        "the SDK warm-up run while ansible-core templates a play's hosts, before workers fork (not yet a documented "
-        "hook: see docs/performance.md)",
-}
+KIND_EXCEPTIONS: dict = {}
 # (file, private read) -> why no public route exists
 PRIVATE = {
     ("module_utils/_module.py", "module._diff"):

@@ -36,7 +36,7 @@ LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 
 # One boto3 session per profile (and AWS config files) for the life of the process, all sharing one
 # botocore data loader.  When the controller loads this module before forking its workers (the
-# convox.rack.preload filter in the fleet playbooks), every worker inherits boto3 already imported,
+# convox.rack.fleet strategy of the fleet playbooks), every worker inherits boto3 already imported,
 # the service models parsed and the default session built with its per-session caches filled, so a
 # worker's client costs about 2 ms instead of 15.
 _SESSIONS: dict = {}
