@@ -63,8 +63,6 @@ KINDS = {
 FOREIGN_IMPORT = re.compile(r"^\s*from\s+(ansible(?:\.[\w.]+)?|ansible_collections\.amazon\.aws[\w.]*)\s+import\s+\(?([^)\n]*)",
                             re.M)
 PRIVATE_READ = re.compile(r"(?<![\w.])(?!self\b|cls\b)([A-Za-z]\w*)\._([a-z]\w*)")
-# (file, kind it imports against the table) -> why
-KIND_EXCEPTIONS: dict = {}
 # (file, private read) -> why no public route exists
 PRIVATE = {
     ("module_utils/_module.py", "module._diff"):
@@ -91,8 +89,6 @@ def plugin_problems():
                 text = f.read()
             code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
             for used in sorted(set(KIND_IMPORT.findall(code)) - KINDS.get(kind, set())):
-                if (rel, used) in KIND_EXCEPTIONS:
-                    continue
                 bad.append("%s imports from plugins/%s, against the layering" % (rel, used))
             for source, names in FOREIGN_IMPORT.findall(code):
                 private = [n.strip() for n in names.split(",") if n.strip().startswith("_") and n.strip() != "annotations"]

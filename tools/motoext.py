@@ -18,14 +18,14 @@ Updates
 EC2 (stack deletion)
 * route tables, routes and subnet associations created by a stack are deleted with it (moto
   leaves them, so the VPC of any real template could never be deleted).
+Speed (same answers; the local endpoint serves CloudFormation one request at a time)
 * DescribeStacks without a StackName (a listing) is built from each stack's serialized member,
   kept until the stack changes (same bytes; moto's generic serializer made a poll of a region's
   racks the endpoint's largest cost);
 * DescribeStacks resolves a stack's exports once, not once per output (same answer, linear);
   a template text is parsed once and copies handed out; a stack's exports are kept until it
   changes; one KMS private key per key spec; an instance's AMI looked up by its id, not by
-  filtering every AMI (same answers, a rack's CreateStack in a fifth of the time: the local
-  endpoint serves CloudFormation one request at a time).
+  filtering every AMI (a rack's CreateStack in a fifth of the time).
 Drift detection (moto has none)
 * DetectStackDrift, DescribeStackDriftDetectionStatus and DescribeStackResourceDrifts: a detection
   takes a quarter of the real-duration ``seconds`` (DETECTION_IN_PROGRESS meanwhile; instant by
@@ -537,7 +537,7 @@ def _listing_handler(original, action_result):
     """DescribeStacks without a StackName (a paginated listing of the region) from each stack's XML
     member, kept until the stack changes: moto's generic serializer spends ~2 ms per rack stack on
     every listing, and the local endpoint serves CloudFormation one request at a time, so a fleet's
-    polls held up its UpdateStacks.  Same answer, byte for byte (tests/unit: test_motoext)."""
+    polls held up its UpdateStacks.  Same answer, byte for byte (tests/unit/tools/test_motoext_listing.py)."""
 
     def member(context, stack):
         key = _fingerprint(stack)

@@ -50,9 +50,10 @@ class ActionModule(ConvoxAction):
     def run(self, tmp=None, task_vars=None):
         result = ActionBase.run(self, tmp, task_vars)
         with _TemporaryEnviron(self._task_environment()):
-            params, failure = self.validate(self.NAME, self._task.args)
-            if params is None:
-                result.update(failure)
+            try:
+                params, dummy = self.validate(self.NAME, self._task.args)
+            except ConvoxError as exc:
+                result.update(failed=True, msg=exc.msg)
                 return result
             if params.get("result") is not None:
                 result.update(self.host_result(params["result"]))
@@ -92,10 +93,10 @@ class ActionModule(ConvoxAction):
                 args[key] = value
         if "region" not in args and aws_params.get("region"):
             args["region"] = aws_params["region"]
-        params, no_log = self.validate("rack", args)
-        if params is None:
-            return ConvoxError(no_log["msg"]), set()
-        return params, no_log
+        try:
+            return self.validate("rack", args)
+        except ConvoxError as exc:
+            return exc, set()
 
     def batch(self, params, task_vars):
         hostvars = task_vars.get("hostvars") or {}
@@ -114,9 +115,9 @@ class ActionModule(ConvoxAction):
 
         check_mode = bool(self._play_context.check_mode)
         if params.get("halted"):               # the fleet halted before this batch: no rack is touched
-            results = {host: {"changed": False, "halted": True, "msg": "fleet halted: %s" % params["halted"]}
-                       for host, dummy in racks}
+            results = {}
             for host, rack_params in racks:
+                results[host] = {"changed": False, "halted": True, "msg": "fleet halted: %s" % params["halted"]}
                 results[host]["convox_row"] = result_row(host, rack_params, results[host], check_mode)
             return {"changed": False, "results": results, "plan_lines": [], "polls": {}}
         runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],

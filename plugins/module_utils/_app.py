@@ -16,7 +16,7 @@ from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAM
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
-from ansible_collections.convox.rack.plugins.module_utils._plan import Plan, added_resources
+from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
@@ -188,7 +188,7 @@ class AppManager(StackManagerBase):
             return self.result(True, stack, plan, before=before, after=after, note=note)
         final, step = self.update_and_wait(stack, params_list, tags, template, "updating to %s" % version,
                                            current_version, version)
-        if step.status == "NO_CHANGES":
+        if step.status == NO_CHANGES:
             plan.action = "none"
             return self.result(False, stack, plan, before=before, after=before, note=note)
         return self.result(True, final, plan, before=before, after=after,

@@ -16,7 +16,7 @@ from ansible_collections.convox.rack.plugins.module_utils._changes import annota
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
-from ansible_collections.convox.rack.plugins.module_utils._plan import Step
+from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Step
 from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import no_echo_parameters, parse_template
 
@@ -187,7 +187,7 @@ class StackManagerBase:
         t0 = time.time()
         token = self.stacks.update(stack.stack_id, parameters, tags, template)
         if token is None:
-            return stack, Step(from_version, to_version, "NO_CHANGES", 0.0)
+            return stack, Step(from_version, to_version, NO_CHANGES, 0.0)
         final = self.finish(stack.stack_id, operation, started, token, ("UPDATE_COMPLETE",))
         return final, Step(from_version, to_version, final.status, round(time.time() - t0, 1))
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+NO_CHANGES = "NO_CHANGES"       # a Step's status when CloudFormation had nothing to do
+
 
 @dataclasses.dataclass
 class Plan:

@@ -18,7 +18,7 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
-from ansible_collections.convox.rack.plugins.module_utils._plan import Plan, Step, added_resources
+from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
@@ -238,7 +238,7 @@ class RackManager(StackManagerBase):
         if changes or tags_changed:
             final, step = self.update_and_wait(stack, params_list, tags, None, "updating parameters", current_version,
                                                current_version)
-            if step.status != "NO_CHANGES":
+            if step.status != NO_CHANGES:
                 steps.append(step)
                 resources = self.resources_of(stack.stack_id)
         if protection_changed:
@@ -319,7 +319,7 @@ class RackManager(StackManagerBase):
                         exc.msg.rstrip("."), self.name, from_version, len(steps), len(path)) + "."
                 raise exc
             steps.append(step)
-            if step.status != "NO_CHANGES" and not self.wait_enabled:
+            if step.status != NO_CHANGES and not self.wait_enabled:
                 break
         if protection != current.termination_protection:
             self.stacks.set_termination_protection(current.stack_id, protection)

@@ -53,6 +53,11 @@ STUCK_ADVICE = {
 NO_UPDATES = "No updates are to be performed"
 
 
+def no_updates(exc):
+    """CloudFormation's answer that an update (or change set) would change nothing."""
+    return aws_error_code(exc) == "ValidationError" and NO_UPDATES in aws_error_message(exc)
+
+
 def _tags_to_dict(tags):
     return {t["Key"]: t["Value"] for t in tags or []}
 
@@ -262,7 +267,7 @@ class Stacks:
         try:
             self.cfn.update_stack(**kwargs)
         except Exception as exc:
-            if aws_error_code(exc) == "ValidationError" and NO_UPDATES in aws_error_message(exc):
+            if no_updates(exc):
                 return None
             raise
         return token
@@ -292,7 +297,7 @@ class Stacks:
         try:
             resp = self.cfn.create_change_set(**kwargs)
         except Exception as exc:    # some endpoints refuse an empty change set outright instead of failing it
-            if aws_error_code(exc) == "ValidationError" and NO_UPDATES in aws_error_message(exc):
+            if no_updates(exc):
                 return []
             raise
         cs_id = resp["Id"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Set
 
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_details, describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, rack_drift_reader, rack_version_reader
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
@@ -59,13 +59,10 @@ def run_task(name: str, params: dict, check_mode: bool, diff: bool, factory: Cli
     """Run module ``name`` (its short name) with validated ``params``: (task result, secret values)."""
     secrets: set[str] = set()
     try:
-        result = TASKS[name](params, check_mode, factory, warn, secrets)
+        # an SDK error a manager did not word (creating a client) is worded naming the module
+        result = wrap_aws("convox.rack.%s" % name)(TASKS[name])(params, check_mode, factory, warn, secrets)
     except ConvoxError as exc:
         result = dict(failed=True, msg=exc.msg, **exc.details)
-    except Exception as exc:  # an SDK error a manager did not word (creating a client)
-        if not is_aws_error(exc):
-            raise
-        result = dict(failed=True, msg=describe_aws_error(exc, "convox.rack.%s" % name), **aws_error_details(exc))
     if not diff:
         result.pop("diff", None)
     result.setdefault("changed", False)

@@ -181,12 +181,13 @@ class ConvoxAction(ActionBase):
         return env
 
     def validate(self, name, args):
-        """(validated params, values to keep out of the result) or (None, the failure result)."""
+        """(validated params, values to keep out of the result) of module ``name``; ConvoxError with the
+        module's own wording when they are invalid."""
         spec = aws_argument_spec()
         spec.update(SPECS[name]())
         validated = ArgumentSpecValidator(spec, **SPEC_OPTIONS.get(name, {})).validate(dict(args))
         if validated.error_messages:
-            return None, {"failed": True, "msg": validation_message(validated, "convox.rack.%s" % name)}
+            raise ConvoxError(validation_message(validated, "convox.rack.%s" % name))
         return validated.validated_parameters, validated._no_log_values
 
     def run(self, tmp=None, task_vars=None):
@@ -206,15 +207,16 @@ class ConvoxAction(ActionBase):
         """Validate the task's arguments, run the module's task in this process (``_tasks``)."""
         warnings: list = []
         with _TemporaryEnviron(self._task_environment()):
-            params, no_log_values = self.validate(self.NAME, self._task.args)
-            if params is None:
-                return no_log_values
+            try:
+                params, no_log_values = self.validate(self.NAME, self._task.args)
+            except ConvoxError as exc:
+                return {"failed": True, "msg": exc.msg}
             params = self.prepare(params)
-            check_mode = bool(self._play_context.check_mode)   # every module supports check mode
             try:
                 factory = controller_client_factory(params)
             except ConvoxError as exc:
                 return {"failed": True, "changed": False, "msg": exc.msg}
+            check_mode = bool(self._play_context.check_mode)   # every module supports check mode
             out, secrets = run_task(self.NAME, params, check_mode, bool(self._task.diff), factory, warnings.append)
         if warnings:
             out["warnings"] = warnings
