@@ -6,8 +6,8 @@ Between kinds of plugin: modules and filters use module_utils only; plugin_utils
 action, inventory and strategy plugins use plugin_utils and module_utils; nothing imports a module (argument
 specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
-_errors <- _releases, _tags <- _channel, _templates <- _common <- _stack <- _managed <- _release, _app <- _rack
-                                                  _specs; _rack, _app, _release, _info <- _tasks <- _module
+_errors <- _releases, _names, _tags <- _channel, _templates <- _common <- _stack <- _managed <- _publish, _app <- _rack
+_specs (pure, the defaults) <- _managed, _publish;  _rack, _app, _publish, _info <- _tasks <- _module
 
 And no file under plugins/ imports an underscore name from amazon.aws or ansible-core, or reads a
 private attribute of their objects, except the reads listed in PRIVATE with the reason.
@@ -26,21 +26,22 @@ LAYERS = {
     "_tags": {"_errors"},
     "_changes": set(),
     "_common": {"_errors"},
+    "_names": {"_errors"},
     "_channel": {"_errors", "_releases"},
     "_stack": {"_errors", "_common", "_templates"},
     "_parameters": {"_errors", "_templates"},
     "_plan": set(),
     "_buckets": {"_errors"},
-    "_release": {"_errors", "_releases", "_channel", "_common", "_templates", "_stack"},
-    "_managed": {"_errors", "_common", "_templates", "_stack", "_channel", "_tags", "_changes", "_parameters",
+    "_publish": {"_errors", "_specs", "_releases", "_channel", "_common", "_templates", "_stack"},
+    "_managed": {"_errors", "_specs", "_common", "_templates", "_stack", "_channel", "_tags", "_changes", "_parameters",
                  "_buckets", "_plan"},
-    "_app": {"_errors", "_common", "_templates", "_stack", "_managed", "_tags", "_parameters", "_plan"},
-    "_rack": {"_errors", "_releases", "_common", "_templates", "_stack", "_managed", "_app", "_info", "_tags",
+    "_app": {"_errors", "_common", "_names", "_templates", "_stack", "_managed", "_tags", "_parameters", "_plan"},
+    "_rack": {"_errors", "_releases", "_common", "_names", "_templates", "_stack", "_managed", "_app", "_info", "_tags",
               "_changes", "_parameters", "_plan"},
     "_info": {"_errors", "_common", "_stack", "_tags"},
     "_fleet": {"_errors", "_common", "_stack", "_rack", "_channel"},
     "_specs": set(),
-    "_tasks": {"_errors", "_common", "_app", "_info", "_rack", "_release"},
+    "_tasks": {"_errors", "_common", "_app", "_info", "_rack", "_publish"},
     "_module": {"_errors", "_common", "_specs", "_tasks"},
     "_report": {"_errors"},
 }

@@ -8,13 +8,14 @@ the app's retained buckets before deleting.  The rack's ``force`` uninstall uses
 
 from __future__ import annotations
 
-import re
 import time
+from dataclasses import dataclass
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import APP_NAME_RE, quote, validate_rack_name, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
+from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
@@ -23,22 +24,28 @@ from ansible_collections.convox.rack.plugins.module_utils._templates import decl
 FIXED = ("Rack", "Version")
 
 
+@dataclass
+class RackState:
+    """What an app needs of its rack: its status (healthy?), version (the app's release) and tags (is it
+    the rack?; None when the caller's rack_details omit them)."""
+    status: str | None
+    version: str | None
+    tags: dict[str, str] | None
+
+
 class AppManager(StackManagerBase):
     kind = "app"
+    spec = "rack_app"
     FIXED = FIXED
     found_stack = None      # the stack of an app discovered by its tags (from_found)
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
         super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
-        self.name = params["name"]
         self.rack = validate_rack_name(params["rack"])
-        if not isinstance(self.name, str) or not re.fullmatch(APP_NAME_RE, self.name):
-            raise ConvoxError('app name %s is invalid: it must start with a letter, contain only letters, digits and '
-                              'hyphens, and be 4 to 30 characters long.' % quote(self.name))
-        if self.name == self.rack:
-            raise ConvoxError('app name "%s" must differ from its rack\'s name.' % self.name)
+        self.name = validate_app_name(params["name"], self.rack)
         self.stack_name = "%s-%s" % (self.rack, self.name)
-        self.user_tags = params.get("tags") or {}
+        self.user_tags = self.params["tags"]
+        self.rack_details = self.params["rack_details"]     # the rack as the caller read it (RackManager sets it)
 
     def label(self):
         return "app %s on rack %s" % (self.name, self.rack)
@@ -58,6 +65,7 @@ class AppManager(StackManagerBase):
         self.rack = rack
         self.stack_name = stack.name
         self.user_tags = {}
+        self.rack_details = None
         self.found_stack = stack
         return self
 
@@ -96,11 +104,13 @@ class AppManager(StackManagerBase):
                            "resources": resources or [],
                            "diff": {"before": before or {}, "after": after or {}}})
 
-    def rack_stack(self):
-        known = self.params.get("rack_details")
-        if known:
-            return self.known_rack(known)
-        rack = self.stacks.describe(self.rack)
+    def rack_state(self):
+        """The rack the app is on: as the caller already read it (``rack_details``) or read now; either way
+        checked to be rack ``self.rack`` in a healthy state."""
+        if self.rack_details:
+            return self.known_rack(self.rack_details)
+        stack = self.stacks.describe(self.rack)
+        rack = RackState(stack.status, stack.parameters.get("Version"), stack.tags) if stack is not None else None
         if rack is not None:
             self.check_rack_owned(rack.tags)
         self.check_rack_usable(rack.status if rack is not None else None)
@@ -120,24 +130,21 @@ class AppManager(StackManagerBase):
                               % (self.rack, status))
 
     def known_rack(self, known):
-        """The rack as the caller already read it (rack_details), checked like a fresh read."""
+        """The rack as the caller already read it (rack_details), checked like a fresh read (its tags
+        only when it has them)."""
         if not isinstance(known, dict) or known.get("name") not in (None, self.rack):
             raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
                               % self.rack)
-        status = known.get("status")
-        if known.get("tags") is not None:
-            self.check_rack_owned(known["tags"])
-        self.check_rack_usable(status)
-        raw = {"StackName": self.rack, "StackId": known.get("stack_id"), "StackStatus": status,
-               "Parameters": [{"ParameterKey": "Version", "ParameterValue": known.get("version")}],
-               "Tags": [{"Key": k, "Value": v} for k, v in (known.get("tags") or {}).items()]}
-        return cfn.Stack(raw)
+        rack = RackState(known.get("status"), known.get("version"), known.get("tags"))
+        if rack.tags is not None:
+            self.check_rack_owned(rack.tags)
+        self.check_rack_usable(rack.status)
+        return rack
 
     # -- present ---------------------------------------------------------------------------------
     @wrap_aws("converging the app")
     def present(self):
-        rack = self.rack_stack()
-        version = rack.parameters.get("Version")
+        version = self.rack_state().version
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)
         adoption = self.adoption_note(stack)
@@ -145,7 +152,7 @@ class AppManager(StackManagerBase):
         note = "; ".join(n for n in (adoption, note) if n) or None
         self.current_params = stack.parameters if stack is not None else {}
         tags = desired_tags(self.system_tags(), self.user_tags, stack.tags if stack else None,
-                            self.params.get("purge_tags", True))
+                            self.params["purge_tags"])
         fixed = {"Rack": self.rack, "Version": version}
         if stack is None:
             template = self.template(version)

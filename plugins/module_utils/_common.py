@@ -1,13 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared argspec pieces, the AWS client factory (over amazon.aws) and AWS error wording."""
+"""AWS access over amazon.aws: the retrying client factory every manager takes, and the wording of AWS SDK
+errors (one sentence naming what was being done, with the RequestId kept in the failure details)."""
 
 from __future__ import annotations
 
 import functools
-import json
-import re
 
 try:
     import botocore.config
@@ -25,24 +24,6 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 # exponential backoff; AWSRetry on top catches what outlasts it (long throttling storms).
 BOTOCORE_RETRIES = {"mode": "standard", "max_attempts": 6}
 AWS_RETRY = AWSRetry.jittered_backoff(retries=6, delay=1, backoff=2.0, max_delay=20)
-
-# Matched whole (re.fullmatch): "$" alone would accept a name ending in a newline.
-NAME_RE = r"[a-zA-Z][-a-zA-Z0-9]{0,63}"
-APP_NAME_RE = r"[a-zA-Z][-a-zA-Z0-9]{3,29}"
-
-
-def quote(value):
-    """A user-given value in a message: JSON-quoted, so a newline or a quote inside shows as such."""
-    return json.dumps(value) if isinstance(value, str) else json.dumps(str(value))
-
-
-def validate_rack_name(name):
-    """A rack name is its stack name: a letter, then letters, digits and hyphens, at most 64."""
-    if not isinstance(name, str) or not re.fullmatch(NAME_RE, name):
-        raise ConvoxError('rack name %s is invalid: it must start with a letter and contain only letters, digits '
-                          'and hyphens (at most 64 characters).' % quote(name))
-    return name
-
 
 def botocore_config():
     return botocore.config.Config(retries=dict(BOTOCORE_RETRIES))

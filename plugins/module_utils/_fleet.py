@@ -242,7 +242,7 @@ class Batch:
         try:
             manager = self.manager(params, check_mode=self.check_mode, client_factory=factory, warn=warnings.append,
                                    watcher=watcher)
-            result = manager.present() if params.get("state", "present") == "present" else manager.absent()
+            result = manager.present() if manager.params["state"] == "present" else manager.absent()
         except ConvoxError as exc:
             result = dict(failed=True, msg=exc.msg, **exc.details)
             result.setdefault("changed", False)

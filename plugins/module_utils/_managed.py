@@ -17,6 +17,7 @@ from ansible_collections.convox.rack.plugins.module_utils._channel import open_c
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Step
+from ansible_collections.convox.rack.plugins.module_utils._specs import SPECS, with_defaults
 from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import no_echo_parameters, parse_template
 
@@ -25,12 +26,13 @@ class StackManagerBase:
     """Entry-state handling and operation waiting for one stack (a rack's or an app's)."""
 
     kind = "stack"          # also the template's name in a channel: <version>/<kind>.json
+    spec = ""               # the module whose argument spec (``_specs.SPECS``) gives the defaults
     FIXED: tuple[str, ...] = ()     # parameters the collection fills
     name: str                       # set by the subclass: the rack's or the app's name
     stack_name: str                 # and its stack's
 
     def __init__(self, params, check_mode, client_factory, warn=None, sleep=time.sleep, watcher=None):
-        self.params = params
+        self.params = with_defaults(SPECS[self.spec](), params)
         self.check_mode = check_mode
         self.factory = client_factory
         self.warn = warn or (lambda msg: None)
@@ -39,8 +41,10 @@ class StackManagerBase:
         self.stacks = cfn.Stacks(client_factory, sleep=sleep, watcher=watcher)
         # fleet runs (rack_batch) skip the resource listing after a change: one call per rack saved
         self.list_resources = params.get("list_resources", True) is not False
-        self.wait_timeout = int(params.get("wait_timeout") or 3600)
-        self.wait_enabled = params.get("wait", True) is not False
+        self.wait_timeout = int(self.params["wait_timeout"])
+        if self.wait_timeout < 1:
+            raise ConvoxError("wait_timeout must be a positive number of seconds, not %d." % self.wait_timeout)
+        self.wait_enabled = bool(self.params["wait"])
         self.secret_values = set()
         self.current_params = {}
         self.adopted_tags = {}
@@ -84,7 +88,7 @@ class StackManagerBase:
             self.adopted_tags = {}
             return {}
         self.adopted_tags = check_owned(self.label(), stack.name, stack.tags, self.expected_tags(),
-                                        bool(self.params.get("adopt")), self.never_adopt())
+                                        bool(self.params["adopt"]), self.never_adopt())
         return self.adopted_tags
 
     def adoption_note(self, stack):
@@ -96,7 +100,7 @@ class StackManagerBase:
     def user_parameters(self, template):
         """The user's parameters as CloudFormation strings; values of NoEcho parameters (by the
         template, or masked by CloudFormation on the current stack) are remembered as secrets."""
-        user = normalize_parameters(self.params.get("parameters") or {}, template)
+        user = normalize_parameters(self.params["parameters"], template)
         no_echo = no_echo_parameters(template) if template else set()
         for key, value in user.items():
             if key in no_echo or self.current_params.get(key) == NO_ECHO_MASK:
@@ -230,7 +234,7 @@ class StackManagerBase:
             if not self.check_mode:
                 self.delete_stack(stack, "deleting the failed install")
             return None, "a failed install (ROLLBACK_COMPLETE) was deleted and is installed again"
-        if status == "UPDATE_ROLLBACK_FAILED" and self.params.get("recover"):
+        if status == "UPDATE_ROLLBACK_FAILED" and self.params["recover"]:
             if self.check_mode:
                 return stack, "the stack would first be recovered with ContinueUpdateRollback"
             started = self.stacks.now()

@@ -13,10 +13,11 @@ import time
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines
-from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, validate_rack_name, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
+from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
@@ -28,24 +29,25 @@ FIXED = ("Version",)
 
 class RackManager(StackManagerBase):
     kind = "rack"
+    spec = "rack"
     FIXED = FIXED
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
         super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
-        self.org = params.get("org")
-        self.user_tags = params.get("tags") or {}
-        self.max_steps = int(params.get("max_steps") or 0)
+        self.org = self.params["org"]
+        self.user_tags = self.params["tags"]
+        self.max_steps = int(self.params["max_steps"])
         if self.max_steps < 0:
             raise ConvoxError("max_steps must be 0 (the whole path) or a positive number of steps.")
         self._releases = None
-        if params.get("releases") is not None:
+        if self.params["releases"] is not None:
             try:
-                self._releases = Releases.from_list(params["releases"])
+                self._releases = Releases.from_list(self.params["releases"])
             except ConvoxError as exc:
                 raise ConvoxError("releases option: %s" % exc.msg) from exc
-        self.apps = self.app_managers(params.get("apps"))
+        self.apps = self.app_managers(self.params["apps"])
 
     def app_managers(self, apps):
         """One AppManager per entry of the ``apps`` option, built (and so validated) before any call;
@@ -59,11 +61,8 @@ class RackManager(StackManagerBase):
                 raise ConvoxError("app %s is listed twice in the apps of rack %s." % (app["name"], self.name))
             seen.add(app["name"])
             managers.append(AppManager(
-                {"name": app["name"], "rack": self.name, "state": app.get("state") or "present",
-                 "parameters": app.get("parameters") or {}, "tags": app.get("tags") or {},
-                 "purge_tags": app.get("purge_tags", True), "channel": self.params.get("channel"),
-                 "recover": self.params.get("recover"), "wait": self.params.get("wait", True),
-                 "wait_timeout": self.wait_timeout, "list_resources": self.list_resources},
+                dict(app, rack=self.name, channel=self.params["channel"], recover=self.params["recover"],
+                     wait=self.wait_enabled, wait_timeout=self.wait_timeout, list_resources=self.list_resources),
                 self.check_mode, self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
         return managers
 
@@ -107,7 +106,7 @@ class RackManager(StackManagerBase):
         self.check_owned(stack)
         adoption = self.adoption_note(stack)
         stack, note = self.settle_for_present(stack)
-        drift = self.detect_drift(stack) if self.params.get("drift") else None
+        drift = self.detect_drift(stack) if self.params["drift"] else None
         note = "; ".join(n for n in (adoption, note) if n) or None
         res = self.install(note) if stack is None else self.update(stack, note)
         if self.apps is not None:
@@ -147,7 +146,7 @@ class RackManager(StackManagerBase):
         res["apps"] = []
         diffs = [dict(res["diff"], before_header="rack %s" % self.name, after_header="rack %s" % self.name)]
         for app in self.apps:
-            app.params["rack_details"] = rack
+            app.rack_details = rack
             try:
                 out = app.present() if app.params["state"] == "present" else app.absent()
             except ConvoxError as exc:
@@ -167,7 +166,7 @@ class RackManager(StackManagerBase):
         return self.scrub(res)
 
     def install(self, note=None):
-        version = self.releases().resolve(self.params.get("version") or "latest")
+        version = self.releases().resolve(self.params["version"] or "latest")
         template = self.template(version)
         user = self.user_parameters(template)
         check_parameters("rack", self.name, user, template, FIXED, "version %s" % version)
@@ -175,7 +174,7 @@ class RackManager(StackManagerBase):
             raise ConvoxError("the rack template of version %s declares no Version parameter." % version)
         fixed = {"Version": version}
         tags = desired_tags(self.system_tags(), self.user_tags, None, True)
-        protection = self.params.get("termination_protection") is not False     # on unless turned off
+        protection = self.params["termination_protection"] is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
         plan = Plan("install", None, version, [version], parameter_changes({}, user, fixed), added_resources(template))
         after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags,
@@ -192,7 +191,7 @@ class RackManager(StackManagerBase):
         current_version = stack.parameters.get("Version")
         if not current_version:
             raise ConvoxError("stack %s has no Version parameter; it is not a rack." % self.stack_name)
-        requested = self.params.get("version")
+        requested = self.params["version"]
         path = []
         if requested and requested != current_version:
             releases = self.releases()
@@ -200,15 +199,15 @@ class RackManager(StackManagerBase):
             if current_version not in releases:
                 raise ConvoxError('current version "%s" of rack %s not found in channel %s.'
                                   % (current_version, self.name, self.channel.url if self._channel else "(releases)"))
-            path = releases.path(current_version, target, allow_downgrade=bool(self.params.get("allow_downgrade")))
+            path = releases.path(current_version, target, allow_downgrade=bool(self.params["allow_downgrade"]))
         full_path = path
         if self.max_steps and len(path) > self.max_steps:
             path = path[:self.max_steps]
 
         # omitted on an existing rack: left as it is (like an omitted parameter)
-        protection = self.params.get("termination_protection")
+        protection = self.params["termination_protection"]
         protection = stack.termination_protection if protection is None else bool(protection)
-        tags = desired_tags(self.system_tags(stack), self.user_tags, stack.tags, self.params.get("purge_tags", True))
+        tags = desired_tags(self.system_tags(stack), self.user_tags, stack.tags, self.params["purge_tags"])
         before = self.state_view(current_version, stack.parameters, stack.tags, stack.termination_protection)
 
         if path:
@@ -271,7 +270,7 @@ class RackManager(StackManagerBase):
         current_version = stack.parameters.get("Version")
         if not self.check_mode and not self.wait_enabled and len(path) > 1:
             path = path[:1]      # without waiting, a later step would find the stack still busy
-        templates, user = self.path_templates(path, self.params.get("parameters"))
+        templates, user = self.path_templates(path, self.params["parameters"])
         declared_target = declared_parameters(templates[path[-1]])
         after_params = {k: v for k, v in stack.parameters.items() if k in declared_target}
         after_params.update(user)
@@ -346,7 +345,7 @@ class RackManager(StackManagerBase):
         note = self.adoption_note(stack)
         if note:
             plan.extra["note"] = note
-        if apps and not self.params.get("force"):
+        if apps and not self.params["force"]:
             raise ConvoxError("rack %s still has apps (%s); delete them first or set force: true to delete them with "
                               "the rack." % (self.name, ", ".join(a.name for a in apps)))
         if self.check_mode:

@@ -7,6 +7,25 @@ added by each).  The shared options match the doc fragments of the same name."""
 
 from __future__ import annotations
 
+import copy
+from typing import Any, Mapping
+
+
+def with_defaults(spec: dict[str, dict[str, Any]], params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with each option of ``spec`` that it lacks (or gives as None) set to the spec's default
+    (None without one), suboptions too: what validation gives, so that a manager built from a plain dict
+    (a rack's apps, a fleet row, a unit test) reads the one default the argument spec states."""
+    out = dict(params)
+    for key, option in spec.items():
+        if out.get(key) is None:
+            out[key] = copy.deepcopy(option.get("default"))
+        if "options" in option and out[key] is not None:
+            if option.get("type") == "list":
+                out[key] = [with_defaults(option["options"], entry) for entry in out[key]]
+            else:
+                out[key] = with_defaults(option["options"], out[key])
+    return out
+
 
 def channel_argument_spec(required=False):
     """Matches doc fragment ``convox.rack.channel``."""

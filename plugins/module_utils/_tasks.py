@@ -16,8 +16,8 @@ from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, rack_drift_reader, rack_version_reader
+from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseInfo, ReleaseManager
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseInfo, ReleaseManager
 
 Result = Dict[str, Any]
 Warn = Callable[[str], None]

@@ -36,8 +36,8 @@ import motoext  # noqa: E402  (tools/, on sys.path via conftest)
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager  # noqa: E402
-from ansible_collections.convox.rack.plugins.module_utils._release import ReleaseManager  # noqa: E402
 
 POLICY = json.load(open(os.path.join(REPO, "docs", "iam-policy.json")))
 CHANNEL = "s3://convox-releases/rack"

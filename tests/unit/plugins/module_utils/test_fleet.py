@@ -102,7 +102,9 @@ class Factory:
 
 
 def test_batch_results_are_per_rack():
-    racks = [("good", {"name": "good", "secret": True}), ("bad", {"name": "bad"}), ("crash", {"name": "crash"}),
+    # validated rack params (the action plugin validates each host's against the rack spec)
+    racks = [("good", {"name": "good", "state": "present", "secret": True}), ("bad", {"name": "bad", "state": "present"}),
+             ("crash", {"name": "crash", "state": "present"}),
              ("invalid", ConvoxError("Unsupported parameters for (convox.rack.rack) module: colour."))]
     results = Batch(racks, False, Factory, manager=FakeManager).run()
     assert results["good"]["changed"] and results["good"]["warnings"] == ["careful with good"]

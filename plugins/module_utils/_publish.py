@@ -9,6 +9,7 @@ from ansible_collections.convox.rack.plugins.module_utils._channel import MAX_TE
 from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._releases import Release, summary, validate_version_name
+from ansible_collections.convox.rack.plugins.module_utils._specs import rack_release_info_spec, rack_release_spec, with_defaults
 from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file
 
 
@@ -16,7 +17,7 @@ class ReleaseManager:
     """Publish (``present``) or withdraw (``absent``) one release in a channel."""
 
     def __init__(self, params, check_mode=False, client_factory=None, warn=None):
-        self.params = params
+        self.params = params = with_defaults(rack_release_spec(), params)
         self.check_mode = check_mode
         self.channel = open_channel(params["channel"], client_factory)
         self.version = params["version"]
@@ -24,12 +25,12 @@ class ReleaseManager:
         validate_version_name(self.version)
 
     def _entry(self):
-        return Release(self.version, self.params.get("description") or "",
-                       bool(self.params.get("published", True)), bool(self.params.get("required", False)))
+        return Release(self.version, self.params["description"] or "", bool(self.params["published"]),
+                       bool(self.params["required"]))
 
     @wrap_aws("publishing the release")
     def present(self):
-        src = self.params.get("src")
+        src = self.params["src"]
         if not src:
             raise ConvoxError("src is required to publish a release.")
         bodies = {kind: canonical(load_template_file(src, kind)) for kind in TEMPLATE_KINDS}
@@ -48,7 +49,7 @@ class ReleaseManager:
                 current = False
             if current != bodies[kind]:
                 changed_templates.append(kind)
-        if changed_templates and before_entry is not None and before_entry.published and not self.params.get("force"):
+        if changed_templates and before_entry is not None and before_entry.published and not self.params["force"]:
             raise ConvoxError("release %s is already published in channel %s with other %s template%s; a published "
                               "release is immutable (racks on it are defined by it): publish a new version, or set "
                               "force: true to replace it." % (self.version, self.channel.url,
@@ -99,7 +100,7 @@ class ReleaseInfo:
     """Read-only: releases of a channel and the path of a rack (or a version) to a target."""
 
     def __init__(self, params, client_factory=None, releases=None, rack_version_reader=None, rack_drift_reader=None):
-        self.params = params
+        self.params = with_defaults(rack_release_info_spec(), params)
         self.factory = client_factory
         self._releases = releases
         self._rack_version_reader = rack_version_reader
@@ -109,7 +110,7 @@ class ReleaseInfo:
     def run(self):
         if self.params.get("rack") and self.params.get("current"):
             raise ConvoxError("rack and current are mutually exclusive.")
-        if self.params.get("drift") and not self.params.get("rack"):
+        if self.params["drift"] and not self.params["rack"]:
             raise ConvoxError("drift needs rack: drift is detected on a rack's stack.")
         releases = self._releases
         if releases is None:
@@ -119,8 +120,8 @@ class ReleaseInfo:
             if self._rack_version_reader is None:
                 raise ConvoxError("reading a rack's version needs AWS access.")
             current = self._rack_version_reader(self.params["rack"])
-        result = summary(releases, current=current, target=self.params.get("version") or "latest")
-        if self.params.get("drift"):
+        result = summary(releases, current=current, target=self.params["version"])
+        if self.params["drift"]:
             if self._rack_drift_reader is None:
                 raise ConvoxError("detecting a rack's drift needs AWS access.")
             result["drift"] = self._rack_drift_reader(self.params["rack"])
