@@ -6,7 +6,7 @@ Between kinds of plugin: modules and filters use module_utils only; plugin_utils
 action, inventory and strategy plugins use plugin_utils and module_utils; nothing imports a module (argument
 specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
-_errors <- _releases, _names, _tags <- _channel, _templates <- _common <- _stack <- _managed <- _publish, _app <- _rack
+_errors <- _releases, _names, _tags, _templates <- _common <- _channel, _stack <- _managed <- _publish, _app <- _rack
 _specs (pure, the defaults) <- _managed, _publish;  _rack, _app, _publish, _info <- _tasks <- _module
 
 And no file under plugins/ imports an underscore name from amazon.aws or ansible-core, or reads a
@@ -27,7 +27,7 @@ LAYERS = {
     "_changes": set(),
     "_common": {"_errors"},
     "_names": {"_errors"},
-    "_channel": {"_errors", "_releases"},
+    "_channel": {"_errors", "_releases", "_common"},
     "_stack": {"_errors", "_common", "_templates"},
     "_parameters": {"_errors", "_templates"},
     "_plan": set(),

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
-from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
+from ansible_collections.convox.rack.plugins.module_utils._tags import Never, app_tags, desired_tags, format_tags, is_rack
+from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters
 
 FIXED = ("Rack", "Version")
 
@@ -28,8 +29,8 @@ FIXED = ("Rack", "Version")
 class RackState:
     """What an app needs of its rack: its status (healthy?), version (the app's release) and tags (is it
     the rack?; None when the caller's rack_details omit them)."""
-    status: str | None
-    version: str | None
+    status: str
+    version: str
     tags: dict[str, str] | None
 
 
@@ -37,9 +38,11 @@ class AppManager(StackManagerBase):
     kind = "app"
     spec = "rack_app"
     FIXED = FIXED
-    found_stack = None      # the stack of an app discovered by its tags (from_found)
+    found_stack: cfn.Stack | None = None      # the stack of an app discovered by its tags (from_found)
 
-    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
+    def __init__(self, params: Mapping[str, Any], check_mode: bool = False, *, client_factory: ClientFactory,
+                 warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
+                 watcher: cfn.Watcher | None = None) -> None:
         super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.rack = validate_rack_name(params["rack"])
         self.name = validate_app_name(params["name"], self.rack)
@@ -47,15 +50,16 @@ class AppManager(StackManagerBase):
         self.user_tags = self.params["tags"]
         self.rack_details = self.params["rack_details"]     # the rack as the caller read it (RackManager sets it)
 
-    def label(self):
+    def label(self) -> str:
         return "app %s on rack %s" % (self.name, self.rack)
 
-    def channel_purpose(self):
+    def channel_purpose(self) -> str:
         return "create app %s or move it to a new release" % self.name
 
     @classmethod
-    def found(cls, stack, rack, check_mode, client_factory, warn=None, sleep=time.sleep, wait_timeout=3600,
-              watcher=None):
+    def found(cls, stack: cfn.Stack, rack: str, check_mode: bool, client_factory: ClientFactory,
+              warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
+              wait_timeout: int = 3600, watcher: cfn.Watcher | None = None) -> AppManager:
         """A manager for an app stack discovered by its tags (a rack's force uninstall): discovered
         state is not input, so its name is taken as it is, whatever it looks like."""
         self = cls.__new__(cls)
@@ -69,81 +73,73 @@ class AppManager(StackManagerBase):
         self.found_stack = stack
         return self
 
-    def delete_found(self):
+    def delete_found(self) -> None:
         """Delete the discovered app stack (its buckets emptied first)."""
         stack = self.wait_settled(self.found_stack, gone_ok=True)
         if stack is not None:
             self.delete_stack_and_buckets(stack, "deleting")
 
-    def system_tags(self):
+    def system_tags(self) -> dict[str, str]:
         return app_tags(self.rack, self.name)
 
-    def expected_tags(self):
+    def expected_tags(self) -> dict[str, str]:
         return app_tags(self.rack, self.name)
 
-    def never_adopt(self):
+    def never_adopt(self) -> Never:
         # rack_app never changes a rack, not even one whose name happens to be <rack>-<app>
         return (lambda tags: tags.get("System") == "convox" and tags.get("Type") == "rack", "a rack",
                 "rack_app never changes a rack, adopt or not")
 
-    def describe_app(self, stack):
-        if stack is None:
-            return None
+    def describe_app(self, stack: cfn.Stack) -> dict[str, Any]:
         return {"name": self.name, "rack": self.rack, "stack_name": stack.name, "stack_id": stack.stack_id,
                 "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters,
                 "outputs": stack.outputs, "tags": stack.tags}
 
     @staticmethod
-    def state_view(version, parameters, tags):
+    def state_view(version: str | None, parameters: Mapping[str, str] | None, tags: Mapping[str, str] | None) -> dict[str, Any]:
         return {"version": version, "parameters": dict(parameters or {}), "tags": dict(tags or {})}
 
-    def result(self, changed, stack, plan, before=None, after=None, resources=None, note=None):
+    def result(self, changed: bool, stack: cfn.Stack | None, plan: Plan, before: dict[str, Any] | None = None,
+               after: dict[str, Any] | None = None, resources: list[dict[str, Any]] | None = None, note: str | None = None) -> dict[str, Any]:
         if note:
             plan.extra["note"] = note
-        return self.scrub({"changed": changed, "app": self.describe_app(stack), "plan": plan.to_dict(),
+        return self.scrub({"changed": changed, "app": self.describe_app(stack) if stack is not None else None,
+                           "plan": plan.to_dict(),
                            "resources": resources or [],
                            "diff": {"before": before or {}, "after": after or {}}})
 
-    def rack_state(self):
+    def rack_state(self) -> RackState:
         """The rack the app is on: as the caller already read it (``rack_details``) or read now; either way
-        checked to be rack ``self.rack`` in a healthy state."""
+        checked to be rack ``self.rack``, healthy, with a release."""
         if self.rack_details:
-            return self.known_rack(self.rack_details)
+            known = self.rack_details
+            if not isinstance(known, dict) or known.get("name") not in (None, self.rack):
+                raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
+                                  % self.rack)
+            return self.checked_rack(known.get("status"), known.get("version"), known.get("tags"))
         stack = self.stacks.describe(self.rack)
-        rack = RackState(stack.status, stack.parameters.get("Version"), stack.tags) if stack is not None else None
-        if rack is not None:
-            self.check_rack_owned(rack.tags)
-        self.check_rack_usable(rack.status if rack is not None else None)
-        return rack
+        if stack is None:
+            return self.checked_rack(None, None, None)
+        return self.checked_rack(stack.status, stack.parameters.get("Version"), stack.tags)
 
-    def check_rack_owned(self, tags):
-        if not is_rack(tags, self.rack):
+    def checked_rack(self, status: str | None, version: str | None, tags: dict[str, str] | None) -> RackState:
+        """Apps change only on rack ``self.rack`` (its tags, when known), existing, in a healthy *_COMPLETE
+        state, on a release."""
+        if tags is not None and not is_rack(tags, self.rack):
             raise ConvoxError("stack %s is not rack %s: it lacks the tags System=convox, Type=rack, Rack=%s (its tags: "
                               "%s), so no app is changed on it." % (self.rack, self.rack, self.rack, format_tags(tags)))
-
-    def check_rack_usable(self, status):
-        """Apps change only on a rack that exists and is in a healthy *_COMPLETE state."""
         if status is None or status == cfn.GONE:
             raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
         if not status.endswith("_COMPLETE") or status == cfn.FAILED_INSTALL:
             raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
                               % (self.rack, status))
-
-    def known_rack(self, known):
-        """The rack as the caller already read it (rack_details), checked like a fresh read (its tags
-        only when it has them)."""
-        if not isinstance(known, dict) or known.get("name") not in (None, self.rack):
-            raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
-                              % self.rack)
-        rack = RackState(known.get("status"), known.get("version"), known.get("tags"))
-        if rack.tags is not None:
-            self.check_rack_owned(rack.tags)
-        self.check_rack_usable(rack.status)
-        return rack
+        if not version:
+            raise ConvoxError("rack %s has no Version parameter, so the release of its apps is unknown." % self.rack)
+        return RackState(status, version, tags)
 
     # -- present ---------------------------------------------------------------------------------
     @wrap_aws("converging the app")
-    def present(self):
+    def present(self) -> dict[str, Any]:
         version = self.rack_state().version
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)
@@ -155,20 +151,21 @@ class AppManager(StackManagerBase):
                             self.params["purge_tags"])
         fixed = {"Rack": self.rack, "Version": version}
         if stack is None:
-            template = self.template(version)
-            user = self.user_parameters(template)
-            check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
-            parameters = build_parameters(template, None, user, fixed)
+            created = self.template(version)
+            user = self.user_parameters(created)
+            check_parameters("app", self.name, user, created, FIXED, "version %s" % version)
+            parameters = build_parameters(created, None, user, fixed)
             after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags)
-            plan = Plan("create", None, version, None, parameter_changes({}, user, fixed), added_resources(template))
+            plan = Plan("create", None, version, None, parameter_changes({}, user, fixed), added_resources(created))
             if self.check_mode:
                 return self.result(True, None, plan, before={}, after=after, note=note)
-            stack_id, final, dummy = self.create_and_wait(template, parameters, tags, False, "creating", version)
+            stack_id, final, dummy = self.create_and_wait(created, parameters, tags, False, "creating", version)
             return self.result(True, final, plan, before={}, after=after,
                                resources=self.resources_of(stack_id) if final else [], note=note)
 
         current_version = stack.parameters.get("Version")
         before = self.state_view(current_version, stack.parameters, stack.tags)
+        template: Template | None = None
         if current_version != version:
             template = self.template(version)
             user = self.user_parameters(template)
@@ -179,7 +176,6 @@ class AppManager(StackManagerBase):
             after_params.update(user)
             after_params.update(fixed)
         else:
-            template = None
             user = self.in_place_parameters(stack, "app %s" % self.name)
             params_list = parameters_from_current(stack.parameters, user, fixed)
             after_params = dict(stack.parameters, **user)
@@ -203,7 +199,7 @@ class AppManager(StackManagerBase):
 
     # -- absent ----------------------------------------------------------------------------------
     @wrap_aws("deleting the app")
-    def absent(self):
+    def absent(self) -> dict[str, Any]:
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)                    # before anything else: not ours, not touched
         stack = self.wait_settled(stack, gone_ok=True)

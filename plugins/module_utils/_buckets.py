@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 
-def empty_bucket(s3, bucket):
+def empty_bucket(s3: Any, bucket: str) -> bool:
     """Delete every object version and delete marker; a missing bucket is fine."""
     try:
         result = s3.paginate("list_object_versions", Bucket=bucket)
@@ -30,7 +32,7 @@ def empty_bucket(s3, bucket):
     return True
 
 
-def delete_bucket(s3, bucket):
+def delete_bucket(s3: Any, bucket: str) -> None:
     try:
         s3.delete_bucket(Bucket=bucket)
     except is_boto3_error_code("NoSuchBucket"):

@@ -9,6 +9,7 @@ imports nothing."""
 from __future__ import annotations
 
 import json
+from typing import Any, Dict, Iterable, Mapping
 
 # Resources whose removal or replacement loses data.
 STATEFUL_TYPES = frozenset([
@@ -17,45 +18,49 @@ STATEFUL_TYPES = frozenset([
     "AWS::ECR::Repository", "AWS::SecretsManager::Secret",
 ])
 
+# action, logical_id, type, replacement, stateful, source (snake_case: it is returned as it is)
+Change = Dict[str, Any]
 
-def _resources(template):
+
+def _resources(template: Mapping[str, Any] | None) -> dict[str, Any]:
     resources = (template or {}).get("Resources") or {}
     return resources if isinstance(resources, dict) else {}
 
 
-def is_stateful(resource_type, declaration=None):
+def is_stateful(resource_type: str | None, declaration: Any = None) -> bool:
     """A resource that holds data: by its type, or because its template retains it on deletion."""
     declaration = declaration if isinstance(declaration, dict) else {}
     return resource_type in STATEFUL_TYPES or declaration.get("DeletionPolicy") in ("Retain", "RetainExceptOnCreate",
                                                                                     "Snapshot")
 
 
-def change(action, logical_id, resource_type, replacement=None, stateful=False, source="change set"):
+def change(action: str | None, logical_id: str | None, resource_type: str | None, replacement: str | None = None,
+           stateful: bool = False, source: str = "change set") -> Change:
     """One resource change: ``action`` Add / Modify / Remove; ``replacement`` True / Conditional / False
     (None for Add and Remove); ``stateful`` when it would remove or replace a stateful resource."""
     return {"action": action, "logical_id": logical_id, "type": resource_type, "replacement": replacement,
             "stateful": bool(stateful), "source": source}
 
 
-def annotate(changes, old_template):
+def annotate(changes: Iterable[Mapping[str, Any]], old_template: Mapping[str, Any] | None) -> list[Change]:
     """Change-set changes with the ``stateful`` flag (the live stack's template gives DeletionPolicy)."""
     old = _resources(old_template)
-    out = []
+    out: list[Change] = []
     for item in changes:
         replaces = item.get("action") == "Remove" or (item.get("action") == "Modify" and str(
             item.get("replacement")) in ("True", "Conditional"))
-        stateful = replaces and is_stateful(item.get("type"), old.get(item.get("logical_id")))
+        stateful = replaces and is_stateful(item.get("type"), old.get(item.get("logical_id") or ""))
         out.append(change(item.get("action"), item.get("logical_id"), item.get("type"), item.get("replacement"),
                           stateful, "change set"))
     return out
 
 
-def template_diff(old_template, new_template):
+def template_diff(old_template: Mapping[str, Any] | None, new_template: Mapping[str, Any] | None) -> list[Change]:
     """The resource changes from one template to the next, statically: added, removed, type changed
     (a replacement) and properties changed (a modification whose replacement depends on which
     property: ``Conditional``)."""
     old, new = _resources(old_template), _resources(new_template)
-    out = []
+    out: list[Change] = []
     for logical_id in sorted(set(old) | set(new)):
         before, after = old.get(logical_id), new.get(logical_id)
         before_type = (before or {}).get("Type") if isinstance(before, dict) else None
@@ -76,11 +81,11 @@ def template_diff(old_template, new_template):
     return out
 
 
-def _canonical(value):
+def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def describe(item):
+def describe(item: Mapping[str, Any]) -> str:
     """``Remove AWS::S3::Bucket Data`` (+ the replacement) for diffs and warnings."""
     text = "%s %s %s" % (item.get("action"), item.get("type"), item.get("logical_id"))
     if item.get("action") == "Modify" and item.get("replacement") not in (None, "False"):
@@ -88,12 +93,12 @@ def describe(item):
     return text
 
 
-def stateful_changes(steps):
+def stateful_changes(steps: Iterable[Mapping[str, Any]]) -> list[tuple[str, Change]]:
     """(step label, change) of every change of ``steps`` that removes or replaces a stateful resource."""
     return [(step["label"], item) for step in steps for item in step["resource_changes"] if item.get("stateful")]
 
 
-def drift_lines(drift):
+def drift_lines(drift: Mapping[str, Any] | None) -> list[str]:
     """One line per drifted resource: ``Data (AWS::S3::Bucket) MODIFIED: /Properties/X: a -> b``."""
     lines = []
     for item in (drift or {}).get("drifted") or []:

@@ -21,6 +21,7 @@ import errno
 import hashlib
 import os
 import tempfile
+from typing import Any, Callable, NoReturn
 
 try:
     import fcntl
@@ -32,6 +33,7 @@ from urllib.parse import quote, urlparse
 
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases, validate_version_name
 
@@ -44,12 +46,7 @@ MAX_TEMPLATE_BYTES = 1024 * 1024
 MAX_VERSIONS_BYTES = 4 * 1024 * 1024
 
 
-def _client_error_code(exc):
-    response = getattr(exc, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
-
-
-def _client_error_status(exc):
+def _client_error_status(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None) or {}
     return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
@@ -59,51 +56,51 @@ class Channel:
 
     writable = True
 
-    def __init__(self, url):
+    def __init__(self, url: str) -> None:
         self.url = url
 
     # -- raw access implemented by subclasses ------------------------------------------
-    def get(self, key, limit=None):  # pragma: no cover - abstract
+    def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:  # pragma: no cover - abstract
         """Return (bytes, token) or (None, None) when the object does not exist; with ``limit``, an
         object larger than ``limit`` bytes is refused before more than ``limit + 1`` bytes are read."""
         raise NotImplementedError
 
-    def template_url(self, key, token):
+    def template_url(self, key: str, token: str | None) -> str | None:
         """A URL CloudFormation can read the object ``key`` (as read with ``token``) from, or None."""
         return None
 
-    def too_large(self, key, limit):
+    def too_large(self, key: str, limit: int) -> ConvoxError:
         return ConvoxError("%s is larger than %d bytes; a channel object that large is refused unread."
                            % (self.describe(key), limit))
 
-    def put(self, key, body):  # pragma: no cover - abstract
+    def put(self, key: str, body: bytes) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def put_if(self, key, body, token):  # pragma: no cover - abstract
+    def put_if(self, key: str, body: bytes, token: str | None) -> bool:  # pragma: no cover - abstract
         """Write only if the object still has ``token`` (None: only if it does not exist).
         Return True on success, False on a conflict."""
         raise NotImplementedError
 
-    def delete(self, key):  # pragma: no cover - abstract
+    def delete(self, key: str) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     # -- releases -------------------------------------------------------------------------
-    def describe(self, key):
+    def describe(self, key: str) -> str:
         return "%s/%s" % (self.url.rstrip("/"), key)
 
-    def read_releases(self):
+    def read_releases(self) -> Releases:
         body, dummy = self.get(VERSIONS, MAX_VERSIONS_BYTES)
         if body is None:
             raise ConvoxError("channel %s has no %s." % (self.url, VERSIONS))
         return Releases.parse(body)
 
-    def read_releases_or_empty(self):
+    def read_releases_or_empty(self) -> tuple[Releases, str | None]:
         body, token = self.get(VERSIONS, MAX_VERSIONS_BYTES)
         if body is None:
             return Releases([]), None
         return Releases.parse(body), token
 
-    def read_template(self, version, kind):
+    def read_template(self, version: str, kind: str) -> tuple[str, str | None]:
         """(text, url) of the ``kind`` template of ``version``: ``url`` is where CloudFormation can
         read exactly these bytes (S3 channels), else None."""
         validate_version_name(version)
@@ -117,7 +114,7 @@ class Channel:
         except UnicodeDecodeError:
             raise ConvoxError("template %s is not valid UTF-8." % self.describe(key)) from None
 
-    def update_releases(self, edit):
+    def update_releases(self, edit: Callable[[Releases], tuple[Releases, bool]]) -> tuple[Releases, Releases, bool]:
         """Apply ``edit(Releases) -> (Releases, changed)`` to versions.json, retrying on a
         concurrent writer's change.  Returns (before, after, changed)."""
         if not self.writable:
@@ -134,14 +131,14 @@ class Channel:
 
 
 class FileChannel(Channel):
-    def __init__(self, url, root):
+    def __init__(self, url: str, root: str) -> None:
         super().__init__(url)
         self.root = root
 
-    def _path(self, key):
+    def _path(self, key: str) -> str:
         return os.path.join(self.root, *key.split("/"))
 
-    def get(self, key, limit=None):
+    def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:
         path = self._path(key)
         try:
             with open(path, "rb") as f:
@@ -156,7 +153,7 @@ class FileChannel(Channel):
         # filesystem clock tick, and equal content is exactly what makes an edit safe to write.
         return body, hashlib.sha256(body).hexdigest()
 
-    def _write_atomic(self, key, body):
+    def _write_atomic(self, key: str, body: bytes) -> None:
         path = self._path(key)
         directory = os.path.dirname(path)
         try:
@@ -169,10 +166,10 @@ class FileChannel(Channel):
         except OSError as exc:
             raise ConvoxError("cannot write %s (%s)." % (path, exc.strerror or exc)) from exc
 
-    def put(self, key, body):
+    def put(self, key: str, body: bytes) -> None:
         self._write_atomic(key, body)
 
-    def put_if(self, key, body, token):
+    def put_if(self, key: str, body: bytes, token: str | None) -> bool:
         # An exclusive lock serializes writers on this host (and on NFS with lockd); the token
         # check inside the lock catches a writer that slipped in since we read.
         try:
@@ -189,7 +186,7 @@ class FileChannel(Channel):
             self._write_atomic(key, body)
             return True
 
-    def delete(self, key):
+    def delete(self, key: str) -> None:
         try:
             os.remove(self._path(key))
         except OSError as exc:
@@ -202,26 +199,26 @@ class FileChannel(Channel):
 
 
 class S3Channel(Channel):
-    def __init__(self, url, bucket, prefix, client_factory):
+    def __init__(self, url: str, bucket: str, prefix: str, client_factory: ClientFactory | None) -> None:
         super().__init__(url)
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._factory = client_factory
-        self._client = None
-        self._versions = {}
+        self._client: Any = None
+        self._versions: dict[str | None, str | None] = {}
 
     @property
-    def client(self):
+    def client(self) -> Any:
         if self._client is None:
             if self._factory is None:
                 raise ConvoxError("channel %s needs AWS credentials to be read." % self.url)
             self._client = self._factory("s3")
         return self._client
 
-    def _key(self, key):
+    def _key(self, key: str) -> str:
         return "%s/%s" % (self.prefix, key) if self.prefix else key
 
-    def template_url(self, key, token):
+    def template_url(self, key: str, token: str | None) -> str | None:
         """The object's virtual-hosted URL in the client's region, pinned to the version read (on a
         versioned bucket), so CloudFormation reads exactly the bytes that were checked."""
         region = getattr(getattr(self.client, "meta", None), "region_name", None) or "us-east-1"
@@ -231,13 +228,13 @@ class S3Channel(Channel):
             url += "?versionId=%s" % quote(version_id, safe="")
         return url
 
-    def _fail(self, action, key, exc):
-        code = _client_error_code(exc) or type(exc).__name__
-        message = (getattr(exc, "response", None) or {}).get("Error", {}).get("Message") or str(exc)
+    def _fail(self, action: str, key: str, exc: Exception) -> NoReturn:
+        code = aws_error_code(exc) or type(exc).__name__
+        message = aws_error_message(exc)
         where = "s3://%s/%s" % (self.bucket, self._key(key))
         raise ConvoxError("cannot %s %s (%s: %s)." % (action, where, code, message.rstrip(".")))
 
-    def get(self, key, limit=None):
+    def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:
         try:
             resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             if limit is not None and int(resp.get("ContentLength") or 0) > limit:
@@ -251,21 +248,21 @@ class S3Channel(Channel):
         except ConvoxError:
             raise
         except Exception as exc:  # botocore is optional at import time
-            if _client_error_code(exc) in ("NoSuchKey", "404", "NotFound"):
+            if aws_error_code(exc) in ("NoSuchKey", "404", "NotFound"):
                 return None, None
-            if _client_error_code(exc) == "NoSuchBucket":
+            if aws_error_code(exc) == "NoSuchBucket":
                 raise ConvoxError("channel %s is unreachable: bucket %s does not exist." % (self.url, self.bucket)) from exc
             self._fail("read", key, exc)
 
-    def put(self, key, body):
+    def put(self, key: str, body: bytes) -> None:
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body,
                                    ContentType="application/json")
         except Exception as exc:
             self._fail("write", key, exc)
 
-    def put_if(self, key, body, token):
-        kwargs = {"Bucket": self.bucket, "Key": self._key(key), "Body": body, "ContentType": "application/json"}
+    def put_if(self, key: str, body: bytes, token: str | None) -> bool:
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Key": self._key(key), "Body": body, "ContentType": "application/json"}
         if token is None:
             kwargs["IfNoneMatch"] = "*"
         else:
@@ -274,12 +271,12 @@ class S3Channel(Channel):
             self.client.put_object(**kwargs)
             return True
         except Exception as exc:
-            if _client_error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict") or \
+            if aws_error_code(exc) in ("PreconditionFailed", "ConditionalRequestConflict") or \
                     _client_error_status(exc) in (409, 412):
                 return False
             self._fail("write", key, exc)
 
-    def delete(self, key):
+    def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except Exception as exc:
@@ -289,12 +286,12 @@ class S3Channel(Channel):
 class HttpsChannel(Channel):
     writable = False
 
-    def __init__(self, url, validate_certs=True, timeout=30):
+    def __init__(self, url: str, validate_certs: bool = True, timeout: int = 30) -> None:
         super().__init__(url)
         self.validate_certs = validate_certs
         self.timeout = timeout
 
-    def get(self, key, limit=None):
+    def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:
         url = self.describe(key)
         try:
             resp = open_url(url, validate_certs=self.validate_certs, timeout=self.timeout)
@@ -307,17 +304,17 @@ class HttpsChannel(Channel):
             raise self.too_large(key, limit)
         return body, None
 
-    def put(self, key, body):
+    def put(self, key: str, body: bytes) -> NoReturn:
         raise ConvoxError("channel %s is read-only." % self.url)
 
-    def put_if(self, key, body, token):
+    def put_if(self, key: str, body: bytes, token: str | None) -> NoReturn:
         self.put(key, body)
 
-    def delete(self, key):
+    def delete(self, key: str) -> NoReturn:
         self.put(key, b"")
 
 
-def open_channel(url, client_factory=None, validate_certs=True):
+def open_channel(url: Any, client_factory: ClientFactory | None = None, validate_certs: bool = True) -> Channel:
     """Return the Channel for ``url`` or raise ConvoxError for a malformed one."""
     if not isinstance(url, str) or not url.strip():
         raise ConvoxError("channel must be a non-empty URL (s3://bucket[/prefix], https://host/path or file:///path).")

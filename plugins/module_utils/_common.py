@@ -7,6 +7,7 @@ errors (one sentence naming what was being done, with the RequestId kept in the 
 from __future__ import annotations
 
 import functools
+from typing import Any, Callable, TypeVar, cast
 
 try:
     import botocore.config
@@ -24,8 +25,9 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 # exponential backoff; AWSRetry on top catches what outlasts it (long throttling storms).
 BOTOCORE_RETRIES = {"mode": "standard", "max_attempts": 6}
 AWS_RETRY = AWSRetry.jittered_backoff(retries=6, delay=1, backoff=2.0, max_delay=20)
+F = TypeVar("F", bound=Callable[..., Any])
 
-def botocore_config():
+def botocore_config() -> Any:
     return botocore.config.Config(retries=dict(BOTOCORE_RETRIES))
 
 
@@ -35,10 +37,10 @@ class RetryingClient(RetryingBotoClientWrapper):
 
     _never_retried = ("get_paginator", "can_paginate", "get_waiter", "generate_presigned_url")
 
-    def __init__(self, client, retry=AWS_RETRY):
+    def __init__(self, client: Any, retry: Any = AWS_RETRY) -> None:
         super().__init__(client, retry)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         attr = super().__getattr__(name)
         if name in self._never_retried or name.startswith("_") or not callable(attr):
             return attr
@@ -46,9 +48,9 @@ class RetryingClient(RetryingBotoClientWrapper):
         setattr(self, name, retried)
         return retried
 
-    def paginate(self, operation, **kwargs):
+    def paginate(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """The full result of a paginated call, with retries."""
-        def _run():
+        def _run() -> dict[str, Any]:
             return self.client.get_paginator(operation).paginate(**kwargs).build_full_result()
         return self.retry(_run)()
 
@@ -56,7 +58,7 @@ class RetryingClient(RetryingBotoClientWrapper):
 _KNOWN_REGIONS: list[str] = []
 
 
-def known_regions(session=None):
+def known_regions(session: Any = None) -> list[str]:
     """Every region botocore knows for CloudFormation, in every partition (computed once per process,
     with ``session`` when given)."""
     if not _KNOWN_REGIONS:
@@ -71,12 +73,12 @@ class ClientFactory:
     """Callable ``factory(service) -> RetryingClient``; caches one client per service.  An unknown
     region fails before any request (one sentence, rather than retries against a missing endpoint)."""
 
-    def __init__(self, make_client, region):
+    def __init__(self, make_client: Callable[[str], Any], region: str | None) -> None:
         self._make_client = make_client
         self.region = region
-        self._cache = {}
+        self._cache: dict[str, RetryingClient] = {}
 
-    def __call__(self, service):
+    def __call__(self, service: str) -> RetryingClient:
         if service not in self._cache:
             if self.region and HAS_BOTOCORE and self.region not in known_regions():
                 raise ConvoxError('region "%s" is not an AWS region (for CloudFormation).' % self.region)
@@ -84,24 +86,24 @@ class ClientFactory:
         return self._cache[service]
 
 
-def module_client_factory(module):
+def module_client_factory(module: Any) -> ClientFactory:
     """A ClientFactory over an ``AnsibleAWSModule`` (standard AWS options and env vars)."""
-    def make(service):
+    def make(service: str) -> Any:
         return module.client(service, config=botocore_config())
     return ClientFactory(make, module.region)
 
 
-def aws_error_code(exc):
+def aws_error_code(exc: BaseException) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
 
 
-def aws_error_message(exc):
+def aws_error_message(exc: BaseException) -> str:
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Message", "")) or str(exc)
 
 
-def aws_error_details(exc):
+def aws_error_details(exc: BaseException) -> dict[str, Any]:
     """What amazon.aws's ``fail_json_aws`` adds to a failure: ``error`` (code, message) and
     ``response_metadata`` (the RequestId AWS support asks for), snake_cased; empty without a response."""
     response = getattr(exc, "response", None)
@@ -110,11 +112,11 @@ def aws_error_details(exc):
     return {k: v for k, v in camel_dict_to_snake_dict(response).items() if k in ("error", "response_metadata")}
 
 
-def is_aws_error(exc):
+def is_aws_error(exc: BaseException) -> bool:
     return HAS_BOTOCORE and isinstance(exc, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError))
 
 
-def describe_aws_error(exc, doing):
+def describe_aws_error(exc: BaseException, doing: str) -> str:
     """One sentence for an AWS SDK exception raised while ``doing`` something."""
     if HAS_BOTOCORE and isinstance(exc, botocore.exceptions.NoCredentialsError):
         return "%s failed: no AWS credentials were found (set access_key/secret_key, profile or AWS_* variables)." % doing
@@ -133,10 +135,11 @@ def describe_aws_error(exc, doing):
     return "%s failed: %s." % (doing, message)
 
 
-def wrap_aws(doing):
+def wrap_aws(doing: str) -> Callable[[F], F]:
     """Decorator: turn AWS SDK exceptions into ConvoxError naming what was being done."""
-    def decorator(func):
-        def wrapper(*args, **kwargs):
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 return func(*args, **kwargs)
             except ConvoxError:
@@ -145,7 +148,5 @@ def wrap_aws(doing):
                 if is_aws_error(exc):
                     raise ConvoxError(describe_aws_error(exc, doing), **aws_error_details(exc)) from exc
                 raise
-        wrapper.__name__ = func.__name__
-        wrapper.__doc__ = func.__doc__
-        return wrapper
+        return cast(F, wrapper)
     return decorator

@@ -15,10 +15,11 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 
@@ -37,31 +38,34 @@ class RegionWatcher:
     fraction of a read per second.  ``wait`` has the contract of ``Stacks.wait``: the stack once it
     leaves IN_PROGRESS (or ``until(stack)``), None once deleted."""
 
-    def __init__(self, stacks, region, interval=DEFAULT_POLL_INTERVAL, clock=time.monotonic,
-                 min_interval=MIN_POLL_INTERVAL):
+    def __init__(self, stacks: cfn.Stacks, region: str | None, interval: float = DEFAULT_POLL_INTERVAL,
+                 clock: Callable[[], float] = time.monotonic, min_interval: float = MIN_POLL_INTERVAL) -> None:
         self.stacks = stacks
         self.region = region
         self.interval = float(interval)
         self.min_interval = min(float(min_interval), self.interval)
-        self.since = {}              # waiting thread -> when it started waiting
+        self.since: dict[object, float] = {}     # waiting thread -> when it started waiting
         self.clock = clock
         self.cond = threading.Condition()
-        self.snapshot = {}           # stack id and name -> Stack
+        self.snapshot: dict[str, cfn.Stack] = {}  # stack id and name -> Stack
         self.generation = 0         # the poll whose answer is the current snapshot
         self.started = 0            # the last poll started
         self.waiters = 0
-        self.error = None
+        self.error: BaseException | None = None
         self.polls = 0
-        self.last_poll = None
-        self.thread = None
+        self.last_poll: float | None = None
+        self.thread: threading.Thread | None = None
+        self.initial: dict[str, cfn.Stack] | None = None    # the listing the batch starts from (prefetch)
+        self.initial_at = 0.0
+        self.taken: set[str] = set()
 
     # -- the poller ---------------------------------------------------------------------------------
-    def _start(self):
+    def _start(self) -> None:
         if self.thread is None or not self.thread.is_alive():
             self.thread = threading.Thread(target=self._run, name="convox-watch-%s" % self.region, daemon=True)
             self.thread.start()
 
-    def _run(self):
+    def _run(self) -> None:
         first = True
         while True:
             with self.cond:
@@ -77,7 +81,7 @@ class RegionWatcher:
                 self.started += 1          # a waiter that registered before this moment can use its answer
                 seq = self.started
             try:
-                listing = self.stacks.list()
+                listing = self.stacks.live()
                 error = None
             except Exception as exc:  # pylint: disable=broad-except  # handed to the waiters
                 listing, error = None, exc
@@ -85,7 +89,7 @@ class RegionWatcher:
                 self.polls += 1
                 self.last_poll = self.clock()
                 if listing is not None:
-                    snapshot = {}
+                    snapshot: dict[str, cfn.Stack] = {}
                     for stack in listing:
                         snapshot[stack.stack_id] = stack
                         snapshot[stack.name] = stack
@@ -94,17 +98,17 @@ class RegionWatcher:
                 self.generation = seq
                 self.cond.notify_all()
 
-    def gap(self):
+    def gap(self) -> float:
         """Seconds between two polls now (called with the lock held)."""
         oldest = min(self.since.values()) if self.since else self.clock()
         return min(max((self.clock() - oldest) * POLL_FRACTION, self.min_interval), self.interval)
 
     # -- the listing a batch starts from ---------------------------------------------------------------
-    def prefetch(self):
+    def prefetch(self) -> None:
         """One paginated listing of the region as the batch starts: each stack's first read is served
         from it (``take``), instead of one DescribeStacks per rack and app."""
-        snapshot = {}
-        for stack in self.stacks.list():
+        snapshot: dict[str, cfn.Stack] = {}
+        for stack in self.stacks.live():
             snapshot[stack.stack_id] = stack
             snapshot[stack.name] = stack
         with self.cond:
@@ -112,10 +116,10 @@ class RegionWatcher:
             self.initial_at = self.clock()
             self.taken = set()
 
-    def take(self, name):
+    def take(self, name: str) -> tuple[bool, cfn.Stack | None]:
         """(True, the Stack or None) for a stack's first read after ``prefetch``; (False, None) after."""
         with self.cond:
-            initial = getattr(self, "initial", None)
+            initial = self.initial
             # a read later in the run (an app after its rack's update) is a fresh DescribeStacks
             if initial is None or name in self.taken or self.clock() - self.initial_at > PREFETCH_MAX_AGE:
                 return False, None
@@ -123,7 +127,7 @@ class RegionWatcher:
             return True, initial.get(name)
 
     # -- a rack waiting -------------------------------------------------------------------------------
-    def wait(self, name, timeout, until=None):
+    def wait(self, name: str, timeout: float, until: Callable[[cfn.Stack], bool] | None = None) -> cfn.Stack | None:
         deadline = self.clock() + timeout
         me = object()
         with self.cond:
@@ -171,27 +175,28 @@ class Batch:
     (None: the default) to a client factory.  Returns {key: result}, each the rack module's result,
     or ``failed``/``msg`` (and the details of the failure) for a rack that failed."""
 
-    def __init__(self, racks, check_mode, factory_for, max_concurrent=0, poll_interval=DEFAULT_POLL_INTERVAL,
-                 manager=RackManager):
+    def __init__(self, racks: Iterable[tuple[str, dict[str, Any] | ConvoxError]], check_mode: bool,
+                 factory_for: Callable[[str | None], ClientFactory], max_concurrent: int = 0,
+                 poll_interval: float = DEFAULT_POLL_INTERVAL, manager: Callable[..., Any] = RackManager) -> None:
         self.racks = list(racks)
         self.check_mode = check_mode
         self.factory_for = factory_for
         self.max_concurrent = int(max_concurrent or 0)
         self.poll_interval = float(poll_interval or DEFAULT_POLL_INTERVAL)
         self.manager = manager
-        self.watchers = {}
-        self.warnings = {}
+        self.watchers: dict[str | None, RegionWatcher] = {}
+        self.warnings: dict[str, list[str]] = {}
 
-    def watcher(self, region, factory):
+    def watcher(self, region: str | None, factory: ClientFactory) -> RegionWatcher:
         if region not in self.watchers:
             self.watchers[region] = RegionWatcher(cfn.Stacks(factory), factory.region or region,
                                                   interval=self.poll_interval)
         return self.watchers[region]
 
-    def run(self):
-        results = {}
-        jobs = []
-        releases: dict = {}
+    def run(self) -> dict[str, dict[str, Any]]:
+        results: dict[str, dict[str, Any]] = {}
+        jobs: list[tuple[str, dict[str, Any], ClientFactory, RegionWatcher]] = []
+        releases: dict[str, list[dict[str, Any]]] = {}
         for key, params in self.racks:
             if isinstance(params, ConvoxError):
                 results[key] = dict(failed=True, changed=False, msg=params.msg, **params.details)
@@ -227,7 +232,7 @@ class Batch:
                     results[futures[future]] = future.result()
         return results
 
-    def share_releases(self, params, factory, cache):
+    def share_releases(self, params: dict[str, Any], factory: ClientFactory, cache: dict[str, list[dict[str, Any]]]) -> None:
         """Each channel's versions.json is read once for the whole batch."""
         channel = params.get("channel")
         if not channel or params.get("releases") is not None or params.get("state") == "absent":
@@ -236,7 +241,7 @@ class Batch:
             cache[channel] = open_channel(channel, factory).read_releases().to_list()
         params["releases"] = cache[channel]
 
-    def one(self, key, params, factory, watcher):
+    def one(self, key: str, params: dict[str, Any], factory: ClientFactory, watcher: RegionWatcher) -> dict[str, Any]:
         warnings = self.warnings.setdefault(key, [])
         manager = None
         try:
@@ -259,7 +264,7 @@ class Batch:
         return result
 
 
-def result_row(host, params, result, check_mode):
+def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bool) -> dict[str, Any]:
     """One line of the fleet summary for a rack's result."""
     params = params if isinstance(params, dict) else {}
     plan = result.get("plan") or {}

@@ -5,19 +5,21 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._tags import format_tags, is_app, is_rack
 
 
-def is_rack_stack(stack):
+def is_rack_stack(stack: cfn.Stack) -> bool:
     """A rack as discovery sees it: the rack tags, and a ``Rack`` tag equal to the stack's own name (a
     stack tagged ``Rack=prod`` under another name is not the rack prod, and not a rack at all)."""
     return is_rack(stack.tags, stack.name)
 
 
-def rack_view(stack, region):
+def rack_view(stack: cfn.Stack, region: str | None) -> dict[str, Any]:
     """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
     return {"name": stack.name, "org": stack.tags.get("Org"), "region": region,
             "status": stack.status, "version": stack.parameters.get("Version"), "stack_id": stack.stack_id,
@@ -25,7 +27,7 @@ def rack_view(stack, region):
             "termination_protection": stack.termination_protection}
 
 
-def app_entry(stack):
+def app_entry(stack: cfn.Stack) -> dict[str, Any]:
     """One app of a rack, as listed by rack_info and by an uninstall's plan."""
     rack = stack.tags.get("Rack") or ""
     return {"name": stack.tags.get("Name") or stack.name[len(rack) + 1:], "stack_name": stack.name,
@@ -36,17 +38,17 @@ class RackInfo:
     """Every rack of a region (optionally one name or one org) with its apps, from one
     paginated DescribeStacks listing."""
 
-    def __init__(self, params, client_factory):
+    def __init__(self, params: Mapping[str, Any], client_factory: ClientFactory) -> None:
         self.params = params
         self.factory = client_factory
         self.stacks = cfn.Stacks(client_factory)
 
     @wrap_aws("listing racks")
-    def racks(self):
+    def racks(self) -> list[dict[str, Any]]:
         name = self.params.get("name")
         org = self.params.get("org")
-        stacks = self.stacks.list()
-        apps_by_rack: dict = {}
+        stacks = self.stacks.live()
+        apps_by_rack: dict[str | None, list[dict[str, Any]]] = {}
         for stack in stacks:
             if is_app(stack.tags):
                 apps_by_rack.setdefault(stack.tags.get("Rack"), []).append(app_entry(stack))
@@ -62,7 +64,7 @@ class RackInfo:
         return sorted(racks, key=lambda r: r["name"])
 
 
-def rack_stack(client_factory, name):
+def rack_stack(client_factory: ClientFactory, name: str) -> cfn.Stack:
     """The stack of rack ``name``; fails unless it exists and is the rack (the rack tags with ``Rack=<name>``)."""
     stack = cfn.Stacks(client_factory).describe(name)
     if stack is None:
@@ -73,17 +75,17 @@ def rack_stack(client_factory, name):
     return stack
 
 
-def rack_drift_reader(client_factory, timeout=600):
+def rack_drift_reader(client_factory: ClientFactory, timeout: float = 600) -> Callable[[str], dict[str, Any]]:
     """A function rack name -> what drift detection finds on it (see ``Stacks.drift``), for rack_release_info."""
-    def read(name):
+    def read(name: str) -> dict[str, Any]:
         return cfn.Stacks(client_factory).drift(rack_stack(client_factory, name), timeout=timeout)
     return read
 
 
-def rack_version_reader(client_factory):
+def rack_version_reader(client_factory: ClientFactory) -> Callable[[str], str]:
     """A function rack name -> its ``Version`` parameter, for rack_release_info (the stack must be
     the rack: the rack tags with ``Rack=<name>``)."""
-    def read(name):
+    def read(name: str) -> str:
         stack = rack_stack(client_factory, name)
         version = stack.parameters.get("Version")
         if not version:

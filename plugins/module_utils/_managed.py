@@ -8,18 +8,21 @@ retained buckets.  The parameter rules are ``_parameters``, bucket emptying ``_b
 
 from __future__ import annotations
 
+import datetime
 import time
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._buckets import delete_bucket, empty_bucket
 from ansible_collections.convox.rack.plugins.module_utils._changes import annotate, describe, stateful_changes, template_diff
-from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, open_channel
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
-from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Step
+from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPECS, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
-from ansible_collections.convox.rack.plugins.module_utils._templates import no_echo_parameters, parse_template
+from ansible_collections.convox.rack.plugins.module_utils._tags import Never, check_owned, format_tags
+from ansible_collections.convox.rack.plugins.module_utils._templates import Template, no_echo_parameters, parse_template
 
 
 class StackManagerBase:
@@ -31,7 +34,9 @@ class StackManagerBase:
     name: str                       # set by the subclass: the rack's or the app's name
     stack_name: str                 # and its stack's
 
-    def __init__(self, params, check_mode, client_factory, warn=None, sleep=time.sleep, watcher=None):
+    def __init__(self, params: Mapping[str, Any], check_mode: bool, client_factory: ClientFactory,
+                 warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
+                 watcher: cfn.Watcher | None = None) -> None:
         self.params = with_defaults(SPECS[self.spec](), params)
         self.check_mode = check_mode
         self.factory = client_factory
@@ -45,25 +50,25 @@ class StackManagerBase:
         if self.wait_timeout < 1:
             raise ConvoxError("wait_timeout must be a positive number of seconds, not %d." % self.wait_timeout)
         self.wait_enabled = bool(self.params["wait"])
-        self.secret_values = set()
-        self.current_params = {}
-        self.adopted_tags = {}
-        self._channel = None
+        self.secret_values: set[str] = set()
+        self.current_params: dict[str, str] = {}
+        self.adopted_tags: dict[str, str] = {}
+        self._channel: Channel | None = None
 
     # -- the release channel -------------------------------------------------------------------
-    def channel_purpose(self):  # pragma: no cover - abstract
+    def channel_purpose(self) -> str:  # pragma: no cover - abstract
         """What the channel is needed for, to complete "channel is required to ..."."""
         raise NotImplementedError
 
     @property
-    def channel(self):
+    def channel(self) -> Channel:
         if self._channel is None:
             if not self.params.get("channel"):
                 raise ConvoxError("channel is required to %s." % self.channel_purpose())
             self._channel = open_channel(self.params["channel"], self.factory)
         return self._channel
 
-    def template(self, version):
+    def template(self, version: str) -> Template:
         """This kind's template of release ``version``, parsed; one CloudFormation could not be
         given (over its request limit, outside S3) fails here, before any change."""
         where = "%s/%s/%s.json" % (self.channel.url, version, self.kind)
@@ -73,15 +78,15 @@ class StackManagerBase:
         return template
 
     # -- ownership -------------------------------------------------------------------------------
-    def expected_tags(self):  # pragma: no cover - abstract
+    def expected_tags(self) -> dict[str, str]:  # pragma: no cover - abstract
         """The system tags that make a stack this manager's."""
         raise NotImplementedError
 
-    def never_adopt(self):
+    def never_adopt(self) -> Never | None:
         """(predicate on tags, what such a stack is) for stacks that may not be adopted, or None."""
         return None
 
-    def check_owned(self, stack):
+    def check_owned(self, stack: cfn.Stack | None) -> dict[str, str]:
         """Refuse a stack of this name that is not ours (unless ``adopt``); returns the tags that
         adopting it adds ({} when it is ours).  Called before any change and before planning."""
         if stack is None:
@@ -91,13 +96,13 @@ class StackManagerBase:
                                         bool(self.params["adopt"]), self.never_adopt())
         return self.adopted_tags
 
-    def adoption_note(self, stack):
-        if not self.adopted_tags:
+    def adoption_note(self, stack: cfn.Stack | None) -> str | None:
+        if not self.adopted_tags or stack is None:
             return None
         return "stack %s is adopted: it gains the tags %s" % (stack.name, format_tags(self.adopted_tags))
 
     # -- secrets: values of NoEcho parameters never leave the manager -------------------------
-    def user_parameters(self, template):
+    def user_parameters(self, template: Mapping[str, Any] | None) -> dict[str, str]:
         """The user's parameters as CloudFormation strings; values of NoEcho parameters (by the
         template, or masked by CloudFormation on the current stack) are remembered as secrets."""
         user = normalize_parameters(self.params["parameters"], template)
@@ -107,7 +112,7 @@ class StackManagerBase:
                 self.secret_values.add(value)
         return user
 
-    def scrub(self, data):
+    def scrub(self, data: Any) -> Any:
         """``data`` with every secret value replaced by the NoEcho mask."""
         secrets = [s for s in self.secret_values if s]
         if not secrets:
@@ -121,7 +126,7 @@ class StackManagerBase:
                 data = data.replace(secret, NO_ECHO_MASK)
         return data
 
-    def in_place_parameters(self, stack, where):
+    def in_place_parameters(self, stack: cfn.Stack, where: str) -> dict[str, str]:
         """The user's parameters for an update with the stack's current template: that template is
         read (and the parameters checked against it) only when a given value differs."""
         user = self.user_parameters(None)
@@ -131,12 +136,14 @@ class StackManagerBase:
             check_parameters(self.kind, self.name, user, template, self.FIXED, where)
         return user
 
-    def resources_of(self, stack_id):
+    def resources_of(self, stack_id: str) -> list[dict[str, Any]]:
         """The stack's resources after a change (the installer log), unless the caller skips them."""
         return self.stacks.resources(stack_id) if self.list_resources else []
 
     # -- dry runs -------------------------------------------------------------------------------
-    def plan_steps(self, stack, plan, after, first_label, first_changes, later=()):
+    def plan_steps(self, stack: cfn.Stack, plan: Plan, after: dict[str, Any], first_label: str,
+                   first_changes: list[dict[str, Any]],
+                   later: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = ()) -> None:
         """The resource changes of every step of a dry run: the first from its change set (against the
         live stack), each later one (``later``: (label, template before, template after)) from a static
         diff of consecutive templates, into the ``Plan``.  Removing or replacing a stateful resource is
@@ -145,7 +152,7 @@ class StackManagerBase:
         needs_live = any(c.get("action") == "Remove" or str(c.get("replacement")) in ("True", "Conditional")
                          for c in first_changes)
         live = self.stacks.template(stack.stack_id) if needs_live else None
-        steps = [{"step": first_label, "source": "change set", "resource_changes": annotate(first_changes, live)}]
+        steps: list[dict[str, Any]] = [{"step": first_label, "source": "change set", "resource_changes": annotate(first_changes, live)}]
         for label, old, new in later:
             steps.append({"step": label, "source": "template diff", "resource_changes": template_diff(old, new)})
         plan.resource_changes = steps[0]["resource_changes"]
@@ -157,11 +164,11 @@ class StackManagerBase:
         after["resource_changes"] = {"%s (%s)" % (s["step"], s["source"]): [describe(c) for c in s["resource_changes"]] for s in steps}
 
     # -- naming in messages -----------------------------------------------------------------
-    def label(self):
+    def label(self) -> str:
         return "%s %s" % (self.kind, self.stack_name)
 
     # -- waiting -------------------------------------------------------------------------------
-    def wait_settled(self, stack, gone_ok=False):
+    def wait_settled(self, stack: cfn.Stack | None, gone_ok: bool = False) -> cfn.Stack | None:
         """A stack found in progress is waited for (bounded by wait_timeout).  One that disappears
         meanwhile (deleted by someone else) fails the task unless ``gone_ok`` or it was found being
         deleted: building it again from the task alone would lose every parameter the task does not
@@ -176,7 +183,8 @@ class StackManagerBase:
                               % (self.label(), found), status=cfn.GONE)
         return final
 
-    def create_and_wait(self, template, parameters, tags, protection, operation, version):
+    def create_and_wait(self, template: Template, parameters: list[dict[str, Any]], tags: dict[str, str],
+                        protection: bool, operation: str, version: str) -> tuple[str, cfn.Stack | None, Step]:
         """Create this manager's stack and wait for it: (stack id, final Stack or None, Step)."""
         started = self.stacks.now()
         t0 = time.time()
@@ -184,7 +192,9 @@ class StackManagerBase:
         final = self.finish(stack_id, operation, started, token, ("CREATE_COMPLETE",))
         return stack_id, final, Step(None, version, final.status if final else None, round(time.time() - t0, 1))
 
-    def update_and_wait(self, stack, parameters, tags, template, operation, from_version, to_version):
+    def update_and_wait(self, stack: cfn.Stack, parameters: list[dict[str, Any]], tags: dict[str, str],
+                        template: Mapping[str, Any] | None, operation: str, from_version: str | None,
+                        to_version: str | None) -> tuple[cfn.Stack, Step]:
         """Update ``stack`` (``template`` None: its current one) and wait for it: (final Stack, Step).  When
         CloudFormation has nothing to do the Step's status is NO_CHANGES and the stack is returned as it was."""
         started = self.stacks.now()
@@ -192,10 +202,12 @@ class StackManagerBase:
         token = self.stacks.update(stack.stack_id, parameters, tags, template)
         if token is None:
             return stack, Step(from_version, to_version, NO_CHANGES, 0.0)
-        final = self.finish(stack.stack_id, operation, started, token, ("UPDATE_COMPLETE",))
+        # without waiting (wait: false) the stack as it reads now, or as it was if it cannot be read
+        final = self.finish(stack.stack_id, operation, started, token, ("UPDATE_COMPLETE",)) or stack
         return final, Step(from_version, to_version, final.status, round(time.time() - t0, 1))
 
-    def finish(self, stack_id, operation, started, token, ok_statuses):
+    def finish(self, stack_id: str, operation: str, started: datetime.datetime, token: str,
+               ok_statuses: tuple[str, ...]) -> cfn.Stack | None:
         """Wait for an operation and return the final Stack; raise naming the failure.  Any failure
         here comes after a change was started, so it reports ``changed``."""
         if not self.wait_enabled:
@@ -216,7 +228,7 @@ class StackManagerBase:
         raise ConvoxError(message, status=status, changed=True)
 
     # -- entry states --------------------------------------------------------------------------
-    def settle_for_present(self, stack):
+    def settle_for_present(self, stack: cfn.Stack | None) -> tuple[cfn.Stack | None, str | None]:
         """Bring a stack found in any status to one we can build on.  Returns (stack or None,
         note) where None means: install from scratch."""
         stack = self.wait_settled(stack)
@@ -248,11 +260,11 @@ class StackManagerBase:
         raise ConvoxError("%s is in the unexpected status %s." % (self.label(), status), status=status)
 
     # -- the stack's buckets ----------------------------------------------------------------------
-    def bucket_names(self, stack_id):
+    def bucket_names(self, stack_id: str) -> list[str]:
         return [r["physical_id"] for r in self.stacks.resources(stack_id)
                 if r["type"] == "AWS::S3::Bucket" and r.get("physical_id")]
 
-    def delete_stack(self, stack, operation):
+    def delete_stack(self, stack: cfn.Stack, operation: str) -> None:
         """Disable termination protection, delete, wait (raising naming the failure)."""
         if stack.termination_protection:
             self.stacks.set_termination_protection(stack.stack_id, False)
@@ -260,7 +272,7 @@ class StackManagerBase:
         token = self.stacks.delete(stack.stack_id)
         self.finish(stack.stack_id, operation, started, token, (cfn.GONE,))
 
-    def delete_stack_and_buckets(self, stack, operation):
+    def delete_stack_and_buckets(self, stack: cfn.Stack, operation: str) -> list[str]:
         """Empty the stack's (retained) buckets, delete the stack, then delete the emptied buckets."""
         buckets = self.bucket_names(stack.stack_id)
         for bucket in buckets:

@@ -14,7 +14,7 @@ from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPT
 from ansible_collections.convox.rack.plugins.module_utils._tasks import run_task
 
 
-def main(name):
+def main(name: str) -> None:
     """Run module ``name`` (its short name, e.g. ``rack``) and exit."""
     module = AnsibleAWSModule(argument_spec=SPECS[name](), supports_check_mode=True, **SPEC_OPTIONS.get(name, {}))
     result, secrets = run_task(name, module.params, module.check_mode, module._diff, module_client_factory(module),

@@ -7,13 +7,15 @@ update would change."""
 
 from __future__ import annotations
 
+from typing import Any, Iterable, Mapping
+
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
 
 NO_ECHO_MASK = "****"
 
 
-def to_parameter_value(name, value, declaration=None):
+def to_parameter_value(name: str, value: Any, declaration: Mapping[str, Any] | None = None) -> str:
     """Ansible values -> CloudFormation strings (booleans become Yes/No where the template says so)."""
     if value is None:
         raise ConvoxError("parameter %s has no value." % name)
@@ -29,12 +31,13 @@ def to_parameter_value(name, value, declaration=None):
     return str(value)
 
 
-def normalize_parameters(params, template=None):
+def normalize_parameters(params: Mapping[str, Any] | None, template: Mapping[str, Any] | None = None) -> dict[str, str]:
     decls = declared_parameters(template) if template else {}
     return {k: to_parameter_value(k, v, decls.get(k)) for k, v in (params or {}).items()}
 
 
-def check_parameters(kind, name, user, template, fixed, where):
+def check_parameters(kind: str, name: str, user: Mapping[str, str], template: Mapping[str, Any], fixed: Iterable[str],
+                     where: str) -> None:
     """Fail early on keys the template does not declare, collection-owned keys and AllowedValues."""
     decls = declared_parameters(template)
     for key in sorted(user):
@@ -49,13 +52,14 @@ def check_parameters(kind, name, user, template, fixed, where):
                               % (key, kind, name, ", ".join(str(a) for a in allowed), user[key]))
 
 
-def build_parameters(template, current, user, fixed):
+def build_parameters(template: Mapping[str, Any], current: Mapping[str, str] | None, user: Mapping[str, str],
+                     fixed: Mapping[str, str]) -> list[dict[str, Any]]:
     """The Parameters list for a create/update with ``template``.
 
     Declared keys only: ``fixed`` (collection-owned) first, then the user's value, else the
     current value (explicitly; ``UsePreviousValue`` only for NoEcho ones, whose value is masked),
     else nothing (the template default).  Keys the template no longer declares are dropped."""
-    out = []
+    out: list[dict[str, Any]] = []
     for key in declared_parameters(template):
         if key in fixed:
             out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
@@ -69,9 +73,9 @@ def build_parameters(template, current, user, fixed):
     return out
 
 
-def parameters_from_current(current, user, fixed):
+def parameters_from_current(current: Mapping[str, str], user: Mapping[str, str], fixed: Mapping[str, str]) -> list[dict[str, Any]]:
     """The Parameters list for an in-place update (previous template)."""
-    out = []
+    out: list[dict[str, Any]] = []
     for key, value in sorted(current.items()):
         if key in fixed:
             out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
@@ -84,9 +88,10 @@ def parameters_from_current(current, user, fixed):
     return out
 
 
-def parameter_changes(current, user, fixed=None):
+def parameter_changes(current: Mapping[str, str] | None, user: Mapping[str, str],
+                      fixed: Mapping[str, str] | None = None) -> dict[str, dict[str, str | None]]:
     """{key: {before, after}} of what an update would change (NoEcho values cannot be compared)."""
-    changes = {}
+    changes: dict[str, dict[str, str | None]] = {}
     for key, value in sorted(dict(user, **(fixed or {})).items()):
         before = (current or {}).get(key)
         if before != value:

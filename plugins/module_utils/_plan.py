@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Mapping
 
 NO_CHANGES = "NO_CHANGES"       # a Step's status when CloudFormation had nothing to do
 
@@ -53,7 +53,7 @@ class Step:
         return {"from": self.from_version, "to": self.to_version, "status": self.status, "seconds": self.seconds}
 
 
-def added_resources(template) -> list[dict[str, Any]]:
+def added_resources(template: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The resource changes of creating a stack from ``template``: every resource added."""
     return [{"action": "Add", "logical_id": k, "type": v.get("Type"), "replacement": None}
             for k, v in sorted(template["Resources"].items())]

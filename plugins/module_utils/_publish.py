@@ -5,10 +5,12 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 from ansible_collections.convox.rack.plugins.module_utils._channel import MAX_TEMPLATE_BYTES, TEMPLATE_KINDS, open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Release, summary, validate_version_name
+from ansible_collections.convox.rack.plugins.module_utils._releases import Release, Releases, summary, validate_version_name
 from ansible_collections.convox.rack.plugins.module_utils._specs import rack_release_info_spec, rack_release_spec, with_defaults
 from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file
 
@@ -16,7 +18,8 @@ from ansible_collections.convox.rack.plugins.module_utils._templates import cano
 class ReleaseManager:
     """Publish (``present``) or withdraw (``absent``) one release in a channel."""
 
-    def __init__(self, params, check_mode=False, client_factory=None, warn=None):
+    def __init__(self, params: Mapping[str, Any], check_mode: bool = False, client_factory: ClientFactory | None = None,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.params = params = with_defaults(rack_release_spec(), params)
         self.check_mode = check_mode
         self.channel = open_channel(params["channel"], client_factory)
@@ -24,12 +27,12 @@ class ReleaseManager:
         self.warn = warn or (lambda msg: None)
         validate_version_name(self.version)
 
-    def _entry(self):
+    def _entry(self) -> Release:
         return Release(self.version, self.params["description"] or "", bool(self.params["published"]),
                        bool(self.params["required"]))
 
     @wrap_aws("publishing the release")
-    def present(self):
+    def present(self) -> dict[str, Any]:
         src = self.params["src"]
         if not src:
             raise ConvoxError("src is required to publish a release.")
@@ -38,15 +41,15 @@ class ReleaseManager:
             raise ConvoxError("channel %s is read-only; publish to an s3:// or file:// channel." % self.channel.url)
         entry = self._entry()
 
-        before_releases, dummy = self.channel.read_releases_or_empty()
+        before_releases, _token = self.channel.read_releases_or_empty()
         before_entry = before_releases.get(self.version)
-        changed_templates = []
+        changed_templates: list[str] = []
         for kind in TEMPLATE_KINDS:
             key = "%s/%s.json" % (self.version, kind)
             try:
-                current, dummy = self.channel.get(key, MAX_TEMPLATE_BYTES)
+                current: bytes | None = self.channel.get(key, MAX_TEMPLATE_BYTES)[0]
             except ConvoxError:          # too large to be a template: certainly not this one
-                current = False
+                current = None
             if current != bodies[kind]:
                 changed_templates.append(kind)
         if changed_templates and before_entry is not None and before_entry.published and not self.params["force"]:
@@ -61,28 +64,29 @@ class ReleaseManager:
             for kind in changed_templates:
                 self.channel.put("%s/%s.json" % (self.version, kind), bodies[kind])
             if entry_changed:
-                dummy, after_releases, dummy2 = self.channel.update_releases(lambda rels: rels.upsert(entry))
+                after_releases = self.channel.update_releases(lambda rels: rels.upsert(entry))[1]
             else:
                 after_releases = before_releases
         else:
-            after_releases, dummy = before_releases.upsert(entry)
+            after_releases = before_releases.upsert(entry)[0]
         return self._result(changed, before_entry, entry, after_releases, changed_templates)
 
     @wrap_aws("withdrawing the release")
-    def absent(self):
-        before_releases, dummy = self.channel.read_releases_or_empty()
+    def absent(self) -> dict[str, Any]:
+        before_releases = self.channel.read_releases_or_empty()[0]
         before_entry = before_releases.get(self.version)
         present_templates = [kind for kind in TEMPLATE_KINDS
                              if self.channel.get("%s/%s.json" % (self.version, kind))[0] is not None]
         changed = before_entry is not None or bool(present_templates)
         after_releases = before_releases.remove(self.version)[0]
         if changed and not self.check_mode:
-            dummy, after_releases, dummy2 = self.channel.update_releases(lambda rels: rels.remove(self.version))
+            after_releases = self.channel.update_releases(lambda rels: rels.remove(self.version))[1]
             for kind in present_templates:
                 self.channel.delete("%s/%s.json" % (self.version, kind))
         return self._result(changed, before_entry, None, after_releases, present_templates)
 
-    def _result(self, changed, before, after, releases, templates):
+    def _result(self, changed: bool, before: Release | None, after: Release | None, releases: Releases,
+                templates: list[str]) -> dict[str, Any]:
         return {
             "changed": changed,
             "release": after.to_dict() if after else None,
@@ -99,7 +103,9 @@ class ReleaseManager:
 class ReleaseInfo:
     """Read-only: releases of a channel and the path of a rack (or a version) to a target."""
 
-    def __init__(self, params, client_factory=None, releases=None, rack_version_reader=None, rack_drift_reader=None):
+    def __init__(self, params: Mapping[str, Any], client_factory: ClientFactory | None = None,
+                 releases: Releases | None = None, rack_version_reader: Callable[[str], str] | None = None,
+                 rack_drift_reader: Callable[[str], dict[str, Any]] | None = None) -> None:
         self.params = with_defaults(rack_release_info_spec(), params)
         self.factory = client_factory
         self._releases = releases
@@ -107,7 +113,7 @@ class ReleaseInfo:
         self._rack_drift_reader = rack_drift_reader
 
     @wrap_aws("reading release information")
-    def run(self):
+    def run(self) -> dict[str, Any]:
         if self.params.get("rack") and self.params.get("current"):
             raise ConvoxError("rack and current are mutually exclusive.")
         if self.params["drift"] and not self.params["rack"]:

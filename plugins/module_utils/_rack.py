@@ -9,11 +9,12 @@ the Ansible module object, so a module's main() and an action plugin can both dr
 from __future__ import annotations
 
 import time
+from typing import Any, Callable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines
-from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
@@ -22,7 +23,7 @@ from ansible_collections.convox.rack.plugins.module_utils._parameters import bui
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
+from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters
 
 FIXED = ("Version",)
 
@@ -32,7 +33,9 @@ class RackManager(StackManagerBase):
     spec = "rack"
     FIXED = FIXED
 
-    def __init__(self, params, check_mode=False, client_factory=None, warn=None, sleep=time.sleep, watcher=None):
+    def __init__(self, params: Mapping[str, Any], check_mode: bool = False, *, client_factory: ClientFactory,
+                 warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
+                 watcher: cfn.Watcher | None = None) -> None:
         super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
         self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
@@ -49,7 +52,7 @@ class RackManager(StackManagerBase):
                 raise ConvoxError("releases option: %s" % exc.msg) from exc
         self.apps = self.app_managers(self.params["apps"])
 
-    def app_managers(self, apps):
+    def app_managers(self, apps: list[dict[str, Any]] | None) -> list[AppManager] | None:
         """One AppManager per entry of the ``apps`` option, built (and so validated) before any call;
         None when the option is not given."""
         if apps is None:
@@ -63,45 +66,49 @@ class RackManager(StackManagerBase):
             managers.append(AppManager(
                 dict(app, rack=self.name, channel=self.params["channel"], recover=self.params["recover"],
                      wait=self.wait_enabled, wait_timeout=self.wait_timeout, list_resources=self.list_resources),
-                self.check_mode, self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
+                self.check_mode, client_factory=self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
         return managers
 
     # -- channel ------------------------------------------------------------------------------
-    def channel_purpose(self):
+    def channel_purpose(self) -> str:
         return "install rack %s or change its version" % self.name
 
-    def releases(self):
+    def releases(self) -> Releases:
         if self._releases is None:
             self._releases = self.channel.read_releases()
         return self._releases
 
     # -- descriptions ----------------------------------------------------------------------------
-    def system_tags(self, stack=None):
+    def system_tags(self, stack: cfn.Stack | None = None) -> dict[str, str]:
         """System tags; an omitted org keeps the rack's current Org tag."""
         return rack_tags(self.name, self.org or (stack.tags.get("Org") if stack is not None else None))
 
-    def expected_tags(self):
+    def expected_tags(self) -> dict[str, str]:
         return rack_tags(self.name)
 
-    def describe_rack(self, stack):
-        return None if stack is None else rack_view(stack, self.factory.region)
+    def describe_rack(self, stack: cfn.Stack) -> dict[str, Any]:
+        return rack_view(stack, self.factory.region)
 
     @staticmethod
-    def state_view(version, parameters, tags, protection):
+    def state_view(version: str | None, parameters: Mapping[str, str] | None, tags: Mapping[str, str] | None,
+                   protection: bool) -> dict[str, Any]:
         return {"version": version, "parameters": dict(parameters or {}), "tags": dict(tags or {}),
                 "termination_protection": protection}
 
-    def result(self, changed, stack, plan, steps=None, resources=None, before=None, after=None, note=None):
+    def result(self, changed: bool, stack: cfn.Stack | None, plan: Plan, steps: list[Step] | None = None,
+               resources: list[dict[str, Any]] | None = None, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+               note: str | None = None) -> dict[str, Any]:
         if note:
             plan.extra["note"] = note
-        res = {"changed": changed, "rack": self.describe_rack(stack), "plan": plan.to_dict(),
+        res: dict[str, Any] = {"changed": changed, "rack": self.describe_rack(stack) if stack is not None else None,
+                               "plan": plan.to_dict(),
                "steps": [step.to_dict() for step in steps or ()], "resources": resources or []}
         res["diff"] = {"before": before or {}, "after": after or {}}
         return self.scrub(res)
 
     # -- present --------------------------------------------------------------------------------
     @wrap_aws("converging the rack")
-    def present(self):
+    def present(self) -> dict[str, Any]:
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)
         adoption = self.adoption_note(stack)
@@ -115,7 +122,7 @@ class RackManager(StackManagerBase):
             res = self.add_drift(res, drift)
         return res
 
-    def detect_drift(self, stack):
+    def detect_drift(self, stack: cfn.Stack | None) -> dict[str, Any]:
         """Drift detection before planning (it changes no stack, so check mode runs it too).  A rack that is
         not installed, or in a state CloudFormation cannot check, is NOT_CHECKED with the reason."""
         if stack is None:
@@ -127,7 +134,7 @@ class RackManager(StackManagerBase):
                 "; ".join(drift_lines(drift))))
         return drift
 
-    def add_drift(self, res, drift):
+    def add_drift(self, res: dict[str, Any], drift: dict[str, Any]) -> dict[str, Any]:
         """``drift`` in the result, and the drifted resources as a diff entry of their own."""
         res["drift"] = drift
         lines = drift_lines(drift) or [drift.get("reason") or "no resource drifted"]
@@ -136,7 +143,7 @@ class RackManager(StackManagerBase):
         res["diff"] = diffs + [{"prepared": text}]
         return self.scrub(res)
 
-    def converge_apps(self, res):
+    def converge_apps(self, res: dict[str, Any]) -> dict[str, Any]:
         """After the rack: each app of the ``apps`` option, on the rack's (new) release.  In check mode
         the apps are planned against the release the rack would move to.  Adds ``apps`` (one result
         per app) and, with apps, turns ``diff`` into a list: the rack's, then each app's."""
@@ -145,7 +152,7 @@ class RackManager(StackManagerBase):
             rack = dict(rack or {"name": self.name, "status": "CREATE_COMPLETE"}, version=res["plan"]["to_version"])
         res["apps"] = []
         diffs = [dict(res["diff"], before_header="rack %s" % self.name, after_header="rack %s" % self.name)]
-        for app in self.apps:
+        for app in self.apps or ():
             app.rack_details = rack
             try:
                 out = app.present() if app.params["state"] == "present" else app.absent()
@@ -165,7 +172,7 @@ class RackManager(StackManagerBase):
             res["diff"] = diffs
         return self.scrub(res)
 
-    def install(self, note=None):
+    def install(self, note: str | None = None) -> dict[str, Any]:
         version = self.releases().resolve(self.params["version"] or "latest")
         template = self.template(version)
         user = self.user_parameters(template)
@@ -186,13 +193,13 @@ class RackManager(StackManagerBase):
         resources = self.resources_of(stack_id) if final is not None else []
         return self.result(True, final, plan, steps=[step], resources=resources, before={}, after=after, note=note)
 
-    def update(self, stack, note=None):
+    def update(self, stack: cfn.Stack, note: str | None = None) -> dict[str, Any]:
         self.current_params = stack.parameters
         current_version = stack.parameters.get("Version")
         if not current_version:
             raise ConvoxError("stack %s has no Version parameter; it is not a rack." % self.stack_name)
         requested = self.params["version"]
-        path = []
+        path: list[str] = []
         if requested and requested != current_version:
             releases = self.releases()
             target = releases.resolve(requested)
@@ -232,7 +239,7 @@ class RackManager(StackManagerBase):
                                 self.stacks.plan(stack.name, params_list, tags, None))
             return self.result(True, stack, plan, before=before, after=after, note=note)
         steps: list[Step] = []
-        resources = []
+        resources: list[dict[str, Any]] = []
         final = stack
         if changes or tags_changed:
             final, step = self.update_and_wait(stack, params_list, tags, None, "updating parameters", current_version,
@@ -247,7 +254,7 @@ class RackManager(StackManagerBase):
         return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
 
-    def path_templates(self, path, user_given):
+    def path_templates(self, path: list[str], user_given: Any) -> tuple[dict[str, Template], dict[str, str]]:
         """Every template on ``path``, fetched and checked before the first change: each parses,
         declares ``Version`` and accepts the task's parameters (the target every one of them; a
         release on the way the ones it declares).  Returns ({version: template}, user parameters)."""
@@ -266,7 +273,8 @@ class RackManager(StackManagerBase):
                                  "version %s" % version)
         return templates, user
 
-    def update_versions(self, stack, path, full_path, tags, protection, before, note):
+    def update_versions(self, stack: cfn.Stack, path: list[str], full_path: list[str], tags: dict[str, str],
+                        protection: bool, before: dict[str, Any], note: str | None) -> dict[str, Any]:
         current_version = stack.parameters.get("Version")
         if not self.check_mode and not self.wait_enabled and len(path) > 1:
             path = path[:1]      # without waiting, a later step would find the stack still busy
@@ -281,7 +289,7 @@ class RackManager(StackManagerBase):
         if full_path != path:
             plan.extra["remaining_path"] = full_path[len(path):]
 
-        def step_parameters(version, current_parameters):
+        def step_parameters(version: str, current_parameters: Mapping[str, str]) -> list[dict[str, Any]]:
             decl = declared_parameters(templates[version])
             return build_parameters(templates[version], current_parameters,
                                     {k: v for k, v in user.items() if k in decl}, {"Version": version})
@@ -329,7 +337,7 @@ class RackManager(StackManagerBase):
 
     # -- absent ---------------------------------------------------------------------------------
     @wrap_aws("uninstalling the rack")
-    def absent(self):
+    def absent(self) -> dict[str, Any]:
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)                    # before anything else: not ours, not touched
         stack = self.wait_settled(stack, gone_ok=True)
@@ -340,7 +348,7 @@ class RackManager(StackManagerBase):
         # the rack's apps are found by their tags, whatever their names look like
         apps = [AppManager.found(app, self.name, self.check_mode, self.factory, warn=self.warn, sleep=self.sleep,
                                  wait_timeout=self.wait_timeout, watcher=self.watcher)
-                for app in self.stacks.list() if is_app(app.tags, self.name)]
+                for app in self.stacks.live() if is_app(app.tags, self.name)]
         plan = Plan("uninstall", version, None, [], extra={"apps": [a.name for a in apps]})
         note = self.adoption_note(stack)
         if note:

@@ -10,6 +10,7 @@ The only import is the package's error type (itself import-free).
 from __future__ import annotations
 
 import json
+from typing import Any, Iterable
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
@@ -23,7 +24,7 @@ RESERVED = ALIASES_LATEST + (ALIAS_EDGE,)
 MAX_VERSION_LENGTH = 128
 
 
-def version_name_problem(version):
+def version_name_problem(version: Any) -> str | None:
     """Why ``version`` is not a valid release name, or None."""
     if not isinstance(version, str) or not version:
         return "it is empty"
@@ -38,7 +39,7 @@ def version_name_problem(version):
     return None
 
 
-def validate_version_name(version):
+def validate_version_name(version: Any) -> None:
     problem = version_name_problem(version)
     if problem:
         raise ConvoxError('version %s is not a valid release name (%s).' % (json.dumps(version), problem))
@@ -47,24 +48,24 @@ def validate_version_name(version):
 class Release:
     __slots__ = ("version", "description", "published", "required")
 
-    def __init__(self, version, description="", published=True, required=False):
+    def __init__(self, version: str, description: str = "", published: bool = True, required: bool = False) -> None:
         self.version = version
         self.description = description
         self.published = published
         self.required = required
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "description": self.description,
                 "published": self.published, "required": self.required}
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Release) and self.to_dict() == other.to_dict()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Release(%r)" % (self.to_dict(),)
 
 
-def _entry_to_release(index, entry):
+def _entry_to_release(index: int, entry: Any) -> Release:
     if not isinstance(entry, dict):
         raise ConvoxError("versions.json entry %d is not an object." % index)
     for name, kind in FIELDS:
@@ -84,9 +85,9 @@ def _entry_to_release(index, entry):
 class Releases:
     """The ordered list of releases of one channel (file order is authoritative)."""
 
-    def __init__(self, releases):
+    def __init__(self, releases: Iterable[Release]) -> None:
         self.releases = list(releases)
-        seen = set()
+        seen: set[str] = set()
         for rel in self.releases:
             if rel.version in seen:
                 raise ConvoxError('versions.json lists version "%s" more than once.' % rel.version)
@@ -95,7 +96,7 @@ class Releases:
 
     # ---- parsing / serializing -------------------------------------------------------
     @classmethod
-    def parse(cls, text):
+    def parse(cls, text: str | bytes) -> Releases:
         if isinstance(text, bytes):
             try:
                 text = text.decode("utf-8")
@@ -108,33 +109,36 @@ class Releases:
         return cls.from_list(data)
 
     @classmethod
-    def from_list(cls, data):
+    def from_list(cls, data: Any) -> Releases:
         if not isinstance(data, list):
             raise ConvoxError("versions.json must be a JSON array of release entries.")
         return cls(_entry_to_release(i, entry) for i, entry in enumerate(data))
 
-    def to_list(self):
+    def to_list(self) -> list[dict[str, Any]]:
         return [rel.to_dict() for rel in self.releases]
 
-    def dumps(self):
+    def dumps(self) -> str:
         return json.dumps(self.to_list(), indent=2) + "\n"
 
     # ---- queries ------------------------------------------------------------------------
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.releases)
 
-    def __contains__(self, version):
+    def __contains__(self, version: object) -> bool:
         return version in self._index
 
-    def get(self, version):
+    def get(self, version: str) -> Release | None:
         i = self._index.get(version)
         return None if i is None else self.releases[i]
 
-    def position(self, version):
-        return self._index.get(version)
+    def position(self, version: str) -> int:
+        """Where ``version`` is in the channel's order."""
+        if version not in self._index:
+            raise ConvoxError('version "%s" not found.' % version)
+        return self._index[version]
 
     @property
-    def latest(self):
+    def latest(self) -> Release | None:
         """The last published entry, or None."""
         for rel in reversed(self.releases):
             if rel.published:
@@ -142,10 +146,10 @@ class Releases:
         return None
 
     @property
-    def edge(self):
+    def edge(self) -> Release | None:
         return self.releases[-1] if self.releases else None
 
-    def resolve(self, target):
+    def resolve(self, target: str | None) -> str:
         """Resolve ``latest``/``stable``/``edge``/an explicit version to a version string."""
         if target is None or target in ALIASES_LATEST:
             rel = self.latest
@@ -161,7 +165,7 @@ class Releases:
             raise ConvoxError('version "%s" not found.' % target)
         return target
 
-    def path(self, current, target, allow_downgrade=False):
+    def path(self, current: str, target: str, allow_downgrade: bool = False) -> list[str]:
         """The update path from ``current`` to the resolved ``target``.
 
         Every entry strictly between them that is published and required, in file order,
@@ -183,11 +187,11 @@ class Releases:
         between = [rel.version for rel in self.releases[ci + 1:ti] if rel.published and rel.required]
         return between + [target]
 
-    def required_on(self, path):
-        return [v for v in path if self.get(v) is not None and self.get(v).required]
+    def required_on(self, path: Iterable[str]) -> list[str]:
+        return [v for v in path if (rel := self.get(v)) is not None and rel.required]
 
     # ---- editing (publishing) ---------------------------------------------------------
-    def upsert(self, release):
+    def upsert(self, release: Release) -> tuple[Releases, bool]:
         """Return (new Releases, changed) with ``release`` added at the end or updated in place."""
         items = list(self.releases)
         i = self._index.get(release.version)
@@ -199,13 +203,13 @@ class Releases:
             items[i] = release
         return Releases(items), True
 
-    def remove(self, version):
+    def remove(self, version: str) -> tuple[Releases, bool]:
         if version not in self._index:
             return self, False
         return Releases(r for r in self.releases if r.version != version), True
 
 
-def summary(releases, current=None, target="latest"):
+def summary(releases: Releases, current: str | None = None, target: str = "latest") -> dict[str, Any]:
     """What rack_release_info returns: resolved target, path, next, up_to_date, required.
 
     A rack already past the target (for example on ``edge``) is not behind: its path is empty,
@@ -213,7 +217,7 @@ def summary(releases, current=None, target="latest"):
     """
     resolved = releases.resolve(target)
     latest = releases.latest
-    result = {
+    result: dict[str, Any] = {
         "releases": releases.to_list(),
         "latest": latest.version if latest else None,
         "current": current,

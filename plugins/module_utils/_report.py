@@ -7,6 +7,8 @@ drift) and the last update result of the same run.  Pure: no AWS, no Ansible."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 # a rack in one of these is not where its last operation meant it to be
@@ -16,13 +18,13 @@ NOT_INSTALLED = "NOT_INSTALLED"
 STATES = ("ok", "behind", "failed", "drifted")
 
 
-def _failed_msg(result):
+def _failed_msg(result: Any) -> str | None:
     if isinstance(result, dict) and result.get("failed"):
         return str(result.get("msg") or "failed")
     return None
 
 
-def drift_view(drift):
+def drift_view(drift: Any) -> dict[str, Any]:
     """The report's drift: status (DRIFTED, IN_SYNC, NOT_CHECKED or the detection's own) and the drifted
     resources, each logical id, type, status and property differences."""
     if not isinstance(drift, dict) or not drift.get("status"):
@@ -36,15 +38,16 @@ def drift_view(drift):
     return {"status": str(drift["status"]), "drifted": drifted}
 
 
-def report_row(host, rack, org, region, info=None, release=None, last_update=None):
+def report_row(host: str, rack: str, org: str | None, region: str | None, info: Any = None, release: Any = None,
+               last_update: Any = None) -> dict[str, Any]:
     """The report's row for one rack.  ``info`` is the host's rack_info result, ``release`` its
     rack_release_info result (either may be a failed result, or None when not read)."""
     if not rack:
         raise ConvoxError("a report row needs a rack name.")
-    row = {"host": host, "rack": rack, "org": org or "", "region": region or "", "status": "UNKNOWN", "current": None, "target": None,
+    row: dict[str, Any] = {"host": host, "rack": rack, "org": org or "", "region": region or "", "status": "UNKNOWN", "current": None, "target": None,
            "behind": None, "path": [], "required_pending": [], "drift": drift_view(None), "apps": [], "last_update": last_update,
            "error": None, "states": []}
-    errors = []
+    errors: list[str] = []
     info_error = _failed_msg(info)
     if info_error:
         errors.append(info_error)
@@ -71,7 +74,7 @@ def report_row(host, rack, org, region, info=None, release=None, last_update=Non
         row["target"] = release.get("target") or row["target"]
     if errors:
         row["error"] = "; ".join(errors)
-    states = []
+    states: list[str] = []
     last_failed = isinstance(last_update, dict) and last_update.get("result") == "failed"
     if errors or row["status"] in FAILED_STATUSES or last_failed:
         states.append("failed")
@@ -83,6 +86,6 @@ def report_row(host, rack, org, region, info=None, release=None, last_update=Non
     return row
 
 
-def report_totals(rows):
+def report_totals(rows: list[dict[str, Any]]) -> dict[str, int]:
     """How many rows are in each state (a row may be behind and drifted at once)."""
     return {state: len([r for r in rows if state in r["states"]]) for state in STATES}

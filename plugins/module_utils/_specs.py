@@ -8,10 +8,13 @@ added by each).  The shared options match the doc fragments of the same name."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from typing import Any, Callable, Dict, Mapping
+
+# option name -> its argument spec entry (type, default, choices, options, ...)
+Spec = Dict[str, Dict[str, Any]]
 
 
-def with_defaults(spec: dict[str, dict[str, Any]], params: Mapping[str, Any]) -> dict[str, Any]:
+def with_defaults(spec: Spec, params: Mapping[str, Any]) -> dict[str, Any]:
     """``params`` with each option of ``spec`` that it lacks (or gives as None) set to the spec's default
     (None without one), suboptions too: what validation gives, so that a manager built from a plain dict
     (a rack's apps, a fleet row, a unit test) reads the one default the argument spec states."""
@@ -27,12 +30,12 @@ def with_defaults(spec: dict[str, dict[str, Any]], params: Mapping[str, Any]) ->
     return out
 
 
-def channel_argument_spec(required=False):
+def channel_argument_spec(required: bool = False) -> Spec:
     """Matches doc fragment ``convox.rack.channel``."""
     return {"channel": {"type": "str", "required": required}}
 
 
-def wait_argument_spec():
+def wait_argument_spec() -> Spec:
     """Matches doc fragment ``convox.rack.wait``."""
     return {
         "wait": {"type": "bool", "default": True},
@@ -40,7 +43,7 @@ def wait_argument_spec():
     }
 
 
-def tags_argument_spec():
+def tags_argument_spec() -> Spec:
     """Matches doc fragment ``convox.rack.tags``."""
     return {
         "tags": {"type": "dict", "default": {}},
@@ -48,8 +51,8 @@ def tags_argument_spec():
     }
 
 
-def rack_spec():
-    spec = {
+def rack_spec() -> Spec:
+    spec: Spec = {
         "name": {"type": "str", "required": True, "aliases": ["rack"]},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         "org": {"type": "str"},
@@ -77,8 +80,8 @@ def rack_spec():
     return spec
 
 
-def rack_app_spec():
-    spec = {
+def rack_app_spec() -> Spec:
+    spec: Spec = {
         "name": {"type": "str", "required": True, "aliases": ["app"]},
         "rack": {"type": "str", "required": True},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -93,7 +96,7 @@ def rack_app_spec():
     return spec
 
 
-def rack_release_spec():
+def rack_release_spec() -> Spec:
     spec = channel_argument_spec(required=True)
     spec.update(
         version={"type": "str", "required": True},
@@ -107,14 +110,14 @@ def rack_release_spec():
     return spec
 
 
-def rack_info_spec():
+def rack_info_spec() -> Spec:
     return {
         "name": {"type": "str", "aliases": ["rack"]},
         "org": {"type": "str"},
     }
 
 
-def rack_release_info_spec():
+def rack_release_info_spec() -> Spec:
     spec = channel_argument_spec(required=True)
     spec.update(
         rack={"type": "str"},
@@ -125,7 +128,7 @@ def rack_release_info_spec():
     return spec
 
 
-def rack_batch_spec():
+def rack_batch_spec() -> Spec:
     return {
         "hosts": {"type": "list", "elements": "str"},
         "result": {"type": "dict"},
@@ -135,7 +138,7 @@ def rack_batch_spec():
     }
 
 
-SPECS = {
+SPECS: dict[str, Callable[[], Spec]] = {
     "rack": rack_spec,
     "rack_app": rack_app_spec,
     "rack_release": rack_release_spec,
@@ -145,7 +148,7 @@ SPECS = {
 }
 
 # the validator keywords of each module (mutually_exclusive, required_if, ...)
-SPEC_OPTIONS: dict = {
+SPEC_OPTIONS: dict[str, dict[str, Any]] = {
     "rack_release": {"required_if": [("state", "present", ["src"])]},
     "rack_release_info": {"mutually_exclusive": [("rack", "current")]},
     "rack_batch": {"mutually_exclusive": [("hosts", "result")], "required_one_of": [("hosts", "result")]},

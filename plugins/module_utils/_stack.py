@@ -10,8 +10,9 @@ import datetime
 import json
 import time
 import uuid
+from typing import Any, Callable, Mapping, Protocol, TypeVar, cast
 
-from ansible_collections.convox.rack.plugins.module_utils._common import aws_error_code, aws_error_message, describe_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._templates import template_source
 
@@ -51,34 +52,35 @@ STUCK_ADVICE = {
 }
 
 NO_UPDATES = "No updates are to be performed"
+T = TypeVar("T")
 
 
-def no_updates(exc):
+def no_updates(exc: BaseException) -> bool:
     """CloudFormation's answer that an update (or change set) would change nothing."""
     return aws_error_code(exc) == "ValidationError" and NO_UPDATES in aws_error_message(exc)
 
 
-def _tags_to_dict(tags):
+def _tags_to_dict(tags: list[dict[str, str]] | None) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in tags or []}
 
 
-def tags_to_list(tags):
+def tags_to_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
-def params_to_dict(parameters):
+def params_to_dict(parameters: list[dict[str, Any]] | None) -> dict[str, Any]:
     return {p["ParameterKey"]: p.get("ParameterValue") for p in parameters or []}
 
 
 class Stack:
     """A snapshot of DescribeStacks for one stack."""
 
-    def __init__(self, raw):
+    def __init__(self, raw: dict[str, Any]) -> None:
         self.raw = raw
-        self.name = raw["StackName"]
-        self.stack_id = raw.get("StackId")
-        self.status = raw.get("StackStatus")
-        self.reason = raw.get("StackStatusReason")
+        self.name: str = raw["StackName"]
+        self.stack_id: str = raw.get("StackId") or ""
+        self.status: str = raw.get("StackStatus") or ""
+        self.reason: str | None = raw.get("StackStatusReason")
         self.parameters = params_to_dict(raw.get("Parameters"))
         self.outputs = {o["OutputKey"]: o.get("OutputValue") for o in raw.get("Outputs") or []}
         self.tags = _tags_to_dict(raw.get("Tags"))
@@ -89,11 +91,21 @@ class StackTimeout(ConvoxError):
     pass
 
 
+class Watcher(Protocol):
+    """A shared poller of one region's stacks (``_fleet.RegionWatcher``): the first read of a stack from
+    the region's listing, and waits served by one listing per poll for every stack of the batch."""
+
+    def take(self, name: str) -> tuple[bool, Stack | None]: ...
+
+    def wait(self, name: str, timeout: float, until: Callable[[Stack], bool] | None) -> Stack | None: ...
+
+
 class Stacks:
     """CloudFormation operations over a client factory, with backoff waits."""
 
-    def __init__(self, client_factory, sleep=time.sleep, clock=time.monotonic, poll_min=2.0, poll_max=30.0,
-                 watcher=None):
+    def __init__(self, client_factory: ClientFactory, sleep: Callable[[float], Any] = time.sleep,
+                 clock: Callable[[], float] = time.monotonic, poll_min: float = 2.0, poll_max: float = 30.0,
+                 watcher: Watcher | None = None) -> None:
         self.factory = client_factory
         self.sleep = sleep
         self.clock = clock
@@ -102,11 +114,11 @@ class Stacks:
         self.watcher = watcher      # a shared per-region poller (fleet runs), or None: poll this stack alone
 
     @property
-    def cfn(self):
+    def cfn(self) -> Any:
         return self.factory("cloudformation")
 
     # -- reading ---------------------------------------------------------------------------
-    def describe(self, name):
+    def describe(self, name: str) -> Stack | None:
         """The Stack named ``name`` (or with that id), or None when it does not exist.  In a fleet run the
         first read of each stack comes from the region's listing taken as the batch started."""
         if self.watcher is not None:
@@ -125,31 +137,31 @@ class Stacks:
         stack = Stack(stacks[0])
         return None if stack.status == GONE else stack
 
-    def list(self):
+    def live(self) -> list[Stack]:
         """Every live stack of the region (paginated)."""
         result = self.cfn.paginate("describe_stacks")
         return [Stack(raw) for raw in result.get("Stacks", []) if raw.get("StackStatus") != GONE]
 
-    def resources(self, stack_id):
+    def resources(self, stack_id: str) -> list[dict[str, Any]]:
         result = self.cfn.paginate("list_stack_resources", StackName=stack_id)
         return [{"type": r.get("ResourceType"), "logical_id": r.get("LogicalResourceId"),
                  "physical_id": r.get("PhysicalResourceId"), "status": r.get("ResourceStatus")}
                 for r in result.get("StackResourceSummaries", [])]
 
-    def template(self, stack_id):
+    def template(self, stack_id: str) -> dict[str, Any]:
         body = self.cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
         if isinstance(body, dict):
             return body
         return json.loads(body)
 
-    def failure(self, stack_id, since, token=None):
+    def failure(self, stack_id: str, since: datetime.datetime | None, token: str | None = None) -> str | None:
         """The first resource failure of the operation started at ``since`` as a sentence, or None."""
         try:
             events = self.cfn.paginate("describe_stack_events", StackName=stack_id).get("StackEvents", [])
         except Exception as exc:
             # the operation failed either way; say why its reason is missing
             return "the reason could not be read (%s)" % describe_aws_error(exc, "reading the stack events").rstrip(".")
-        ours = []
+        ours: list[dict[str, Any]] = []
         for ev in events:
             ts = ev.get("Timestamp")
             if token and ev.get("ClientRequestToken") and ev.get("ClientRequestToken") != token:
@@ -157,7 +169,7 @@ class Stacks:
             if since is not None and ts is not None and ts < since:
                 continue
             ours.append(ev)
-        ours.sort(key=lambda e: e.get("Timestamp") or since)
+        ours.sort(key=lambda e: cast(Any, e.get("Timestamp") or since))
         for ev in ours:
             status = ev.get("ResourceStatus", "")
             reason = ev.get("ResourceStatusReason") or ""
@@ -169,12 +181,13 @@ class Stacks:
                                           ev.get("PhysicalResourceId") or "no physical id", status,
                                           reason.rstrip(".") or "no reason given")
         for ev in ours:
-            if ev.get("ResourceStatus", "").endswith("_FAILED") and ev.get("ResourceStatusReason"):
+            reason = ev.get("ResourceStatusReason") or ""
+            if ev.get("ResourceStatus", "").endswith("_FAILED") and reason:
                 return "%s %s %s: %s" % (ev.get("ResourceType"), ev.get("LogicalResourceId"), ev.get("ResourceStatus"),
-                                         ev.get("ResourceStatusReason").rstrip("."))
+                                         reason.rstrip("."))
         return None
 
-    def _poll(self, read, pending, timeout, what):
+    def _poll(self, read: Callable[[], T], pending: Callable[[T], bool], timeout: float, what: str) -> T:
         """``read()`` until ``pending(answer)`` is false, backing off from 1 s to 10 s; StackTimeout naming
         ``what`` after ``timeout`` seconds."""
         deadline = self.clock() + timeout
@@ -188,7 +201,7 @@ class Stacks:
             self.sleep(delay)
             delay = min(delay * 2, 10.0)
 
-    def drift(self, stack, timeout=300):
+    def drift(self, stack: Stack, timeout: float = 300) -> dict[str, Any]:
         """CloudFormation drift detection on ``stack`` (a Stack); changes no stack.  Returns dict(status:
         DRIFTED, IN_SYNC or UNKNOWN, detection_status, reason, drifted: [dict(logical_id, physical_id, type,
         status: MODIFIED or DELETED, differences: [dict(path, expected, actual, type)])]); status NOT_CHECKED,
@@ -201,8 +214,8 @@ class Stacks:
         status = self._poll(lambda: self.cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection),
                             lambda answer: answer.get("DetectionStatus") == "DETECTION_IN_PROGRESS", timeout,
                             "drift detection of stack %s" % stack_id)
-        drifted = []
-        kwargs = {"StackName": stack_id, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]}
+        drifted: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StackName": stack_id, "StackResourceDriftStatusFilters": ["MODIFIED", "DELETED"]}
         while True:        # no botocore paginator for this operation
             page = self.cfn.describe_stack_resource_drifts(**kwargs)
             for item in page.get("StackResourceDrifts") or []:
@@ -220,7 +233,7 @@ class Stacks:
                 "drifted": sorted(drifted, key=lambda d: d["logical_id"] or "")}
 
     # -- waiting ---------------------------------------------------------------------------
-    def wait(self, name, timeout, until=None):
+    def wait(self, name: str, timeout: float, until: Callable[[Stack], bool] | None = None) -> Stack | None:
         """Poll with exponential backoff until the stack leaves IN_PROGRESS (or ``until(stack)``).
         Returns the Stack, or None once deleted."""
         if self.watcher is not None:
@@ -243,10 +256,11 @@ class Stacks:
 
     # -- mutating --------------------------------------------------------------------------
     @staticmethod
-    def now():
+    def now() -> datetime.datetime:
         return datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=2)
 
-    def create(self, name, template, parameters, tags, termination_protection):
+    def create(self, name: str, template: Mapping[str, Any], parameters: list[dict[str, Any]], tags: Mapping[str, str],
+               termination_protection: bool) -> tuple[str, str]:
         token = "convox-%s" % uuid.uuid4()
         resp = self.cfn.create_stack(
             StackName=name, Parameters=parameters, **template_source(template),
@@ -255,11 +269,12 @@ class Stacks:
             ClientRequestToken=token)
         return resp["StackId"], token
 
-    def update(self, stack_id, parameters, tags, template=None):
+    def update(self, stack_id: str, parameters: list[dict[str, Any]], tags: Mapping[str, str],
+               template: Mapping[str, Any] | None = None) -> str | None:
         """Start an update; returns the request token, or None when there is nothing to update."""
         token = "convox-%s" % uuid.uuid4()
-        kwargs = {"StackName": stack_id, "Parameters": parameters, "Tags": tags_to_list(tags),
-                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token}
+        kwargs: dict[str, Any] = {"StackName": stack_id, "Parameters": parameters, "Tags": tags_to_list(tags),
+                                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
@@ -272,23 +287,24 @@ class Stacks:
             raise
         return token
 
-    def delete(self, stack_id):
+    def delete(self, stack_id: str) -> str:
         token = "convox-%s" % uuid.uuid4()
         self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=token)
         return token
 
-    def set_termination_protection(self, stack_id, enabled):
+    def set_termination_protection(self, stack_id: str, enabled: bool) -> None:
         self.cfn.update_termination_protection(StackName=stack_id, EnableTerminationProtection=bool(enabled))
 
-    def continue_update_rollback(self, stack_id):
+    def continue_update_rollback(self, stack_id: str) -> str:
         token = "convox-%s" % uuid.uuid4()
         self.cfn.continue_update_rollback(StackName=stack_id, ClientRequestToken=token)
         return token
 
-    def plan(self, stack_id, parameters, tags, template, timeout=300):
+    def plan(self, stack_id: str, parameters: list[dict[str, Any]], tags: Mapping[str, str],
+             template: Mapping[str, Any] | None, timeout: float = 300) -> list[dict[str, Any]]:
         """Resource changes of an update, from a change set that is created, read and deleted."""
         name = "convox-plan-%s" % uuid.uuid4().hex[:12]
-        kwargs = {"StackName": stack_id, "ChangeSetName": name, "ChangeSetType": "UPDATE", "Parameters": parameters,
+        kwargs: dict[str, Any] = {"StackName": stack_id, "ChangeSetName": name, "ChangeSetType": "UPDATE", "Parameters": parameters,
                   "Tags": tags_to_list(tags), "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
@@ -310,7 +326,7 @@ class Stacks:
                 if "didn't contain changes" in reason or "No updates" in reason:
                     return []
                 raise ConvoxError("planning the update of stack %s failed: %s." % (stack_id, reason.rstrip(".")))
-            changes = []
+            changes: list[dict[str, Any]] = []
             for change in cs.get("Changes", []):
                 rc = change.get("ResourceChange", {})
                 changes.append({"action": rc.get("Action"), "logical_id": rc.get("LogicalResourceId"),

@@ -11,12 +11,16 @@ changes a stack (and, in check mode, before planning).  Pure: imports only the e
 
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping, Tuple
+
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 SYSTEM = "convox"
+# a stack that may not be adopted: (is it one?, what it is, why it is refused)
+Never = Tuple[Callable[[Mapping[str, str]], bool], str, str]
 
 
-def rack_tags(rack, org=None):
+def rack_tags(rack: str, org: str | None = None) -> dict[str, str]:
     """The system tags of the rack ``rack``."""
     tags = {"System": SYSTEM, "Type": "rack", "Rack": rack}
     if org:
@@ -24,23 +28,23 @@ def rack_tags(rack, org=None):
     return tags
 
 
-def app_tags(rack, app):
+def app_tags(rack: str, app: str) -> dict[str, str]:
     """The system tags of the app ``app`` of ``rack``."""
     return {"System": SYSTEM, "Type": "app", "Rack": rack, "Name": app}
 
 
-def is_rack(tags, rack=None):
+def is_rack(tags: Mapping[str, str], rack: str | None = None) -> bool:
     """Whether ``tags`` mark a rack (the rack ``rack``, when given)."""
     return tags.get("System") == SYSTEM and tags.get("Type") == "rack" and (rack is None or tags.get("Rack") == rack)
 
 
-def is_app(tags, rack=None, app=None):
+def is_app(tags: Mapping[str, str], rack: str | None = None, app: str | None = None) -> bool:
     """Whether ``tags`` mark an app (of ``rack``; named ``app``; when given)."""
     return tags.get("System") == SYSTEM and tags.get("Type") == "app" and \
         (rack is None or tags.get("Rack") == rack) and (app is None or tags.get("Name") == app)
 
 
-def format_tags(tags):
+def format_tags(tags: Mapping[str, Any] | None) -> str:
     """``K=V, K=V`` in key order, or ``none``; values are shortened so a message stays one line."""
     if not tags:
         return "none"
@@ -51,12 +55,13 @@ def format_tags(tags):
     return ", ".join(out)
 
 
-def missing_tags(tags, expected):
+def missing_tags(tags: Mapping[str, str], expected: Mapping[str, str]) -> dict[str, str]:
     """The expected tags that ``tags`` does not carry with the expected value."""
     return {k: v for k, v in expected.items() if tags.get(k) != v}
 
 
-def check_owned(kind_label, stack_name, tags, expected, adopt, never=None):
+def check_owned(kind_label: str, stack_name: str, tags: Mapping[str, str], expected: Mapping[str, str], adopt: bool,
+                never: Never | None = None) -> dict[str, str]:
     """Raise unless a stack whose ``tags`` are given is the thing described by ``expected``.
 
     ``kind_label`` names what was expected ("rack prod", "app web on rack prod").  With ``adopt``
@@ -76,9 +81,10 @@ def check_owned(kind_label, stack_name, tags, expected, adopt, never=None):
                       stack_tags=dict(tags))
 
 
-def desired_tags(system, user, current, purge):
+def desired_tags(system: Mapping[str, str], user: Mapping[str, Any] | None, current: Mapping[str, str] | None,
+                 purge: bool) -> dict[str, str]:
     """The tags a stack should carry: the system tags over the user's, over (unless ``purge``) the current ones."""
-    tags = {}
+    tags: dict[str, str] = {}
     if not purge:
         tags.update({k: v for k, v in (current or {}).items() if k not in system})
     tags.update({str(k): str(v) for k, v in (user or {}).items()})

@@ -24,7 +24,7 @@ Warn = Callable[[str], None]
 Run = Callable[[dict, bool, ClientFactory, Warn, Set[str]], Result]
 
 
-def state_manager(manager_class) -> Run:
+def state_manager(manager_class: Callable[..., Any]) -> Run:
     """A manager's present() or absent(), by the ``state`` option."""
     def run(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
         manager = manager_class(params, check_mode=check_mode, client_factory=factory, warn=warn)

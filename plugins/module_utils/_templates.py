@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from typing import Any, Dict, Mapping
 
 try:
     import yaml
@@ -23,20 +24,20 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 MAX_TEMPLATE_BODY = 51200
 
 
-class Template(dict):
+class Template(Dict[str, Any]):
     """A parsed template that remembers where it came from (``where``, for messages) and, when
     CloudFormation can read the very same bytes itself, their URL (``url``, S3 channels)."""
 
-    def __init__(self, data, where, url=None):
+    def __init__(self, data: Mapping[str, Any], where: str, url: str | None = None) -> None:
         super().__init__(data)
         self.where = where
         self.url = url
 
-    def body(self):
+    def body(self) -> str:
         """The template as sent in a request: compact JSON."""
         return json.dumps(self, separators=(",", ":"))
 
-    def request_source(self):
+    def request_source(self) -> dict[str, str]:
         """``{"TemplateBody": ...}`` or, for a template over CloudFormation's request limit that an
         S3 channel holds, ``{"TemplateURL": ...}``; otherwise a ConvoxError naming the limit."""
         body = self.body()
@@ -50,7 +51,7 @@ class Template(dict):
                           % (self.where, size, MAX_TEMPLATE_BODY))
 
 
-def template_source(template):
+def template_source(template: Mapping[str, Any]) -> dict[str, str]:
     """Request keywords that carry ``template`` (a Template or a plain dict)."""
     if isinstance(template, Template):
         return template.request_source()
@@ -62,14 +63,14 @@ if HAS_YAML:
         """SafeLoader with CloudFormation's short tags, YAML 1.2 booleans and no aliases: an alias
         (``*name``) is refused where it appears, so nested aliases cannot expand exponentially."""
 
-        def compose_node(self, parent, index):
+        def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.events.AliasEvent):
                 event = self.peek_event()
                 raise yaml.composer.ComposerError(None, None, "YAML aliases (*%s) are not allowed in templates"
                                                   % event.anchor, event.start_mark)
             return super().compose_node(parent, index)
 
-    def _construct_intrinsic(loader, tag_suffix, node):
+    def _construct_intrinsic(loader: Any, tag_suffix: str, node: Any) -> dict[str, Any]:
         if isinstance(node, yaml.ScalarNode):
             value = loader.construct_scalar(node)
         elif isinstance(node, yaml.SequenceNode):
@@ -95,7 +96,7 @@ if HAS_YAML:
         list("tTfF"))
 
 
-def parse_template(text, where, url=None):
+def parse_template(text: str, where: str, url: str | None = None) -> Template:
     """Parse a JSON or YAML template into a Template; ``where`` names it in errors.  Untrusted text
     is fine: YAML aliases are refused and nesting too deep to parse is an error, not a crash."""
     text = text.strip()
@@ -121,7 +122,7 @@ def parse_template(text, where, url=None):
     return Template(data, where, url)
 
 
-def load_template_file(directory, kind):
+def load_template_file(directory: str, kind: str) -> Template:
     """Find ``<kind>.json``/``.yml``/``.yaml`` in ``directory`` and return the parsed dict."""
     for ext in ("json", "yml", "yaml"):
         path = os.path.join(directory, "%s.%s" % (kind, ext))
@@ -135,12 +136,12 @@ def load_template_file(directory, kind):
     raise ConvoxError("src %s has no %s.json or %s.yml." % (directory, kind, kind))
 
 
-def canonical(template):
+def canonical(template: Mapping[str, Any]) -> bytes:
     """The bytes published to a channel for a template dict (stable for idempotence)."""
     return (json.dumps(template, indent=2) + "\n").encode("utf-8")
 
 
-def declared_parameters(template):
+def declared_parameters(template: Mapping[str, Any]) -> dict[str, Any]:
     """Map parameter name -> its declaration dict."""
     params = template.get("Parameters") or {}
     if not isinstance(params, dict):
@@ -148,6 +149,6 @@ def declared_parameters(template):
     return params
 
 
-def no_echo_parameters(template):
+def no_echo_parameters(template: Mapping[str, Any]) -> set[str]:
     return {k for k, v in declared_parameters(template).items()
             if isinstance(v, dict) and str(v.get("NoEcho", "false")).lower() == "true"}

@@ -18,8 +18,9 @@ import json
 import os
 import random
 import signal
+from typing import Any, Mapping, NoReturn
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator, ValidationResult
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
@@ -39,19 +40,19 @@ LOCAL_CONNECTIONS = ("local", "ansible.builtin.local")
 # convox.rack.fleet strategy of the fleet playbooks), every worker inherits boto3 already imported,
 # the service models parsed and the default session built with its per-session caches filled, so a
 # worker's client costs about 2 ms instead of 15.
-_SESSIONS: dict = {}
-_LOADER: list = []
+_SESSIONS: dict[tuple[str, str, str], Any] = {}
+_LOADER: list[Any] = []
 WARM_SERVICES = ("cloudformation", "s3")
 
 
-def _loader():
+def _loader() -> Any:
     import botocore.loaders
     if not _LOADER:
         _LOADER.append(botocore.loaders.create_loader())
     return _LOADER[0]
 
 
-def _session(profile):
+def _session(profile: str | None) -> Any:
     """The boto3 session for ``profile``; the AWS config file variables are part of the key, since a
     session reads its config files once."""
     import boto3
@@ -64,7 +65,7 @@ def _session(profile):
     return _SESSIONS[key]
 
 
-def warm():
+def warm() -> bool:
     """Import the SDK and the managers, parse the service models this collection uses and build the
     default session (no network, no credentials: the warm-up clients get placeholder keys and are
     thrown away)."""
@@ -89,14 +90,14 @@ class _Options:
     """What amazon.aws's ``get_aws_connection_info`` reads of a module: its validated ``params``, and
     ``fail_json`` for a contradiction in them (raised here as the collection's error)."""
 
-    def __init__(self, params):
+    def __init__(self, params: Mapping[str, Any]) -> None:
         self.params = params
 
-    def fail_json(self, msg, **kwargs):
+    def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:
         raise ConvoxError(msg)
 
 
-def controller_client_factory(params):
+def controller_client_factory(params: Mapping[str, Any]) -> ClientFactory:
     """A ClientFactory from validated AWS options, resolved by amazon.aws exactly as
     AnsibleAWSModule resolves them (credentials, profile, region, endpoint, CA bundle, aws_config)."""
     import botocore.config
@@ -109,15 +110,15 @@ def controller_client_factory(params):
     if extra is not None:
         config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
 
-    def make(service):
+    def make(service: str) -> Any:
         return _session(profile).client(service, region_name=region, endpoint_url=endpoint, config=config,
                                         **connect_kwargs)
     return ClientFactory(make, region)
 
 
-def validation_message(validated, module):
+def validation_message(validated: ValidationResult, module: str) -> str:
     """The argument-spec errors of ``validated`` as the module would word them, in one message."""
-    messages = []
+    messages: list[str] = []
     for error in validated.errors:
         if isinstance(error, UnsupportedError):
             messages.append("Unsupported parameters for (%s) module: %s" % (module, error.msg))
@@ -131,17 +132,17 @@ class _TemporaryEnviron:
     """The task's ``environment:`` applied to this (forked worker) process while the manager runs,
     so AWS_* fallbacks and the SDK see what a module would see."""
 
-    def __init__(self, env):
+    def __init__(self, env: Mapping[str, Any] | None) -> None:
         self.env = {str(k): str(v) for k, v in (env or {}).items()}
-        self.saved = {}
+        self.saved: dict[str, str | None] = {}
 
-    def __enter__(self):
+    def __enter__(self) -> _TemporaryEnviron:
         for key, value in self.env.items():
             self.saved[key] = os.environ.get(key)
             os.environ[key] = value
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         for key, value in self.saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -160,27 +161,27 @@ class ConvoxAction(ActionBase):
     _supports_async = True
 
     @property
-    def module_fqcn(self):
+    def module_fqcn(self) -> str:
         return "convox.rack.%s" % self.NAME
 
-    def prepare(self, params):
+    def prepare(self, params: dict[str, Any]) -> dict[str, Any]:
         """Hook for controller-side argument adjustments (paths)."""
         return params
 
-    def _controller_side(self):
+    def _controller_side(self) -> bool:
         if os.environ.get("CONVOX_RACK_CONTROLLER_SIDE", "true").lower() in ("0", "false", "no", "off"):
             return False        # run the module as any module runs (debugging, tests of the module path)
         return getattr(self._connection, "transport", "local") in LOCAL_CONNECTIONS
 
-    def _task_environment(self):
-        env = {}
+    def _task_environment(self) -> dict[str, Any]:
+        env: dict[str, Any] = {}
         for item in self._task.environment or []:
             item = self._templar.template(item)
             if isinstance(item, dict):
                 env.update(item)
         return env
 
-    def validate(self, name, args):
+    def validate(self, name: str, args: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """(validated params, values to keep out of the result) of module ``name``; ConvoxError with the
         module's own wording when they are invalid."""
         spec = aws_argument_spec()
@@ -190,7 +191,7 @@ class ConvoxAction(ActionBase):
             raise ConvoxError(validation_message(validated, "convox.rack.%s" % name))
         return validated.validated_parameters, validated._no_log_values
 
-    def run(self, tmp=None, task_vars=None):
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
         if not self._controller_side():
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
@@ -203,9 +204,9 @@ class ConvoxAction(ActionBase):
         result.update(self._run_here())
         return result
 
-    def _run_here(self):
+    def _run_here(self) -> dict[str, Any]:
         """Validate the task's arguments, run the module's task in this process (``_tasks``)."""
-        warnings: list = []
+        warnings: list[str] = []
         with _TemporaryEnviron(self._task_environment()):
             try:
                 params, no_log_values = self.validate(self.NAME, self._task.args)
@@ -222,7 +223,7 @@ class ConvoxAction(ActionBase):
             out["warnings"] = warnings
         return remove_values(out, set(no_log_values) | secrets)
 
-    def _run_async(self):
+    def _run_async(self) -> dict[str, Any]:
         """``async``/``poll`` controller-side: the manager runs in a detached child process that writes
         its result where ``async_status`` reads it (the async job file format of ``async_wrapper``);
         this task returns the job id at once.  ``async`` seconds bound the job."""
@@ -242,7 +243,7 @@ class ConvoxAction(ActionBase):
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
 
-                def timed_out(signum, frame):
+                def timed_out(signum: int, frame: object) -> None:
                     _write_job(job_path, {"failed": True, "ansible_job_id": jid, "changed": False,
                                           "msg": "async task did not complete within the requested time - %ss"
                                           % limit})
@@ -263,7 +264,7 @@ class ConvoxAction(ActionBase):
         return {"started": True, "finished": False, "ansible_job_id": jid, "results_file": job_path, "changed": True}
 
 
-def _write_job(path, data):
+def _write_job(path: str, data: Mapping[str, Any]) -> None:
     """Write an async job file atomically, as ``async_wrapper`` does."""
     tmp = path + ".tmp"
     with open(tmp, "w") as f:

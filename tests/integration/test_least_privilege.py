@@ -137,7 +137,7 @@ def app(factory, **params):
     base = {"name": "webapp", "rack": "prod", "state": "present", "channel": CHANNEL, "parameters": {}, "tags": {},
             "purge_tags": True, "wait": True, "wait_timeout": 60}
     base.update(params)
-    return AppManager(base, False, factory, sleep=lambda s: None)
+    return AppManager(base, False, client_factory=factory, sleep=lambda s: None)
 
 
 def rack_bucket():

@@ -30,7 +30,7 @@ class FakeStacks:
         status = "UPDATE_COMPLETE" if time.monotonic() >= done else "UPDATE_IN_PROGRESS"
         return Stack({"StackName": name, "StackId": "arn:%s" % name, "StackStatus": status})
 
-    def list(self):
+    def live(self):
         self.listings += 1
         return [self._stack(n) for n, t in self.finish_at.items() if t is not None]
 
@@ -130,7 +130,7 @@ class SlowStacks:
         self.in_flight = threading.Event()
         self.first = True
 
-    def list(self):
+    def live(self):
         status = self.status
         if self.first:
             self.first = False

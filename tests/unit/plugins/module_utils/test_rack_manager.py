@@ -156,7 +156,7 @@ def test_install_needs_a_channel(factory):
 # -- uninstall -------------------------------------------------------------------------------
 def app(factory, channel, name="web1", state="present"):
     return AppManager({"name": name, "rack": "prod", "state": state, "channel": channel, "parameters": {}, "tags": {},
-                       "purge_tags": True, "wait": True, "wait_timeout": 600}, False, factory)
+                       "purge_tags": True, "wait": True, "wait_timeout": 600}, False, client_factory=factory)
 
 
 def test_uninstall_refuses_with_apps_then_force(factory, channel):
@@ -392,7 +392,7 @@ def app_with(factory, channel, sleep, **params):
     base = {"name": "web1", "rack": "prod", "state": "present", "channel": channel, "parameters": {}, "tags": {},
             "purge_tags": True, "wait": True, "wait_timeout": 600, "recover": False}
     base.update(params)
-    return AppManager(base, False, factory, sleep=sleep)
+    return AppManager(base, False, client_factory=factory, sleep=sleep)
 
 
 @pytest.mark.parametrize("status", sorted(ALL_STATUSES))
