@@ -304,14 +304,17 @@ class HttpsChannel(Channel):
             raise self.too_large(key, limit)
         return body, None
 
-    def put(self, key: str, body: bytes) -> NoReturn:
-        raise ConvoxError("channel %s is read-only." % self.url)
+    def read_only(self) -> ConvoxError:
+        return ConvoxError("channel %s is read-only." % self.url)
 
-    def put_if(self, key: str, body: bytes, token: str | None) -> NoReturn:
-        self.put(key, body)
+    def put(self, key: str, body: bytes) -> None:
+        raise self.read_only()
 
-    def delete(self, key: str) -> NoReturn:
-        self.put(key, b"")
+    def put_if(self, key: str, body: bytes, token: str | None) -> bool:
+        raise self.read_only()
+
+    def delete(self, key: str) -> None:
+        raise self.read_only()
 
 
 def open_channel(url: Any, client_factory: ClientFactory | None = None, validate_certs: bool = True) -> Channel:

@@ -27,6 +27,7 @@ BOTOCORE_RETRIES = {"mode": "standard", "max_attempts": 6}
 AWS_RETRY = AWSRetry.jittered_backoff(retries=6, delay=1, backoff=2.0, max_delay=20)
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 def botocore_config() -> Any:
     return botocore.config.Config(retries=dict(BOTOCORE_RETRIES))
 

@@ -100,9 +100,9 @@ class RackManager(StackManagerBase):
                note: str | None = None) -> dict[str, Any]:
         if note:
             plan.extra["note"] = note
-        res: dict[str, Any] = {"changed": changed, "rack": self.describe_rack(stack) if stack is not None else None,
-                               "plan": plan.to_dict(),
-               "steps": [step.to_dict() for step in steps or ()], "resources": resources or []}
+        res: dict[str, Any] = {
+            "changed": changed, "rack": self.describe_rack(stack) if stack is not None else None, "plan": plan.to_dict(),
+            "steps": [step.to_dict() for step in steps or ()], "resources": resources or []}
         res["diff"] = {"before": before or {}, "after": after or {}}
         return self.scrub(res)
 

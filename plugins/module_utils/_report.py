@@ -44,9 +44,10 @@ def report_row(host: str, rack: str, org: str | None, region: str | None, info: 
     rack_release_info result (either may be a failed result, or None when not read)."""
     if not rack:
         raise ConvoxError("a report row needs a rack name.")
-    row: dict[str, Any] = {"host": host, "rack": rack, "org": org or "", "region": region or "", "status": "UNKNOWN", "current": None, "target": None,
-           "behind": None, "path": [], "required_pending": [], "drift": drift_view(None), "apps": [], "last_update": last_update,
-           "error": None, "states": []}
+    row: dict[str, Any] = {
+        "host": host, "rack": rack, "org": org or "", "region": region or "", "status": "UNKNOWN", "current": None,
+        "target": None, "behind": None, "path": [], "required_pending": [], "drift": drift_view(None), "apps": [],
+        "last_update": last_update, "error": None, "states": []}
     errors: list[str] = []
     info_error = _failed_msg(info)
     if info_error:

@@ -304,8 +304,9 @@ class Stacks:
              template: Mapping[str, Any] | None, timeout: float = 300) -> list[dict[str, Any]]:
         """Resource changes of an update, from a change set that is created, read and deleted."""
         name = "convox-plan-%s" % uuid.uuid4().hex[:12]
-        kwargs: dict[str, Any] = {"StackName": stack_id, "ChangeSetName": name, "ChangeSetType": "UPDATE", "Parameters": parameters,
-                  "Tags": tags_to_list(tags), "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]}
+        kwargs: dict[str, Any] = {"StackName": stack_id, "ChangeSetName": name, "ChangeSetType": "UPDATE",
+                                  "Parameters": parameters, "Tags": tags_to_list(tags),
+                                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
