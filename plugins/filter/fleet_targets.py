@@ -47,6 +47,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.convox.rack.plugins.module_utils._fleet import result_row
+
 
 def _var(hostvars, host, name):
     try:
@@ -135,6 +137,18 @@ def fleet_table(hosts, hostvars, check_mode=False):
     return lines
 
 
+def fleet_row(host, hostvars, result, check_mode=False):
+    """The fleet summary line of ``host`` for a task result: the one rack_batch made (``convox_row``), else
+    one made the same way from the host's rack variables (a batch that failed as a whole)."""
+    result = result if isinstance(result, dict) else {"failed": True, "msg": str(result)}
+    if isinstance(result.get("convox_row"), dict):
+        return result["convox_row"]
+    host = str(host)
+    params = {"name": _var(hostvars, host, "rack_name") or host, "org": _var(hostvars, host, "rack_org"),
+              "region": _var(hostvars, host, "rack_region")}
+    return result_row(host, params, result, bool(check_mode))
+
+
 def fleet_results(hosts, hostvars):
     """Every recorded result row of ``hosts`` (what update.yml writes to fleet-update.json)."""
     return [row for row in (_result(hostvars, str(h)) for h in sorted(hosts)) if row is not None]
@@ -150,4 +164,4 @@ class FilterModule:
     def filters(self):
         return {"fleet_targets": fleet_targets, "fleet_clashes": fleet_clashes, "rack_names": rack_names,
                 "halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,
-                "fleet_results": fleet_results}
+                "fleet_results": fleet_results, "fleet_row": fleet_row}

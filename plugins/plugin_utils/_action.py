@@ -186,7 +186,10 @@ class ConvoxAction(ActionBase):
         module's own wording when they are invalid."""
         spec = aws_argument_spec()
         spec.update(SPECS[name]())
-        validated = ArgumentSpecValidator(spec, **SPEC_OPTIONS.get(name, {})).validate(dict(args))
+        # a module gets its arguments as JSON: validating what JSON gives makes the values plain Python (not
+        # the controller's tagged strings) and the messages the module's own ("is of type str")
+        args = json.loads(json.dumps(dict(args), default=str))
+        validated = ArgumentSpecValidator(spec, **SPEC_OPTIONS.get(name, {})).validate(args)
         if validated.error_messages:
             raise ConvoxError(validation_message(validated, "convox.rack.%s" % name))
         return validated.validated_parameters, validated._no_log_values

@@ -76,6 +76,14 @@ def test_site_is_idempotent_and_update_dry_run_mutates_nothing(aws):
 
 def test_a_failed_canary_stops_the_fleet(aws):
     converge_at_v1(aws)
+    # a batch that fails as a whole (a bad option, so every batch does): each rack a failed line worded as the
+    # module would word it, nothing changed
+    rec = aws.recording.mark()
+    out = run(aws, "update.yml", extra_vars={"convox_poll_interval": "often"}, expect_rc=2)
+    assert re.search(r"acme-staging +acme +us-east-1 +- -> - +0 +failed: argument 'poll_interval' is of type str "
+                     r"and we were unable to convert to float: <class 'str'> cannot be converted to a float", out), out[-3000:]
+    assert "6 failed, 0 updated, 0 up to date, 0 skipped" in out
+    assert rec.mutating() == [] and all(version(aws, r) == V1 for r in RACKS)
     aws.set_stack(stack_name="acme-staging", fail_updates={
         "logical_id": "Instances", "type": "AWS::AutoScaling::AutoScalingGroup",
         "reason": "Received 0 SUCCESS signal(s) out of 2"})

@@ -73,3 +73,15 @@ def test_table_warns_about_stateful_changes():
     assert lines[-2] == "0 failed, 2 to update, 0 up to date, 0 skipped"
     assert lines[-1] == ("WARNING: 1 rack would remove or replace a stateful resource (bucket, table, key, log group or "
                          "a retained resource): a")
+
+
+def test_a_host_row_is_the_batch_row_else_made_the_same_way():
+    from ansible_collections.convox.rack.plugins.filter.fleet_targets import fleet_row
+    made = {"rack": "prod", "result": "updated"}
+    assert fleet_row("prod", {}, {"changed": True, "convox_row": made}) is made
+    hostvars = {"h1": {"rack_name": "prod", "rack_org": "acme", "rack_region": "eu-west-1"}, "h2": {}}
+    assert fleet_row("h1", hostvars, {"failed": True, "msg": "rack_batch: bad options."}) == {
+        "host": "h1", "rack": "prod", "org": "acme", "region": "eu-west-1", "from": "-", "to": "-", "path": [],
+        "steps": 0, "result": "failed", "msg": "rack_batch: bad options.", "stateful": 0, "drifted": 0}
+    assert fleet_row("h2", hostvars, {"failed": True})["rack"] == "h2"
+    assert fleet_row("h2", hostvars, {"changed": True, "plan": {"to_version": "3"}}, True)["result"] == "planned"
