@@ -22,36 +22,14 @@ from ansible_collections.convox.rack.plugins.module_utils._tasks import TASKS, r
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 from rackfixtures import make_channel  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from actionfixtures import action, run  # noqa: E402
+
 
 def validated(name, args):
     result = ArgumentSpecValidator(SPECS[name](), **SPEC_OPTIONS.get(name, {})).validate(args)
     assert not result.error_messages, result.error_messages
     return result.validated_parameters
-
-
-def action(cls, args, check_mode=False, diff=False, basedir="/nowhere"):
-    """An action plugin as the controller builds it, with only what ours reads."""
-    task = mock.MagicMock()
-    task.args = args
-    task.environment = []
-    task.async_val = 0
-    task.diff = diff
-    task.check_mode = check_mode
-    connection = mock.MagicMock()
-    connection.transport = "local"
-    play_context = mock.MagicMock()
-    play_context.check_mode = check_mode
-    loader = mock.MagicMock()
-    loader.get_basedir.return_value = basedir
-    templar = mock.MagicMock()
-    templar.template.side_effect = lambda value: value
-    plugin = cls(task, connection, play_context, loader, templar, mock.MagicMock())
-    return plugin
-
-
-def run(plugin):
-    with mock.patch("ansible.plugins.action.ActionBase.run", return_value={}):
-        return plugin.run(task_vars={})
 
 
 def test_every_module_has_a_spec_and_a_task():

@@ -1,0 +1,104 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""rack_batch's action plugin (in-process moto): a batch's racks from their host variables, each
+host's result, summary line and plan line; a host whose variables are invalid fails alone; a halted
+fleet touches no rack; secrets stay out; a host's own result handed back with its fact."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from ansible_collections.convox.rack.plugins.action.rack_batch import ActionModule as BatchAction
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
+from actionfixtures import action, run  # noqa: E402
+from rackfixtures import make_channel  # noqa: E402
+
+
+@pytest.fixture
+def fleet(aws, tmp_path):
+    channel = make_channel(str(tmp_path / "channel"))
+    return {
+        "acme-prod": {"rack_name": "prod", "rack_org": "acme", "rack_channel": channel, "rack_version": "1",
+                      "rack_parameters": {"Secret": "hunter2"}},
+        "acme-dev": {"rack_org": "acme", "rack_channel": channel, "rack_version": "", "rack_tags": {"Team": "a"}},
+        "broken": {"rack_name": "bad name", "rack_channel": channel},
+    }
+
+
+def batch(hostvars, check_mode=False, **args):
+    args.setdefault("hosts", sorted(hostvars))
+    return run(action(BatchAction, dict(args, region="us-east-1"), check_mode=check_mode),
+               task_vars={"hostvars": hostvars})
+
+
+def stacks(aws_region="us-east-1"):
+    import boto3
+    return sorted(s["StackName"] for s in boto3.client("cloudformation", region_name=aws_region).describe_stacks()["Stacks"])
+
+
+def test_a_batch_installs_each_rack_from_its_variables(fleet):
+    plan = batch(fleet, check_mode=True)
+    assert stacks() == []                                       # check mode: nothing created
+    assert plan["plan_lines"] == [      # in the order of the hosts option
+        'acme-dev: install - -> 3 via 3; parameters {"Version": {"after": "3", "before": null}}',
+        'prod: install - -> 1 via 1; parameters {"Secret": {"after": "****", "before": null}, '
+        '"Version": {"after": "1", "before": null}}',
+        'bad name: failed: rack name "bad name" is invalid: it must start with a letter and contain only letters, '
+        'digits and hyphens (at most 64 characters).']
+    assert plan["results"]["acme-prod"]["convox_row"]["result"] == "planned"
+    out = batch(fleet)
+    results = out["results"]
+    assert out["changed"] is False and stacks() == ["acme-dev", "prod"]
+    assert results["acme-prod"]["rack"]["version"] == "1" and results["acme-dev"]["rack"]["version"] == "3"
+    assert results["acme-dev"]["rack"]["tags"]["Team"] == "a"
+    assert results["acme-prod"]["convox_row"] == {
+        "host": "acme-prod", "rack": "prod", "org": "acme", "region": "us-east-1", "from": "-", "to": "1", "path": ["1"],
+        "steps": 1, "result": "updated", "msg": "", "stateful": 0, "drifted": 0}
+    assert "hunter2" not in json.dumps(out)                     # a NoEcho value never in a result
+    assert results["broken"]["failed"] is True and results["broken"]["convox_row"]["result"] == "failed"
+    assert results["broken"]["msg"].startswith('rack name "bad name" is invalid')
+    assert out["plan_lines"][2] == "bad name: failed: %s" % results["broken"]["msg"]
+    assert set(out["polls"]) <= {"default", "us-east-1"}
+    again = batch(fleet, hosts=["acme-prod", "acme-dev"])
+    assert [again["results"][h]["changed"] for h in ("acme-prod", "acme-dev")] == [False, False]
+
+
+def test_a_halted_fleet_touches_no_rack(fleet):
+    out = batch(fleet, halted="the canary failed")
+    assert stacks() == []
+    assert {h: r["convox_row"]["result"] for h, r in out["results"].items()} == {
+        "acme-prod": "skipped", "acme-dev": "skipped", "broken": "skipped"}      # nothing was tried
+    assert out["results"]["acme-prod"]["convox_row"]["msg"] == "fleet halted: the canary failed"
+
+
+def test_unreadable_host_variables_fail_that_host_only(fleet):
+    class Unreadable(dict):
+        def get(self, key, default=None):
+            raise ValueError("'nope' is undefined")
+    fleet["acme-dev"] = Unreadable()
+    out = batch(fleet, hosts=["acme-prod", "acme-dev"])
+    assert out["results"]["acme-dev"]["msg"] == "host acme-dev: its variables cannot be read ('nope' is undefined)."
+    assert out["results"]["acme-prod"]["changed"] is True and stacks() == ["prod"]
+
+
+def test_bad_options_of_the_batch_fail_before_any_call(fleet):
+    out = batch(fleet, poll_interval="often")
+    assert out["failed"] is True and out["msg"] == ("argument 'poll_interval' is of type str and we were unable to "
+                                                    "convert to float: <class 'str'> cannot be converted to a float")
+    out = run(action(BatchAction, {"hosts": ["a"], "result": {}}), task_vars={"hostvars": fleet})
+    assert out["failed"] is True and out["msg"] == "parameters are mutually exclusive: hosts|result"
+    assert stacks() == []
+
+
+def test_a_host_result_is_its_task_result_with_its_summary_line():
+    row = {"rack": "prod", "result": "updated"}
+    given = {"changed": True, "diff": {"before": {}, "after": {}}, "convox_row": row}
+    out = run(action(BatchAction, {"result": given}))
+    assert out["changed"] is True and out["ansible_facts"] == {"convox_result": row} and "diff" not in out
+    assert "diff" in run(action(BatchAction, {"result": given}, diff=True))
