@@ -2,48 +2,10 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""The fleet filters (fleet_targets, fleet_clashes, rack_names, halt_reason, fleet_table, fleet_failed,
+fleet_results, fleet_row); each is documented in the .yml file of its name beside this one."""
+
 from __future__ import annotations
-
-DOCUMENTATION = r"""
-name: fleet_targets
-short_description: The racks a fleet play targets, and the hosts that name the same rack twice
-version_added: 0.1.0
-description:
-  - Takes the hosts of a play and C(hostvars); returns one entry per host with C(host), C(rack) (its C(rack_name),
-    else the host name) and C(region) (its C(rack_region), else empty for the default region), sorted by host.
-  - Used by the fleet playbooks to confirm an uninstall against the racks that would be deleted and to refuse two
-    hosts that name the same rack in the same region (see M(convox.rack.rack)).
-  - One pass over the hosts, so a fleet play stays linear in its number of hosts.
-author:
-  - Convox Rack Maintainers (@convox-rack)
-options:
-  _input:
-    description: Host names (for example C(ansible_play_hosts_all)).
-    type: list
-    elements: str
-    required: true
-  hostvars:
-    description: The C(hostvars) magic variable.
-    type: raw
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Refuse two hosts that name the same rack in the same region
-  ansible.builtin.assert:
-    that: convox_clashes | length == 0
-    fail_msg: "{{ convox_clashes | join('; ') }}"
-  vars:
-    convox_clashes: "{{ ansible_play_hosts_all | convox.rack.fleet_targets(hostvars) | convox.rack.fleet_clashes }}"
-  run_once: true
-"""
-
-RETURN = r"""
-_value:
-  description: One entry per host, C(host), C(rack), C(region).
-  type: list
-  elements: dict
-"""
 
 from ansible.errors import AnsibleFilterError
 
