@@ -23,10 +23,10 @@ APP = {"Parameters": {"Rack": {"Type": "String"}, "Version": {"Type": "String"}}
        "Resources": {"Logs": {"Type": "AWS::Logs::LogGroup"}}}
 
 
-def src(tmp_path, name="src", rack=RACK):
+def src(tmp_path, name="src", rack=None):
     path = tmp_path / name
     path.mkdir()
-    (path / "rack.json").write_text(json.dumps(rack))
+    (path / "rack.json").write_text(json.dumps(rack or RACK))
     (path / "app.yml").write_text("Parameters: {Rack: {Type: String}}\nResources:\n  Logs: {Type: 'AWS::Logs::LogGroup'}\n")
     return str(path)
 
