@@ -66,7 +66,7 @@ units: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 integration: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=15 tests/integration
 
 # ansible-test wants the collection at .../ansible_collections/convox/rack: copy the tree there
 # (amazon.aws comes from the `ansible` package beside it).
@@ -81,7 +81,9 @@ ansible-test-units: setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
 	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test units --python 3.11 --requirements --color no
 
-test: setup lint security units integration molecule sanity ansible-test-units
+# the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
+# local run); integration prints its slowest tests so the suite's time stays visible
+test: setup lint security ansible-test-units integration molecule sanity
 	@echo "make test: all suites passed"
 
 localaws-start: setup
