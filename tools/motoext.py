@@ -24,8 +24,8 @@ Speed (same answers; the local endpoint serves CloudFormation one request at a t
   racks the endpoint's largest cost);
 * DescribeStacks resolves a stack's exports once, not once per output (same answer, linear);
   a template text is parsed once and copies handed out; a stack's exports are kept until it
-  changes; one KMS private key per key spec; an instance's AMI looked up by its id, not by
-  filtering every AMI (a rack's CreateStack in a fifth of the time).
+  changes; one KMS private key per key spec; an instance's AMI found by comparing exact ids, not
+  by fnmatch over every AMI (a rack's CreateStack in a fifth of the time).
 Drift detection (moto has none)
 * DetectStackDrift, DescribeStackDriftDetectionStatus and DescribeStackResourceDrifts: a detection
   takes a quarter of the real-duration ``seconds`` (DETECTION_IN_PROGRESS meanwhile; instant by
@@ -311,7 +311,7 @@ def apply():
     kms_models.generate_private_key = generate_private_key
 
     # moto looks up an instance's AMI by filtering every AMI of the region with fnmatch (~12 ms per instance; a
-    # rack's Auto Scaling group launches three): an exact image id is looked up directly.  Same answer.
+    # rack's Auto Scaling group launches three): exact image ids are compared for equality instead.  Same answer.
     from moto.ec2.models.amis import AmiBackend
     original_describe_images = AmiBackend.describe_images
 

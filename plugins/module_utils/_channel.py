@@ -84,6 +84,10 @@ class Channel:
     def delete(self, key: str) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def read_only(self) -> ConvoxError:
+        """The error for a write to a channel that is not ``writable``."""
+        return ConvoxError("channel %s is read-only; publish to an s3:// or file:// channel." % self.url)
+
     # -- releases -------------------------------------------------------------------------
     def describe(self, key: str) -> str:
         return "%s/%s" % (self.url.rstrip("/"), key)
@@ -118,7 +122,7 @@ class Channel:
         """Apply ``edit(Releases) -> (Releases, changed)`` to versions.json, retrying on a
         concurrent writer's change.  Returns (before, after, changed)."""
         if not self.writable:
-            raise ConvoxError("channel %s is read-only; publish to an s3:// or file:// channel." % self.url)
+            raise self.read_only()
         for dummy in range(MAX_CONFLICTS):
             before, token = self.read_releases_or_empty()
             after, changed = edit(before)
@@ -303,9 +307,6 @@ class HttpsChannel(Channel):
         if limit is not None and len(body) > limit:
             raise self.too_large(key, limit)
         return body, None
-
-    def read_only(self) -> ConvoxError:
-        return ConvoxError("channel %s is read-only." % self.url)
 
     def put(self, key: str, body: bytes) -> None:
         raise self.read_only()

@@ -38,7 +38,7 @@ class ReleaseManager:
             raise ConvoxError("src is required to publish a release.")
         bodies = {kind: canonical(load_template_file(src, kind)) for kind in TEMPLATE_KINDS}
         if not self.channel.writable:
-            raise ConvoxError("channel %s is read-only; publish to an s3:// or file:// channel." % self.channel.url)
+            raise self.channel.read_only()
         entry = self._entry()
 
         before_releases, _token = self.channel.read_releases_or_empty()
@@ -114,15 +114,15 @@ class ReleaseInfo:
 
     @wrap_aws("reading release information")
     def run(self) -> dict[str, Any]:
-        if self.params.get("rack") and self.params.get("current"):
+        if self.params["rack"] and self.params["current"]:
             raise ConvoxError("rack and current are mutually exclusive.")
         if self.params["drift"] and not self.params["rack"]:
             raise ConvoxError("drift needs rack: drift is detected on a rack's stack.")
         releases = self._releases
         if releases is None:
             releases = open_channel(self.params["channel"], self.factory).read_releases()
-        current = self.params.get("current")
-        if self.params.get("rack"):
+        current = self.params["current"]
+        if self.params["rack"]:
             if self._rack_version_reader is None:
                 raise ConvoxError("reading a rack's version needs AWS access.")
             current = self._rack_version_reader(self.params["rack"])
