@@ -21,7 +21,8 @@ suite runs in instant mode.
 It also serves a test-only endpoint, ``POST /_localaws/stack``, that puts a stack into any
 status (and appends stack events), so failure paths run through ``ansible-playbook`` too, and a
 fault injector (``POST /_localaws/faults``): with a fixed seed, a share of requests answered with
-throttling, 5xx, added latency or a dropped connection.  Every request is recorded with moto's
+throttling, 5xx, added latency or a dropped connection (``/_localaws/faults/stats``: what was injected, and
+``max_in_flight``, the most requests that waited out their latency at once: how concurrent a client was).  Every request is recorded with moto's
 recorder (``calls()`` reads them back as service/action pairs).
 """
 
@@ -62,6 +63,17 @@ class Faults:
         self.rng = random.Random(spec.get("seed", 0))
         self.lock = threading.Lock()
         self.injected = {}
+        self.in_flight = 0          # AWS requests being served now, and the most at once since configured
+        self.max_in_flight = 0
+
+    def enter(self):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def pick(self, path):
         if not self.spec or path.startswith("/_localaws") or path.startswith("/moto-api"):
@@ -204,7 +216,7 @@ def _app():
                 FAULTS.configure(spec)
                 return respond(start_response, 200, {"ok": True})
             if path == "/_localaws/faults/stats":
-                return respond(start_response, 200, FAULTS.injected)
+                return respond(start_response, 200, dict(FAULTS.injected, max_in_flight=FAULTS.max_in_flight))
             if path == "/_localaws/timing":      # real-duration mode: {"seconds": T, "rate": R, "burst": B}
                 motoext.configure_timing(spec)
                 RATE.configure(spec)
@@ -228,7 +240,11 @@ def _app():
             return respond(start_response, 400, body, "text/xml")
         kind, latency = FAULTS.pick(path)
         if latency:
-            time.sleep(latency)
+            FAULTS.enter()          # how many requests wait out their latency at once: a client's concurrency
+            try:
+                time.sleep(latency)
+            finally:
+                FAULTS.leave()
         if kind == "drop":
             sock = environ.get("werkzeug.socket")
             if sock is not None:

@@ -13,10 +13,15 @@ description:
     stack's name - in the listed regions. A stack tagged C(Rack=prod) under another name is not the rack C(prod).
   - The host name is the rack name (or what O(hostnames) makes of it). The same rack name in two regions never merges
     into one host; it fails the inventory naming both regions unless O(hostnames) makes the two names distinct.
-  - Groups are C(org_<org>), C(region_<region with _>) and C(version_<version>), so
+  - Groups are C(org_<org>), C(region_<region with _>), C(account_<id>) and C(version_<current version>), so
     C(-l 'org_acme:&region_eu_west_1') picks a slice of a fleet from live AWS state.
-  - Host variables C(rack_name), C(rack_org), C(rack_region), C(rack_version), C(rack_status); C(ansible_connection)
-    is C(local), since a rack is managed through AWS APIs.
+  - Host variables are discovered state only - C(rack_name), C(rack_org), C(rack_region), C(rack_account_id),
+    C(rack_current_version) (the release the rack runs) and C(rack_status) - and C(ansible_connection=local), since a
+    rack is managed through AWS APIs.
+  - The plugin never sets C(rack_version), C(rack_parameters) or any other input of the fleet playbooks: those are
+    your targets, from C(group_vars) and C(host_vars) beside the inventory file (for example a
+    C(group_vars/all.yml) with C(rack_version: latest) moves every discovered rack to the latest release).
+  - Regions are read concurrently.
   - Every value read from AWS (tags, names, versions, statuses) is marked unsafe, so a tag holding C({{ ... }}) is
     never templated, on every supported ansible-core.
   - The inventory file name must end with C(racks.yml) or C(racks.yaml).
@@ -74,13 +79,16 @@ orgs:
 keyed_groups:
   - key: rack_status
     prefix: status
-compose:
-  rack_channel: "'s3://acme-convox-releases/stable'"
 cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/convox-racks
+
+# group_vars/all.yml beside it: the targets of every discovered rack
+# rack_channel: s3://acme-convox-releases/stable
+# rack_version: latest
 """
 
+import concurrent.futures
 import re
 
 from ansible.errors import AnsibleError
@@ -92,9 +100,23 @@ from ansible_collections.convox.rack.plugins.module_utils._common import ClientF
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
 
+# what the plugin keeps of a rack (and caches): discovered state only
+FIELDS = ("name", "org", "region", "account_id", "current_version", "status")
+MAX_READERS = 16        # regions read at once
+
 
 def group_name(prefix, value):
     return "%s_%s" % (prefix, re.sub(r"[^A-Za-z0-9_]", "_", str(value)))
+
+
+def read_region(factory):
+    """The racks of one region (what the plugin keeps of each), or the ConvoxError that says why it cannot be read."""
+    try:
+        racks = RackInfo({}, factory).racks()
+    except ConvoxError as exc:
+        return exc
+    return [{"name": r["name"], "org": r["org"], "region": r["region"], "account_id": r["account_id"],
+             "current_version": r["version"], "status": r["status"]} for r in racks]
 
 
 class InventoryModule(AWSInventoryBase):
@@ -102,20 +124,36 @@ class InventoryModule(AWSInventoryBase):
     NAME = "convox.rack.racks"
     INVENTORY_FILE_SUFFIXES = ("racks.yml", "racks.yaml")
 
+    def _factory(self, region):
+        """A client factory for ``region`` whose CloudFormation client is made now, in this thread (a boto3
+        session is not thread-safe; the reads then run concurrently)."""
+        factory = ClientFactory(
+            lambda service, region=region: self.client(service, region=region, config=botocore_config()), region)
+        try:
+            factory("cloudformation")
+        except ConvoxError as exc:
+            return exc
+        return factory
+
     def _racks(self, regions, orgs, strict):
+        """Every rack of ``regions`` (read concurrently), in the order of the regions."""
+        factories = {region: self._factory(region) for region in regions}
+        answers = {region: f for region, f in factories.items() if isinstance(f, ConvoxError)}
+        readable = [region for region in factories if region not in answers]
+        if readable:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(readable), MAX_READERS),
+                                                       thread_name_prefix="convox-racks") as pool:
+                answers.update(zip(readable, pool.map(read_region, [factories[region] for region in readable])))
         found = []
-        for region in regions:
-            factory = ClientFactory(
-                lambda service, region=region: self.client(service, region=region, config=botocore_config()), region)
-            try:
-                racks = RackInfo({}, factory).racks()
-            except ConvoxError as exc:
-                message = "convox.rack.racks: region %s could not be read: %s" % (region, exc.msg)
+        for region in factories:            # in the order of the regions option
+            answer = answers[region]
+            if isinstance(answer, ConvoxError):
+                message = "convox.rack.racks: region %s could not be read: %s" % (region, answer.msg)
                 if strict:
-                    raise AnsibleError(message + " (set strict: false to skip unreadable regions)") from exc
+                    raise AnsibleError(message + " (set strict: false to skip unreadable regions)")
                 Display().warning(message)
                 continue
-            found.extend(r for r in racks if not orgs or r.get("org") in orgs)
+            found.extend(r for r in answer if not orgs or r.get("org") in orgs)
         return found
 
     def parse(self, inventory, loader, path, cache=True):
@@ -124,9 +162,8 @@ class InventoryModule(AWSInventoryBase):
         regions = self.get_option("regions") or [region for dummy, region in self.all_clients("cloudformation")]
         orgs = self.get_option("orgs") or []
         cached, racks = self.get_cached_result(path, cache)
-        if not cached:
-            racks = [{"name": r["name"], "org": r["org"], "region": r["region"], "version": r["version"], "status": r["status"]}
-                     for r in self._racks(regions, orgs, self.get_option("strict"))]
+        if not cached or not all(isinstance(r, dict) and set(FIELDS) <= set(r) for r in racks or []):
+            racks = self._racks(regions, orgs, self.get_option("strict"))
         self._populate(racks)
         self.update_cached_result(path, cache, racks)
 
@@ -141,27 +178,36 @@ class InventoryModule(AWSInventoryBase):
                                % (template, hostvars["rack_name"], hostvars["rack_region"]))
         return str(name)
 
+    @staticmethod
+    def _where(rack):
+        return "%s%s" % (rack["region"], " of account %s" % rack["account_id"] if rack.get("account_id") else "")
+
     def _populate(self, racks):
         strict = self.get_option("strict")
         hosts = {}
         for rack in racks:
-            # values read from AWS are data, never templates: unsafe on every ansible-core
-            hostvars = {"rack_name": wrap_var(rack["name"]), "rack_org": wrap_var(rack["org"]),
-                        "rack_region": wrap_var(rack["region"]), "rack_version": wrap_var(rack["version"]),
-                        "rack_status": wrap_var(rack["status"]), "ansible_connection": "local"}
+            # discovered state only (never a target such as rack_version), and data, never templates: unsafe on
+            # every ansible-core
+            hostvars = {"rack_%s" % key: wrap_var(rack[key]) for key in FIELDS if rack.get(key) is not None}
+            hostvars["ansible_connection"] = "local"
             host = self._host_name(hostvars)
             if host in hosts:
                 other = hosts[host][1]
                 raise AnsibleError("convox.rack.racks: rack %s in %s and rack %s in %s would both be host %s; set "
                                    "hostnames (for example '{{ rack_name }}-{{ rack_region }}') to tell them apart."
-                                   % (other["name"], other["region"], rack["name"], rack["region"], host))
+                                   % (other["name"], self._where(other), rack["name"], self._where(rack), host))
             hosts[host] = (hostvars, rack)
         for host, (hostvars, rack) in hosts.items():
             self.inventory.add_host(host)
             for key, value in hostvars.items():
                 self.inventory.set_variable(host, key, value)
-            for group in ([group_name("org", rack["org"])] if rack["org"] else []) + [
-                    group_name("region", rack["region"]), group_name("version", rack["version"])]:
+            groups = [group_name("org", rack["org"])] if rack["org"] else []
+            groups.append(group_name("region", rack["region"]))
+            if rack.get("account_id"):
+                groups.append(group_name("account", rack["account_id"]))
+            if rack.get("current_version"):
+                groups.append(group_name("version", rack["current_version"]))
+            for group in groups:
                 self.inventory.add_group(group)
                 self.inventory.add_child(group, host)
             self._set_composite_vars(self.get_option("compose"), hostvars, host, strict=strict)

@@ -19,7 +19,7 @@ from ansible_collections.convox.rack.plugins.module_utils._managed import StackM
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
-from ansible_collections.convox.rack.plugins.module_utils._tags import Never, app_tags, desired_tags, format_tags, is_rack
+from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters
 
 FIXED = ("Rack", "Version")
@@ -84,11 +84,6 @@ class AppManager(StackManagerBase):
 
     def expected_tags(self) -> dict[str, str]:
         return app_tags(self.rack, self.name)
-
-    def never_adopt(self) -> Never:
-        # rack_app never changes a rack, not even one whose name happens to be <rack>-<app>
-        return (lambda tags: tags.get("System") == "convox" and tags.get("Type") == "rack", "a rack",
-                "rack_app never changes a rack, adopt or not")
 
     def describe_app(self, stack: cfn.Stack) -> dict[str, Any]:
         return {"name": self.name, "rack": self.rack, "stack_name": stack.name, "stack_id": stack.stack_id,

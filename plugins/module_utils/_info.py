@@ -21,7 +21,7 @@ def is_rack_stack(stack: cfn.Stack) -> bool:
 
 def rack_view(stack: cfn.Stack, region: str | None) -> dict[str, Any]:
     """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
-    return {"name": stack.name, "org": stack.tags.get("Org"), "region": region,
+    return {"name": stack.name, "org": stack.tags.get("Org"), "region": region, "account_id": stack.account_id,
             "status": stack.status, "version": stack.parameters.get("Version"), "stack_id": stack.stack_id,
             "parameters": stack.parameters, "outputs": stack.outputs, "tags": stack.tags,
             "termination_protection": stack.termination_protection}

@@ -21,7 +21,7 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPECS, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._tags import Never, check_owned, format_tags
+from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import Template, no_echo_parameters, parse_template
 
 
@@ -82,10 +82,6 @@ class StackManagerBase:
         """The system tags that make a stack this manager's."""
         raise NotImplementedError
 
-    def never_adopt(self) -> Never | None:
-        """(predicate on tags, what such a stack is) for stacks that may not be adopted, or None."""
-        return None
-
     def check_owned(self, stack: cfn.Stack | None) -> dict[str, str]:
         """Refuse a stack of this name that is not ours (unless ``adopt``); returns the tags that
         adopting it adds ({} when it is ours).  Called before any change and before planning."""
@@ -93,7 +89,7 @@ class StackManagerBase:
             self.adopted_tags = {}
             return {}
         self.adopted_tags = check_owned(self.label(), stack.name, stack.tags, self.expected_tags(),
-                                        bool(self.params["adopt"]), self.never_adopt())
+                                        bool(self.params["adopt"]))
         return self.adopted_tags
 
     def adoption_note(self, stack: cfn.Stack | None) -> str | None:

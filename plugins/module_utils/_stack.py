@@ -85,6 +85,13 @@ class Stack:
         self.outputs = {o["OutputKey"]: o.get("OutputValue") for o in raw.get("Outputs") or []}
         self.tags = _tags_to_dict(raw.get("Tags"))
         self.termination_protection = bool(raw.get("EnableTerminationProtection", False))
+        self.last_updated = raw.get("LastUpdatedTime") or raw.get("CreationTime")
+
+    @property
+    def account_id(self) -> str | None:
+        """The AWS account of the stack, from its ARN (arn:<partition>:cloudformation:<region>:<account>:stack/...)."""
+        parts = self.stack_id.split(":")
+        return parts[4] if len(parts) > 5 and parts[4] else None
 
 
 class StackTimeout(ConvoxError):

@@ -11,13 +11,11 @@ changes a stack (and, in check mode, before planning).  Pure: imports only the e
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Tuple
+from typing import Any, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 SYSTEM = "convox"
-# a stack that may not be adopted: (is it one?, what it is, why it is refused)
-Never = Tuple[Callable[[Mapping[str, str]], bool], str, str]
 
 
 def rack_tags(rack: str, org: str | None = None) -> dict[str, str]:
@@ -60,20 +58,35 @@ def missing_tags(tags: Mapping[str, str], expected: Mapping[str, str]) -> dict[s
     return {k: v for k, v in expected.items() if tags.get(k) != v}
 
 
-def check_owned(kind_label: str, stack_name: str, tags: Mapping[str, str], expected: Mapping[str, str], adopt: bool,
-                never: Never | None = None) -> dict[str, str]:
+def owner(tags: Mapping[str, str]) -> str | None:
+    """What a stack carrying the collection's ownership (``System=convox``) belongs to, as its tags say ("rack
+    prod", "app web of rack prod"); None for a stack without it."""
+    if tags.get("System") != SYSTEM:
+        return None
+    if tags.get("Type") == "rack":
+        return "rack %s" % (tags.get("Rack") or "(no Rack tag)")
+    if tags.get("Type") == "app":
+        return "app %s of rack %s" % (tags.get("Name") or "(no Name tag)", tags.get("Rack") or "(no Rack tag)")
+    return "a convox stack of type %s" % (tags.get("Type") or "(no Type tag)")
+
+
+def check_owned(kind_label: str, stack_name: str, tags: Mapping[str, str], expected: Mapping[str, str],
+                adopt: bool) -> dict[str, str]:
     """Raise unless a stack whose ``tags`` are given is the thing described by ``expected``.
 
-    ``kind_label`` names what was expected ("rack prod", "app web on rack prod").  With ``adopt``
-    a stack lacking the tags is taken over: the tags it gains are returned.  ``never`` is a
-    (predicate on tags, what such a stack is, why it is refused) triple for stacks that may not be
-    adopted either (a rack, under rack_app).  Returns the tags that adopting adds ({} when owned)."""
+    ``kind_label`` names what was expected ("rack prod", "app web on rack prod").  With ``adopt`` a stack
+    lacking the tags is taken over, and the tags it gains are returned ({} when it is already ours).  A stack
+    that another rack or app owns (it carries ``System=convox``) is refused whatever ``adopt`` says: adopting
+    takes over only stacks with no convox ownership, so one rack's stack is never re-tagged or deleted through
+    another name (racks ``prod`` + app ``web-apis`` and rack ``prod-web`` + app ``apis`` share a stack name)."""
     missing = missing_tags(tags, expected)
     if not missing:
         return {}
-    if never is not None and never[0](tags):
-        raise ConvoxError("stack %s is %s (its tags: %s), not %s, and %s; nothing was changed."
-                          % (stack_name, never[1], format_tags(tags), kind_label, never[2]), stack_tags=dict(tags))
+    belongs = owner(tags)
+    if belongs is not None:
+        raise ConvoxError("stack %s belongs to %s (its tags: %s), not to %s; a stack owned by another rack or app is "
+                          "never adopted, re-tagged or deleted through another name, so nothing was changed."
+                          % (stack_name, belongs, format_tags(tags), kind_label), stack_tags=dict(tags))
     if adopt:
         return missing
     raise ConvoxError("stack %s is not %s: it lacks the tags %s (its tags: %s), so nothing was changed; set adopt: "

@@ -260,6 +260,10 @@ rack:
       description: AWS region.
       type: str
       sample: eu-west-1
+    account_id:
+      description: The AWS account the rack's stack is in (from its stack id).
+      type: str
+      sample: "123456789012"
     status:
       description: CloudFormation stack status.
       type: str

@@ -86,6 +86,10 @@ racks:
       description: AWS region.
       type: str
       sample: us-east-1
+    account_id:
+      description: The AWS account the rack's stack is in (from its stack id).
+      type: str
+      sample: "123456789012"
     status:
       description: CloudFormation stack status.
       type: str

@@ -104,8 +104,9 @@ def test_rack_app_never_touches_a_rack(aws, tmp_path):
     racks = ["team", "team", "team2", "team2", "team2"]
     for res, rack in zip(results, racks):
         assert res.get("failed") and not res.get("changed"), res
-        assert res["msg"] == ("stack {r}-blue is a rack (its tags: Rack={r}-blue, System=convox, Type=rack), not app "
-                              "blue on rack {r}, and rack_app never changes a rack, adopt or not; nothing was "
+        assert res["msg"] == ("stack {r}-blue belongs to rack {r}-blue (its tags: Rack={r}-blue, System=convox, "
+                              "Type=rack), not to app blue on rack {r}; a stack owned by another rack or app is never "
+                              "adopted, re-tagged or deleted through another name, so nothing was "
                               "changed.".format(r=rack)), res["msg"]
     assert rec.mutating(include_plan=True) == []
     assert snapshot(aws) == before
@@ -130,6 +131,36 @@ def test_an_app_whose_stack_is_foreign_is_refused_and_a_rack_must_be_ours(aws, t
         "stack fake is not rack fake: it lacks the tags System=convox, Type=rack, Rack=fake (its tags: Rack=other, "
         "System=convox, Type=rack), so no app is changed on it.",
     ]
+    assert rec.mutating(include_plan=True) == []
+    assert snapshot(aws) == before
+
+
+def test_adopt_never_crosses_ownership(aws, tmp_path):
+    # racks prod + app web-apis and rack prod-web + app apis share the stack name prod-web-apis: whichever comes
+    # second is refused, adopt or not, naming the owner; nothing is re-tagged or deleted
+    channel = write_channel(str(tmp_path / "channel"), ["1"])
+    rack_stack(aws, "prod")
+    app_stack(aws, "prod", "web-apis")
+    rack_stack(aws, "prod-web")
+    before = snapshot(aws)
+    rec = aws.recording.mark()
+    results = run_tasks(aws, tmp_path, [
+        app_task(name="apis", rack="prod-web", channel=channel),
+        app_task(name="apis", rack="prod-web", channel=channel, adopt=True),
+        app_task(name="apis", rack="prod-web", state="absent", adopt=True),
+        dict(app_task(name="apis", rack="prod-web", channel=channel, adopt=True), check_mode=True),
+        rack_task(name="prod-web-apis", state="absent", adopt=True),
+        rack_task(name="prod-web-apis", state="absent", adopt=True, force=True),
+        rack_task(name="prod-web-apis", channel=channel, adopt=True),
+        dict(rack_task(name="prod-web-apis", state="absent", adopt=True), check_mode=True),
+    ])
+    labels = ["app apis on rack prod-web"] * 4 + ["rack prod-web-apis"] * 4
+    for res, label in zip(results, labels):
+        assert res.get("failed") and not res.get("changed"), res
+        assert res["msg"] == (
+            "stack prod-web-apis belongs to app web-apis of rack prod (its tags: Name=web-apis, Rack=prod, "
+            "System=convox, Type=app), not to %s; a stack owned by another rack or app is never adopted, re-tagged or "
+            "deleted through another name, so nothing was changed." % label), res["msg"]
     assert rec.mutating(include_plan=True) == []
     assert snapshot(aws) == before
 

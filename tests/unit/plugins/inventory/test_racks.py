@@ -18,6 +18,7 @@ from ansible.template import Templar, trust_as_template
 from ansible_collections.convox.rack.plugins.inventory import racks
 from ansible_collections.convox.rack.plugins.inventory.racks import InventoryModule
 
+ACCOUNT = "123456789012"       # moto's default account
 TEMPLATE = json.dumps({"Parameters": {"Version": {"Type": "String"}},
                        "Resources": {"Settings": {"Type": "AWS::S3::Bucket"}}})
 
@@ -57,8 +58,7 @@ def groups(inv):
 
 
 def populate(inv):
-    inv._populate([{k: r[k] for k in ("name", "org", "region", "version", "status")}
-                   for r in inv._racks(inv.get_option("regions"), inv.get_option("orgs"), inv.get_option("strict"))])
+    inv._populate(inv._racks(inv.get_option("regions"), inv.get_option("orgs"), inv.get_option("strict")))
 
 
 def test_racks_become_hosts_grouped_by_org_region_and_version(aws):
@@ -69,13 +69,15 @@ def test_racks_become_hosts_grouped_by_org_region_and_version(aws):
     stack("us-east-1", "plain")                                                                 # not ours at all
     inv = plugin()
     populate(inv)
+    # discovered state only: never rack_version (the user's target) or any other input of the fleet playbooks
     assert hosts(inv) == {
-        "prod": {"rack_name": "prod", "rack_org": "acme", "rack_region": "us-east-1", "rack_version": "3",
-                 "rack_status": "CREATE_COMPLETE", "ansible_connection": "local"},
-        "staging": {"rack_name": "staging", "rack_org": "initech", "rack_region": "eu-west-1", "rack_version": "2",
-                    "rack_status": "CREATE_COMPLETE", "ansible_connection": "local"}}
+        "prod": {"rack_name": "prod", "rack_org": "acme", "rack_region": "us-east-1", "rack_account_id": ACCOUNT,
+                 "rack_current_version": "3", "rack_status": "CREATE_COMPLETE", "ansible_connection": "local"},
+        "staging": {"rack_name": "staging", "rack_org": "initech", "rack_region": "eu-west-1", "rack_account_id": ACCOUNT,
+                    "rack_current_version": "2", "rack_status": "CREATE_COMPLETE", "ansible_connection": "local"}}
     assert groups(inv) == {"org_acme": ["prod"], "org_initech": ["staging"], "region_us_east_1": ["prod"],
-                           "region_eu_west_1": ["staging"], "version_3": ["prod"], "version_2": ["staging"]}
+                           "region_eu_west_1": ["staging"], "version_3": ["prod"], "version_2": ["staging"],
+                           "account_%s" % ACCOUNT: ["prod", "staging"]}
 
 
 def test_values_read_from_aws_are_never_templated(aws):
@@ -93,7 +95,8 @@ def test_one_name_in_two_regions_fails_unless_hostnames_tells_them_apart(aws):
     rack("eu-west-1", "prod")
     with pytest.raises(AnsibleError) as err:
         populate(plugin())
-    assert "rack prod in us-east-1 and rack prod in eu-west-1 would both be host prod; set hostnames" in str(err.value)
+    assert ("rack prod in us-east-1 of account %s and rack prod in eu-west-1 of account %s would both be host prod; "
+            "set hostnames" % (ACCOUNT, ACCOUNT)) in str(err.value)
     inv = plugin(hostnames=trust_as_template("{{ rack_name }}-{{ rack_region }}"))
     populate(inv)
     assert sorted(hosts(inv)) == ["prod-eu-west-1", "prod-us-east-1"]
@@ -144,8 +147,10 @@ def test_parse_reads_every_region_without_the_regions_option_and_caches(aws, mon
     inv.parse(inv.inventory, DataLoader(), "/x/racks.yml")
     assert sorted(hosts(inv)) == ["mumbai", "prod"]
     assert stored["/x/racks.yml"] == [       # in the order of the regions all_clients gives
-        {"name": "prod", "org": "acme", "region": "us-east-1", "version": "1", "status": "CREATE_COMPLETE"},
-        {"name": "mumbai", "org": "acme", "region": "ap-south-1", "version": "1", "status": "CREATE_COMPLETE"}]
+        {"name": "prod", "org": "acme", "region": "us-east-1", "account_id": ACCOUNT, "current_version": "1",
+         "status": "CREATE_COMPLETE"},
+        {"name": "mumbai", "org": "acme", "region": "ap-south-1", "account_id": ACCOUNT, "current_version": "1",
+         "status": "CREATE_COMPLETE"}]
     # a cached answer is used as it is: no AWS call
     again = plugin(regions=["us-east-1"])
     again.client = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, check_owned, format_tags, is_app, is_rack, rack_tags
+from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, check_owned, format_tags, is_app, is_rack, owner, rack_tags
 
 
 def test_rack_and_app_predicates():
@@ -28,13 +28,32 @@ def test_owned_stacks_pass_and_foreign_ones_are_refused_naming_their_tags():
     assert err.value.details["stack_tags"] == {"owner": "dba"}
 
 
-def test_adopting_returns_the_tags_gained_but_never_a_forbidden_stack():
+def test_adopting_returns_the_tags_gained_but_never_takes_a_stack_another_rack_or_app_owns():
     assert check_owned("rack prod", "prod", {"Rack": "prod"}, rack_tags("prod"), True) == {
         "System": "convox", "Type": "rack"}
-    never = (lambda tags: tags.get("Type") == "rack", "a rack", "rack_app never changes a rack, adopt or not")
-    with pytest.raises(ConvoxError, match=r"^stack t-blue is a rack \(its tags: Rack=t-blue, System=convox, "
-                                          r"Type=rack\), not app blue on rack t, and rack_app never changes a rack"):
-        check_owned("app blue on rack t", "t-blue", rack_tags("t-blue"), app_tags("t", "blue"), True, never)
+    # a rack under rack_app, and an app of another rack under both modules: refused, adopt or not
+    for adopt in (False, True):
+        with pytest.raises(ConvoxError) as err:
+            check_owned("app blue on rack t", "t-blue", rack_tags("t-blue"), app_tags("t", "blue"), adopt)
+        assert err.value.msg == ("stack t-blue belongs to rack t-blue (its tags: Rack=t-blue, System=convox, Type=rack), "
+                                 "not to app blue on rack t; a stack owned by another rack or app is never adopted, "
+                                 "re-tagged or deleted through another name, so nothing was changed.")
+        with pytest.raises(ConvoxError, match="^stack prod-web-apis belongs to app apis of rack prod-web "):
+            check_owned("app web-apis on rack prod", "prod-web-apis", app_tags("prod-web", "apis"),
+                        app_tags("prod", "web-apis"), adopt)
+        with pytest.raises(ConvoxError, match="^stack prod-web-apis belongs to app apis of rack prod-web "):
+            check_owned("rack prod-web-apis", "prod-web-apis", app_tags("prod-web", "apis"),
+                        rack_tags("prod-web-apis"), adopt)
+        # any System=convox ownership, however partial, is another owner's
+        with pytest.raises(ConvoxError, match="belongs to a convox stack of type"):
+            check_owned("rack x", "x", {"System": "convox"}, rack_tags("x"), adopt)
+
+
+def test_owner_reads_what_the_tags_say():
+    assert owner({"owner": "dba"}) is None
+    assert owner(rack_tags("prod", "acme")) == "rack prod"
+    assert owner(app_tags("prod-web", "apis")) == "app apis of rack prod-web"
+    assert owner({"System": "convox", "Type": "rack"}) == "rack (no Rack tag)"
 
 
 def test_format_tags_stays_on_one_line():
