@@ -7,13 +7,25 @@ each host's rack result handed back as that host's task result."""
 from __future__ import annotations
 
 import json
+import os
 
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
+from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, result_row
+from ansible_collections.convox.rack.plugins.module_utils._fleet import (
+    Batch,
+    Target,
+    clashes,
+    needs_default_account,
+    pinned_version,
+    result_row,
+    role_account,
+    run_releases,
+)
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory
 
 # host variable -> option of convox.rack.rack (the role's variables)
@@ -57,6 +69,8 @@ class ActionModule(ConvoxAction):
                 return result
             if params.get("result") is not None:
                 result.update(self.host_result(params["result"]))
+            elif params["preflight"]:
+                result.update(self.preflight(params, task_vars))
             else:
                 result.update(self.batch(params, task_vars))
         return result
@@ -74,9 +88,10 @@ class ActionModule(ConvoxAction):
         return out
 
     # -- the batch -----------------------------------------------------------------------------------
-    def rack_params(self, host, hostvars, aws_params):
+    def rack_params(self, host, hostvars, aws_params, versions=None):
         """(The rack module's validated params for ``host``, from its variables, or the ConvoxError that
-        says why they are invalid; the values to keep out of the result)."""
+        says why they are invalid; the values to keep out of the result).  ``versions``: what latest, stable
+        and edge mean for this run (the preflight's), so every batch goes to the release resolved at its start."""
         try:
             variables = hostvars[host]
             args = {}
@@ -93,6 +108,8 @@ class ActionModule(ConvoxAction):
                 args[key] = value
         if "region" not in args and aws_params.get("region"):
             args["region"] = aws_params["region"]
+        if "version" in args and isinstance(args["version"], str):
+            args["version"] = pinned_version(args.get("channel"), args["version"], versions)
         try:
             return self.validate("rack", args)
         except ConvoxError as exc:
@@ -103,7 +120,7 @@ class ActionModule(ConvoxAction):
         aws_params = {k: params.get(k) for k in aws_argument_spec()}
         racks, no_log = [], {}
         for host in params["hosts"]:
-            rack_params, no_log[host] = self.rack_params(host, hostvars, aws_params)
+            rack_params, no_log[host] = self.rack_params(host, hostvars, aws_params, params["versions"])
             racks.append((host, rack_params))
         factories = {}
 
@@ -121,7 +138,8 @@ class ActionModule(ConvoxAction):
                 results[host]["convox_row"] = result_row(host, rack_params, results[host], check_mode)
             return {"changed": False, "results": results, "plan_lines": [], "polls": {}}
         runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],
-                       poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL))
+                       poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL),
+                       releases=params["releases"])
         results = runner.run()
         for host, rack_params in racks:
             res = results[host]
@@ -131,3 +149,70 @@ class ActionModule(ConvoxAction):
             results[host] = res
         return {"changed": False, "results": results, "plan_lines": [plan_line(results[host]) for host, dummy in racks],
                 "polls": {region or "default": w.polls for region, w in runner.watchers.items()}}
+
+    # -- before the run changes anything ---------------------------------------------------------------------
+    def preflight(self, params, task_vars):
+        """Run once before a fleet run changes anything: refuse two hosts that resolve to one rack (name, region
+        after defaults, account), refuse a report directory that cannot take the run's results, and resolve
+        latest / stable / edge once for the whole run (the facts ``convox_run_versions`` and ``convox_run_releases``,
+        which every batch passes back as O(versions) and O(releases))."""
+        hostvars = task_vars.get("hostvars") or {}
+        aws_params = {k: params.get(k) for k in aws_argument_spec()}
+        report_dir = params.get("report_dir")
+        if report_dir and os.path.exists(report_dir) and not (os.path.isdir(report_dir) and os.access(report_dir, os.W_OK)):
+            return {"failed": True, "msg": "convox_report_dir %s is not a writable directory, so the run's results "
+                                           "(fleet-update.json) could not be written there; no rack was changed."
+                                           % report_dir}
+        try:
+            default = controller_client_factory(aws_params)
+            targets = [self.target(host, hostvars, default.region, params.get("state")) for host in params["hosts"]]
+            default_account = None
+            if needs_default_account(targets):
+                default_account = default("sts").get_caller_identity()["Account"]
+            refused = clashes(targets, default_account)
+            if refused:
+                return {"failed": True, "msg": "; ".join(refused) + "; no rack was changed."}
+            factories = {}
+
+            def read(channel, target):
+                if target.region not in factories:
+                    factories[target.region] = controller_client_factory(dict(aws_params, region=target.region))
+                try:
+                    return open_channel(channel, factories[target.region]).read_releases()
+                except ConvoxError as exc:
+                    raise ConvoxError("channel %s could not be read before the run: %s No rack was changed."
+                                      % (channel, exc.msg)) from exc
+            # a host whose variables the rack module refuses fails alone, in its batch, with the module's message
+            valid = [t for t in targets if not isinstance(self.rack_params(t.host, hostvars, aws_params)[0], ConvoxError)]
+            versions, releases = run_releases(valid, read)
+        except ConvoxError as exc:
+            return {"failed": True, "msg": exc.msg}
+        except Exception as exc:  # pylint: disable=broad-except
+            if not is_aws_error(exc):
+                raise
+            return {"failed": True, "msg": describe_aws_error(exc, "the fleet's preflight") + " No rack was changed."}
+        lines = ["release of this run: %s = %s in %s" % (alias, version, channel)
+                 for channel, aliases in sorted(versions.items()) for alias, version in sorted(aliases.items())]
+        if not lines and any(t.state == "present" for t in targets):
+            lines = ["release of this run: each rack's own rack_version (no latest, stable or edge)"]
+        return {"changed": False, "racks": sorted({t.rack for t in targets}), "versions": versions, "lines": lines,
+                "targets": [dict(vars(t)) for t in targets],
+                "ansible_facts": {"convox_run_versions": versions, "convox_run_releases": releases}}
+
+    @staticmethod
+    def target(host, hostvars, default_region, state=None):
+        """The rack ``host`` resolves to (its region after defaults; ``state``, when given, over its rack_state)."""
+        try:
+            variables = hostvars[host]
+
+            def var(name):
+                value = variables.get(name)
+                return str(value).strip() if value not in (None, "") else None
+            return Target(host=host, rack=var("rack_name") or host, region=var("rack_region") or default_region,
+                          account=var("rack_account_id") or role_account(var("rack_assume_role_arn")),
+                          state=state or var("rack_state") or "present", channel=var("rack_channel"),
+                          version=var("rack_version"))
+        except ConvoxError:
+            raise
+        except Exception as exc:  # an undefined variable in the host's inventory
+            raise ConvoxError("host %s: its variables cannot be read (%s)." % (host, exc)) from exc

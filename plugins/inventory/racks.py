@@ -18,9 +18,9 @@ description:
   - Host variables are discovered state only - C(rack_name), C(rack_org), C(rack_region), C(rack_account_id),
     C(rack_current_version) (the release the rack runs) and C(rack_status) - and C(ansible_connection=local), since a
     rack is managed through AWS APIs.
-  - The plugin never sets C(rack_version), C(rack_parameters) or any other input of the fleet playbooks: those are
+  - 'The plugin never sets C(rack_version), C(rack_parameters) or any other input of the fleet playbooks: those are
     your targets, from C(group_vars) and C(host_vars) beside the inventory file (for example a
-    C(group_vars/all.yml) with C(rack_version: latest) moves every discovered rack to the latest release).
+    C(group_vars/all.yml) with C(rack_version: latest) moves every discovered rack to the latest release).' 
   - Regions are read concurrently.
   - Every value read from AWS (tags, names, versions, statuses) is marked unsafe, so a tag holding C({{ ... }}) is
     never templated, on every supported ansible-core.

@@ -13,6 +13,7 @@ inventory and turns the results into per-host task results.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import threading
 import time
 from typing import Any, Callable, Iterable, Mapping
@@ -22,6 +23,7 @@ from ansible_collections.convox.rack.plugins.module_utils._channel import open_c
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils._releases import ALIAS_EDGE, ALIASES_LATEST, Releases
 
 DEFAULT_POLL_INTERVAL = 30.0   # the longest gap between two reads of a region
 MIN_POLL_INTERVAL = 1.5        # the shortest
@@ -177,13 +179,15 @@ class Batch:
 
     def __init__(self, racks: Iterable[tuple[str, dict[str, Any] | ConvoxError]], check_mode: bool,
                  factory_for: Callable[[str | None], ClientFactory], max_concurrent: int = 0,
-                 poll_interval: float = DEFAULT_POLL_INTERVAL, manager: Callable[..., Any] = RackManager) -> None:
+                 poll_interval: float = DEFAULT_POLL_INTERVAL, manager: Callable[..., Any] = RackManager,
+                 releases: Mapping[str, list[dict[str, Any]]] | None = None) -> None:
         self.racks = list(racks)
         self.check_mode = check_mode
         self.factory_for = factory_for
         self.max_concurrent = int(max_concurrent or 0)
         self.poll_interval = float(poll_interval or DEFAULT_POLL_INTERVAL)
         self.manager = manager
+        self.releases = dict(releases or {})      # channel -> its releases, as the run read them when it started
         self.watchers: dict[str | None, RegionWatcher] = {}
         self.warnings: dict[str, list[str]] = {}
 
@@ -196,7 +200,6 @@ class Batch:
     def run(self) -> dict[str, dict[str, Any]]:
         results: dict[str, dict[str, Any]] = {}
         jobs: list[tuple[str, dict[str, Any], ClientFactory, RegionWatcher]] = []
-        releases: dict[str, list[dict[str, Any]]] = {}
         for key, params in self.racks:
             if isinstance(params, ConvoxError):
                 results[key] = dict(failed=True, changed=False, msg=params.msg, **params.details)
@@ -207,7 +210,7 @@ class Batch:
                 factory = self.factory_for(region)
                 for service in ("cloudformation", "s3"):
                     factory(service)
-                self.share_releases(params, factory, releases)
+                self.share_releases(params, factory)
             except ConvoxError as exc:
                 results[key] = dict(failed=True, changed=False, msg=exc.msg, **exc.details)
                 continue
@@ -232,14 +235,15 @@ class Batch:
                     results[futures[future]] = future.result()
         return results
 
-    def share_releases(self, params: dict[str, Any], factory: ClientFactory, cache: dict[str, list[dict[str, Any]]]) -> None:
-        """Each channel's versions.json is read once for the whole batch."""
+    def share_releases(self, params: dict[str, Any], factory: ClientFactory) -> None:
+        """Each channel's versions.json is read once: for the whole run when the run's preflight read it
+        (``releases``), else for the whole batch."""
         channel = params.get("channel")
         if not channel or params.get("releases") is not None or params.get("state") == "absent":
             return
-        if channel not in cache:
-            cache[channel] = open_channel(channel, factory).read_releases().to_list()
-        params["releases"] = cache[channel]
+        if channel not in self.releases:
+            self.releases[channel] = open_channel(channel, factory).read_releases().to_list()
+        params["releases"] = self.releases[channel]
 
     def one(self, key: str, params: dict[str, Any], factory: ClientFactory, watcher: RegionWatcher) -> dict[str, Any]:
         warnings = self.warnings.setdefault(key, [])
@@ -284,3 +288,72 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
             "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
             "msg": result.get("msg", "") if failed or result.get("halted") else "", "stateful": len(plan.get("stateful_changes") or []),
             "drifted": len((result.get("drift") or {}).get("drifted") or [])}
+
+
+# -- before a fleet run changes anything ---------------------------------------------------------------------
+ALIASES = ALIASES_LATEST + (ALIAS_EDGE,)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """The rack a host resolves to: its name, its region after defaults, its account (None: the account of the
+    credentials the run uses), and what it is to become (state, channel, version)."""
+
+    host: str
+    rack: str
+    region: str | None
+    account: str | None = None
+    state: str = "present"
+    channel: str | None = None
+    version: str | None = None
+
+
+def role_account(arn: str | None) -> str | None:
+    """The account of an IAM role ARN (arn:<partition>:iam::<account>:role/<name>), or None."""
+    parts = str(arn or "").split(":")
+    return parts[4] if len(parts) >= 6 and parts[2] == "iam" and parts[4] else None
+
+
+def clashes(targets: Iterable[Target], default_account: str | None = None) -> list[str]:
+    """One sentence per rack that more than one host resolves to: the same name, the same region (after defaults)
+    and the same account (``default_account`` for a host that names none)."""
+    seen: dict[tuple[str, str, str], list[str]] = {}
+    for target in targets:
+        key = (target.rack, target.region or "", target.account or default_account or "")
+        seen.setdefault(key, []).append(target.host)
+    return ["hosts %s all resolve to rack %s in %s%s; one rack must be one host" % (
+        ", ".join(sorted(hosts)), rack, region or "the default region", " of account %s" % account if account else "")
+        for (rack, region, account), hosts in sorted(seen.items()) if len(hosts) > 1]
+
+
+def needs_default_account(targets: Iterable[Target]) -> bool:
+    """Whether telling the racks apart needs the account of the run's own credentials: some hosts name an account
+    and others do not."""
+    accounts = {target.account for target in targets}
+    return None in accounts and len(accounts) > 1
+
+
+def run_releases(targets: Iterable[Target], read: Callable[[str, Target], Releases]
+                 ) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, Any]]]]:
+    """The run's view of its channels, read once each (``read(channel, a target using it)``) for the targets that
+    are to be present: ({channel: {alias: version}} - what ``latest`` / ``stable`` / ``edge`` mean for this run -,
+    {channel: its releases}), so every batch plans from the same releases.  (A rack without a version keeps the
+    release it runs.)"""
+    versions: dict[str, dict[str, str]] = {}
+    releases: dict[str, Releases] = {}
+    for target in targets:
+        if target.state != "present" or not target.channel:
+            continue
+        if target.channel not in releases:
+            releases[target.channel] = read(target.channel, target)
+        if target.version in ALIASES:
+            versions.setdefault(target.channel, {})[target.version] = releases[target.channel].resolve(target.version)
+    return versions, {channel: rels.to_list() for channel, rels in releases.items()}
+
+
+def pinned_version(channel: str | None, version: str | None, versions: Mapping[str, Mapping[str, str]] | None) -> str | None:
+    """``version`` with an alias replaced by the release the run resolved it to at its start (``versions``, from
+    ``run_versions``); any other version as it is."""
+    if channel and version in ALIASES:
+        return (versions or {}).get(channel, {}).get(version, version)
+    return version

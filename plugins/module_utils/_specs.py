@@ -132,6 +132,11 @@ def rack_batch_spec() -> Spec:
     return {
         "hosts": {"type": "list", "elements": "str"},
         "result": {"type": "dict"},
+        "preflight": {"type": "bool", "default": False},
+        "report_dir": {"type": "path"},
+        "state": {"type": "str", "choices": ["present", "absent"]},
+        "versions": {"type": "dict", "default": {}},
+        "releases": {"type": "dict", "default": {}},
         "halted": {"type": "str", "default": ""},
         "max_concurrent": {"type": "int", "default": 0},
         "poll_interval": {"type": "float", "default": 30},

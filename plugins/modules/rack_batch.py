@@ -24,6 +24,12 @@ description:
     own task result (changed, failed, diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with
     M(convox.rack.rack), and sets the fact C(convox_result) (the host's line of the fleet summary). Pass only the
     host's entry, not the whole batch result, so that a fleet run stays linear in its number of racks.
+  - Run once before a fleet run changes anything, with O(preflight), it checks the fleet instead - two hosts that
+    resolve to one rack (the same name, region after defaults and account) are refused, naming both - and resolves
+    V(latest), V(stable) and V(edge) once for the whole run (RV(versions), also set as the fact
+    C(convox_run_versions), with each channel's releases as C(convox_run_releases)); every later batch passes them
+    back as O(versions) and O(releases), so the canary and every batch go to the same release, along the same
+    path, even when one is published mid-run, and each channel is read once per run.
   - Runs in the controller process only (the racks are managed through AWS APIs).
   - 'Each host variable maps to the option of M(convox.rack.rack) of the same name: C(rack_name) (default: the host
     name), C(rack_state), C(rack_org), C(rack_region), C(rack_channel), C(rack_version), C(rack_parameters),
@@ -42,6 +48,37 @@ options:
       - This host's entry of the batch task's RV(results); returned as this task's result. Mutually exclusive with
         O(hosts).
     type: dict
+  preflight:
+    description:
+      - With O(hosts), check the fleet and resolve the run's releases instead of converging (see above). Fails,
+        changing nothing, on two hosts that resolve to one rack, on a channel that cannot be read, and on an
+        O(report_dir) that exists but is not a writable directory.
+    type: bool
+    default: false
+  report_dir:
+    description:
+      - With O(preflight), the directory the run will write its results to (C(convox_report_dir)); refused before any
+        change when it exists and is not a writable directory.
+    type: path
+  state:
+    description:
+      - With O(preflight), the state every rack of the run is to reach, whatever its C(rack_state) says
+        (C(uninstall.yml) passes V(absent): no channel is read, no release resolved).
+    type: str
+    choices: [present, absent]
+  versions:
+    description:
+      - With O(hosts), what V(latest), V(stable) and V(edge) mean for this run, per channel (RV(versions) of the
+        preflight, C({channel: {alias: version}})); a rack whose C(rack_version) is such an alias goes to that release.
+    type: dict
+    default: {}
+  releases:
+    description:
+      - With O(hosts), each channel's releases as the run read them when it started (the preflight's fact
+        C(convox_run_releases), C({channel: [release, ...]})), so every batch plans its paths from them; a channel
+        not in it is read once for the batch.
+    type: dict
+    default: {}
   halted:
     description:
       - With O(hosts), why the fleet halted before this batch (C(update.yml) passes its C(convox_halt)). When not
@@ -106,6 +143,30 @@ plan_lines:
   type: list
   elements: str
   sample: ["acme-prod: update 1 -> 3 via 2 -> 3"]
+versions:
+  description: With O(preflight), what V(latest), V(stable) and V(edge) mean for this run, per channel.
+  returned: with O(preflight)
+  type: dict
+  sample: {"s3://acme-releases/stable": {"latest": "20260301000000"}}
+lines:
+  description: With O(preflight), the releases of this run, one line per channel and alias, to print first.
+  returned: with O(preflight)
+  type: list
+  elements: str
+  sample: ["release of this run: latest = 20260301000000 in s3://acme-releases/stable"]
+racks:
+  description: With O(preflight), the distinct rack names the run targets (what C(uninstall.yml) asks to confirm).
+  returned: with O(preflight)
+  type: list
+  elements: str
+  sample: ["acme-prod", "acme-staging"]
+targets:
+  description: With O(preflight), the rack each host resolves to.
+  returned: with O(preflight)
+  type: list
+  elements: dict
+  sample: [{"host": "acme-prod", "rack": "acme-prod", "region": "us-east-1", "account": null, "state": "present",
+            "channel": "s3://acme-releases/stable", "version": "latest"}]
 polls:
   description: With O(hosts), the reads of each region's stacks made while racks waited.
   returned: with O(hosts)

@@ -35,7 +35,8 @@ def test_inventory_plugin_groups_racks_by_org_and_region(aws, tmp_path):
                 for h, hv in listing["_meta"]["hostvars"].items()}
     assert hostvars["acme-eu"]["rack_region"] == "eu-west-1"
     assert hostvars["acme-eu"]["rack_org"] == "acme"
-    assert hostvars["globex-prod"]["rack_version"] == "1"
+    assert hostvars["globex-prod"]["rack_current_version"] == "1"
+    assert "rack_version" not in hostvars["globex-prod"]      # a target, never discovered state
     assert hostvars["globex-prod"]["rack_status"] == "CREATE_COMPLETE"
     assert sorted(listing["org_acme"]["hosts"]) == ["acme-eu", "acme-prod"]
     assert sorted(listing["region_us_east_1"]["hosts"]) == ["acme-prod", "globex-prod"]

@@ -50,12 +50,14 @@ def test_site_is_idempotent_and_update_dry_run_mutates_nothing(aws):
     first, second = converge_at_v1(aws)
     assert all(first[r]["changed"] >= 1 for r in RACKS), first
     assert all(second[r]["changed"] == 0 for r in RACKS), second   # a second site run changes nothing
-    # one task per rack (its result); the fleet check, the batch (every rack at once) and its plan run once
-    assert sorted(second[r]["ok"] for r in RACKS) == [1, 1, 1, 1, 1, 4], second
+    # one task per rack (its result); the preflight, the release it resolved, the batch (every rack at once) and its
+    # plan run once
+    assert sorted(second[r]["ok"] for r in RACKS) == [1, 1, 1, 1, 1, 5], second
 
     rec = aws.recording.mark()
     out = run(aws, "update.yml", check=True, diff=True)
     assert rec.mutating() == [], rec.mutating()
+    assert '"release of this run: latest = %s in s3://convox-demo-releases/stable"' % V3 in out
     for rack in RACKS:
         assert re.search(r"%s: update %s -> %s via %s -> %s" % (rack, V1, V3, V2, V3), out), rack
     assert '-        "Version": "%s",' % V1 in out and '+        "Version": "%s",' % V3 in out   # the diff

@@ -193,7 +193,8 @@ def test_uninstall_confirms_the_racks_it_deletes_not_the_hosts(aws, tmp_path):
         "all:\n  vars:\n    ansible_connection: local\n"
         "    ansible_python_interpreter: '{{ ansible_playbook_python }}'\n"
         "  hosts:\n    scratch:\n      rack_name: prod-critical\n    other:\n      rack_name: scratch\n"
-        "    twin:\n      rack_name: scratch\n")
+        "    twin:\n      rack_name: scratch\n"
+        "    regional:\n      rack_name: scratch\n      rack_region: us-east-1\n")
     uninstall = os.path.join(REPO, "playbooks", "uninstall.yml")
     before = snapshot(aws)
     rec = aws.recording.mark()
@@ -202,10 +203,16 @@ def test_uninstall_confirms_the_racks_it_deletes_not_the_hosts(aws, tmp_path):
     assert "to confirm, pass -e confirm=prod-critical (the racks that would be deleted, got scratch)" in out, out
     out = aws.playbook(uninstall, "-l", "other,twin", inventory=str(inventory), cwd=REPO,
                        extra_vars={"confirm": "scratch"}, expect_rc=2)
-    assert "hosts other, twin all name rack scratch in the default region; one rack must be one host." in out, out
+    assert ("hosts other, twin all resolve to rack scratch in us-east-1; one rack must be one host; no rack was "
+            "changed.") in out, out
     site = os.path.join(REPO, "playbooks", "site.yml")
     out = aws.playbook(site, inventory=str(inventory), cwd=REPO, expect_rc=2)
-    assert "hosts other, twin all name rack scratch in the default region" in out, out
+    assert "hosts other, regional, twin all resolve to rack scratch in us-east-1" in out, out
+    # a host without a region and one naming the default region are the same rack (AWS_REGION is us-east-1)
+    for playbook in ("site.yml", "update.yml"):
+        out = aws.playbook(os.path.join(REPO, "playbooks", playbook), "-l", "other,regional", inventory=str(inventory),
+                           cwd=REPO, expect_rc=2)
+        assert "hosts other, regional all resolve to rack scratch in us-east-1; one rack must be one host" in out, out
     assert rec.mutating(include_plan=True) == []
     assert snapshot(aws) == before
 

@@ -63,10 +63,10 @@ def test_a_tag_is_never_templated(aws, tmp_path, bindir):
         StackName="inj", TemplateBody=json.dumps(RACK_TEMPLATE),
         Parameters=[{"ParameterKey": "Version", "ParameterValue": payload}],
         Tags=[{"Key": k, "Value": v} for k, v in {"System": "convox", "Type": "rack", "Rack": "inj", "Org": payload}.items()])
-    inventory = inventory_file(tmp_path, "compose:\n  rack_label: rack_org ~ '/' ~ rack_version\n")
+    inventory = inventory_file(tmp_path, "compose:\n  rack_label: rack_org ~ '/' ~ rack_current_version\n")
     play = tmp_path / "show.yml"
     play.write_text("- hosts: all\n  gather_facts: false\n  tasks:\n"
-                    "    - ansible.builtin.debug:\n        msg: \"{{ rack_org }} {{ rack_version }} {{ rack_label }}\"\n"
+                    "    - ansible.builtin.debug:\n        msg: \"{{ rack_org }} {{ rack_current_version }} {{ rack_label }}\"\n"
                     "    - ansible.builtin.set_fact:\n        copied: \"{{ rack_org }}\"\n"
                     "    - ansible.builtin.debug:\n        msg: \"{{ copied }}\"\n")
     env = core_env(aws, bindir)
@@ -90,7 +90,7 @@ def test_a_host_is_the_stack_whose_rack_tag_is_its_name(aws, tmp_path):
     hostvars = listing["_meta"]["hostvars"]
     assert sorted(hostvars) == ["acme-prod"]
     assert hostvars["acme-prod"]["rack_org"] in ("acme", {"__ansible_unsafe": "acme"})
-    assert hostvars["acme-prod"]["rack_version"] in ("1", {"__ansible_unsafe": "1"})
+    assert hostvars["acme-prod"]["rack_current_version"] in ("1", {"__ansible_unsafe": "1"})
     assert "org_evil" not in listing
 
 

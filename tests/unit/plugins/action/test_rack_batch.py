@@ -102,3 +102,63 @@ def test_a_host_result_is_its_task_result_with_its_summary_line():
     out = run(action(BatchAction, {"result": given}))
     assert out["changed"] is True and out["ansible_facts"] == {"convox_result": row} and "diff" not in out
     assert "diff" in run(action(BatchAction, {"result": given}, diff=True))
+
+
+def preflight(hostvars, **args):
+    return batch(hostvars, preflight=True, **args)
+
+
+def test_the_preflight_refuses_two_hosts_that_resolve_to_one_rack(fleet):
+    # no region on one host, the default region on the other: the same rack
+    hostvars = {"a": {"rack_name": "x"}, "b": {"rack_name": "x", "rack_region": "us-east-1"},
+                "c": {"rack_name": "x", "rack_region": "eu-west-1"}}
+    out = preflight(hostvars)
+    assert out["failed"] is True
+    assert out["msg"] == "hosts a, b all resolve to rack x in us-east-1; one rack must be one host; no rack was changed."
+    # the same name in two accounts is two racks; a host naming no account is in the account of the credentials
+    hostvars = {"a": {"rack_name": "x", "rack_account_id": "111111111111"}, "b": {"rack_name": "x"},
+                "c": {"rack_name": "x", "rack_assume_role_arn": "arn:aws:iam::222222222222:role/convox"}}
+    out = preflight(hostvars)
+    assert "failed" not in out, out
+    assert [(t["host"], t["account"], t["region"]) for t in out["targets"]] == [
+        ("a", "111111111111", "us-east-1"), ("b", None, "us-east-1"), ("c", "222222222222", "us-east-1")]
+    hostvars["a"]["rack_account_id"] = "123456789012"            # moto's account: the credentials' own
+    out = preflight(hostvars)
+    assert out["failed"] is True and out["msg"].startswith("hosts a, b all resolve to rack x in us-east-1 of account "
+                                                           "123456789012; one rack must be one host")
+    assert stacks() == []
+
+
+def test_the_preflight_resolves_latest_and_edge_once_for_the_run(fleet, tmp_path):
+    fleet.pop("broken")
+    fleet["acme-dev"]["rack_version"] = "latest"
+    fleet["edge"] = {"rack_channel": fleet["acme-prod"]["rack_channel"], "rack_version": "edge"}
+    fleet["gone"] = {"rack_channel": "file:///nowhere", "rack_version": "latest", "rack_state": "absent"}
+    out = preflight(fleet)
+    channel = fleet["acme-prod"]["rack_channel"]
+    assert out["versions"] == {channel: {"latest": "3", "edge": "4"}}
+    assert out["ansible_facts"]["convox_run_versions"] == out["versions"]
+    assert [r["version"] for r in out["ansible_facts"]["convox_run_releases"][channel]] == ["1", "2", "3", "4"]
+    assert out["lines"] == ["release of this run: edge = 4 in %s" % channel,
+                            "release of this run: latest = 3 in %s" % channel]
+    assert out["racks"] == ["acme-dev", "edge", "gone", "prod"]
+    # a batch given the run's versions goes there, whatever the channel says by then
+    res = batch(fleet, hosts=["acme-dev", "edge"], versions={channel: {"latest": "2", "edge": "2"}}, check_mode=True)
+    assert [res["results"][h]["plan"]["to_version"] for h in ("acme-dev", "edge")] == ["2", "2"]
+    # an unreadable channel fails the preflight before any change
+    fleet["acme-dev"]["rack_channel"] = "file://%s" % (tmp_path / "missing")
+    out = preflight(fleet)
+    assert out["failed"] is True and out["msg"] == (
+        "channel file://%s could not be read before the run: channel file://%s has no versions.json. No rack was "
+        "changed." % (tmp_path / "missing", tmp_path / "missing"))
+    assert stacks() == []
+
+
+def test_the_preflight_refuses_a_report_dir_that_cannot_take_the_results(fleet, tmp_path):
+    not_a_dir = tmp_path / "report"
+    not_a_dir.write_text("")
+    out = preflight(fleet, report_dir=str(not_a_dir))
+    assert out["failed"] is True and out["msg"] == (
+        "convox_report_dir %s is not a writable directory, so the run's results (fleet-update.json) could not be "
+        "written there; no rack was changed." % not_a_dir)
+    assert "failed" not in preflight({"a": {}}, report_dir=str(tmp_path / "new")), "a directory yet to be made is fine"

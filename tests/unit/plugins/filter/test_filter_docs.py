@@ -10,13 +10,13 @@ import os
 
 import yaml
 
-from ansible_collections.convox.rack.plugins.filter import fleet_report, fleet_targets
+from ansible_collections.convox.rack.plugins.filter import fleet, fleet_report
 
-FILTER_DIR = os.path.dirname(fleet_targets.__file__)
+FILTER_DIR = os.path.dirname(fleet.__file__)
 
 
 def test_each_filter_has_its_own_documentation():
-    for plugin in (fleet_targets, fleet_report):
+    for plugin in (fleet, fleet_report):
         names = sorted(plugin.FilterModule().filters())
         assert not hasattr(plugin, "DOCUMENTATION"), "%s documents one filter for all of %s" % (plugin.__name__, names)
         for name in names:

@@ -1,14 +1,13 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet filters: targets and clashes, the racks an uninstall confirms, the halt decision and
-the summary table."""
+"""The fleet filters: the halt decision, the summary table, a host's summary line."""
 
 from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.convox.rack.plugins.filter.fleet_targets import fleet_clashes, fleet_failed, fleet_table, fleet_targets, halt_reason, rack_names
+from ansible_collections.convox.rack.plugins.filter.fleet import fleet_failed, fleet_row, fleet_table, halt_reason
 
 
 class Broken(dict):
@@ -21,26 +20,6 @@ def row(rack, result, **extra):
            "steps": 2, "result": result, "msg": ""}
     out.update(extra)
     return out
-
-
-def test_targets_use_rack_name_and_region_else_the_host():
-    hostvars = {"b": {"rack_name": "prod", "rack_region": "eu-west-1"}, "a": {}, "c": {"rack_name": None}}
-    assert fleet_targets(["b", "a", "c"], hostvars) == [
-        {"host": "a", "rack": "a", "region": ""}, {"host": "b", "rack": "prod", "region": "eu-west-1"},
-        {"host": "c", "rack": "c", "region": ""}]
-
-
-def test_unreadable_host_variables_name_the_host():
-    with pytest.raises(AnsibleFilterError, match="host x: rack_name cannot be read"):
-        fleet_targets(["x"], {"x": Broken()})
-
-
-def test_clashes_are_per_rack_and_region():
-    targets = fleet_targets(["h1", "h2", "h3", "h4"], {
-        "h1": {"rack_name": "prod"}, "h2": {"rack_name": "prod"},
-        "h3": {"rack_name": "prod", "rack_region": "eu-west-1"}, "h4": {"rack_name": "dev"}})
-    assert fleet_clashes(targets) == ["hosts h1, h2 all name rack prod in the default region; one rack must be one host"]
-    assert rack_names(targets) == ["dev", "prod"]
 
 
 def test_halt_reason():
@@ -76,7 +55,6 @@ def test_table_warns_about_stateful_changes():
 
 
 def test_a_host_row_is_the_batch_row_else_made_the_same_way():
-    from ansible_collections.convox.rack.plugins.filter.fleet_targets import fleet_row
     made = {"rack": "prod", "result": "updated"}
     assert fleet_row("prod", {}, {"changed": True, "convox_row": made}) is made
     hostvars = {"h1": {"rack_name": "prod", "rack_org": "acme", "rack_region": "eu-west-1"}, "h2": {}}
@@ -85,3 +63,8 @@ def test_a_host_row_is_the_batch_row_else_made_the_same_way():
         "steps": 0, "result": "failed", "msg": "rack_batch: bad options.", "stateful": 0, "drifted": 0}
     assert fleet_row("h2", hostvars, {"failed": True})["rack"] == "h2"
     assert fleet_row("h2", hostvars, {"changed": True, "plan": {"to_version": "3"}}, True)["result"] == "planned"
+
+
+def test_unreadable_host_variables_name_the_host():
+    with pytest.raises(AnsibleFilterError, match="host x: rack_name cannot be read"):
+        fleet_row("x", {"x": Broken()}, {"failed": True})

@@ -2,8 +2,8 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The fleet filters (fleet_targets, fleet_clashes, rack_names, halt_reason, fleet_table, fleet_failed,
-fleet_results, fleet_row); each is documented in the .yml file of its name beside this one."""
+"""The fleet filters (halt_reason, fleet_table, fleet_failed, fleet_results, fleet_row); each is documented in
+the .yml file of its name beside this one.  Which rack a host resolves to is the preflight's (rack_batch)."""
 
 from __future__ import annotations
 
@@ -18,30 +18,6 @@ def _var(hostvars, host, name):
     except Exception as exc:  # an undefined or failing template in the host's variables
         raise AnsibleFilterError("host %s: %s cannot be read (%s)" % (host, name, exc)) from exc
     return "" if value is None else str(value).strip()
-
-
-def fleet_targets(hosts, hostvars):
-    """[{host, rack, region}] for ``hosts``, sorted by host."""
-    out = []
-    for host in sorted(str(h) for h in hosts):
-        out.append({"host": host, "rack": _var(hostvars, host, "rack_name") or host,
-                    "region": _var(hostvars, host, "rack_region")})
-    return out
-
-
-def fleet_clashes(targets):
-    """One sentence per (rack, region) that more than one host names."""
-    seen = {}
-    for target in targets:
-        seen.setdefault((target["rack"], target["region"]), []).append(target["host"])
-    return ["hosts %s all name rack %s in %s; one rack must be one host" % (
-        ", ".join(hosts), rack, region or "the default region")
-        for (rack, region), hosts in sorted(seen.items()) if len(hosts) > 1]
-
-
-def rack_names(targets):
-    """The sorted, distinct rack names of ``targets``."""
-    return sorted({t["rack"] for t in targets})
 
 
 def _result(hostvars, host):
@@ -124,6 +100,5 @@ def fleet_failed(hosts, hostvars):
 
 class FilterModule:
     def filters(self):
-        return {"fleet_targets": fleet_targets, "fleet_clashes": fleet_clashes, "rack_names": rack_names,
-                "halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,
+        return {"halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,
                 "fleet_results": fleet_results, "fleet_row": fleet_row}
