@@ -20,7 +20,7 @@ description:
     rack is managed through AWS APIs.
   - 'The plugin never sets C(rack_version), C(rack_parameters) or any other input of the fleet playbooks: those are
     your targets, from C(group_vars) and C(host_vars) beside the inventory file (for example a
-    C(group_vars/all.yml) with C(rack_version: latest) moves every discovered rack to the latest release).' 
+    C(group_vars/all.yml) with C(rack_version: latest) moves every discovered rack to the latest release).'
   - Regions are read concurrently.
   - Every value read from AWS (tags, names, versions, statuses) is marked unsafe, so a tag holding C({{ ... }}) is
     never templated, on every supported ansible-core.

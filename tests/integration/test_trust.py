@@ -12,7 +12,7 @@ import time
 
 import localaws
 from conftest import BIN, REPO
-from safety import RACK_TEMPLATE, entry, rack_stack, write_channel
+from safety import RACK_TEMPLATE, rack_stack, write_channel
 
 PLAYBOOKS = os.path.join(REPO, "playbooks")
 
