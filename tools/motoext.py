@@ -9,6 +9,8 @@ CloudFormation
 * ``UpdateStack`` refused unless the stack is in an updatable state;
 * a tags-only ``UpdateStack`` is an update, not "No updates are to be performed";
 * stack events carry the ClientRequestToken of the operation that caused them;
+* ``UsePreviousValue`` keeps the stack's value of a parameter, also one that took its template default, and is
+  refused for a key the previous template does not declare;
 * DescribeStacks lists only the parameters the current template declares, NoEcho ones masked,
   SSM-typed ones with the path as value and the looked-up value as ResolvedValue.
 Updates
@@ -227,6 +229,40 @@ def apply():
         if TIMING["seconds"] > 0:
             _begin(self.cloudformation_backend, stack, "UPDATE_IN_PROGRESS")
         return result
+
+    # UsePreviousValue keeps the value the stack has for the key - also one that took its template default (moto
+    # only knew the values given at create, and failed with a KeyError on any other); a key the previous template
+    # does not declare is refused with AWS's ValidationError.
+    from moto.cloudformation.models import CloudFormationBackend
+
+    def resolve_update_parameters(self, instance, incoming_params):
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in incoming_params if "ParameterValue" in p}
+        declared = (getattr(instance, "template_dict", None) or {}).get("Parameters") or {}
+        given = getattr(instance, "parameters", None) or {}
+        for param in incoming_params:
+            if not param.get("UsePreviousValue", False):
+                continue
+            key = param["ParameterKey"]
+            if key in given:
+                parameters[key] = given[key]
+            elif key in declared and (declared[key] or {}).get("Default") is not None:
+                parameters[key] = str(declared[key]["Default"])
+            else:
+                raise ValidationError(message="Invalid input for parameter key %s. Cannot specify usePreviousValue as "
+                                      "true for a parameter key not in the previous template" % key)
+        return parameters
+
+    CloudFormationBackend._resolve_update_parameters = resolve_update_parameters
+    original_param_values = Response._get_param_values
+
+    def get_param_values(self, parameters_list, existing_params):
+        for param in parameters_list:
+            if param.get("UsePreviousValue") and param.get("ParameterKey") not in existing_params:
+                raise ValidationError(message="Invalid input for parameter key %s. Cannot specify usePreviousValue as "
+                                      "true for a parameter key not in the previous template" % param.get("ParameterKey"))
+        return original_param_values(self, parameters_list, existing_params)
+
+    Response._get_param_values = get_param_values
 
     # DescribeStacks lists the parameters the *current* template declares (moto keeps dropped
     # ones after an update) and masks NoEcho values by key (moto compares values to keys).

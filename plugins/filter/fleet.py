@@ -68,6 +68,11 @@ def fleet_table(hosts, hostvars, check_mode=False):
     if risky:
         lines.append("WARNING: %d rack%s would remove or replace a stateful resource (bucket, table, key, log group "
                      "or a retained resource): %s" % (len(risky), "" if len(risky) == 1 else "s", ", ".join(risky)))
+    sensitive = [row.get("rack") for row in rows if row.get("security")]
+    if sensitive:
+        lines.append("WARNING: %d rack%s with security-sensitive changes (IAM, open ingress, weaker retention, exposed "
+                     "secrets, NoEcho dropped): %s" % (len(sensitive), "" if len(sensitive) == 1 else "s",
+                                                       ", ".join(sensitive)))
     drifted = ["%s (%d)" % (row.get("rack"), row["drifted"]) for row in rows if row.get("drifted")]
     if drifted:
         lines.append("DRIFT: %d rack%s with resources changed outside CloudFormation (resources drifted): %s"

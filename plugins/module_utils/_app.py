@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
+from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, masked
+from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
@@ -86,9 +87,14 @@ class AppManager(StackManagerBase):
         return app_tags(self.rack, self.name)
 
     def describe_app(self, stack: cfn.Stack) -> dict[str, Any]:
+        self.secret_values |= kept_secret(stack)
+        parameters, outputs = masked(stack)
         return {"name": self.name, "rack": self.rack, "stack_name": stack.name, "stack_id": stack.stack_id,
-                "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters,
-                "outputs": stack.outputs, "tags": stack.tags}
+                "status": stack.status, "version": stack.parameters.get("Version"), "parameters": parameters,
+                "outputs": outputs, "tags": stack.tags}
+
+    def view(self, stack: cfn.Stack) -> tuple[str, dict[str, Any]]:
+        return "app", self.describe_app(stack)
 
     @staticmethod
     def state_view(version: str | None, parameters: Mapping[str, str] | None, tags: Mapping[str, str] | None) -> dict[str, Any]:
@@ -133,7 +139,7 @@ class AppManager(StackManagerBase):
         return RackState(status, version, tags)
 
     # -- present ---------------------------------------------------------------------------------
-    @wrap_aws("converging the app")
+    @operation("converging the app")
     def present(self) -> dict[str, Any]:
         version = self.rack_state().version
         stack = self.stacks.describe(self.stack_name)
@@ -142,8 +148,8 @@ class AppManager(StackManagerBase):
         stack, note = self.settle_for_present(stack)
         note = "; ".join(n for n in (adoption, note) if n) or None
         self.current_params = stack.parameters if stack is not None else {}
-        tags = desired_tags(self.system_tags(), self.user_tags, stack.tags if stack else None,
-                            self.params["purge_tags"])
+        tags = desired_tags(dict(self.carried_tags(stack), **self.system_tags()), self.user_tags,
+                            stack.tags if stack else None, self.params["purge_tags"])
         fixed = {"Rack": self.rack, "Version": version}
         if stack is None:
             created = self.template(version)
@@ -163,6 +169,7 @@ class AppManager(StackManagerBase):
         template: Template | None = None
         if current_version != version:
             template = self.template(version)
+            self.learn_secrets(stack, [template])
             user = self.user_parameters(template)
             check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
             params_list = build_parameters(template, stack.parameters, user, fixed)
@@ -175,14 +182,16 @@ class AppManager(StackManagerBase):
             params_list = parameters_from_current(stack.parameters, user, fixed)
             after_params = dict(stack.parameters, **user)
         changes = parameter_changes(stack.parameters, user, fixed)
+        plan = Plan("update", current_version, version, None, changes)
+        if template is not None:
+            self.keep_secrets(stack, template, version, tags, plan)
         after = self.state_view(version, after_params, tags)
         if not changes and tags == stack.tags and template is None:
             return self.result(False, stack, Plan("none", current_version, version), before=before, after=after,
                                note=note)
-        plan = Plan("update", current_version, version, None, changes)
         if self.check_mode:
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
-                            self.stacks.plan(stack.name, params_list, tags, template))
+                            self.stacks.plan(stack.name, params_list, tags, template), template)
             return self.result(True, stack, plan, before=before, after=after, note=note)
         final, step = self.update_and_wait(stack, params_list, tags, template, "updating to %s" % version,
                                            current_version, version)
@@ -193,7 +202,7 @@ class AppManager(StackManagerBase):
                            resources=self.resources_of(stack.stack_id) if final else [], note=note)
 
     # -- absent ----------------------------------------------------------------------------------
-    @wrap_aws("deleting the app")
+    @operation("deleting the app")
     def absent(self) -> dict[str, Any]:
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)                    # before anything else: not ours, not touched

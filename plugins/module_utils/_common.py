@@ -117,6 +117,22 @@ def is_aws_error(exc: BaseException) -> bool:
     return HAS_BOTOCORE and isinstance(exc, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError))
 
 
+# AWS's answers that mean "not now" rather than "no" (after botocore's and AWSRetry's own retries)
+TRANSIENT_CODES = ("InternalFailure", "InternalError", "ServiceUnavailable", "Unavailable", "RequestTimeout",
+                   "Throttling", "ThrottlingException", "RequestLimitExceeded", "SlowDown")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A request that got no answer (the endpoint unreachable, the connection broken or timed out) or AWS's "try
+    again later", once the SDK's own retries are spent: something to wait out, not a verdict."""
+    if not HAS_BOTOCORE:
+        return False
+    if isinstance(exc, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)):
+        return True
+    status = (getattr(exc, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return aws_error_code(exc) in TRANSIENT_CODES or (isinstance(status, int) and status >= 500)
+
+
 def describe_aws_error(exc: BaseException, doing: str) -> str:
     """One sentence for an AWS SDK exception raised while ``doing`` something."""
     if HAS_BOTOCORE and isinstance(exc, botocore.exceptions.NoCredentialsError):
@@ -125,6 +141,8 @@ def describe_aws_error(exc: BaseException, doing: str) -> str:
         return "%s failed: no AWS region is set (set region or AWS_REGION)." % doing
     if HAS_BOTOCORE and isinstance(exc, botocore.exceptions.EndpointConnectionError):
         return "%s failed: could not connect to the AWS endpoint %s." % (doing, getattr(exc, "kwargs", {}).get("endpoint_url", ""))
+    if HAS_BOTOCORE and isinstance(exc, (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError)):
+        return "%s failed: the AWS endpoint did not answer (%s)." % (doing, str(exc).rstrip("."))
     code = aws_error_code(exc)
     message = aws_error_message(exc).rstrip(".")
     if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):

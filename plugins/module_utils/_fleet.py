@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 from ansible_collections.convox.rack.plugins.module_utils._releases import ALIAS_EDGE, ALIASES_LATEST, Releases
@@ -144,6 +144,8 @@ class RegionWatcher:
                     while self.generation <= seen:
                         remaining = deadline - self.clock()
                         if remaining <= 0:
+                            if self.error is not None:     # the endpoint has not answered since (see below)
+                                raise cfn.unreachable_timeout(name, timeout, self.error)
                             last = self.snapshot.get(name)
                             raise cfn.StackTimeout(
                                 "stack %s is still %s after %d seconds; raise wait_timeout or check the stack in "
@@ -152,6 +154,8 @@ class RegionWatcher:
                         self.cond.wait(min(remaining, self.interval * 2))
                     seen = self.started
                     if self.error is not None:
+                        if is_transient(self.error):
+                            continue       # the endpoint did not answer this poll: wait for a later one
                         raise self.error
                     stack = self.snapshot.get(name)
                     if stack is None:
@@ -287,6 +291,7 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
             "region": params.get("region") or "", "from": plan.get("from_version") or "-",
             "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
             "msg": result.get("msg", "") if failed or result.get("halted") else "", "stateful": len(plan.get("stateful_changes") or []),
+            "security": len(plan.get("security_changes") or []),
             "drifted": len((result.get("drift") or {}).get("drifted") or [])}
 
 

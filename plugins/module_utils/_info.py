@@ -10,7 +10,28 @@ from typing import Any, Callable, Mapping
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._tags import format_tags, is_app, is_rack
+from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK
+from ansible_collections.convox.rack.plugins.module_utils._tags import format_tags, is_app, is_rack, no_echo_keys
+
+
+def kept_secret(stack: cfn.Stack) -> set[str]:
+    """Values of the stack's parameters that stay masked although its template no longer says NoEcho (listed in
+    its ``convox:no-echo`` tag): CloudFormation shows them, the collection never does."""
+    return {value for key, value in stack.parameters.items()
+            if key in no_echo_keys(stack.tags) and value and value != NO_ECHO_MASK}
+
+
+def masked(stack: cfn.Stack) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(parameters, outputs) of ``stack`` as results show them: a parameter that was ever NoEcho masked, and its
+    value masked in the outputs too."""
+    secrets = kept_secret(stack)
+    parameters = {k: NO_ECHO_MASK if v in secrets else v for k, v in stack.parameters.items()}
+    outputs = {}
+    for key, value in stack.outputs.items():
+        for secret in secrets:
+            value = value.replace(secret, NO_ECHO_MASK) if isinstance(value, str) else value
+        outputs[key] = value
+    return parameters, outputs
 
 
 def is_rack_stack(stack: cfn.Stack) -> bool:
@@ -21,9 +42,10 @@ def is_rack_stack(stack: cfn.Stack) -> bool:
 
 def rack_view(stack: cfn.Stack, region: str | None) -> dict[str, Any]:
     """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
+    parameters, outputs = masked(stack)
     return {"name": stack.name, "org": stack.tags.get("Org"), "region": region, "account_id": stack.account_id,
             "status": stack.status, "version": stack.parameters.get("Version"), "stack_id": stack.stack_id,
-            "parameters": stack.parameters, "outputs": stack.outputs, "tags": stack.tags,
+            "parameters": parameters, "outputs": outputs, "tags": stack.tags,
             "termination_protection": stack.termination_protection}
 
 
@@ -31,7 +53,7 @@ def app_entry(stack: cfn.Stack) -> dict[str, Any]:
     """One app of a rack, as listed by rack_info and by an uninstall's plan."""
     rack = stack.tags.get("Rack") or ""
     return {"name": stack.tags.get("Name") or stack.name[len(rack) + 1:], "stack_name": stack.name,
-            "status": stack.status, "version": stack.parameters.get("Version"), "parameters": stack.parameters}
+            "status": stack.status, "version": stack.parameters.get("Version"), "parameters": masked(stack)[0]}
 
 
 class RackInfo:

@@ -9,20 +9,66 @@ retained buckets.  The parameter rules are ``_parameters``, bucket emptying ``_b
 from __future__ import annotations
 
 import datetime
+import functools
 import time
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._buckets import delete_bucket, empty_bucket
-from ansible_collections.convox.rack.plugins.module_utils._changes import annotate, describe, stateful_changes, template_diff
+from ansible_collections.convox.rack.plugins.module_utils._changes import (
+    annotate,
+    describe,
+    security_findings,
+    stateful_changes,
+    stateful_warning,
+    template_diff,
+)
 from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_details, describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPECS, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._tags import check_owned, format_tags
-from ansible_collections.convox.rack.plugins.module_utils._templates import Template, no_echo_parameters, parse_template
+from ansible_collections.convox.rack.plugins.module_utils._tags import NO_ECHO_TAG, check_owned, format_tags, no_echo_keys
+from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters, parse_template
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Replan(Exception):
+    """The stack changed between the fleet listing a manager planned from and its first change: plan again from
+    the stack as it is now (``stack``)."""
+
+    def __init__(self, stack: cfn.Stack | None) -> None:
+        super().__init__("the stack changed since it was listed")
+        self.stack = stack
+
+
+def operation(doing: str) -> Callable[[F], F]:
+    """Decorator of a manager's ``present`` / ``absent``: planned again, once, from a fresh read when the stack
+    changed since the fleet's listing (``Replan``); any failure raised as one ConvoxError naming what was being done
+    (an AWS error worded, its RequestId kept) and, after a change was made, saying so - ``changed`` - and where the
+    stack is (``StackManagerBase.failure``)."""
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(self: StackManagerBase, *args: Any, **kwargs: Any) -> Any:
+            try:
+                try:
+                    return func(self, *args, **kwargs)
+                except Replan:
+                    return func(self, *args, **kwargs)     # the listing serves a stack's first read only: fresh now
+            except Exception as exc:  # pylint: disable=broad-except  # re-raised as the task's one error
+                raise self.failure(exc, doing) from exc
+        return cast(F, wrapper)
+    return decorator
+
+
+def stack_state(stack: cfn.Stack | None) -> tuple[Any, ...] | None:
+    """What a plan is computed from, of a stack: it is the same stack, in the same state, unless one differs."""
+    if stack is None:
+        return None
+    return (stack.stack_id, stack.status, str(stack.last_updated), sorted(stack.parameters.items()),
+            sorted(stack.tags.items()), stack.termination_protection)
 
 
 class StackManagerBase:
@@ -51,9 +97,55 @@ class StackManagerBase:
             raise ConvoxError("wait_timeout must be a positive number of seconds, not %d." % self.wait_timeout)
         self.wait_enabled = bool(self.params["wait"])
         self.secret_values: set[str] = set()
+        self.secret_keys: set[str] = set()      # parameters whose values are secret, whatever a template says now
         self.current_params: dict[str, str] = {}
         self.adopted_tags: dict[str, str] = {}
         self._channel: Channel | None = None
+        self.confirmed = False          # the stack was read afresh before the first change (fleet runs)
+        self.changes: list[str] = []    # changes made outside CloudFormation stacks (buckets emptied)
+
+    # -- what a failure says -------------------------------------------------------------------
+    @property
+    def mutated(self) -> bool:
+        """Whether this manager changed anything yet."""
+        return self.stacks.changed or bool(self.changes)
+
+    def view(self, stack: cfn.Stack) -> tuple[str, dict[str, Any]]:  # pragma: no cover - abstract
+        """(result key, what the result says of ``stack``): ("rack", ...) or ("app", ...)."""
+        raise NotImplementedError
+
+    def failure(self, exc: Exception, doing: str) -> ConvoxError:
+        """``exc`` as the task's one error.  After a change was made the task changed something whatever failed
+        next - an operation, an unreachable endpoint, a timeout, an async job's time limit - so the error says
+        ``changed`` and where the stack is as last read (status, release)."""
+        if isinstance(exc, ConvoxError):
+            error = exc
+        elif is_aws_error(exc):
+            error = ConvoxError(describe_aws_error(exc, doing), **aws_error_details(exc))
+        elif self.mutated:
+            error = ConvoxError("%s failed after a change was made: %s: %s." % (doing, type(exc).__name__, exc))
+        else:
+            raise exc
+        if self.mutated:
+            error.details["changed"] = True
+            key, dummy = self.view(cfn.Stack({"StackName": self.stack_name}))
+            if error.details.get(key) is None and self.stack_name in self.stacks.seen:
+                last = self.stacks.seen[self.stack_name]
+                error.details[key] = self.scrub(self.view(last)[1]) if last is not None else None
+        return error
+
+    # -- planning from what the stack is now -----------------------------------------------------
+    def confirm(self, planned_from: cfn.Stack | None) -> None:
+        """Before the first change to this manager's stack in a fleet run, whose first read came from a listing of
+        the region up to 30 s old: read it again and, when it is not the stack that was planned from (someone
+        changed a parameter, its status moved), plan again from what it is now (``Replan``), so that nothing is
+        updated from a stale value.  Outside a fleet the stack was read just before; nothing to do."""
+        if self.stacks.watcher is None or self.confirmed:
+            return
+        self.confirmed = True
+        now = self.stacks.read(self.stack_name)
+        if stack_state(now) != stack_state(planned_from):
+            raise Replan(now)
 
     # -- the release channel -------------------------------------------------------------------
     def channel_purpose(self) -> str:  # pragma: no cover - abstract
@@ -104,9 +196,53 @@ class StackManagerBase:
         user = normalize_parameters(self.params["parameters"], template)
         no_echo = no_echo_parameters(template) if template else set()
         for key, value in user.items():
-            if key in no_echo or self.current_params.get(key) == NO_ECHO_MASK:
+            if key in no_echo or key in self.secret_keys or self.current_params.get(key) == NO_ECHO_MASK:
                 self.secret_values.add(value)
         return user
+
+    def carried_tags(self, stack: cfn.Stack | None) -> dict[str, str]:
+        """The collection's tags a stack keeps from one operation to the next (``convox:no-echo``)."""
+        if stack is not None and stack.tags.get(NO_ECHO_TAG):
+            return {NO_ECHO_TAG: stack.tags[NO_ECHO_TAG]}
+        return {}
+
+    def learn_secrets(self, stack: cfn.Stack, templates: Iterable[Mapping[str, Any]]) -> None:
+        """Every parameter that is NoEcho somewhere - masked by CloudFormation on the stack now, listed in its
+        ``convox:no-echo`` tag, or NoEcho in a template it is about to go through - is secret from here on."""
+        self.secret_keys |= {k for k, v in stack.parameters.items() if v == NO_ECHO_MASK} | no_echo_keys(stack.tags)
+        for template in templates:
+            self.secret_keys |= no_echo_parameters(template)
+        self.secret_values |= {v for k, v in stack.parameters.items() if k in self.secret_keys and v != NO_ECHO_MASK}
+
+    def keep_secrets(self, stack: cfn.Stack, target: Mapping[str, Any], version: str, tags: dict[str, str],
+                     plan: Plan) -> None:
+        """A release that drops NoEcho from a secret parameter (``learn_secrets``) would let CloudFormation show its
+        value; the collection keeps masking it - the stack's ``convox:no-echo`` tag (in ``tags``) lists it - and
+        the plan warns, once, about the drop."""
+        declared = declared_parameters(target)
+        exposed = sorted(k for k in self.secret_keys if k in declared and k not in no_echo_parameters(target))
+        for key in exposed:
+            if key not in no_echo_keys(stack.tags):
+                self.security_change(plan, version, "drops NoEcho from parameter %s" % key, (
+                    "%s: release %s drops NoEcho from parameter %s, so CloudFormation will show its value to anyone "
+                    "allowed to describe the stack; the collection keeps masking it (tag %s)."
+                    % (self.label(), version, key, NO_ECHO_TAG)))
+        if exposed:
+            tags[NO_ECHO_TAG] = ",".join(exposed)
+        else:
+            tags.pop(NO_ECHO_TAG, None)
+
+    def security_change(self, plan: Plan, step: str, finding: str, warning: str) -> None:
+        """A security-sensitive change of the plan: listed in its ``security_changes`` and warned about."""
+        plan.extra.setdefault("security_changes", []).append({"step": step, "finding": finding})
+        self.plan_warning(plan, warning)
+
+    def plan_warning(self, plan: Plan, text: str) -> None:
+        """A warning of the plan (its ``warnings``), also shown as a task warning."""
+        warnings = plan.extra.setdefault("warnings", [])
+        if text not in warnings:
+            warnings.append(text)
+            self.warn(text)
 
     def scrub(self, data: Any) -> Any:
         """``data`` with every secret value replaced by the NoEcho mask."""
@@ -138,25 +274,30 @@ class StackManagerBase:
 
     # -- dry runs -------------------------------------------------------------------------------
     def plan_steps(self, stack: cfn.Stack, plan: Plan, after: dict[str, Any], first_label: str,
-                   first_changes: list[dict[str, Any]],
+                   first_changes: list[dict[str, Any]], first_template: Mapping[str, Any] | None = None,
                    later: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = ()) -> None:
         """The resource changes of every step of a dry run: the first from its change set (against the
-        live stack), each later one (``later``: (label, template before, template after)) from a static
-        diff of consecutive templates, into the ``Plan``.  Removing or replacing a stateful resource is
-        flagged, warned about and listed in the plan's ``stateful_changes``; the diff shows every step's
-        changes."""
-        needs_live = any(c.get("action") == "Remove" or str(c.get("replacement")) in ("True", "Conditional")
-                         for c in first_changes)
+        live stack; ``first_template`` is that step's template, None when it keeps the stack's), each later one
+        (``later``: (label, template before, template after)) from a static diff of consecutive templates, into
+        the ``Plan``.  Removing or replacing a stateful resource is flagged and listed in the plan's
+        ``stateful_changes``; it and every security-sensitive change of a step (``security_findings``) is a
+        warning of the plan; the diff shows every step's changes."""
+        needs_live = first_template is not None or any(
+            c.get("action") == "Remove" or str(c.get("replacement")) in ("True", "Conditional") for c in first_changes)
         live = self.stacks.template(stack.stack_id) if needs_live else None
         steps: list[dict[str, Any]] = [{"step": first_label, "source": "change set", "resource_changes": annotate(first_changes, live)}]
+        findings = [(first_label, f) for f in security_findings(live, first_template)] if first_template is not None else []
         for label, old, new in later:
             steps.append({"step": label, "source": "template diff", "resource_changes": template_diff(old, new)})
+            findings += [(label, f) for f in security_findings(old, new)]
         plan.resource_changes = steps[0]["resource_changes"]
         plan.extra["steps"] = steps
         risky = stateful_changes([{"label": s["step"], "resource_changes": s["resource_changes"]} for s in steps])
         plan.extra["stateful_changes"] = [dict(item, step=label) for label, item in risky]
         for label, item in risky:
-            self.warn("%s, step %s: %s would lose a stateful resource's data." % (self.label(), label, describe(item)))
+            self.plan_warning(plan, "%s, step %s: %s." % (self.label(), label, stateful_warning(item)))
+        for label, finding in findings:
+            self.security_change(plan, label, finding, "%s, step %s: %s." % (self.label(), label, finding))
         after["resource_changes"] = {"%s (%s)" % (s["step"], s["source"]): [describe(c) for c in s["resource_changes"]] for s in steps}
 
     # -- naming in messages -----------------------------------------------------------------
@@ -182,10 +323,16 @@ class StackManagerBase:
     def create_and_wait(self, template: Template, parameters: list[dict[str, Any]], tags: dict[str, str],
                         protection: bool, operation: str, version: str) -> tuple[str, cfn.Stack | None, Step]:
         """Create this manager's stack and wait for it: (stack id, final Stack or None, Step)."""
+        self.confirm(None)
         started = self.stacks.now()
         t0 = time.time()
         stack_id, token = self.stacks.create(self.stack_name, template, parameters, tags, protection)
-        final = self.finish(stack_id, operation, started, token, ("CREATE_COMPLETE",))
+        try:
+            final = self.finish(stack_id, operation, started, token, ("CREATE_COMPLETE",))
+        except ConvoxError as exc:
+            exc.details.setdefault("steps", [Step(None, version, exc.details.get("status"),
+                                                  round(time.time() - t0, 1)).to_dict()])
+            raise
         return stack_id, final, Step(None, version, final.status if final else None, round(time.time() - t0, 1))
 
     def update_and_wait(self, stack: cfn.Stack, parameters: list[dict[str, Any]], tags: dict[str, str],
@@ -193,6 +340,7 @@ class StackManagerBase:
                         to_version: str | None) -> tuple[cfn.Stack, Step]:
         """Update ``stack`` (``template`` None: its current one) and wait for it: (final Stack, Step).  When
         CloudFormation has nothing to do the Step's status is NO_CHANGES and the stack is returned as it was."""
+        self.confirm(stack)
         started = self.stacks.now()
         t0 = time.time()
         token = self.stacks.update(stack.stack_id, parameters, tags, template)
@@ -235,6 +383,7 @@ class StackManagerBase:
             return stack, None
         if status == cfn.REVIEW:
             if not self.check_mode:
+                self.confirm(stack)
                 self.stacks.delete(stack.stack_id)
                 self.stacks.wait(stack.stack_id, self.wait_timeout)
             return None, "stack was in REVIEW_IN_PROGRESS (created by a change set never executed) and is replaced"
@@ -245,6 +394,7 @@ class StackManagerBase:
         if status == "UPDATE_ROLLBACK_FAILED" and self.params["recover"]:
             if self.check_mode:
                 return stack, "the stack would first be recovered with ContinueUpdateRollback"
+            self.confirm(stack)
             started = self.stacks.now()
             token = self.stacks.continue_update_rollback(stack.stack_id)
             stack = self.finish(stack.stack_id, "recovering (ContinueUpdateRollback)", started, token,
@@ -262,6 +412,7 @@ class StackManagerBase:
 
     def delete_stack(self, stack: cfn.Stack, operation: str) -> None:
         """Disable termination protection, delete, wait (raising naming the failure)."""
+        self.confirm(stack)
         if stack.termination_protection:
             self.stacks.set_termination_protection(stack.stack_id, False)
         started = self.stacks.now()
@@ -270,8 +421,10 @@ class StackManagerBase:
 
     def delete_stack_and_buckets(self, stack: cfn.Stack, operation: str) -> list[str]:
         """Empty the stack's (retained) buckets, delete the stack, then delete the emptied buckets."""
+        self.confirm(stack)
         buckets = self.bucket_names(stack.stack_id)
         for bucket in buckets:
+            self.changes.append("emptying bucket %s" % bucket)
             empty_bucket(self.factory("s3"), bucket)
         self.delete_stack(stack, operation)
         for bucket in buckets:

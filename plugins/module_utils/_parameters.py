@@ -56,9 +56,10 @@ def build_parameters(template: Mapping[str, Any], current: Mapping[str, str] | N
                      fixed: Mapping[str, str]) -> list[dict[str, Any]]:
     """The Parameters list for a create/update with ``template``.
 
-    Declared keys only: ``fixed`` (collection-owned) first, then the user's value, else the
-    current value (explicitly; ``UsePreviousValue`` only for NoEcho ones, whose value is masked),
-    else nothing (the template default).  Keys the template no longer declares are dropped."""
+    Declared keys only: ``fixed`` (collection-owned) first, then the user's value, else - for a key the stack
+    already has - ``UsePreviousValue``: CloudFormation keeps the value the stack has when it updates, so a value
+    someone changed since the stack was read is never overwritten with the one read (nor is a NoEcho value, which
+    reads masked); else nothing (the template default).  Keys the template no longer declares are dropped."""
     out: list[dict[str, Any]] = []
     for key in declared_parameters(template):
         if key in fixed:
@@ -66,25 +67,21 @@ def build_parameters(template: Mapping[str, Any], current: Mapping[str, str] | N
         elif key in user:
             out.append({"ParameterKey": key, "ParameterValue": user[key]})
         elif current is not None and key in current:
-            if current[key] == NO_ECHO_MASK:
-                out.append({"ParameterKey": key, "UsePreviousValue": True})
-            else:
-                out.append({"ParameterKey": key, "ParameterValue": current[key]})
+            out.append({"ParameterKey": key, "UsePreviousValue": True})
     return out
 
 
 def parameters_from_current(current: Mapping[str, str], user: Mapping[str, str], fixed: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The Parameters list for an in-place update (previous template)."""
+    """The Parameters list for an in-place update (previous template): what the user or the collection sets, and
+    ``UsePreviousValue`` for every other key."""
     out: list[dict[str, Any]] = []
-    for key, value in sorted(current.items()):
+    for key in sorted(current):
         if key in fixed:
             out.append({"ParameterKey": key, "ParameterValue": fixed[key]})
         elif key in user:
             out.append({"ParameterKey": key, "ParameterValue": user[key]})
-        elif value == NO_ECHO_MASK:
-            out.append({"ParameterKey": key, "UsePreviousValue": True})
         else:
-            out.append({"ParameterKey": key, "ParameterValue": value})
+            out.append({"ParameterKey": key, "UsePreviousValue": True})
     return out
 
 

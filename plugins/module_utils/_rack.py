@@ -14,10 +14,10 @@ from typing import Any, Callable, Mapping
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import rack_view
-from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase
+from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, rack_view
+from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources
@@ -51,6 +51,7 @@ class RackManager(StackManagerBase):
             except ConvoxError as exc:
                 raise ConvoxError("releases option: %s" % exc.msg) from exc
         self.apps = self.app_managers(self.params["apps"])
+        self.drift: dict[str, Any] | None = None
 
     def app_managers(self, apps: list[dict[str, Any]] | None) -> list[AppManager] | None:
         """One AppManager per entry of the ``apps`` option, built (and so validated) before any call;
@@ -81,13 +82,18 @@ class RackManager(StackManagerBase):
     # -- descriptions ----------------------------------------------------------------------------
     def system_tags(self, stack: cfn.Stack | None = None) -> dict[str, str]:
         """System tags; an omitted org keeps the rack's current Org tag."""
-        return rack_tags(self.name, self.org or (stack.tags.get("Org") if stack is not None else None))
+        return dict(self.carried_tags(stack),
+                    **rack_tags(self.name, self.org or (stack.tags.get("Org") if stack is not None else None)))
 
     def expected_tags(self) -> dict[str, str]:
         return rack_tags(self.name)
 
     def describe_rack(self, stack: cfn.Stack) -> dict[str, Any]:
+        self.secret_values |= kept_secret(stack)
         return rack_view(stack, self.factory.region)
+
+    def view(self, stack: cfn.Stack) -> tuple[str, dict[str, Any]]:
+        return "rack", self.describe_rack(stack)
 
     @staticmethod
     def state_view(version: str | None, parameters: Mapping[str, str] | None, tags: Mapping[str, str] | None,
@@ -107,13 +113,15 @@ class RackManager(StackManagerBase):
         return self.scrub(res)
 
     # -- present --------------------------------------------------------------------------------
-    @wrap_aws("converging the rack")
+    @operation("converging the rack")
     def present(self) -> dict[str, Any]:
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)
         adoption = self.adoption_note(stack)
         stack, note = self.settle_for_present(stack)
-        drift = self.detect_drift(stack) if self.params["drift"] else None
+        if self.params["drift"] and self.drift is None:      # once, even when planned again from a fresh read
+            self.drift = self.detect_drift(stack)
+        drift = self.drift
         note = "; ".join(n for n in (adoption, note) if n) or None
         res = self.install(note) if stack is None else self.update(stack, note)
         if self.apps is not None:
@@ -160,8 +168,10 @@ class RackManager(StackManagerBase):
                 self.secret_values.update(app.secret_values)
                 if "app %s" % app.name not in exc.msg:
                     exc.msg = "app %s on rack %s: %s" % (app.name, self.name, exc.msg)
+                # the rack (and the apps before this one) may have changed already: the task did change things
                 exc.details.update(self.scrub({"rack": res["rack"], "plan": res["plan"], "steps": res["steps"],
                                                "apps": res["apps"]}))
+                exc.details["changed"] = bool(res["changed"] or exc.details.get("changed"))
                 raise
             self.secret_values.update(app.secret_values)
             diff = out.pop("diff")
@@ -248,17 +258,19 @@ class RackManager(StackManagerBase):
                 steps.append(step)
                 resources = self.resources_of(stack.stack_id)
         if protection_changed:
+            self.confirm(stack)
             self.stacks.set_termination_protection(stack.stack_id, protection)
             final.termination_protection = protection
         changed = bool(steps) or protection_changed
         return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
 
-    def path_templates(self, path: list[str], user_given: Any) -> tuple[dict[str, Template], dict[str, str]]:
+    def path_templates(self, stack: cfn.Stack, path: list[str]) -> tuple[dict[str, Template], dict[str, str]]:
         """Every template on ``path``, fetched and checked before the first change: each parses,
         declares ``Version`` and accepts the task's parameters (the target every one of them; a
         release on the way the ones it declares).  Returns ({version: template}, user parameters)."""
         templates = {version: self.template(version) for version in path}
+        self.learn_secrets(stack, templates.values())
         target = path[-1]
         user = self.user_parameters(templates[target])
         check_parameters("rack", self.name, user, templates[target], FIXED, "version %s" % target)
@@ -278,16 +290,17 @@ class RackManager(StackManagerBase):
         current_version = stack.parameters.get("Version")
         if not self.check_mode and not self.wait_enabled and len(path) > 1:
             path = path[:1]      # without waiting, a later step would find the stack still busy
-        templates, user = self.path_templates(path, self.params["parameters"])
+        templates, user = self.path_templates(stack, path)
         declared_target = declared_parameters(templates[path[-1]])
         after_params = {k: v for k, v in stack.parameters.items() if k in declared_target}
         after_params.update(user)
         after_params["Version"] = path[-1]
-        after = self.state_view(path[-1], after_params, tags, protection)
         plan = Plan("update", current_version, path[-1], list(path),
                     parameter_changes(stack.parameters, user, {"Version": path[-1]}))
         if full_path != path:
             plan.extra["remaining_path"] = full_path[len(path):]
+        self.keep_secrets(stack, templates[path[-1]], path[-1], tags, plan)
+        after = self.state_view(path[-1], after_params, tags, protection)
 
         def step_parameters(version: str, current_parameters: Mapping[str, str]) -> list[dict[str, Any]]:
             decl = declared_parameters(templates[version])
@@ -299,7 +312,7 @@ class RackManager(StackManagerBase):
             later = [("%s -> %s" % (a, b), templates[a], templates[b]) for a, b in zip(path, path[1:])]
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, first),
                             self.stacks.plan(stack.name, step_parameters(first, stack.parameters), tags,
-                                             templates[first]), later)
+                                             templates[first]), templates[first], later)
             return self.result(True, stack, plan, before=before, after=after, note=note)
 
         steps: list[Step] = []
@@ -336,7 +349,7 @@ class RackManager(StackManagerBase):
                            note=note)
 
     # -- absent ---------------------------------------------------------------------------------
-    @wrap_aws("uninstalling the rack")
+    @operation("uninstalling the rack")
     def absent(self) -> dict[str, Any]:
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)                    # before anything else: not ours, not touched
@@ -359,7 +372,11 @@ class RackManager(StackManagerBase):
         if self.check_mode:
             return self.result(True, stack, plan, before=before, after={})
         for app in apps:
-            app.delete_found()
+            try:
+                app.delete_found()
+            finally:
+                if app.mutated:
+                    self.changes.append("deleting app %s" % app.name)
         self.delete_stack_and_buckets(stack, "uninstalling")
         final = dict(self.describe_rack(stack), status=cfn.GONE)
         res = self.result(True, None, plan, before=before, after={})

@@ -12,7 +12,7 @@ import time
 import uuid
 from typing import Any, Callable, Mapping, Protocol, TypeVar, cast
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._templates import template_source
 
@@ -98,6 +98,13 @@ class StackTimeout(ConvoxError):
     pass
 
 
+def unreachable_timeout(name: str, timeout: float, exc: BaseException) -> StackTimeout:
+    """The failure of a wait that could not read its stack until its deadline (the endpoint unreachable)."""
+    return StackTimeout("stack %s could not be read until the wait ended after %d seconds (%s); its operation may still "
+                        "be running: check the stack in CloudFormation, then run again."
+                        % (name, timeout, describe_aws_error(exc, "reading it").rstrip(".")))
+
+
 class Watcher(Protocol):
     """A shared poller of one region's stacks (``_fleet.RegionWatcher``): the first read of a stack from
     the region's listing, and waits served by one listing per poll for every stack of the batch."""
@@ -119,6 +126,12 @@ class Stacks:
         self.poll_min = poll_min
         self.poll_max = poll_max
         self.watcher = watcher      # a shared per-region poller (fleet runs), or None: poll this stack alone
+        self.changed = False        # whether a change was made through this object (a task's result says so)
+        self.seen: dict[str, Stack | None] = {}    # stack name -> as last read (where a failed task leaves it)
+
+    def _saw(self, name: str, stack: Stack | None) -> Stack | None:
+        self.seen[stack.name if stack is not None else name] = stack
+        return stack
 
     @property
     def cfn(self) -> Any:
@@ -132,17 +145,21 @@ class Stacks:
             found, stack = self.watcher.take(name)
             if found:
                 return stack
+        return self.read(name)
+
+    def read(self, name: str) -> Stack | None:
+        """The Stack named ``name`` (or with that id) as it is now (one DescribeStacks), or None."""
         try:
             resp = self.cfn.describe_stacks(StackName=name)
         except Exception as exc:
             if aws_error_code(exc) == "ValidationError" and "does not exist" in aws_error_message(exc):
-                return None
+                return self._saw(name, None)
             raise
         stacks = resp.get("Stacks") or []
         if not stacks:
-            return None
+            return self._saw(name, None)
         stack = Stack(stacks[0])
-        return None if stack.status == GONE else stack
+        return self._saw(name, None if stack.status == GONE else stack)
 
     def live(self) -> list[Stack]:
         """Every live stack of the region (paginated)."""
@@ -242,23 +259,30 @@ class Stacks:
     # -- waiting ---------------------------------------------------------------------------
     def wait(self, name: str, timeout: float, until: Callable[[Stack], bool] | None = None) -> Stack | None:
         """Poll with exponential backoff until the stack leaves IN_PROGRESS (or ``until(stack)``).
-        Returns the Stack, or None once deleted."""
+        Returns the Stack, or None once deleted.  An endpoint that does not answer for a while is waited out
+        (the operation goes on in CloudFormation meanwhile) until ``timeout``."""
         if self.watcher is not None:
-            return self.watcher.wait(name, timeout, until)
+            return self._saw(name, self.watcher.wait(name, timeout, until))
         deadline = self.clock() + timeout
         delay = self.poll_min
         while True:
-            stack = self.describe(name)
-            if stack is None:
-                return None
-            done = until(stack) if until else stack.status not in IN_PROGRESS
-            if done:
-                return stack
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                raise StackTimeout("stack %s is still %s after %d seconds; raise wait_timeout or check the stack in "
-                                   "CloudFormation." % (name, stack.status, timeout))
-            self.sleep(min(delay, remaining))
+            try:
+                stack = self.read(name)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                if self.clock() >= deadline:
+                    raise unreachable_timeout(name, timeout, exc) from exc
+            else:
+                if stack is None:
+                    return None
+                done = until(stack) if until else stack.status not in IN_PROGRESS
+                if done:
+                    return stack
+                if self.clock() >= deadline:
+                    raise StackTimeout("stack %s is still %s after %d seconds; raise wait_timeout or check the stack "
+                                       "in CloudFormation." % (name, stack.status, timeout))
+            self.sleep(min(delay, max(deadline - self.clock(), 0.1)))
             delay = min(delay * 2, self.poll_max)
 
     # -- mutating --------------------------------------------------------------------------
@@ -274,6 +298,7 @@ class Stacks:
             Tags=tags_to_list(tags), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
             EnableTerminationProtection=bool(termination_protection), OnFailure="ROLLBACK",
             ClientRequestToken=token)
+        self.changed = True
         return resp["StackId"], token
 
     def update(self, stack_id: str, parameters: list[dict[str, Any]], tags: Mapping[str, str],
@@ -292,19 +317,23 @@ class Stacks:
             if no_updates(exc):
                 return None
             raise
+        self.changed = True
         return token
 
     def delete(self, stack_id: str) -> str:
         token = "convox-%s" % uuid.uuid4()
         self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=token)
+        self.changed = True
         return token
 
     def set_termination_protection(self, stack_id: str, enabled: bool) -> None:
         self.cfn.update_termination_protection(StackName=stack_id, EnableTerminationProtection=bool(enabled))
+        self.changed = True
 
     def continue_update_rollback(self, stack_id: str) -> str:
         token = "convox-%s" % uuid.uuid4()
         self.cfn.continue_update_rollback(StackName=stack_id, ClientRequestToken=token)
+        self.changed = True
         return token
 
     def plan(self, stack_id: str, parameters: list[dict[str, Any]], tags: Mapping[str, str],

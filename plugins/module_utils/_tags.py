@@ -16,6 +16,9 @@ from typing import Any, Mapping
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 SYSTEM = "convox"
+# the parameters of a stack whose values stay masked although its template no longer declares them NoEcho (a
+# release dropped NoEcho): the collection's memory that they were secret, kept on the stack itself
+NO_ECHO_TAG = "convox:no-echo"
 
 
 def rack_tags(rack: str, org: str | None = None) -> dict[str, str]:
@@ -40,6 +43,11 @@ def is_app(tags: Mapping[str, str], rack: str | None = None, app: str | None = N
     """Whether ``tags`` mark an app (of ``rack``; named ``app``; when given)."""
     return tags.get("System") == SYSTEM and tags.get("Type") == "app" and \
         (rack is None or tags.get("Rack") == rack) and (app is None or tags.get("Name") == app)
+
+
+def no_echo_keys(tags: Mapping[str, str] | None) -> set[str]:
+    """The parameter keys ``NO_ECHO_TAG`` lists."""
+    return {key.strip() for key in str((tags or {}).get(NO_ECHO_TAG) or "").split(",") if key.strip()}
 
 
 def format_tags(tags: Mapping[str, Any] | None) -> str:

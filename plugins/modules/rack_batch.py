@@ -133,7 +133,7 @@ results:
   description:
     - With O(hosts), each host's rack result (what M(convox.rack.rack) returns, or C(failed) and C(msg)), with
       C(convox_row), the host's line of the fleet summary (C(rack), C(org), C(region), C(from), C(to), C(path),
-      C(steps), C(result), C(msg), C(stateful)).
+      C(steps), C(result), C(msg), C(stateful), C(security), C(drifted)).
   returned: with O(hosts)
   type: dict
   sample: {"acme-prod": {"changed": true, "plan": {"action": "update"}, "steps": [], "convox_row": {"result": "updated"}}}

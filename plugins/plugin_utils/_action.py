@@ -18,6 +18,7 @@ import json
 import os
 import random
 import signal
+import time
 from typing import Any, Mapping, NoReturn
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator, ValidationResult
@@ -227,9 +228,11 @@ class ConvoxAction(ActionBase):
         return remove_values(out, set(no_log_values) | secrets)
 
     def _run_async(self) -> dict[str, Any]:
-        """``async``/``poll`` controller-side: the manager runs in a detached child process that writes
-        its result where ``async_status`` reads it (the async job file format of ``async_wrapper``);
-        this task returns the job id at once.  ``async`` seconds bound the job."""
+        """``async``/``poll`` controller-side: the manager runs in a detached worker process that writes its
+        result where ``async_status`` reads it (the async job file format of ``async_wrapper``); this task returns
+        the job id at once.  ``async`` seconds bound the job: past them the task fails saying so, and - like any
+        failure after a change - ``changed`` and where the stack is.  A watcher process outlives the worker: a
+        worker that dies without a result (killed) is reported dead, not left "running" forever."""
         jid = "j%d.%d" % (random.randint(0, 999999999999), os.getpid())
         async_dir = os.path.expanduser(self.get_shell_option("async_dir", default="~/.ansible_async"))
         job_path = os.path.join(async_dir, jid)
@@ -237,7 +240,7 @@ class ConvoxAction(ActionBase):
         _write_job(job_path, {"started": True, "finished": False, "ansible_job_id": jid})
         limit = int(self._task.async_val)
         pid = os.fork()
-        if pid == 0:                                  # the child: detach, run, write the result, leave
+        if pid == 0:                                  # the first child: detach, start the watcher, leave
             try:
                 os.setsid()
                 if os.fork():
@@ -245,26 +248,76 @@ class ConvoxAction(ActionBase):
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
-
-                def timed_out(signum: int, frame: object) -> None:
-                    _write_job(job_path, {"failed": True, "ansible_job_id": jid, "changed": False,
-                                          "msg": "async task did not complete within the requested time - %ss"
-                                          % limit})
-                    os._exit(1)
-
-                signal.signal(signal.SIGALRM, timed_out)
-                signal.alarm(limit)
-                try:
-                    out = self._run_here()
-                except Exception as exc:  # pylint: disable=broad-except  # reported through the job file
-                    out = {"failed": True, "changed": False, "msg": "%s: %s" % (type(exc).__name__, exc)}
-                out["ansible_job_id"] = jid
-                _write_job(job_path, out)
+                worker = os.fork()
+                if worker == 0:
+                    self._async_worker(job_path, jid, limit)
+                _watch_job(worker, job_path, jid, limit)
             finally:
                 os._exit(0)
         os.waitpid(pid, 0)                            # the first child exits as soon as it has forked
         # changed, as Ansible reports every async job it starts (ActionBase._execute_module with wrap_async)
         return {"started": True, "finished": False, "ansible_job_id": jid, "results_file": job_path, "changed": True}
+
+    def _async_worker(self, job_path: str, jid: str, limit: int) -> NoReturn:
+        """The async job itself: runs the task, writes its result, exits.  Its time limit interrupts the task
+        where it is (``AsyncTimeLimit``), so the result still says what was changed."""
+        try:
+            def time_is_up(signum: int, frame: object) -> None:
+                signal.alarm(0)
+                raise AsyncTimeLimit("async task did not complete within the requested time - %ss; CloudFormation may "
+                                     "still be working on the stack." % limit)
+
+            # the worker's own pid, for the watcher and for anyone who must stop it
+            _write_job(job_path, {"started": True, "finished": False, "ansible_job_id": jid, "pid": os.getpid()})
+            signal.signal(signal.SIGALRM, time_is_up)
+            signal.alarm(limit)
+            try:
+                out = self._run_here()
+            except AsyncTimeLimit as exc:           # it struck outside a manager (nothing was changed yet)
+                out = {"failed": True, "changed": False, "msg": exc.msg}
+            except Exception as exc:  # pylint: disable=broad-except  # reported through the job file
+                out = {"failed": True, "changed": False, "msg": "%s: %s" % (type(exc).__name__, exc)}
+            signal.alarm(0)
+            out["ansible_job_id"] = jid
+            _write_job(job_path, out)
+        finally:
+            os._exit(0)
+
+
+class AsyncTimeLimit(ConvoxError):
+    """An async job's time limit, raised in the job where it is."""
+
+
+# how long a watcher lets a worker run past its async limit (a call that cannot be interrupted) before killing it
+ASYNC_GRACE = 120.0
+
+
+def _watch_job(worker: int, job_path: str, jid: str, limit: int) -> None:
+    """Wait for the async worker; when it ended without writing its result (killed, crashed) or outlived its
+    limit by ASYNC_GRACE, write the job's failure: dead, and possibly changed."""
+    deadline = time.monotonic() + limit + ASYNC_GRACE
+    how = None
+    while how is None:
+        done, status = os.waitpid(worker, os.WNOHANG)
+        if done:
+            how = ("killed by signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status)
+                   else "exited with status %d" % os.WEXITSTATUS(status))
+        elif time.monotonic() > deadline:
+            os.kill(worker, signal.SIGKILL)
+            os.waitpid(worker, 0)
+            how = "killed %d seconds past its async limit of %ds" % (ASYNC_GRACE, limit)
+        else:
+            time.sleep(0.5)
+    try:
+        with open(job_path) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        data = {"started": True}
+    if data.get("started") and not data.get("finished"):
+        _write_job(job_path, {"failed": True, "changed": True, "ansible_job_id": jid,
+                              "msg": "async job %s died (%s) before it finished; it may have changed the stack, and "
+                                     "CloudFormation may still be working on it: check the stack, then run again."
+                                     % (jid, how)})
 
 
 def _write_job(path: str, data: Mapping[str, Any]) -> None:

@@ -51,7 +51,11 @@ def test_resource_changes_per_step_with_stateful_warnings(aws, tmp_path):
     flagged = [(c["step"], c["logical_id"]) for c in res["plan"]["stateful_changes"]]
     assert sorted(flagged) == [("1 -> 2", "Builds"), ("1 -> 2", "Data"), ("2 -> 3", "Logs")]
     warnings = " ".join(res.get("warnings", []))
-    assert "rack dry, step 1 -> 2: Remove AWS::S3::Bucket Data would lose a stateful resource's data." in warnings
+    # the bucket is retained (DeletionPolicy Retain): left behind, orphaned - not lost
+    assert ("rack dry, step 1 -> 2: Remove AWS::S3::Bucket Data (retained: left behind, orphaned) would leave a "
+            "stateful resource behind, orphaned: CloudFormation keeps it (DeletionPolicy or UpdateReplacePolicy Retain) "
+            "but no longer manages it, and nothing deletes it later.") in warnings
+    assert sorted(res["plan"]["warnings"]) == sorted(res["warnings"])
     assert "rack dry, step 2 -> 3: Remove AWS::Logs::LogGroup Logs would lose" in warnings
     assert ("rack dry, step 1 -> 2: Modify AWS::DynamoDB::Table Builds (replacement: True) would lose a stateful "
             "resource's data.") in warnings

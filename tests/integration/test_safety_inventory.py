@@ -99,8 +99,8 @@ def test_one_rack_name_in_two_regions_never_merges(aws, tmp_path):
     rack_stack(aws, "shared", region="eu-west-1", org="acme")
     inventory = inventory_file(tmp_path, regions=("us-east-1", "eu-west-1"))
     proc = run(BIN, ["ansible-inventory", "-i", inventory, "--list"], aws.env())
-    assert ("rack shared in us-east-1 and rack shared in eu-west-1 would both be host shared; set hostnames"
-            in proc.stdout + proc.stderr), proc.stderr
+    assert ("rack shared in us-east-1 of account 123456789012 and rack shared in eu-west-1 of account 123456789012 "
+            "would both be host shared; set hostnames" in proc.stdout + proc.stderr), proc.stderr
     assert "shared" not in json.loads(proc.stdout)["_meta"]["hostvars"]
     out = aws.playbook(os.path.join(REPO, "playbooks", "site.yml"), inventory=inventory, cwd=REPO, expect_rc=2)
     assert "no rack is targeted" in out

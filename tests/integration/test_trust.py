@@ -12,7 +12,7 @@ import time
 
 import localaws
 from conftest import BIN, REPO
-from safety import RACK_TEMPLATE, rack_stack, write_channel
+from safety import RACK_TEMPLATE, rack_stack, run_tasks, write_channel
 
 PLAYBOOKS = os.path.join(REPO, "playbooks")
 
@@ -109,3 +109,241 @@ def test_regions_are_read_concurrently(aws, tmp_path):
     assert sorted(listing["_meta"]["hostvars"]) == ["east", "tokyo"]
     # twenty regions at 0.5 s each: read one after another, never more than one request would be in flight
     assert stats["max_in_flight"] >= 10, stats
+
+
+# -- no lost updates (real-duration) ---------------------------------------------------------------------------
+def params(aws, rack, region="us-east-1"):
+    stack = aws.client("cloudformation", region).describe_stacks(StackName=rack)["Stacks"][0]
+    return stack["StackStatus"], {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+
+
+def start_site(aws, tmp_path, channel, racks, **hostvars):
+    """site.yml over ``racks`` one at a time (max_concurrent 1), in the background."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                 "rack_channel": channel, "rack_version": "latest", "rack_termination_protection": False,
+                 "convox_poll_interval": 1, "convox_max_concurrent": 1},
+        "hosts": {rack: hostvars.get(rack) for rack in racks}}}))
+    cmd = [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), os.path.join(PLAYBOOKS, "site.yml")]
+    return subprocess.Popen(cmd, cwd=REPO, env=aws.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_for(aws, rack, status, proc, timeout=120):
+    deadline = time.time() + timeout
+    while not any(t[2] == rack and t[3] == status for t in localaws.transitions(aws.endpoint)["transitions"]):
+        assert time.time() < deadline and proc.poll() is None, "%s never reached %s" % (rack, status)
+        time.sleep(0.2)
+
+
+def finish(proc):
+    try:
+        out = proc.communicate(timeout=300)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return out
+
+
+def test_a_value_changed_after_the_listing_is_never_overwritten(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"])
+    rack_stack(aws, "a")
+    rack_stack(aws, "b")
+    localaws.set_timing(aws.endpoint, seconds=3)
+    proc = start_site(aws, tmp_path, channel, ["a", "b"])
+    try:
+        wait_for(aws, "a", "UPDATE_IN_PROGRESS", proc)
+        # while a updates (and b waits its turn, planned from the batch's listing), someone changes b's Size
+        aws.client("cloudformation").update_stack(
+            StackName="b", UsePreviousTemplate=True,
+            Parameters=[{"ParameterKey": "Version", "UsePreviousValue": True},
+                        {"ParameterKey": "Size", "ParameterValue": "large"}])
+    finally:
+        out = finish(proc)
+    assert proc.returncode == 0, out[-4000:]
+    assert params(aws, "a") == ("UPDATE_COMPLETE", {"Version": "2", "Size": "small"})
+    assert params(aws, "b") == ("UPDATE_COMPLETE", {"Version": "2", "Size": "large"}), out[-3000:]
+
+
+def test_a_status_changed_after_the_listing_is_handled_as_found(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"])
+    rack_stack(aws, "a")
+    rack_stack(aws, "b")
+    localaws.set_timing(aws.endpoint, seconds=3)
+    proc = start_site(aws, tmp_path, channel, ["a", "b"], b={"rack_recover": True})
+    try:
+        wait_for(aws, "a", "UPDATE_IN_PROGRESS", proc)
+        aws.set_stack(stack_name="b", status="UPDATE_ROLLBACK_FAILED", reason="a resource could not be rolled back")
+    finally:
+        out = finish(proc)
+    assert proc.returncode == 0, out[-4000:]
+    assert params(aws, "b") == ("UPDATE_COMPLETE", {"Version": "2", "Size": "small"}), out[-3000:]
+    events = aws.client("cloudformation").describe_stack_events(StackName="b")["StackEvents"]
+    assert any(e.get("ResourceStatusReason") == "Continue update rollback" for e in events)   # recovered first
+
+
+# -- honest results ----------------------------------------------------------------------------------------------
+def rack_task(**args):
+    return {"convox.rack.rack": dict({"termination_protection": False}, **args)}
+
+
+def drop_requests(aws, share):
+    localaws.post(aws.endpoint, "/_localaws/faults", {"drop": share} if share else {})
+
+
+def test_an_endpoint_unreachable_mid_wait_is_waited_out_then_reported_with_changed(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"])
+    rack_stack(aws, "calm")
+    rack_stack(aws, "stormy")
+    localaws.set_timing(aws.endpoint, seconds=4)
+    play = tmp_path / "update.yml"
+
+    def update(rack, timeout):
+        play.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+            dict(rack_task(name=rack, channel=channel, version="2", wait_timeout=timeout), register="out",
+                 ignore_errors=True),
+            {"ansible.builtin.copy": {"content": "{{ out | to_json }}", "dest": str(tmp_path / "result.json")}}]}]))
+        cmd = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(REPO, "tests", "integration", "inventory.yml"),
+               str(play)]
+        return subprocess.Popen(cmd, cwd=REPO, env=aws.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True)
+
+    # unreachable for a while: the wait outlasts it and the task ends as it would have
+    proc = update("calm", 120)
+    try:
+        wait_for(aws, "calm", "UPDATE_IN_PROGRESS", proc)
+        drop_requests(aws, 1.0)
+        time.sleep(12)
+        drop_requests(aws, 0)
+    finally:
+        out = finish(proc)
+        drop_requests(aws, 0)
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert not result.get("failed") and result["changed"] is True, out[-3000:]
+    assert result["rack"]["version"] == "2" and [s["status"] for s in result["steps"]] == ["UPDATE_COMPLETE"]
+
+    # unreachable until the wait ends: a failure that says it changed the rack, and where the rack was last seen
+    proc = update("stormy", 15)
+    try:
+        wait_for(aws, "stormy", "UPDATE_IN_PROGRESS", proc)
+        drop_requests(aws, 1.0)
+        out = finish(proc)
+    finally:
+        drop_requests(aws, 0)
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["failed"] is True and result["changed"] is True, out[-3000:]
+    assert result["msg"].startswith("stack ") and "could not be read until the wait ended after 15 seconds" in result["msg"]
+    assert result["rack"]["name"] == "stormy" and result["steps"][0]["from"] == "1" and result["steps"][0]["to"] == "2"
+    assert version(aws, "stormy") == "2"            # CloudFormation did its part meanwhile
+
+
+def test_an_async_job_past_its_limit_or_killed_says_so(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"])
+    rack_stack(aws, "slow")
+    rack_stack(aws, "doomed")
+    localaws.set_timing(aws.endpoint, seconds=8)
+    async_dir = tmp_path / "async"
+    env = {"ANSIBLE_ASYNC_DIR": str(async_dir)}
+    late, = run_tasks(aws, tmp_path, [dict(rack_task(name="slow", channel=channel, version="2"), **{
+        "async": 3, "poll": 1})], env=env)
+    # past its limit while CloudFormation still works: failed, but changed, with the rack as last seen
+    assert late["failed"] is True and late["changed"] is True, late
+    assert late["msg"].startswith("async task did not complete within the requested time - 3s"), late["msg"]
+    assert late["rack"]["name"] == "slow" and late["steps"][0]["to"] == "2", late
+
+    started, = run_tasks(aws, tmp_path, [dict(rack_task(name="doomed", channel=channel, version="2"), **{
+        "async": 60, "poll": 0})], env=env)
+    job = async_dir / started["ansible_job_id"]
+    deadline = time.time() + 30
+    while "pid" not in json.loads(job.read_text()):
+        assert time.time() < deadline
+        time.sleep(0.1)
+    os.kill(json.loads(job.read_text())["pid"], 9)
+    status, = run_tasks(aws, tmp_path, [{"ansible.builtin.async_status": {"jid": started["ansible_job_id"]},
+                                         "register": "job", "until": "job is finished", "retries": 20, "delay": 1}],
+                        env=env, name="status.yml")
+    assert status["finished"] is True and status["failed"] is True, status
+    assert "died (killed by signal 9) before it finished" in status["msg"], status
+
+
+def test_an_app_that_fails_after_its_rack_installed_reports_changed(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1"])
+    res, = run_tasks(aws, tmp_path, [rack_task(name="host", channel=channel,
+                                               apps=[{"name": "web1", "parameters": {"Nope": "1"}}])])
+    assert res["failed"] is True and res["changed"] is True, res
+    assert res["msg"].startswith('app web1 on rack host: parameter "Nope" is not declared'), res["msg"]
+    assert res["rack"]["version"] == "1" and res["steps"][0]["status"] == "CREATE_COMPLETE"
+    assert version(aws, "host") == "1"
+
+
+# -- secrets and warnings of the dry run -------------------------------------------------------------------------
+SECRET = "hunter2-drops-no-echo"
+
+
+def secret_releases():
+    """1: a NoEcho Token, a closed security group, a narrow role, a retained bucket; 2: Token without NoEcho (and an
+    output echoing it), the group open to the world, the role widened, a user with an access key whose secret is
+    an output, the bucket's retention gone, the log group removed."""
+    one = json.loads(json.dumps(RACK_TEMPLATE))
+    one["Parameters"]["Token"] = {"Type": "String", "NoEcho": True, "Default": "unset"}
+    one["Resources"]["Group"] = {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+        "GroupDescription": "web", "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"}]}}
+    one["Resources"]["Role"] = {"Type": "AWS::IAM::Role", "Properties": {
+        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}}
+    two = json.loads(json.dumps(one))
+    two["Parameters"]["Token"] = {"Type": "String", "Default": "unset"}
+    two["Outputs"]["Token"] = {"Value": {"Ref": "Token"}}
+    two["Resources"]["Group"]["Properties"]["SecurityGroupIngress"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"})
+    two["Resources"]["Role"]["Properties"]["ManagedPolicyArns"] = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    two["Resources"]["Robot"] = {"Type": "AWS::IAM::User"}
+    two["Resources"]["RobotKey"] = {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": {"Ref": "Robot"}}}
+    two["Outputs"]["RobotSecret"] = {"Value": {"Fn::GetAtt": ["RobotKey", "SecretAccessKey"]}}
+    del two["Resources"]["Data"]["DeletionPolicy"]
+    del two["Resources"]["Logs"]
+    return {"1": one, "2": two}
+
+
+def test_the_dry_run_warns_and_a_no_echo_value_stays_masked_everywhere(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"], racks=secret_releases())
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                 "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False,
+                 "convox_poll_interval": 1, "rack_parameters": {"Token": SECRET}},
+        "hosts": {"vault": None}}}))
+    report = tmp_path / "report"
+    extra = {"convox_report_dir": str(report)}
+    outputs = [aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), "-v", inventory=str(inventory), cwd=REPO)]
+    extra["rack_version"] = "2"
+    dry = aws.playbook(os.path.join(PLAYBOOKS, "update.yml"), "-v", inventory=str(inventory), cwd=REPO, check=True,
+                       diff=True, extra_vars=extra)
+    for warning in (
+            "rack vault: release 2 drops NoEcho from parameter Token, so CloudFormation will show its value to anyone "
+            "allowed to describe the stack; the collection keeps masking it (tag convox:no-echo).",
+            "rack vault, step 1 -> 2: Remove AWS::Logs::LogGroup Logs would lose a stateful resource's data.",
+            "rack vault, step 1 -> 2: weakens the DeletionPolicy of AWS::S3::Bucket Data from Retain to Delete (the "
+            "default): its data would be deleted with it.",
+            "rack vault, step 1 -> 2: opens AWS::EC2::SecurityGroup Group to ingress from 0.0.0.0/0.",
+            "rack vault, step 1 -> 2: adds AWS::IAM::User Robot (IAM: it grants access).",
+            "rack vault, step 1 -> 2: adds AWS::IAM::AccessKey RobotKey (IAM: it grants access).",
+            "rack vault, step 1 -> 2: widens AWS::IAM::Role Role (IAM: managed policies added: "
+            "arn:aws:iam::aws:policy/AdministratorAccess).",
+            "rack vault, step 1 -> 2: adds output RobotSecret, which exposes an access key's secret to anyone allowed "
+            "to describe the stack."):
+        assert warning in " ".join(dry.split()), warning
+    assert "WARNING: 1 rack with security-sensitive changes (IAM, open ingress, weaker retention, exposed " \
+           "secrets, NoEcho dropped): vault" in dry
+    outputs += [dry, aws.playbook(os.path.join(PLAYBOOKS, "update.yml"), "-v", inventory=str(inventory), cwd=REPO,
+                                  extra_vars=extra)]
+    stack = aws.client("cloudformation").describe_stacks(StackName="vault")["Stacks"][0]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Token"] == SECRET   # AWS shows it
+    outputs += [aws.playbook(os.path.join(PLAYBOOKS, name), "-v", inventory=str(inventory), cwd=REPO, extra_vars=extra)
+                for name in ("site.yml", "report.yml", "releases.yml")]
+    files = [p.read_text() for p in report.iterdir()]
+    assert sorted(p.name for p in report.iterdir()) == ["fleet-report.csv", "fleet-report.html", "fleet-report.json",
+                                                        "fleet-update.json"]
+    for text in outputs + files:
+        assert SECRET not in text

@@ -5,7 +5,15 @@ static diff of two consecutive templates for later steps."""
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._changes import annotate, describe, is_stateful, stateful_changes, template_diff
+from ansible_collections.convox.rack.plugins.module_utils._changes import (
+    annotate,
+    describe,
+    is_stateful,
+    security_findings,
+    stateful_changes,
+    stateful_warning,
+    template_diff,
+)
 
 OLD = {"Resources": {
     "Data": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"},
@@ -48,5 +56,74 @@ def test_change_set_entries_are_flagged_from_the_live_template():
     assert [c["stateful"] for c in changes] == [True, True, False, False]
     risky = stateful_changes([{"label": "1 -> 2", "resource_changes": changes}])
     assert [(label, describe(c)) for label, c in risky] == [
-        ("1 -> 2", "Remove AWS::S3::Bucket Data"),
+        ("1 -> 2", "Remove AWS::S3::Bucket Data (retained: left behind, orphaned)"),
         ("1 -> 2", "Modify AWS::DynamoDB::Table Builds (replacement: True)")]
+
+
+def test_retained_and_snapshot_resources_are_left_behind_or_snapshotted_not_lost():
+    old = {"Resources": {"Kept": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"},
+                         "Snap": {"Type": "AWS::RDS::DBInstance", "DeletionPolicy": "Snapshot"},
+                         "Gone": {"Type": "AWS::EC2::Volume"},
+                         "Swap": {"Type": "AWS::Kinesis::Stream", "UpdateReplacePolicy": "Retain", "DeletionPolicy": "Delete",
+                                  "Properties": {"Name": "a"}}}}
+    new = {"Resources": {"Swap": {"Type": "AWS::Kinesis::Stream", "UpdateReplacePolicy": "Retain",
+                                  "DeletionPolicy": "Delete", "Properties": {"Name": "b"}}}}
+    warnings = {c["logical_id"]: stateful_warning(c) for c in template_diff(old, new) if c["stateful"]}
+    assert warnings == {
+        "Kept": "Remove AWS::S3::Bucket Kept (retained: left behind, orphaned) would leave a stateful resource behind, "
+                "orphaned: CloudFormation keeps it (DeletionPolicy or UpdateReplacePolicy Retain) but no longer manages "
+                "it, and nothing deletes it later",
+        "Snap": "Remove AWS::RDS::DBInstance Snap (deleted after a final snapshot) would delete a stateful resource "
+                "after a final snapshot: its live data goes, the snapshot stays",
+        "Gone": "Remove AWS::EC2::Volume Gone would lose a stateful resource's data",
+        "Swap": "Modify AWS::Kinesis::Stream Swap (replacement: Conditional) (retained: left behind, orphaned) would "
+                "leave a stateful resource behind, orphaned: CloudFormation keeps it (DeletionPolicy or "
+                "UpdateReplacePolicy Retain) but no longer manages it, and nothing deletes it later"}
+
+
+def test_the_stateful_set_covers_the_data_stores():
+    for rtype in ("AWS::EC2::Volume", "AWS::Kinesis::Stream", "AWS::OpenSearchService::Domain", "AWS::Neptune::DBCluster",
+                  "AWS::DocDB::DBCluster", "AWS::Redshift::Cluster", "AWS::FSx::FileSystem", "AWS::Backup::BackupVault",
+                  "AWS::ElastiCache::ReplicationGroup", "AWS::MSK::Cluster"):
+        assert is_stateful(rtype), rtype
+
+
+def policy(*actions, resource="*"):
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": resource}]}
+
+
+def test_security_sensitive_changes_are_found():
+    old = {"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p", "PolicyDocument": policy("s3:GetObject")}]}},
+        "Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"}]}},
+        "Data": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"},
+        "Same": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p", "PolicyDocument": policy("s3:GetObject")}]}}}}
+    new = {"Resources": {
+        "Role": {"Type": "AWS::IAM::Role", "Properties": {
+            "Policies": [{"PolicyName": "p", "PolicyDocument": policy("s3:GetObject", "s3:*")}],
+            "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}},
+        "Group": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/16"},
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv6": "::/0"}]}},
+        "Open": {"Type": "AWS::EC2::SecurityGroupIngress", "Properties": {
+            "GroupId": "sg-1", "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+            "CidrIp": {"Fn::If": ["Public", "0.0.0.0/0", "10.0.0.0/8"]}}},
+        "Data": {"Type": "AWS::S3::Bucket", "UpdateReplacePolicy": "Retain"},
+        "Same": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyName": "p", "PolicyDocument": policy("s3:GetObject")}]}},
+        "Robot": {"Type": "AWS::IAM::User"},
+        "RobotKey": {"Type": "AWS::IAM::AccessKey", "Properties": {"UserName": {"Ref": "Robot"}}}},
+        "Outputs": {"Secret": {"Value": {"Fn::GetAtt": ["RobotKey", "SecretAccessKey"]}},
+                    "Id": {"Value": {"Ref": "RobotKey"}}}}
+    assert security_findings(old, new) == [
+        "weakens the DeletionPolicy of AWS::S3::Bucket Data from Retain to Delete (the default): its data would be "
+        "deleted with it",
+        "opens AWS::EC2::SecurityGroup Group to ingress from ::/0",
+        "opens AWS::EC2::SecurityGroupIngress Open to ingress from 0.0.0.0/0",
+        "adds AWS::IAM::User Robot (IAM: it grants access)",
+        "adds AWS::IAM::AccessKey RobotKey (IAM: it grants access)",
+        "widens AWS::IAM::Role Role (IAM: 1 more allowed action/resource pair; managed policies added: "
+        "arn:aws:iam::aws:policy/AdministratorAccess)",
+        "adds output Secret, which exposes an access key's secret to anyone allowed to describe the stack"]
+    assert security_findings(new, new) == []
+    assert security_findings(new, old) == []         # narrowing, closing and strengthening are not findings

@@ -381,6 +381,46 @@ def test_no_echo_values_never_appear_in_results(factory, channel):
     assert "third-secret-value" in manager.secret_values and "third-secret-value" not in json.dumps(res)
 
 
+def test_a_parameter_that_was_no_echo_stays_masked_when_a_release_drops_no_echo(factory, tmp_path):
+    import json
+
+    from rackfixtures import rack_template
+
+    from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
+    secret_template = rack_template()
+    plain = rack_template()
+    plain["Parameters"]["Secret"] = {"Type": "String", "Default": "s3cr3t"}     # NoEcho dropped
+    plain["Outputs"]["Leak"] = {"Value": {"Ref": "Secret"}}
+    root = tmp_path / "drops"
+    for version, template in (("1", secret_template), ("2", plain), ("3", plain)):
+        (root / version).mkdir(parents=True)
+        (root / version / "rack.json").write_text(json.dumps(template))
+        (root / version / "app.json").write_text(json.dumps({"Parameters": {"Rack": {"Type": "String"},
+                                                                            "Version": {"Type": "String"}},
+                                                             "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}))
+    (root / "versions.json").write_text(json.dumps([{"version": v, "description": "", "published": True,
+                                                     "required": False} for v in ("1", "2", "3")]))
+    channel = "file://%s" % root
+    rack(factory, channel, version="1", parameters={"Secret": "hunter2-kept"}).present()
+    warnings = []
+    check = RackManager(dict(name="prod", channel=channel, version="2"), check_mode=True, client_factory=factory,
+                        warn=warnings.append).present()
+    drop = ("rack prod: release 2 drops NoEcho from parameter Secret, so CloudFormation will show its value to anyone "
+            "allowed to describe the stack; the collection keeps masking it (tag convox:no-echo).")
+    assert check["plan"]["warnings"] == [drop] and warnings == [drop]
+    assert check["diff"]["after"]["tags"]["convox:no-echo"] == "Secret"
+    manager = rack(factory, channel, version="2")
+    res = manager.present()
+    described = cfn_stack(factory)
+    assert params_of(described)["Secret"] == "hunter2-kept"       # what CloudFormation now shows anyone
+    assert {"Key": "convox:no-echo", "Value": "Secret"} in described["Tags"]
+    for result in (res, rack(factory, channel, version="3").present(), rack(factory, channel, version="3").present(),
+                   {"racks": RackInfo({}, factory).racks()}):
+        assert "hunter2-kept" not in json.dumps(result), result
+    assert res["rack"]["parameters"]["Secret"] == "****" and res["rack"]["outputs"]["Leak"] == "****"
+    assert "hunter2-kept" in manager.secret_values                 # and kept out of logs (no_log values)
+
+
 # -- every status on entry, for an app -----------------------------------------------------------
 def put_app_in(factory, channel, status):
     rack(factory, channel, version="1", termination_protection=False).present()
