@@ -128,6 +128,7 @@ class ActionModule(ConvoxAction):
             if region not in factories:
                 factories[region] = controller_client_factory(dict(aws_params, region=region or aws_params.get(
                     "region")))
+                factories[region].channel_timeout = self.channel_timeout()
             return factories[region]
 
         check_mode = bool(self._play_context.check_mode)
@@ -177,6 +178,7 @@ class ActionModule(ConvoxAction):
             def read(channel, target):
                 if target.region not in factories:
                     factories[target.region] = controller_client_factory(dict(aws_params, region=target.region))
+                    factories[target.region].channel_timeout = self.channel_timeout()
                 try:
                     return open_channel(channel, factories[target.region]).read_releases()
                 except ConvoxError as exc:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._report import STATES, report_row, report_totals
@@ -185,9 +187,28 @@ def _cell(row, key):
     return '<td class="%s">%s</td>' % (css, esc(cell_text(row, key)))
 
 
-def fleet_report_html(rows, title="Convox fleet report", generated=""):
+def fleet_update_results(text, path=""):
+    """The results update.yml wrote (fleet-update.json), parsed; a file that cannot be read as those results is
+    skipped, with a warning naming it ({})."""
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        Display().warning("%s is not a fleet-update.json (%s); the report shows no last update." % (path or "the results",
+                                                                                                   exc))
+        return {}
+    if not isinstance(data, dict) or not isinstance(data.get("results", []), list):
+        Display().warning("%s is not a fleet-update.json (no list of results); the report shows no last update."
+                          % (path or "the results"))
+        return {}
+    return data
+
+
+def fleet_report_html(rows, title="Convox fleet report", generated="", scope=""):
     """The rows as one self-contained HTML page: no external script, style, font or image; filters by org,
-    region and state and a search box; columns sort on click; failed, behind and drifted racks coloured."""
+    region and state and a search box; columns sort on click; failed, behind and drifted racks coloured.
+    ``scope`` says what part of the fleet the page shows (a slice, with -l)."""
     esc = html.escape
     orgs = sorted({r["org"] for r in rows if r["org"]})
     regions = sorted({r["region"] for r in rows if r["region"]})
@@ -208,8 +229,9 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'\">",
         "<title>%s</title><style>%s</style></head><body>" % (esc(title), STYLE),
-        "<h1>%s</h1><p class=\"meta\">%d racks%s</p>" % (
-            esc(title), len(rows), (" &middot; generated " + esc(generated)) if generated else ""),
+        "<h1>%s</h1><p class=\"meta\">%d racks%s%s</p>" % (
+            esc(title), len(rows), (" &middot; <b class=\"scope\">%s</b>" % esc(scope)) if scope else "",
+            (" &middot; generated " + esc(generated)) if generated else ""),
         "<div class=\"totals\">%s</div>" % "".join('<span class="t-%s">%d %s</span>' % (k, totals[k], k) for k in STATES),
         "<div class=\"bar\"><label>Org <select id=\"f-org\">%s</select></label>" % _options(orgs, "orgs"),
         "<label>Region <select id=\"f-region\">%s</select></label>" % _options(regions, "regions"),
@@ -225,4 +247,5 @@ def fleet_report_html(rows, title="Convox fleet report", generated=""):
 class FilterModule:
     def filters(self):
         return {"fleet_report_rows": fleet_report_rows, "fleet_report_csv": fleet_report_csv,
-                "fleet_report_html": fleet_report_html, "fleet_report_totals": report_totals}
+                "fleet_report_html": fleet_report_html, "fleet_report_totals": report_totals,
+                "fleet_update_results": fleet_update_results}

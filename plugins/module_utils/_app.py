@@ -21,7 +21,7 @@ from ansible_collections.convox.rack.plugins.module_utils._names import validate
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
-from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters
+from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters
 
 FIXED = ("Rack", "Version")
 
@@ -169,7 +169,7 @@ class AppManager(StackManagerBase):
         template: Template | None = None
         if current_version != version:
             template = self.template(version)
-            self.learn_secrets(stack, [template])
+            self.learn_secrets(stack, no_echo_parameters(template))
             user = self.user_parameters(template)
             check_parameters("app", self.name, user, template, FIXED, "version %s" % version)
             params_list = build_parameters(template, stack.parameters, user, fixed)

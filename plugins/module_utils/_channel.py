@@ -20,7 +20,13 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import socket
+import ssl
+import stat
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from typing import Any, Callable, NoReturn
 
 try:
@@ -30,8 +36,6 @@ except ImportError:  # pragma: no cover - not on POSIX
     HAS_FCNTL = False
 
 from urllib.parse import quote, urlparse
-
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
@@ -44,6 +48,30 @@ MAX_CONFLICTS = 25
 # most 1 MB from S3 for a template; versions.json of thousands of releases stays far below 4 MiB).
 MAX_TEMPLATE_BYTES = 1024 * 1024
 MAX_VERSIONS_BYTES = 4 * 1024 * 1024
+# Every object of a channel must arrive within this many seconds (a task with a shorter ``timeout`` sets a shorter
+# bound through its client factory), however slowly its bytes trickle in.
+CHANNEL_TIMEOUT = 60.0
+CHUNK = 64 * 1024
+
+
+def read_bounded(stream: Any, limit: int | None, deadline: float, too_large: Callable[[], ConvoxError],
+                 too_slow: Callable[[], ConvoxError]) -> bytes:
+    """The bytes of ``stream``: refused once more than ``limit`` arrived (``too_large``) or once ``deadline`` (a
+    ``time.monotonic`` value) passed (``too_slow``), whichever comes first.  Reads what is available each time
+    (``read1``), so a server sending a byte every few seconds cannot hold a read past the deadline."""
+    read = getattr(stream, "read1", None) or stream.read
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        if time.monotonic() > deadline:
+            raise too_slow()
+        chunk = read(CHUNK)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if limit is not None and size > limit:
+            raise too_large()
 
 
 def _client_error_status(exc: BaseException) -> int | None:
@@ -52,12 +80,18 @@ def _client_error_status(exc: BaseException) -> int | None:
 
 
 class Channel:
-    """Base: ``get``/``put`` raw objects by relative key, plus the release-level helpers."""
+    """Base: ``get``/``put`` raw objects by relative key, plus the release-level helpers.  ``timeout``: seconds an
+    object may take to arrive."""
 
     writable = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = CHANNEL_TIMEOUT) -> None:
         self.url = url
+        self.timeout = float(timeout)
+
+    def too_slow(self, key: str) -> ConvoxError:
+        return ConvoxError("%s did not arrive within %g seconds, so it was refused; a channel read is bounded by the "
+                           "task's timeout." % (self.describe(key), self.timeout))
 
     # -- raw access implemented by subclasses ------------------------------------------
     def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:  # pragma: no cover - abstract
@@ -93,16 +127,25 @@ class Channel:
         return "%s/%s" % (self.url.rstrip("/"), key)
 
     def read_releases(self) -> Releases:
-        body, dummy = self.get(VERSIONS, MAX_VERSIONS_BYTES)
-        if body is None:
+        releases, dummy = self._read_versions()
+        if releases is None:
             raise ConvoxError("channel %s has no %s." % (self.url, VERSIONS))
-        return Releases.parse(body)
+        return releases
 
     def read_releases_or_empty(self) -> tuple[Releases, str | None]:
+        releases, token = self._read_versions()
+        return (Releases([]) if releases is None else releases), token
+
+    def _read_versions(self) -> tuple[Releases | None, str | None]:
+        """(releases, token) of versions.json, (None, None) when there is none; a file that is not a list of
+        releases is refused naming the channel."""
         body, token = self.get(VERSIONS, MAX_VERSIONS_BYTES)
         if body is None:
-            return Releases([]), None
-        return Releases.parse(body), token
+            return None, None
+        try:
+            return Releases.parse(body), token
+        except ConvoxError as exc:
+            raise ConvoxError("channel %s: %s" % (self.url, exc.msg)) from None
 
     def read_template(self, version: str, kind: str) -> tuple[str, str | None]:
         """(text, url) of the ``kind`` template of ``version``: ``url`` is where CloudFormation can
@@ -135,8 +178,12 @@ class Channel:
 
 
 class FileChannel(Channel):
-    def __init__(self, url: str, root: str) -> None:
-        super().__init__(url)
+    """A channel on a filesystem.  Reads never leave its root (a link pointing outside is refused) and read regular
+    files only (a FIFO, a device or a directory is refused unread: nothing can make a read block or spill bytes from
+    elsewhere)."""
+
+    def __init__(self, url: str, root: str, timeout: float = CHANNEL_TIMEOUT) -> None:
+        super().__init__(url, timeout)
         self.root = root
 
     def _path(self, key: str) -> str:
@@ -145,14 +192,23 @@ class FileChannel(Channel):
     def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:
         path = self._path(key)
         try:
-            with open(path, "rb") as f:
-                body = f.read() if limit is None else f.read(limit + 1)
+            real = os.path.realpath(path)
+            root = os.path.realpath(self.root)
+            if os.path.commonpath([real, root]) != root:
+                raise ConvoxError("%s leads out of the channel (a link to a place outside %s), so it was refused unread."
+                                  % (self.describe(key), self.root))
+            fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return None, None
             raise ConvoxError("cannot read %s (%s)." % (path, exc.strerror or exc)) from exc
-        if limit is not None and len(body) > limit:
-            raise self.too_large(key, limit)
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(f.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+                raise ConvoxError("%s is %s, not a regular file, so it was refused unread." % (self.describe(key), kind))
+            body = read_bounded(f, limit, time.monotonic() + self.timeout, lambda: self.too_large(key, limit or 0),
+                                lambda: self.too_slow(key))
         # The token is the content itself: (mtime, size, inode) can repeat within one coarse
         # filesystem clock tick, and equal content is exactly what makes an edit safe to write.
         return body, hashlib.sha256(body).hexdigest()
@@ -203,8 +259,9 @@ class FileChannel(Channel):
 
 
 class S3Channel(Channel):
-    def __init__(self, url: str, bucket: str, prefix: str, client_factory: ClientFactory | None) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, bucket: str, prefix: str, client_factory: ClientFactory | None,
+                 timeout: float = CHANNEL_TIMEOUT) -> None:
+        super().__init__(url, timeout)
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self._factory = client_factory
@@ -240,13 +297,13 @@ class S3Channel(Channel):
 
     def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:
         try:
+            deadline = time.monotonic() + self.timeout
             resp = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
             if limit is not None and int(resp.get("ContentLength") or 0) > limit:
                 resp["Body"].close()
                 raise self.too_large(key, limit)
-            body = resp["Body"].read() if limit is None else resp["Body"].read(limit + 1)
-            if limit is not None and len(body) > limit:
-                raise self.too_large(key, limit)
+            body = read_bounded(resp["Body"], limit, deadline, lambda: self.too_large(key, limit or 0),
+                                lambda: self.too_slow(key))
             self._versions[resp.get("ETag")] = resp.get("VersionId")
             return body, resp.get("ETag")
         except ConvoxError:
@@ -287,25 +344,53 @@ class S3Channel(Channel):
             self._fail("delete", key, exc)
 
 
+class _HttpsOnly(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to another https:// URL: an https:// channel that redirects to http:// would hand
+    the templates to anyone on the network path."""
+
+    def __init__(self, channel: str) -> None:
+        super().__init__()
+        self.channel = channel
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        if urlparse(newurl).scheme.lower() != "https":
+            raise ConvoxError("channel %s redirected %s to %s, which is not https:// (anyone on the network path could "
+                              "rewrite it), so it was refused." % (self.channel, req.full_url, newurl))
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 class HttpsChannel(Channel):
     writable = False
 
-    def __init__(self, url: str, validate_certs: bool = True, timeout: int = 30) -> None:
-        super().__init__(url)
+    def __init__(self, url: str, validate_certs: bool = True, timeout: float = CHANNEL_TIMEOUT) -> None:
+        super().__init__(url, timeout)
         self.validate_certs = validate_certs
-        self.timeout = timeout
+
+    def _opener(self) -> Any:
+        context = ssl.create_default_context()
+        if not self.validate_certs:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _HttpsOnly(self.url))
 
     def get(self, key: str, limit: int | None = None) -> tuple[bytes | None, str | None]:
         url = self.describe(key)
+        deadline = time.monotonic() + self.timeout
         try:
-            resp = open_url(url, validate_certs=self.validate_certs, timeout=self.timeout)
-            body = resp.read() if limit is None else resp.read(limit + 1)
-        except Exception as exc:
-            if getattr(exc, "code", None) in (403, 404):
+            # a socket read waits at most this long; the deadline bounds the whole object
+            with self._opener().open(url, timeout=min(self.timeout, 10.0)) as resp:
+                body = read_bounded(resp, limit, deadline, lambda: self.too_large(key, limit or 0),
+                                    lambda: self.too_slow(key))
+        except ConvoxError:
+            raise
+        except urllib.error.HTTPError as exc:
+            if exc.code in (403, 404):
                 return None, None
+            raise ConvoxError("channel %s is unreachable (HTTP %d %s)." % (self.url, exc.code, exc.reason)) from exc
+        except (socket.timeout, TimeoutError):
+            raise self.too_slow(key) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
             raise ConvoxError("channel %s is unreachable (%s)." % (self.url, getattr(exc, "reason", None) or exc)) from exc
-        if limit is not None and len(body) > limit:
-            raise self.too_large(key, limit)
         return body, None
 
     def put(self, key: str, body: bytes) -> None:
@@ -319,13 +404,15 @@ class HttpsChannel(Channel):
 
 
 def open_channel(url: Any, client_factory: ClientFactory | None = None, validate_certs: bool = True) -> Channel:
-    """Return the Channel for ``url`` or raise ConvoxError for a malformed one."""
+    """Return the Channel for ``url`` or raise ConvoxError for a malformed one.  Its reads are bounded by the
+    client factory's ``channel_timeout`` (the task's timeout), else CHANNEL_TIMEOUT."""
+    timeout = float(getattr(client_factory, "channel_timeout", None) or CHANNEL_TIMEOUT)
     if not isinstance(url, str) or not url.strip():
         raise ConvoxError("channel must be a non-empty URL (s3://bucket[/prefix], https://host/path or file:///path).")
     url = url.strip()
     if "://" not in url:
         root = os.path.abspath(os.path.expanduser(url))
-        return FileChannel("file://" + root, root)
+        return FileChannel("file://" + root, root, timeout)
     parsed = urlparse(url)
     scheme = parsed.scheme.lower()
     if scheme == "file":
@@ -333,16 +420,16 @@ def open_channel(url: Any, client_factory: ClientFactory | None = None, validate
             raise ConvoxError('channel "%s" must be file:///absolute/path.' % url)
         if not parsed.path.startswith("/"):
             raise ConvoxError('channel "%s" must be file:///absolute/path.' % url)
-        return FileChannel(url.rstrip("/"), parsed.path.rstrip("/") or "/")
+        return FileChannel(url.rstrip("/"), parsed.path.rstrip("/") or "/", timeout)
     if scheme == "s3":
         if not parsed.netloc:
             raise ConvoxError('channel "%s" has no bucket name.' % url)
-        return S3Channel(url.rstrip("/"), parsed.netloc, parsed.path, client_factory)
+        return S3Channel(url.rstrip("/"), parsed.netloc, parsed.path, client_factory, timeout)
     if scheme == "http":
         raise ConvoxError('channel "%s" uses plain http://, which anyone on the network path can rewrite; use '
                           'https://, s3:// or file://.' % url)
     if scheme == "https":
         if not parsed.netloc:
             raise ConvoxError('channel "%s" has no host.' % url)
-        return HttpsChannel(url.rstrip("/"), validate_certs=validate_certs)
+        return HttpsChannel(url.rstrip("/"), validate_certs=validate_certs, timeout=timeout)
     raise ConvoxError('channel "%s" has an unsupported scheme "%s" (use s3://, https:// or file://).' % (url, scheme))

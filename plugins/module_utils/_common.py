@@ -74,9 +74,10 @@ class ClientFactory:
     """Callable ``factory(service) -> RetryingClient``; caches one client per service.  An unknown
     region fails before any request (one sentence, rather than retries against a missing endpoint)."""
 
-    def __init__(self, make_client: Callable[[str], Any], region: str | None) -> None:
+    def __init__(self, make_client: Callable[[str], Any], region: str | None, channel_timeout: float | None = None) -> None:
         self._make_client = make_client
         self.region = region
+        self.channel_timeout = channel_timeout     # seconds a release channel object may take (None: the default)
         self._cache: dict[str, RetryingClient] = {}
 
     def __call__(self, service: str) -> RetryingClient:

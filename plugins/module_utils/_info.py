@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
@@ -97,20 +97,28 @@ def rack_stack(client_factory: ClientFactory, name: str) -> cfn.Stack:
     return stack
 
 
-def rack_drift_reader(client_factory: ClientFactory, timeout: float = 600) -> Callable[[str], dict[str, Any]]:
-    """A function rack name -> what drift detection finds on it (see ``Stacks.drift``), for rack_release_info."""
-    def read(name: str) -> dict[str, Any]:
-        return cfn.Stacks(client_factory).drift(rack_stack(client_factory, name), timeout=timeout)
-    return read
+class RackReader:
+    """What rack_release_info reads of a rack: its release, its template, its drift.  The stack must be the rack
+    (the rack tags with ``Rack=<name>``)."""
 
+    def __init__(self, client_factory: ClientFactory, drift_timeout: float = 600) -> None:
+        self.factory = client_factory
+        self.drift_timeout = drift_timeout
+        self._stacks: dict[str, cfn.Stack] = {}
 
-def rack_version_reader(client_factory: ClientFactory) -> Callable[[str], str]:
-    """A function rack name -> its ``Version`` parameter, for rack_release_info (the stack must be
-    the rack: the rack tags with ``Rack=<name>``)."""
-    def read(name: str) -> str:
-        stack = rack_stack(client_factory, name)
-        version = stack.parameters.get("Version")
+    def stack(self, name: str) -> cfn.Stack:
+        if name not in self._stacks:
+            self._stacks[name] = rack_stack(self.factory, name)
+        return self._stacks[name]
+
+    def version(self, name: str) -> str:
+        version = self.stack(name).parameters.get("Version")
         if not version:
             raise ConvoxError('stack "%s" has no Version parameter; it is not a rack.' % name)
         return version
-    return read
+
+    def template(self, name: str) -> dict[str, Any]:
+        return cfn.Stacks(self.factory).template(self.stack(name).stack_id)
+
+    def drift(self, name: str) -> dict[str, Any]:
+        return cfn.Stacks(self.factory).drift(self.stack(name), timeout=self.drift_timeout)

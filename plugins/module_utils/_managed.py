@@ -21,7 +21,6 @@ from ansible_collections.convox.rack.plugins.module_utils._changes import (
     security_findings,
     stateful_changes,
     stateful_warning,
-    template_diff,
 )
 from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_details, describe_aws_error, is_aws_error
@@ -206,12 +205,12 @@ class StackManagerBase:
             return {NO_ECHO_TAG: stack.tags[NO_ECHO_TAG]}
         return {}
 
-    def learn_secrets(self, stack: cfn.Stack, templates: Iterable[Mapping[str, Any]]) -> None:
+    def learn_secrets(self, stack: cfn.Stack, no_echo: Iterable[str]) -> None:
         """Every parameter that is NoEcho somewhere - masked by CloudFormation on the stack now, listed in its
-        ``convox:no-echo`` tag, or NoEcho in a template it is about to go through - is secret from here on."""
+        ``convox:no-echo`` tag, or NoEcho (``no_echo``) in a template it is about to go through - is secret from
+        here on."""
         self.secret_keys |= {k for k, v in stack.parameters.items() if v == NO_ECHO_MASK} | no_echo_keys(stack.tags)
-        for template in templates:
-            self.secret_keys |= no_echo_parameters(template)
+        self.secret_keys |= set(no_echo)
         self.secret_values |= {v for k, v in stack.parameters.items() if k in self.secret_keys and v != NO_ECHO_MASK}
 
     def keep_secrets(self, stack: cfn.Stack, target: Mapping[str, Any], version: str, tags: dict[str, str],
@@ -275,21 +274,21 @@ class StackManagerBase:
     # -- dry runs -------------------------------------------------------------------------------
     def plan_steps(self, stack: cfn.Stack, plan: Plan, after: dict[str, Any], first_label: str,
                    first_changes: list[dict[str, Any]], first_template: Mapping[str, Any] | None = None,
-                   later: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any]]] = ()) -> None:
+                   later: Iterable[tuple[str, list[dict[str, Any]], list[str]]] = ()) -> None:
         """The resource changes of every step of a dry run: the first from its change set (against the
         live stack; ``first_template`` is that step's template, None when it keeps the stack's), each later one
-        (``later``: (label, template before, template after)) from a static diff of consecutive templates, into
-        the ``Plan``.  Removing or replacing a stateful resource is flagged and listed in the plan's
-        ``stateful_changes``; it and every security-sensitive change of a step (``security_findings``) is a
-        warning of the plan; the diff shows every step's changes."""
+        (``later``: (label, resource changes from a static diff of the consecutive templates, their security
+        findings)), into the ``Plan``.  Removing or replacing a stateful resource is flagged and listed in the
+        plan's ``stateful_changes``; it and every security-sensitive change of a step (``security_findings``) is
+        a warning of the plan; the diff shows every step's changes."""
         needs_live = first_template is not None or any(
             c.get("action") == "Remove" or str(c.get("replacement")) in ("True", "Conditional") for c in first_changes)
         live = self.stacks.template(stack.stack_id) if needs_live else None
         steps: list[dict[str, Any]] = [{"step": first_label, "source": "change set", "resource_changes": annotate(first_changes, live)}]
         findings = [(first_label, f) for f in security_findings(live, first_template)] if first_template is not None else []
-        for label, old, new in later:
-            steps.append({"step": label, "source": "template diff", "resource_changes": template_diff(old, new)})
-            findings += [(label, f) for f in security_findings(old, new)]
+        for label, changes, step_findings in later:
+            steps.append({"step": label, "source": "template diff", "resource_changes": changes})
+            findings += [(label, f) for f in step_findings]
         plan.resource_changes = steps[0]["resource_changes"]
         plan.extra["steps"] = steps
         risky = stateful_changes([{"label": s["step"], "resource_changes": s["resource_changes"]} for s in steps])

@@ -5,14 +5,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+import datetime
+from typing import Any, Callable, Mapping, Protocol
 
-from ansible_collections.convox.rack.plugins.module_utils._channel import MAX_TEMPLATE_BYTES, TEMPLATE_KINDS, open_channel
+from ansible_collections.convox.rack.plugins.module_utils._channel import MAX_TEMPLATE_BYTES, TEMPLATE_KINDS, Channel, open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._releases import Release, Releases, summary, validate_version_name
 from ansible_collections.convox.rack.plugins.module_utils._specs import rack_release_info_spec, rack_release_spec, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file
+from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file, parse_template, template_digest
 
 
 class ReleaseManager:
@@ -58,6 +59,11 @@ class ReleaseManager:
                               "force: true to replace it." % (self.version, self.channel.url,
                                                               " and ".join(changed_templates),
                                                               "s" if len(changed_templates) > 1 else ""))
+        if before_entry is not None and before_entry.published and "rack" in changed_templates:
+            # a forced republish leaves a trace: racks on this version may run the template it replaces
+            entry.republished = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        elif before_entry is not None:
+            entry.republished = before_entry.republished
         entry_changed = before_entry is None or before_entry != entry
         changed = bool(changed_templates) or entry_changed
         if changed and not self.check_mode:
@@ -100,17 +106,25 @@ class ReleaseManager:
         }
 
 
+class RackReaderLike(Protocol):
+    """What ReleaseInfo reads of a rack (``_info.RackReader``)."""
+
+    def version(self, name: str) -> str: ...
+
+    def template(self, name: str) -> Mapping[str, Any]: ...
+
+    def drift(self, name: str) -> dict[str, Any]: ...
+
+
 class ReleaseInfo:
     """Read-only: releases of a channel and the path of a rack (or a version) to a target."""
 
     def __init__(self, params: Mapping[str, Any], client_factory: ClientFactory | None = None,
-                 releases: Releases | None = None, rack_version_reader: Callable[[str], str] | None = None,
-                 rack_drift_reader: Callable[[str], dict[str, Any]] | None = None) -> None:
+                 releases: Releases | None = None, rack_reader: RackReaderLike | None = None) -> None:
         self.params = with_defaults(rack_release_info_spec(), params)
         self.factory = client_factory
         self._releases = releases
-        self._rack_version_reader = rack_version_reader
-        self._rack_drift_reader = rack_drift_reader
+        self.rack_reader = rack_reader
 
     @wrap_aws("reading release information")
     def run(self) -> dict[str, Any]:
@@ -118,18 +132,32 @@ class ReleaseInfo:
             raise ConvoxError("rack and current are mutually exclusive.")
         if self.params["drift"] and not self.params["rack"]:
             raise ConvoxError("drift needs rack: drift is detected on a rack's stack.")
+        if self.params["rack"] and self.rack_reader is None:
+            raise ConvoxError("reading a rack needs AWS access.")
+        channel = None
         releases = self._releases
         if releases is None:
-            releases = open_channel(self.params["channel"], self.factory).read_releases()
+            channel = open_channel(self.params["channel"], self.factory)
+            releases = channel.read_releases()
         current = self.params["current"]
         if self.params["rack"]:
-            if self._rack_version_reader is None:
-                raise ConvoxError("reading a rack's version needs AWS access.")
-            current = self._rack_version_reader(self.params["rack"])
+            assert self.rack_reader is not None
+            current = self.rack_reader.version(self.params["rack"])
         result = summary(releases, current=current, target=self.params["version"])
+        entry = releases.get(current) if current else None
+        if self.params["rack"] and entry is not None and entry.republished and not result["path"] and channel is not None:
+            self.republished(result, channel, entry.version)
         if self.params["drift"]:
-            if self._rack_drift_reader is None:
-                raise ConvoxError("detecting a rack's drift needs AWS access.")
-            result["drift"] = self._rack_drift_reader(self.params["rack"])
+            assert self.rack_reader is not None
+            result["drift"] = self.rack_reader.drift(self.params["rack"])
         result["changed"] = False
         return result
+
+    def republished(self, result: dict[str, Any], channel: Channel, version: str) -> None:
+        """A rack on a release that was republished (``rack_release force``) runs the template the channel now
+        holds, or it is not up to date: its path is that release again."""
+        assert self.rack_reader is not None
+        text, dummy = channel.read_template(version, "rack")
+        published = parse_template(text, channel.describe("%s/rack.json" % version))
+        if template_digest(published) != template_digest(self.rack_reader.template(self.params["rack"])):
+            result.update(path=[version], next=version, up_to_date=False, republished=True)

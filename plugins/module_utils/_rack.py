@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines
+from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines, security_findings, template_diff
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, rack_view
@@ -23,9 +23,66 @@ from ansible_collections.convox.rack.plugins.module_utils._parameters import bui
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
-from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters
+from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters, template_digest
 
 FIXED = ("Version",)
+
+
+class PathTemplates:
+    """The templates of an update path, every one fetched and checked before the first change - each parses,
+    declares ``Version`` and accepts the task's parameters (``check``) - with memory proportional to the path, not
+    to its templates: two templates are held at a time while they are read (a dry run reviews each later step from
+    the pair, ``later``), then only the first and the target; a step's own template is read again when the step
+    runs and must be the very one that was checked (its digest)."""
+
+    def __init__(self, read: Callable[[str], Template], path: list[str], reviewed: bool = False) -> None:
+        self.read = read
+        self.path = list(path)
+        self.digests: dict[str, str] = {}
+        self.declarations: dict[str, dict[str, Any]] = {}      # version -> its parameter declarations
+        self.no_echo: set[str] = set()                          # NoEcho somewhere on the path
+        self.later: list[tuple[str, list[dict[str, Any]], list[str]]] = []   # (step, resource changes, findings)
+        previous: Template | None = None
+        first: Template | None = None
+        for index, version in enumerate(self.path):
+            template = read(version)
+            declared = declared_parameters(template)
+            if "Version" not in declared:
+                raise ConvoxError("the rack template of version %s declares no Version parameter, so a rack updated "
+                                  "to it could not tell its release; nothing was changed." % version)
+            self.digests[version] = template_digest(template)
+            self.declarations[version] = dict(declared)
+            self.no_echo |= no_echo_parameters(template)
+            if reviewed and previous is not None:
+                label = "%s -> %s" % (self.path[index - 1], version)
+                self.later.append((label, template_diff(previous, template), security_findings(previous, template)))
+            first = first or template
+            previous = template
+        assert first is not None and previous is not None
+        self.first: Template = first
+        self.target: Template = previous
+
+    def check(self, rack: str, user: Mapping[str, str]) -> None:
+        """The task's parameters against every template of the path: the target takes every one of them, a
+        release on the way the ones it declares."""
+        target = self.path[-1]
+        check_parameters("rack", rack, user, self.target, FIXED, "version %s" % target)
+        for version in self.path[:-1]:
+            decl = self.declarations[version]
+            check_parameters("rack", rack, {k: v for k, v in user.items() if k in decl}, {"Parameters": decl}, FIXED,
+                             "version %s" % version)
+
+    def template(self, version: str) -> Template:
+        """The template of ``version`` for its step: the one that was checked."""
+        if version == self.path[0]:
+            return self.first
+        if version == self.path[-1]:
+            return self.target
+        template = self.read(version)
+        if template_digest(template) != self.digests[version]:
+            raise ConvoxError("the rack template of version %s changed in the channel since the path was checked; "
+                              "nothing more was changed (run again to plan from the channel as it is now)." % version)
+        return template
 
 
 class RackManager(StackManagerBase):
@@ -217,6 +274,11 @@ class RackManager(StackManagerBase):
                 raise ConvoxError('current version "%s" of rack %s not found in channel %s.'
                                   % (current_version, self.name, self.channel.url if self._channel else "(releases)"))
             path = releases.path(current_version, target, allow_downgrade=bool(self.params["allow_downgrade"]))
+        if requested and not path:
+            republished = self.republished(stack, current_version)
+            if republished:
+                path = [current_version]
+                note = "; ".join(n for n in (note, republished) if n)
         full_path = path
         if self.max_steps and len(path) > self.max_steps:
             path = path[:self.max_steps]
@@ -265,33 +327,27 @@ class RackManager(StackManagerBase):
         return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
 
-    def path_templates(self, stack: cfn.Stack, path: list[str]) -> tuple[dict[str, Template], dict[str, str]]:
-        """Every template on ``path``, fetched and checked before the first change: each parses,
-        declares ``Version`` and accepts the task's parameters (the target every one of them; a
-        release on the way the ones it declares).  Returns ({version: template}, user parameters)."""
-        templates = {version: self.template(version) for version in path}
-        self.learn_secrets(stack, templates.values())
-        target = path[-1]
-        user = self.user_parameters(templates[target])
-        check_parameters("rack", self.name, user, templates[target], FIXED, "version %s" % target)
-        for version in path:
-            tpl = templates[version]
-            if "Version" not in declared_parameters(tpl):
-                raise ConvoxError("the rack template of version %s declares no Version parameter, so a rack updated "
-                                  "to it could not tell its release; nothing was changed." % version)
-            if version != target:
-                decl = declared_parameters(tpl)
-                check_parameters("rack", self.name, {k: v for k, v in user.items() if k in decl}, tpl, FIXED,
-                                 "version %s" % version)
-        return templates, user
+    def republished(self, stack: cfn.Stack, version: str) -> str | None:
+        """Why the rack must take its own release again - the release was republished (``rack_release force``) and
+        the rack runs the template it replaced - or None."""
+        entry = self.releases().get(version)
+        if entry is None or not entry.republished:
+            return None
+        if template_digest(self.stacks.template(stack.stack_id)) == template_digest(self.template(version)):
+            return None
+        return ("release %s was republished (%s) and rack %s runs the template it replaced: it takes the release again"
+                % (version, entry.republished, self.name))
 
     def update_versions(self, stack: cfn.Stack, path: list[str], full_path: list[str], tags: dict[str, str],
                         protection: bool, before: dict[str, Any], note: str | None) -> dict[str, Any]:
         current_version = stack.parameters.get("Version")
         if not self.check_mode and not self.wait_enabled and len(path) > 1:
             path = path[:1]      # without waiting, a later step would find the stack still busy
-        templates, user = self.path_templates(stack, path)
-        declared_target = declared_parameters(templates[path[-1]])
+        templates = PathTemplates(self.template, path, reviewed=self.check_mode)
+        self.learn_secrets(stack, templates.no_echo)
+        user = self.user_parameters(templates.target)
+        templates.check(self.name, user)
+        declared_target = declared_parameters(templates.target)
         after_params = {k: v for k, v in stack.parameters.items() if k in declared_target}
         after_params.update(user)
         after_params["Version"] = path[-1]
@@ -299,20 +355,20 @@ class RackManager(StackManagerBase):
                     parameter_changes(stack.parameters, user, {"Version": path[-1]}))
         if full_path != path:
             plan.extra["remaining_path"] = full_path[len(path):]
-        self.keep_secrets(stack, templates[path[-1]], path[-1], tags, plan)
+        self.keep_secrets(stack, templates.target, path[-1], tags, plan)
         after = self.state_view(path[-1], after_params, tags, protection)
 
-        def step_parameters(version: str, current_parameters: Mapping[str, str]) -> list[dict[str, Any]]:
-            decl = declared_parameters(templates[version])
-            return build_parameters(templates[version], current_parameters,
-                                    {k: v for k, v in user.items() if k in decl}, {"Version": version})
+        def step_parameters(version: str, template: Mapping[str, Any], current_parameters: Mapping[str, str]
+                            ) -> list[dict[str, Any]]:
+            decl = declared_parameters(template)
+            return build_parameters(template, current_parameters, {k: v for k, v in user.items() if k in decl},
+                                    {"Version": version})
 
         if self.check_mode:
             first = path[0]
-            later = [("%s -> %s" % (a, b), templates[a], templates[b]) for a, b in zip(path, path[1:])]
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, first),
-                            self.stacks.plan(stack.name, step_parameters(first, stack.parameters), tags,
-                                             templates[first]), templates[first], later)
+                            self.stacks.plan(stack.name, step_parameters(first, templates.first, stack.parameters), tags,
+                                             templates.first), templates.first, templates.later)
             return self.result(True, stack, plan, before=before, after=after, note=note)
 
         steps: list[Step] = []
@@ -321,8 +377,9 @@ class RackManager(StackManagerBase):
             t0 = time.time()
             from_version = current.parameters.get("Version")
             try:
-                current, step = self.update_and_wait(current, step_parameters(version, current.parameters), tags,
-                                                     templates[version], "updating from %s to %s" % (from_version, version),
+                template = templates.template(version)
+                current, step = self.update_and_wait(current, step_parameters(version, template, current.parameters),
+                                                     tags, template, "updating from %s to %s" % (from_version, version),
                                                      from_version, version)
             except Exception as exc:
                 # the rack may be on a release in the middle of the path: say so, and which steps were done

@@ -46,17 +46,25 @@ def validate_version_name(version: Any) -> None:
 
 
 class Release:
-    __slots__ = ("version", "description", "published", "required")
+    """One entry of versions.json.  ``republished`` (optional, an ISO time) is the trace a forced republish leaves:
+    racks on that version may run an earlier template than the channel now holds."""
 
-    def __init__(self, version: str, description: str = "", published: bool = True, required: bool = False) -> None:
+    __slots__ = ("version", "description", "published", "required", "republished")
+
+    def __init__(self, version: str, description: str = "", published: bool = True, required: bool = False,
+                 republished: str | None = None) -> None:
         self.version = version
         self.description = description
         self.published = published
         self.required = required
+        self.republished = republished
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "description": self.description,
-                "published": self.published, "required": self.required}
+        out: dict[str, Any] = {"version": self.version, "description": self.description,
+                               "published": self.published, "required": self.required}
+        if self.republished:
+            out["republished"] = self.republished
+        return out
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Release) and self.to_dict() == other.to_dict()
@@ -79,7 +87,11 @@ def _entry_to_release(index: int, entry: Any) -> Release:
     if problem:
         raise ConvoxError("versions.json entry %d has the invalid version %s (%s)."
                           % (index, json.dumps(entry["version"]), problem))
-    return Release(entry["version"], entry["description"], entry["published"], entry["required"])
+    republished = entry.get("republished")
+    if republished is not None and not isinstance(republished, str):
+        raise ConvoxError('versions.json entry %d field "republished" must be a string, not %s.'
+                          % (index, type(republished).__name__))
+    return Release(entry["version"], entry["description"], entry["published"], entry["required"], republished)
 
 
 class Releases:
@@ -106,6 +118,8 @@ class Releases:
             data = json.loads(text)
         except ValueError as exc:
             raise ConvoxError("versions.json is not valid JSON (%s)." % exc) from exc
+        except RecursionError:
+            raise ConvoxError("versions.json is nested too deeply to be a list of releases.") from None
         return cls.from_list(data)
 
     @classmethod

@@ -7,14 +7,13 @@ and failure events.  Knows nothing of racks or apps."""
 from __future__ import annotations
 
 import datetime
-import json
 import time
 import uuid
 from typing import Any, Callable, Mapping, Protocol, TypeVar, cast
 
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._templates import template_source
+from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_source
 
 # All 23 stack statuses, grouped by what a caller can do with a stack found in them.
 IN_PROGRESS = frozenset([
@@ -173,10 +172,12 @@ class Stacks:
                 for r in result.get("StackResourceSummaries", [])]
 
     def template(self, stack_id: str) -> dict[str, Any]:
+        """The stack's template as it was given (JSON or YAML: an adopted stack may have been created from
+        either)."""
         body = self.cfn.get_template(StackName=stack_id, TemplateStage="Original")["TemplateBody"]
         if isinstance(body, dict):
             return body
-        return json.loads(body)
+        return dict(parse_template(body, "the template of stack %s" % stack_id))
 
     def failure(self, stack_id: str, since: datetime.datetime | None, token: str | None = None) -> str | None:
         """The first resource failure of the operation started at ``since`` as a sentence, or None."""

@@ -15,7 +15,7 @@ from typing import Any, Callable, Dict, Set
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, rack_drift_reader, rack_version_reader
+from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, RackReader
 from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseInfo, ReleaseManager
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 
@@ -41,8 +41,7 @@ def rack_info(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn
 
 def rack_release_info(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn,
                       secrets: set[str]) -> Result:
-    return ReleaseInfo(params, client_factory=factory, rack_version_reader=rack_version_reader(factory),
-                       rack_drift_reader=rack_drift_reader(factory)).run()
+    return ReleaseInfo(params, client_factory=factory, rack_reader=RackReader(factory)).run()
 
 
 TASKS: dict[str, Run] = {

@@ -136,6 +136,13 @@ def load_template_file(directory: str, kind: str) -> Template:
     raise ConvoxError("src %s has no %s.json or %s.yml." % (directory, kind, kind))
 
 
+def template_digest(template: Mapping[str, Any]) -> str:
+    """A digest of a template's content (keys sorted, no whitespace): equal for the same template however it was
+    written (JSON or YAML, key order), different for any change."""
+    import hashlib
+    return hashlib.sha256(json.dumps(template, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def canonical(template: Mapping[str, Any]) -> bytes:
     """The bytes published to a channel for a template dict (stable for idempotence)."""
     return (json.dumps(template, indent=2) + "\n").encode("utf-8")

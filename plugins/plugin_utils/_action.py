@@ -28,6 +28,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
+from ansible_collections.convox.rack.plugins.module_utils._channel import CHANNEL_TIMEOUT
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, known_regions
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
@@ -174,6 +175,12 @@ class ConvoxAction(ActionBase):
             return False        # run the module as any module runs (debugging, tests of the module path)
         return getattr(self._connection, "transport", "local") in LOCAL_CONNECTIONS
 
+    def channel_timeout(self) -> float | None:
+        """How long a release channel object may take to arrive in this task: within half the task's ``timeout``
+        (so that a slow channel fails the task with its own message, not Ansible's), at most CHANNEL_TIMEOUT."""
+        timeout = int(getattr(self._task, "timeout", 0) or 0)
+        return min(CHANNEL_TIMEOUT, max(timeout / 2.0, 1.0)) if timeout > 0 else None
+
     def _task_environment(self) -> dict[str, Any]:
         env: dict[str, Any] = {}
         for item in self._task.environment or []:
@@ -219,6 +226,7 @@ class ConvoxAction(ActionBase):
             params = self.prepare(params)
             try:
                 factory = controller_client_factory(params)
+                factory.channel_timeout = self.channel_timeout()
             except ConvoxError as exc:
                 return {"failed": True, "changed": False, "msg": exc.msg}
             check_mode = bool(self._play_context.check_mode)   # every module supports check mode

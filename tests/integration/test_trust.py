@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -347,3 +348,138 @@ def test_the_dry_run_warns_and_a_no_echo_value_stays_masked_everywhere(aws, tmp_
                                                         "fleet-update.json"]
     for text in outputs + files:
         assert SECRET not in text
+
+
+# -- a forced republish leaves a trace ------------------------------------------------------------------------------
+def test_racks_on_a_republished_release_are_not_up_to_date_until_they_take_it_again(aws, tmp_path):
+    channel = "file://%s" % (tmp_path / "channel")
+    for name, description in (("one", "first"), ("two", "first")):
+        src = tmp_path / name
+        src.mkdir()
+        (src / "rack.json").write_text(json.dumps(dict(RACK_TEMPLATE, Description=description)))
+        (src / "app.json").write_text(json.dumps({"Parameters": {"Rack": {"Type": "String"},
+                                                                 "Version": {"Type": "String"}},
+                                                  "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}))
+    run_tasks(aws, tmp_path, [{"convox.rack.rack_release": {"channel": channel, "version": "1", "src": str(tmp_path / "one")}},
+                              rack_task(name="steady", channel=channel)])
+    (tmp_path / "two" / "rack.json").write_text(json.dumps(dict(RACK_TEMPLATE, Description="second")))
+    refused, forced, info = run_tasks(aws, tmp_path, [
+        {"convox.rack.rack_release": {"channel": channel, "version": "1", "src": str(tmp_path / "two")}},
+        {"convox.rack.rack_release": {"channel": channel, "version": "1", "src": str(tmp_path / "two"), "force": True}},
+        {"convox.rack.rack_release_info": {"channel": channel, "rack": "steady"}}], name="republish.yml")
+    assert refused["failed"] and "is already published" in refused["msg"]
+    assert forced["changed"] and forced["release"]["republished"]
+    assert info["up_to_date"] is False and info["path"] == ["1"] and info["republished"] is True, info
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {"vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "rack_channel": channel, "rack_version": "latest", "convox_poll_interval": 1}, "hosts": {"steady": None}}}))
+    report = tmp_path / "report"
+    out = aws.playbook(os.path.join(PLAYBOOKS, "releases.yml"), inventory=str(inventory), cwd=REPO)
+    assert re.search(r"steady +1 +1 +1 ", out), out
+    aws.playbook(os.path.join(PLAYBOOKS, "report.yml"), inventory=str(inventory), cwd=REPO,
+                 extra_vars={"convox_report_dir": str(report)})
+    assert json.loads((report / "fleet-report.json").read_text())["racks"][0]["states"] == ["behind"]
+    out = aws.playbook(os.path.join(PLAYBOOKS, "update.yml"), inventory=str(inventory), cwd=REPO,
+                       extra_vars={"convox_report_dir": str(report)})
+    assert "0 failed, 1 updated" in out, out[-3000:]
+    template = aws.client("cloudformation").get_template(StackName="steady")["TemplateBody"]
+    assert (template if isinstance(template, dict) else json.loads(template))["Description"] == "second"
+    info, = run_tasks(aws, tmp_path, [{"convox.rack.rack_release_info": {"channel": channel, "rack": "steady"}}],
+                      name="after.yml")
+    assert info["up_to_date"] is True and "republished" not in info
+
+
+# -- memory proportional to the path ----------------------------------------------------------------------------------
+RSS = """
+import json, resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+print(json.dumps({"rc": proc.returncode, "out": proc.stdout[-6000:],
+                  "max_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0}))
+"""
+
+
+def padded_template(release):
+    """About 50 KB of JSON (CloudFormation's request limit is 51,200 bytes) that parses into ~480 KB of objects:
+    260 resources whose metadata names the release in the first."""
+    resources = {"R%03d" % r: {"Type": "AWS::CloudFormation::WaitConditionHandle", "Metadata": {
+        "owner": "team", "items": [{"k": "a%d" % j, "v": j} for j in range(5)], "release": release if r == 0 else 1}}
+        for r in range(260)}
+    return {"Parameters": {"Version": {"Type": "String"}}, "Resources": resources}
+
+
+def test_a_long_path_costs_memory_of_the_path_not_of_its_templates(aws, tmp_path):
+    root = tmp_path / "channel"
+    root.mkdir()
+    versions = ["%04d" % i for i in range(1, 1001)]
+    app = json.dumps({"Parameters": {"Rack": {"Type": "String"}, "Version": {"Type": "String"}},
+                      "Resources": {"Q": {"Type": "AWS::SQS::Queue"}}})
+    for i, version in enumerate(versions, 1):
+        (root / version).mkdir()
+        (root / version / "rack.json").write_text(json.dumps(padded_template(i), separators=(",", ":")))
+        (root / version / "app.json").write_text(app)
+    (root / "versions.json").write_text(json.dumps([{"version": v, "description": "", "published": True,
+                                                     "required": True} for v in versions]))
+    aws.client("cloudformation").create_stack(
+        StackName="long", TemplateBody=(root / "0001" / "rack.json").read_text(),
+        Parameters=[{"ParameterKey": "Version", "ParameterValue": "0001"}],
+        Tags=[{"Key": k, "Value": v} for k, v in {"System": "convox", "Type": "rack", "Rack": "long"}.items()])
+    play = tmp_path / "plan.yml"
+    play.write_text(json.dumps([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"convox.rack.rack": {"name": "long", "channel": "file://%s" % root, "version": "latest"}, "register": "plan"},
+        {"ansible.builtin.assert": {"that": ["plan.plan.path | length == 999", "plan.plan.steps | length == 999"]}}]}]))
+    wrapper = tmp_path / "rss.py"
+    wrapper.write_text(RSS)
+    measured = json.loads(subprocess.run(
+        [os.path.join(BIN, "python"), str(wrapper), os.path.join(BIN, "ansible-playbook"), "--check", "-i",
+         os.path.join(REPO, "tests", "integration", "inventory.yml"), str(play)],
+        env=aws.env(), capture_output=True, text=True, check=True).stdout)
+    assert measured["rc"] == 0, measured["out"]
+    # the whole ansible-playbook process tree: ~70 MB of Ansible and boto3, then what the path costs
+    assert measured["max_rss_mb"] < 150, measured["max_rss_mb"]
+
+
+# -- the report and the fleet files --------------------------------------------------------------------------------
+def test_the_report_shows_unreadable_racks_as_failed_and_a_slice_as_a_slice(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1"])
+    rack_stack(aws, "good")
+    rack_stack(aws, "lost")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                 "rack_channel": channel, "rack_version": "latest"},
+        "hosts": {"good": None, "lost": {"rack_channel": "file://%s" % (tmp_path / "gone")},
+                  "mars": {"rack_region": "mars-north-1"}}}}))
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "fleet-update.json").write_text("{not json")
+    out = aws.playbook(os.path.join(PLAYBOOKS, "report.yml"), inventory=str(inventory), cwd=REPO,
+                       extra_vars={"convox_report_dir": str(report)})
+    assert "fleet-update.json is not a fleet-update.json" in " ".join(out.split()), out
+    rows = {r["rack"]: r for r in json.loads((report / "fleet-report.json").read_text())["racks"]}
+    assert rows["good"]["states"] == ["ok"]
+    assert rows["lost"]["states"] == ["failed"] and "has no versions.json" in rows["lost"]["error"]
+    assert rows["mars"]["states"] == ["failed"] and 'region "mars-north-1" is not an AWS region' in rows["mars"]["error"]
+    assert json.loads((report / "fleet-report.json").read_text())["scope"] == ""
+    aws.playbook(os.path.join(PLAYBOOKS, "report.yml"), "-l", "good", inventory=str(inventory), cwd=REPO,
+                 extra_vars={"convox_report_dir": str(report)})
+    sliced = json.loads((report / "fleet-report.json").read_text())
+    assert [r["rack"] for r in sliced["racks"]] == ["good"]
+    assert sliced["scope"] == "slice -l good: 1 of the 3 racks of the inventory"
+    assert "slice -l good: 1 of the 3 racks of the inventory" in (report / "fleet-report.html").read_text()
+
+
+def test_a_report_dir_that_is_not_a_directory_is_refused_before_any_change(aws, tmp_path):
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"])
+    rack_stack(aws, "good")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                 "rack_channel": channel, "rack_version": "latest"}, "hosts": {"good": None}}}))
+    not_a_dir = tmp_path / "report"
+    not_a_dir.write_text("")
+    rec = aws.recording.mark()
+    out = aws.playbook(os.path.join(PLAYBOOKS, "update.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2,
+                       extra_vars={"convox_report_dir": str(not_a_dir)})
+    assert "convox_report_dir %s is not a writable directory" % not_a_dir in out, out
+    assert rec.mutating(include_plan=True) == [] and version(aws, "good") == "1"

@@ -184,3 +184,135 @@ Resources:
 def test_bad_templates(text, message):
     with pytest.raises(ConvoxError, match=message):
         parse_template(text, "x")
+
+
+# -- untrusted channels: redirects, slow servers, FIFOs, links, nesting ----------------------------------------------
+def self_signed(tmp_path):
+    """A certificate and key for 127.0.0.1 (the reading code is the same with a CA-issued one)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_file), str(key_file)
+
+
+@pytest.fixture
+def https_server(tmp_path):
+    """An https server on 127.0.0.1: /stable/... redirects to the URL in ``routes["redirect"]``; /slow/...
+    sends its body a byte every 0.3 s; anything else is versions.json."""
+    import ssl
+    import time
+    routes = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/slow/"):
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                for dummy in range(100):       # 30 s at most
+                    try:
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(0.3)
+                return
+            if self.path.startswith("/stable/") and routes.get("redirect"):
+                self.send_response(302)
+                self.send_header("Location", routes["redirect"])
+                self.end_headers()
+                return
+            body = json.dumps(VERSIONS).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*self_signed(tmp_path))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "https://127.0.0.1:%d" % server.server_address[1], routes
+    server.shutdown()
+
+
+def test_an_https_channel_never_follows_a_redirect_to_http(https_server):
+    url, routes = https_server
+    channel = HttpsChannel(url + "/stable", validate_certs=False)
+    routes["redirect"] = url + "/other/versions.json"           # https to https: followed
+    assert channel.read_releases().to_list() == VERSIONS
+    routes["redirect"] = "http://127.0.0.1:9/versions.json"
+    with pytest.raises(ConvoxError) as err:
+        channel.read_releases()
+    assert err.value.msg == ("channel %s/stable redirected %s/stable/versions.json to http://127.0.0.1:9/versions.json, "
+                             "which is not https:// (anyone on the network path could rewrite it), so it was refused."
+                             % (url, url))
+
+
+def test_a_read_is_bounded_however_slowly_the_bytes_arrive(https_server):
+    url, dummy = https_server
+    channel = HttpsChannel(url + "/slow", validate_certs=False, timeout=1.5)
+    with pytest.raises(ConvoxError) as err:
+        channel.read_releases()
+    assert err.value.msg == ("%s/slow/versions.json did not arrive within 1.5 seconds, so it was refused; a channel read is "
+                             "bounded by the task's timeout." % url)
+
+
+def test_the_timeout_comes_from_the_client_factory():
+    from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
+    factory = ClientFactory(lambda service: None, "us-east-1", channel_timeout=7)
+    assert open_channel("https://example.invalid/x", factory).timeout == 7.0
+    assert open_channel("https://example.invalid/x").timeout == 60.0
+
+
+def test_a_file_channel_reads_regular_files_inside_its_root_only(tmp_path):
+    root = tmp_path / "chan"
+    write_channel(str(root))
+    outside = tmp_path / "secret.txt"
+    outside.write_text("root:x:0:0:top secret bytes")
+    (root / "2").mkdir()
+    (root / "2" / "rack.json").symlink_to(outside)                 # a link leaving the root
+    (root / "1" / "app.json").symlink_to(root / "1" / "rack.json")  # a link inside it: fine
+    os.mkfifo(str(root / "3"))                                       # not even a directory
+    (root / "4").mkdir()
+    os.mkfifo(str(root / "4" / "rack.json"))                          # a FIFO: a read would block forever
+    channel = open_channel("file://%s" % root)
+    assert channel.read_template("1", "app")[0] == '{"Resources": {}}'
+    with pytest.raises(ConvoxError) as err:
+        channel.read_template("2", "rack")
+    assert err.value.msg == ("file://%s/2/rack.json leads out of the channel (a link to a place outside %s), so it was "
+                             "refused unread." % (root, root))
+    assert "top secret" not in err.value.msg
+    answers = []
+    reader = threading.Thread(target=lambda: answers.append(pytest.raises(ConvoxError, channel.read_template, "4", "rack")))
+    reader.start()
+    reader.join(10)
+    assert not reader.is_alive(), "a FIFO blocked the read"
+    assert answers[0].value.msg == "file://%s/4/rack.json is a FIFO, not a regular file, so it was refused unread." % root
+
+
+def test_deeply_nested_versions_json_is_refused_naming_the_channel(tmp_path):
+    root = tmp_path / "deep"
+    root.mkdir()
+    (root / "versions.json").write_text("[" * 200000 + "]" * 200000)
+    with pytest.raises(ConvoxError) as err:
+        open_channel(str(root)).read_releases()
+    assert err.value.msg == "channel file://%s: versions.json is nested too deeply to be a list of releases." % root

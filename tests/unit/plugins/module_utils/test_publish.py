@@ -129,14 +129,25 @@ def test_release_info_paths_and_readers(tmp_path):
     info = ReleaseInfo({"channel": "unused", "current": "1"}, releases=releases).run()
     assert (info["target"], info["path"], info["required"], info["next"]) == ("3", ["2", "3"], ["2"], "2")
     read = []
+
+    class Reader:
+        def version(self, name):
+            read.append(name)
+            return "2"
+
+        def template(self, name):
+            raise AssertionError("the template of a rack is read only for a republished release")
+
+        def drift(self, name):
+            return {"status": "IN_SYNC", "drifted": []}
+
     by_rack = ReleaseInfo({"channel": "unused", "rack": "prod", "drift": True}, releases=releases,
-                          rack_version_reader=lambda name: read.append(name) or "2",
-                          rack_drift_reader=lambda name: {"status": "IN_SYNC", "drifted": []}).run()
+                          rack_reader=Reader()).run()
     assert read == ["prod"] and by_rack["path"] == ["3"] and by_rack["drift"]["status"] == "IN_SYNC"
     assert by_rack["changed"] is False
     with pytest.raises(ConvoxError, match="^drift needs rack: drift is detected on a rack's stack.$"):
         ReleaseInfo({"channel": "unused", "drift": True}, releases=releases).run()
-    with pytest.raises(ConvoxError, match="^reading a rack's version needs AWS access.$"):
+    with pytest.raises(ConvoxError, match="^reading a rack needs AWS access.$"):
         ReleaseInfo({"channel": "unused", "rack": "prod"}, releases=releases).run()
 
 
