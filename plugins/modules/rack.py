@@ -338,10 +338,43 @@ plan:
       returned: when O(state=absent)
       sample: ["web1"]
     note:
-      description: How a stack found in an unusual state was handled.
+      description: How a stack found in an unusual state was handled (or why a rack takes its own release again).
       type: str
       returned: when applicable
       sample: a failed install (ROLLBACK_COMPLETE) was deleted and is installed again
+    steps:
+      description:
+        - In check mode, each release step's resource changes - the first from a change set, later ones from a static
+          diff of consecutive templates - as C(step), C(source) and C(resource_changes) (each C(action),
+          C(logical_id), C(type), C(replacement), C(stateful), C(source), and C(fate) - V(retained) or V(snapshot) -
+          for a stateful resource kept by its policy).
+      type: list
+      elements: dict
+      returned: in check mode, for an update
+      sample: [{"step": "1 -> 2", "source": "change set", "resource_changes": []}]
+    stateful_changes:
+      description: In check mode, every change that removes or replaces a stateful resource, with its C(step).
+      type: list
+      elements: dict
+      returned: in check mode, for an update
+      sample: [{"step": "1 -> 2", "action": "Remove", "logical_id": "Data", "type": "AWS::S3::Bucket",
+                "replacement": null, "stateful": true, "fate": "retained", "source": "change set"}]
+    security_changes:
+      description:
+        - Security-sensitive changes of the plan, each C(step) and C(finding) - IAM users, access keys, policies or
+          roles added or widened; ingress from 0.0.0.0/0 or ::/0 added; a DeletionPolicy or UpdateReplacePolicy
+          weakened; an output exposing an access key's secret; a parameter losing NoEcho.
+      type: list
+      elements: dict
+      returned: when there are any
+      sample: [{"step": "1 -> 2", "finding": "opens AWS::EC2::SecurityGroup Group to ingress from 0.0.0.0/0"}]
+    warnings:
+      description: Every warning of the plan (stateful and security-sensitive changes), as sentences; each is also a
+        task warning.
+      type: list
+      elements: str
+      returned: when there are any
+      sample: ["rack prod, step 1 -> 2: opens AWS::EC2::SecurityGroup Group to ingress from 0.0.0.0/0."]
 drift:
   description: What drift detection found, before the task changed anything.
   returned: when O(drift=true)
@@ -365,7 +398,9 @@ drift:
                 "status": "MODIFIED", "differences": [{"path": "/VersioningConfiguration/Status",
                 "expected": "Enabled", "actual": "Suspended", "type": "NOT_EQUAL"}]}]
 steps:
-  description: One entry per stack operation of this run.
+  description:
+    - One entry per stack operation of this run. Also returned by a failure after a change was made, with the
+      failed step last, and then with RV(rack) as last read and C(changed=true).
   returned: always
   type: list
   elements: dict

@@ -108,6 +108,11 @@ releases:
       description: Whether an update path may not skip it.
       type: bool
       sample: false
+    republished:
+      description: When the release was republished with C(force) (its trace); absent for a release never republished.
+      type: str
+      returned: when the release was republished
+      sample: "2026-12-01T10:00:00Z"
 latest:
   description: The last published release, or null when none is published.
   returned: always
@@ -144,6 +149,13 @@ ahead:
   returned: always
   type: bool
   sample: false
+republished:
+  description:
+    - V(true) when the rack runs a release that was republished (C(rack_release force)) and the template it runs is
+      not the one the channel now holds; RV(up_to_date) is then false and RV(path) is that release again.
+  returned: when the rack runs a republished release's replaced template
+  type: bool
+  sample: true
 required:
   description: The required releases on RV(path).
   returned: always
