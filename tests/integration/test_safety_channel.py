@@ -48,7 +48,7 @@ def test_a_version_name_from_a_channel_is_checked_as_publishing_checks_it(aws, t
         rack_task(name="victim", channel=channel, version=version),
         {"convox.rack.rack_release_info": {"channel": channel}},
     ])
-    message = "versions.json entry 1 has the invalid version %s (only letters" % json.dumps(version)
+    message = "channel %s: versions.json entry 1 has the invalid version %s (only letters" % (channel, json.dumps(version))
     assert install["failed"] and install["msg"].startswith(message), install["msg"]
     assert info["failed"] and info["msg"].startswith(message), info["msg"]
     assert rec.mutating(include_plan=True) == []
