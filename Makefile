@@ -87,10 +87,10 @@ test: setup lint security ansible-test-units integration molecule sanity
 	@echo "make test: all suites passed"
 
 localaws-start: setup
-	$(BIN)/python tools/localaws.py start --state-dir $(STATE)
+	cd tools && $(BIN)/python -m localaws start --state-dir $(STATE)
 
 localaws-stop:
-	-test -x $(BIN)/python && $(BIN)/python tools/localaws.py stop --state-dir $(STATE)
+	-test -x $(BIN)/python && cd tools && $(BIN)/python -m localaws stop --state-dir $(STATE)
 
 demo: setup
 	$(BIN)/python tools/demo.py

@@ -195,8 +195,8 @@ def fleet_update_results(text, path=""):
     try:
         data = json.loads(text)
     except (TypeError, ValueError) as exc:
-        Display().warning("%s is not a fleet-update.json (%s); the report shows no last update." % (path or "the results",
-                                                                                                   exc))
+        where = path or "the results"
+        Display().warning("%s is not a fleet-update.json (%s); the report shows no last update." % (where, exc))
         return {}
     if not isinstance(data, dict) or not isinstance(data.get("results", []), list):
         Display().warning("%s is not a fleet-update.json (no list of results); the report shows no last update."

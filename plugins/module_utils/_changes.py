@@ -159,8 +159,8 @@ def _grants(value: Any) -> set[str]:
                     for action in _as_list(statement.get(kind)):
                         for rkind in ("Resource", "NotResource"):
                             for resource in _as_list(statement.get(rkind)):
-                                found.add("%s=%s|%s=%s|%s" % (kind, _canonical(action), rkind, _canonical(resource),
-                                                             scope))
+                                grant = (kind, _canonical(action), rkind, _canonical(resource), scope)
+                                found.add("%s=%s|%s=%s|%s" % grant)
                         if "Resource" not in statement and "NotResource" not in statement:
                             found.add("%s=%s|%s" % (kind, _canonical(action), scope))     # resource policies
         for key, item in value.items():

@@ -7,7 +7,7 @@ errors (one sentence naming what was being done, with the RequestId kept in the 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, TypeVar, cast
+from typing import Any, Callable, Iterator, TypeVar, cast
 
 try:
     import botocore.config
@@ -48,6 +48,17 @@ class RetryingClient(RetryingBotoClientWrapper):
         retried = functools.partial(attr, aws_retry=True)
         setattr(self, name, retried)
         return retried
+
+    def pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        """Each page of a call paginated by ``NextToken``, each request retried; the caller stops when it has read
+        far enough."""
+        call = getattr(self, operation)
+        while True:
+            page = call(**kwargs)
+            yield page
+            if not page.get("NextToken"):
+                return
+            kwargs["NextToken"] = page["NextToken"]
 
     def paginate(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """The full result of a paginated call, with retries."""

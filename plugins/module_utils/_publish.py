@@ -140,24 +140,23 @@ class ReleaseInfo:
             channel = open_channel(self.params["channel"], self.factory)
             releases = channel.read_releases()
         current = self.params["current"]
-        if self.params["rack"]:
-            assert self.rack_reader is not None
-            current = self.rack_reader.version(self.params["rack"])
+        reader = self.rack_reader
+        if self.params["rack"] and reader is not None:
+            current = reader.version(self.params["rack"])
         result = summary(releases, current=current, target=self.params["version"])
         entry = releases.get(current) if current else None
-        if self.params["rack"] and entry is not None and entry.republished and not result["path"] and channel is not None:
-            self.republished(result, channel, entry.version)
-        if self.params["drift"]:
-            assert self.rack_reader is not None
-            result["drift"] = self.rack_reader.drift(self.params["rack"])
+        if reader is not None and self.params["rack"] and entry is not None and entry.republished and not result["path"] \
+                and channel is not None:
+            self.republished(result, channel, reader, entry.version)
+        if self.params["drift"] and reader is not None:
+            result["drift"] = reader.drift(self.params["rack"])
         result["changed"] = False
         return result
 
-    def republished(self, result: dict[str, Any], channel: Channel, version: str) -> None:
+    def republished(self, result: dict[str, Any], channel: Channel, reader: RackReaderLike, version: str) -> None:
         """A rack on a release that was republished (``rack_release force``) runs the template the channel now
         holds, or it is not up to date: its path is that release again."""
-        assert self.rack_reader is not None
         text, dummy = channel.read_template(version, "rack")
         published = parse_template(text, channel.describe("%s/rack.json" % version))
-        if template_digest(published) != template_digest(self.rack_reader.template(self.params["rack"])):
+        if template_digest(published) != template_digest(reader.template(self.params["rack"])):
             result.update(path=[version], next=version, up_to_date=False, republished=True)

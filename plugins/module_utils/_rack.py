@@ -58,7 +58,8 @@ class PathTemplates:
                 self.later.append((label, template_diff(previous, template), security_findings(previous, template)))
             first = first or template
             previous = template
-        assert first is not None and previous is not None
+        if first is None or previous is None:
+            raise ConvoxError("an update path needs at least one release.")
         self.first: Template = first
         self.target: Template = previous
 

@@ -179,21 +179,26 @@ class Stacks:
             return body
         return dict(parse_template(body, "the template of stack %s" % stack_id))
 
+    def events_since(self, stack_id: str, since: datetime.datetime | None) -> list[dict[str, Any]]:
+        """The stack's events back to ``since`` (newest first, as CloudFormation lists them): pages are read only as
+        far back as the operation started, not through the stack's whole history."""
+        out: list[dict[str, Any]] = []
+        for page in self.cfn.pages("describe_stack_events", StackName=stack_id):
+            for ev in page.get("StackEvents", []):
+                ts = ev.get("Timestamp")
+                if since is not None and ts is not None and ts < since:
+                    return out
+                out.append(ev)
+        return out
+
     def failure(self, stack_id: str, since: datetime.datetime | None, token: str | None = None) -> str | None:
         """The first resource failure of the operation started at ``since`` as a sentence, or None."""
         try:
-            events = self.cfn.paginate("describe_stack_events", StackName=stack_id).get("StackEvents", [])
+            events = self.events_since(stack_id, since)
         except Exception as exc:
             # the operation failed either way; say why its reason is missing
             return "the reason could not be read (%s)" % describe_aws_error(exc, "reading the stack events").rstrip(".")
-        ours: list[dict[str, Any]] = []
-        for ev in events:
-            ts = ev.get("Timestamp")
-            if token and ev.get("ClientRequestToken") and ev.get("ClientRequestToken") != token:
-                continue
-            if since is not None and ts is not None and ts < since:
-                continue
-            ours.append(ev)
+        ours = [ev for ev in events if not (token and ev.get("ClientRequestToken") and ev.get("ClientRequestToken") != token)]
         ours.sort(key=lambda e: cast(Any, e.get("Timestamp") or since))
         for ev in ours:
             status = ev.get("ResourceStatus", "")
@@ -253,9 +258,15 @@ class Stacks:
             if not page.get("NextToken"):
                 break
             kwargs["NextToken"] = page["NextToken"]
-        return {"status": status.get("StackDriftStatus") or "UNKNOWN", "detection_status": status.get("DetectionStatus"),
-                "reason": status.get("DetectionStatusReason"),
-                "drifted": sorted(drifted, key=lambda d: d["logical_id"] or "")}
+        result = {"status": status.get("StackDriftStatus") or "UNKNOWN", "detection_status": status.get("DetectionStatus"),
+                  "reason": status.get("DetectionStatusReason"),
+                  "drifted": sorted(drifted, key=lambda d: d["logical_id"] or "")}
+        if status.get("DetectionStatus") == "DETECTION_FAILED":
+            # some resources could not be checked: what was found is not the whole answer, whatever it says
+            result["status"] = "NOT_CHECKED"
+            result["reason"] = "drift detection of stack %s failed in part: %s" % (
+                stack.name, (status.get("DetectionStatusReason") or "no reason given").rstrip("."))
+        return result
 
     # -- waiting ---------------------------------------------------------------------------
     def wait(self, name: str, timeout: float, until: Callable[[Stack], bool] | None = None) -> Stack | None:
@@ -365,10 +376,13 @@ class Stacks:
                     return []
                 raise ConvoxError("planning the update of stack %s failed: %s." % (stack_id, reason.rstrip(".")))
             changes: list[dict[str, Any]] = []
-            for change in cs.get("Changes", []):
-                rc = change.get("ResourceChange", {})
-                changes.append({"action": rc.get("Action"), "logical_id": rc.get("LogicalResourceId"),
-                                "type": rc.get("ResourceType"), "replacement": rc.get("Replacement")})
-            return changes
+            while True:         # every page: a large change set is paged like any listing
+                for change in cs.get("Changes", []):
+                    rc = change.get("ResourceChange", {})
+                    changes.append({"action": rc.get("Action"), "logical_id": rc.get("LogicalResourceId"),
+                                    "type": rc.get("ResourceType"), "replacement": rc.get("Replacement")})
+                if not cs.get("NextToken"):
+                    return changes
+                cs = self.cfn.describe_change_set(ChangeSetName=cs_id, StackName=stack_id, NextToken=cs["NextToken"])
         finally:
             self.cfn.delete_change_set(ChangeSetName=cs_id, StackName=stack_id)

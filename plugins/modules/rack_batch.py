@@ -63,19 +63,20 @@ options:
   state:
     description:
       - With O(preflight), the state every rack of the run is to reach, whatever its C(rack_state) says
-        (C(uninstall.yml) passes V(absent): no channel is read, no release resolved).
+        (C(uninstall.yml) passes V(absent), so no channel is read and no release resolved).
     type: str
     choices: [present, absent]
   versions:
     description:
       - With O(hosts), what V(latest), V(stable) and V(edge) mean for this run, per channel (RV(versions) of the
-        preflight, C({channel: {alias: version}})); a rack whose C(rack_version) is such an alias goes to that release.
+        preflight, a dictionary of channel to alias to version); a rack whose C(rack_version) is such an alias goes to
+        that release.
     type: dict
     default: {}
   releases:
     description:
       - With O(hosts), each channel's releases as the run read them when it started (the preflight's fact
-        C(convox_run_releases), C({channel: [release, ...]})), so every batch plans its paths from them; a channel
+        C(convox_run_releases), a dictionary of channel to its releases), so every batch plans its paths from them; a channel
         not in it is read once for the batch.
     type: dict
     default: {}

@@ -54,7 +54,7 @@ options:
     description:
       - A published release is immutable - racks on it are defined by its templates - so publishing different
         templates under the version of a published release fails. V(true) replaces them all the same, and leaves a
-        trace in its entry (C(republished), the time): racks running the template it replaced are then reported as
+        trace in its entry (C(republished), the time), so racks running the template it replaced are reported as
         not up to date by M(convox.rack.rack_release_info), and M(convox.rack.rack) takes the release again.
       - Unpublished releases (O(published=false)) can be republished freely until they are published.
     type: bool

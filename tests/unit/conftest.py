@@ -45,6 +45,6 @@ def factory(aws):
 
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
-import motoext  # noqa: E402  (what moto lacks, as AWS documents it)
+from localaws import parts  # noqa: E402  (what moto lacks, as AWS documents it)
 
-motoext.apply()
+parts.apply()

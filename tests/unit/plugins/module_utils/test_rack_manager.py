@@ -16,7 +16,7 @@ from ansible_collections.convox.rack.plugins.module_utils._rack import RackManag
 from ansible_collections.convox.rack.plugins.module_utils._stack import ALL_STATUSES, IN_PROGRESS, STABLE
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import motoext  # noqa: E402  (on sys.path via tests/unit/conftest.py)
+from localaws import hooks  # noqa: E402  (on sys.path via tests/unit/conftest.py)
 from rackfixtures import make_channel  # noqa: E402
 
 
@@ -248,7 +248,7 @@ def failing_updates(monkeypatch):
     def update_stack(self, name, *args, **kwargs):
         stack = original(self, name, *args, **kwargs)
         stack._add_stack_event("UPDATE_IN_PROGRESS")
-        motoext.set_stack({"stack_name": stack.name, "status": "UPDATE_ROLLBACK_COMPLETE", "events": [
+        hooks.set_stack({"stack_name": stack.name, "status": "UPDATE_ROLLBACK_COMPLETE", "events": [
             {"logical_id": "Logs", "type": "AWS::Logs::LogGroup", "status": "UPDATE_FAILED", "physical_id": "prod-logs",
              "reason": "Resource limit exceeded for log groups."},
             {"logical_id": "Settings", "type": "AWS::S3::Bucket", "status": "UPDATE_FAILED",
@@ -292,7 +292,7 @@ def force_status(factory, stack, status):
     if status == "DELETE_COMPLETE":
         factory("cloudformation").delete_stack(StackName=stack)
     else:
-        motoext.set_stack({"stack_name": stack, "status": status})
+        hooks.set_stack({"stack_name": stack, "status": status})
 
 
 def put_in(factory, channel, status):
@@ -310,7 +310,7 @@ def settle_later(final, stack="prod"):
             from moto.cloudformation.models import cloudformation_backends
             cloudformation_backends["123456789012"]["us-east-1"].delete_stack(stack)
         else:
-            motoext.set_stack({"stack_name": stack, "status": final})
+            hooks.set_stack({"stack_name": stack, "status": final})
     return sleep, calls
 
 

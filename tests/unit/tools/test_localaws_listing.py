@@ -1,7 +1,7 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The local endpoint's DescribeStacks listing, built from each stack's cached XML member, is byte for
-byte moto's own answer, through every kind of change a stack goes through (tools/motoext.py)."""
+byte moto's own answer, through every kind of change a stack goes through (tools/localaws/speed.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils"))
-import motoext  # noqa: E402  (on sys.path via tests/unit/conftest.py)
+from localaws import hooks, speed, timing  # noqa: E402  (on sys.path via tests/unit/conftest.py)
 from rackfixtures import app_template, rack_template  # noqa: E402
 
 REQUEST_ID = re.compile(rb"<RequestId>[^<]*</RequestId>")
@@ -31,12 +31,12 @@ def listing_bodies(cfn):
     out = {}
     try:
         for enabled in (True, False):
-            motoext.LISTING_CACHE["enabled"] = enabled
+            speed.LISTING_CACHE["enabled"] = enabled
             del bodies[:]
             pages = list(cfn.get_paginator("describe_stacks").paginate())
             out[enabled] = (list(bodies), [s["StackName"] for p in pages for s in p["Stacks"]])
     finally:
-        motoext.LISTING_CACHE["enabled"] = True
+        speed.LISTING_CACHE["enabled"] = True
         cfn.meta.events.unregister("after-call.cloudformation.DescribeStacks", keep)
     return out
 
@@ -75,7 +75,7 @@ def test_listing_is_motos_own_answer_through_every_change():
     assert_same(cfn)
     # termination protection, a status put by the test hook (no event), a delete
     cfn.update_termination_protection(StackName="r03", EnableTerminationProtection=True)
-    motoext.set_stack({"stack_name": "r04", "status": "UPDATE_ROLLBACK_FAILED", "reason": "the test says so"})
+    hooks.set_stack({"stack_name": "r04", "status": "UPDATE_ROLLBACK_FAILED", "reason": "the test says so"})
     cfn.delete_stack(StackName="r05")
     names = assert_same(cfn)
     assert "r05" not in names
@@ -90,16 +90,16 @@ def test_listing_is_motos_own_answer_through_every_change():
 @pytest.mark.usefixtures("aws")
 def test_real_duration_statuses_are_listed_as_they_change(monkeypatch):
     cfn = boto3.client("cloudformation", region_name="us-east-1")
-    motoext.configure_timing({"seconds": 60})
+    timing.configure({"seconds": 60})
     try:
         cfn.create_stack(StackName="slow", TemplateBody=json.dumps(rack_template()),
                          Parameters=[{"ParameterKey": "Version", "ParameterValue": "1"}])
         assert_same(cfn)
         assert cfn.describe_stacks()["Stacks"][0]["StackStatus"] == "CREATE_IN_PROGRESS"
-        for op in motoext._PENDING.values():
+        for op in timing._PENDING.values():
             op["until"] = 0                     # its time is up
-        motoext.settle()
+        timing.settle()
         assert_same(cfn)
         assert cfn.describe_stacks()["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
     finally:
-        motoext.configure_timing({"seconds": 0})
+        timing.configure({"seconds": 0})

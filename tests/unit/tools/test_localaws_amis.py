@@ -1,6 +1,6 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The local endpoint finds an AMI by comparing exact ids, not by fnmatch (tools/motoext.py): the same answer as
+"""The local endpoint finds an AMI by comparing exact ids, not by fnmatch (tools/localaws/speed.py): the same answer as
 moto's filtering of every AMI, and wildcards still filter."""
 
 from __future__ import annotations

@@ -1,0 +1,45 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What the parts of the local endpoint share: finding a stack in a backend, adding a stack event as AWS writes
+it, a template's dictionary, and the request being served (its caller and ClientRequestToken)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+DEFAULT_ACCOUNT = "123456789012"
+UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+             "IMPORT_ROLLBACK_COMPLETE")
+# the CloudFormation request being served in this thread: authorization header, account, ClientRequestToken
+CALLER = threading.local()
+
+
+def find_stack(backend, name):
+    """The stack of ``backend`` with that id or name (moto keys its stacks by id), or None."""
+    return backend.stacks.get(name) or next((s for s in backend.stacks.values() if s.name == name), None)
+
+
+def add_event(stack, event):
+    """Append a stack event (``status``, ``logical_id``, ``type``, ``reason``, ``physical_id``) as AWS writes one."""
+    stack._add_stack_event(event["status"], resource_status_reason=event.get("reason"))
+    last = stack.events[-1]
+    last.logical_resource_id = event.get("logical_id", stack.name)
+    last.physical_resource_id = event.get("physical_id", "")
+    last.resource_type = event.get("type", "AWS::CloudFormation::Stack")
+
+
+def template_dict(body):
+    """A template (text, JSON or YAML, or a dict) as a dict."""
+    if isinstance(body, dict):
+        return body
+    try:
+        return json.loads(body)
+    except ValueError:
+        import yaml
+        return yaml.safe_load(body)
+
+
+def backend_of(account, region):
+    from moto.cloudformation.models import cloudformation_backends
+    return cloudformation_backends[account][region]

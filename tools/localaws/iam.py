@@ -1,0 +1,302 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The IAM model, on when moto's IAM enforcement is (``INITIAL_NO_AUTH_ACTION_COUNT`` / ``/moto-api/reset-auth``).
+
+CloudFormation acts with the caller's permissions, as AWS does without a service role: before a stack is
+created, updated or deleted the caller must hold the handler permissions of ``tools/cfn_handler_permissions.json``
+for every resource that operation creates, modifies or deletes - and, when the stack carries tags (every rack and
+app does), the tagging permissions AWS publishes for each resource type in its resource schema (``tagging.
+permissions``, read from cfn-lint's copy of the schemas) - and ``ssm:GetParameters`` for SSM-typed parameters.
+Otherwise the resource fails with AWS's "is not authorized to perform" reason and the stack rolls back (create: to
+ROLLBACK_COMPLETE, update: to UPDATE_ROLLBACK_COMPLETE; a delete ends in DELETE_FAILED); a missing
+``ssm:GetParameters`` fails the CreateStack / UpdateStack call itself.  Conditions are not evaluated: every resource
+of the template counts; a change to a resource's Metadata counts as a modification (one test release exercises
+every type).
+
+S3: access-denied messages name the action, as AWS's do (moto's say only "Access Denied"); a multi-object delete of
+object versions needs ``s3:DeleteObjectVersion``; GetObject of a missing key answers 403 AccessDenied, not 404
+NoSuchKey, to a caller without ``s3:ListBucket`` on the bucket (so nobody can probe for keys)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+
+from .common import CALLER, find_stack, template_dict
+from .patching import Patches
+
+PATCHES = Patches("iam")
+BACKEND = "moto.cloudformation.models:CloudFormationBackend"
+HANDLER_PERMISSIONS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                        "cfn_handler_permissions.json")
+_MODEL = []
+
+
+def handler_permissions():
+    """The handler-permission model (read once)."""
+    if not _MODEL:
+        with open(HANDLER_PERMISSIONS_FILE) as f:
+            _MODEL.append(json.load(f))
+    return _MODEL[0]
+
+
+@functools.lru_cache(maxsize=None)
+def tagging_permissions(resource_type):
+    """The tagging permissions AWS publishes for ``resource_type`` (its schema's ``tagging.permissions``; none for a
+    type that is not taggable), from cfn-lint's copy of the CloudFormation resource schemas."""
+    import cfnlint
+    schemas = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
+    with open(os.path.join(schemas, "providers", "us-east-1.json")) as f:
+        index = json.load(f)
+    if resource_type not in index:
+        return ()
+    with open(os.path.join(schemas, "resources", "%s.json" % index[resource_type])) as f:
+        tagging = json.load(f).get("tagging") or {}
+    return tuple(tagging.get("permissions") or ()) if tagging.get("taggable") else ()
+
+
+def enforcing():
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    return ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT
+
+
+def _checked_caller():
+    """Whether this CloudFormation request's caller is to be checked (IAM enforced, signed request)."""
+    return bool(getattr(CALLER, "authorization", None)) and enforcing()
+
+
+def not_authorized(arn, action, resource=None):
+    """AWS's access-denied sentence."""
+    return "User: %s is not authorized to perform: %s%s because no identity-based policy allows the %s action" % (
+        arn, action, " on resource: \"%s\"" % resource if resource else "", action)
+
+
+def denied(actions, authorization, account, headers=None):
+    """(first action of ``actions`` the signer of ``authorization`` may not perform, its ARN), or (None, None)."""
+    from moto.iam.access_control import IAMPolicy, PermissionResult, create_access_key
+    key_id = authorization.split("Credential=", 1)[1].split("/", 1)[0]
+    key = create_access_key(account_id=account, partition="aws", access_key_id=key_id, headers=dict(headers or {}))
+    policies = [IAMPolicy(p) for p in key.collect_policies()]
+    for action in actions:
+        results = [p.is_action_permitted(action) for p in policies]
+        if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
+            return action, key.arn
+    return None, None
+
+
+def _caller_denies(actions):
+    if not actions or not _checked_caller():
+        return None, None
+    return denied(actions, CALLER.authorization, CALLER.account)
+
+
+def _needed(template, names, op, model, tagged):
+    """[(logical id, type, action)] that ``op`` on the ``names`` resources of ``template`` needs (with the tagging
+    permissions of each type when the stack carries tags)."""
+    resources = template.get("Resources") or {}
+    out = []
+    for name in names:
+        res = resources.get(name) or {}
+        if op == "delete" and res.get("DeletionPolicy") == "Retain":
+            continue
+        for action in model["resources"].get(res.get("Type"), {}).get(op, []):
+            out.append((name, res.get("Type"), action))
+        if tagged and op in ("create", "update"):
+            out += [(name, res.get("Type"), action) for action in tagging_permissions(res.get("Type"))]
+    return out
+
+
+def _uses_get_azs(value):
+    if isinstance(value, dict):
+        return "Fn::GetAZs" in value or any(_uses_get_azs(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_uses_get_azs(v) for v in value)
+    return False
+
+
+def _check_stack(template, model):
+    """CloudFormation resolves SSM-typed parameters, and the zones of Fn::GetAZs, with the caller's permissions before
+    it starts; without them the call itself fails (ValidationError, as on AWS)."""
+    from moto.cloudformation.exceptions import ValidationError
+    params = template.get("Parameters") or {}
+    needed = []
+    if any(str((p or {}).get("Type", "")).startswith("AWS::SSM::Parameter::") for p in params.values()):
+        needed += model["stack"]["ssm_parameters"]
+    if _uses_get_azs(template.get("Resources") or {}) or _uses_get_azs(template.get("Outputs") or {}):
+        needed += model["stack"]["availability_zones"]
+    action, arn = _caller_denies(needed)
+    if action:
+        raise ValidationError(message=not_authorized(arn, action))
+
+
+def unreadable(stack):
+    """Why drift detection cannot check some resource of ``stack`` with the caller's permissions (the read handler
+    permissions of its type), as AWS's DetectionStatusReason says it; None when it can check them all."""
+    if not _checked_caller():
+        return None
+    model = handler_permissions()
+    for name, res in sorted(((stack.template_dict or {}).get("Resources") or {}).items()):
+        action, arn = _caller_denies(model["resources"].get((res or {}).get("Type"), {}).get("read", []))
+        if action:
+            return "Failed to detect drift on resource [%s]: %s" % (name, not_authorized(arn, action))
+    return None
+
+
+def _first_denied(needed):
+    action, arn = _caller_denies(list(dict.fromkeys(a for dummy, dummy2, a in needed)))
+    if action is None:
+        return None
+    name, rtype = next((n, t) for n, t, a in needed if a == action)
+    return {"logical_id": name, "type": rtype, "action": action, "arn": arn}
+
+
+def _denied_reason(refusal):
+    return ('Resource handler returned message: "%s (Status Code: 403)" (HandlerErrorCode: AccessDenied)'
+            % not_authorized(refusal["arn"], refusal["action"]))
+
+
+def _fail(stack, refusal, resource_status, final_statuses):
+    from .common import add_event
+    add_event(stack, {"status": resource_status, "logical_id": refusal["logical_id"], "type": refusal["type"],
+                      "reason": _denied_reason(refusal)})
+    for status in final_statuses:
+        stack._add_stack_event(status)
+    stack.status = final_statuses[-1]
+
+
+@PATCHES.wrap(BACKEND + ".create_stack",
+              "CloudFormation creates every resource with the caller's permissions: handler and (tagged stack) "
+              "tagging permissions; a refused resource is CREATE_FAILED and the stack rolls back to ROLLBACK_COMPLETE")
+def _create_stack(original):
+    def create_stack(self, name, template, parameters, *args, **kwargs):
+        if not _checked_caller():
+            return original(self, name, template, parameters, *args, **kwargs)
+        model = handler_permissions()
+        tpl = template_dict(template)
+        _check_stack(tpl, model)
+        tagged = bool(kwargs.get("tags") or (args[1] if len(args) > 1 else None))
+        refusal = _first_denied(_needed(tpl, list(tpl.get("Resources") or {}), "create", model, tagged))
+        if refusal is None:
+            return original(self, name, template, parameters, *args, **kwargs)
+        empty = json.dumps({"Parameters": tpl.get("Parameters") or {}, "Resources": {}})
+        stack = original(self, name, empty, parameters, *args, **kwargs)
+        _fail(stack, refusal, "CREATE_FAILED", ("ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"))
+        return stack
+    return create_stack
+
+
+@PATCHES.wrap(BACKEND + ".update_stack",
+              "CloudFormation adds, modifies and removes resources with the caller's permissions (tagging ones for "
+              "a tagged stack); a refused resource is UPDATE_FAILED and the stack rolls back to "
+              "UPDATE_ROLLBACK_COMPLETE")
+def _update_stack(original):
+    from .cfn import without_metadata  # noqa: F401  (the same notion of "modified" as the update itself)
+
+    def update_stack(self, name, template, role_arn, parameters, tags):
+        if not _checked_caller():
+            return original(self, name, template, role_arn, parameters, tags)
+        stack = self.get_stack(name)
+        model = handler_permissions()
+        tpl = template_dict(template)
+        resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
+        diff = stack.resource_map.build_resource_diff(tpl, resolved)
+        current = stack.template_dict or {}
+        old = current.get("Resources") or {}
+        # a change to a resource's Metadata counts here (so one test release can exercise the update permissions of
+        # every type) although the update itself skips it
+        diff["Modify"] += [n for n, r in (tpl.get("Resources") or {}).items()
+                           if n in old and r != old[n] and n not in diff["Modify"]]
+        tagged = bool(tags or stack.tags)
+        if tags is not None and dict(tags) != dict(stack.tags or {}):       # new tags reach every resource
+            diff["Modify"] = list(dict.fromkeys(diff["Modify"] + [n for n in (tpl.get("Resources") or {})
+                                                                  if n in old]))
+        _check_stack(tpl, model)
+        needed = (_needed(tpl, diff["Add"], "create", model, tagged) + _needed(tpl, diff["Modify"], "update", model, tagged)
+                  + _needed(current, diff["Remove"], "delete", model, tagged))
+        refusal = _first_denied(needed)
+        if refusal is None:
+            return original(self, name, template, role_arn, parameters, tags)
+        stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+        _fail(stack, refusal, "UPDATE_FAILED", ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"))
+        return stack
+    return update_stack
+
+
+@PATCHES.wrap(BACKEND + ".delete_stack",
+              "CloudFormation deletes every resource with the caller's permissions; a refused one leaves the stack "
+              "DELETE_FAILED")
+def _delete_stack(original):
+    def delete_stack(self, name_or_stack_id):
+        stack = find_stack(self, name_or_stack_id) if _checked_caller() else None
+        if stack is not None and stack.status != "ROLLBACK_COMPLETE":
+            current = stack.template_dict or {}
+            refusal = _first_denied(_needed(current, list(current.get("Resources") or {}), "delete",
+                                            handler_permissions(), False))
+            if refusal is not None:
+                stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+                _fail(stack, refusal, "DELETE_FAILED", ("DELETE_FAILED",))
+                return None
+        return original(self, name_or_stack_id)
+    return delete_stack
+
+
+# -- S3 ------------------------------------------------------------------------------------------------------------
+def _s3_denied(message, bucket=None):
+    from moto.s3 import exceptions as s3_exceptions
+    if bucket is None:
+        err = s3_exceptions.S3AccessDeniedError.__new__(s3_exceptions.S3AccessDeniedError)
+    else:
+        err = s3_exceptions.BucketAccessDeniedError.__new__(s3_exceptions.BucketAccessDeniedError)
+        err.bucket_name = bucket
+    s3_exceptions.S3ClientError.__init__(err, "AccessDenied", message)
+    return err
+
+
+@PATCHES.wrap("moto.iam.access_control:S3IAMRequest._raise_access_denied",
+              "an S3 access-denied message names the action, as AWS's do")
+def _raise_s3_access_denied(dummy):
+    def raise_s3_access_denied(self):
+        raise _s3_denied(not_authorized(self._access_key.arn, self._action), self._data.get("BucketName"))
+    return raise_s3_access_denied
+
+
+@PATCHES.wrap("moto.s3.responses:S3Response._authenticate_and_authorize_s3_action",
+              "a multi-object delete of object versions needs s3:DeleteObjectVersion")
+def _s3_auth(original):
+    def s3_auth(self, *args, **kwargs):
+        body = self.body or b""
+        if isinstance(body, str):
+            body = body.encode()
+        if self.data.get("Action") == "DeleteObject" and self.is_delete_keys() and b"<VersionId>" in body:
+            self.data["Action"] = "DeleteObjectVersion"
+        return original(self, *args, **kwargs)
+    return s3_auth
+
+
+@PATCHES.wrap("moto.s3.responses:S3Response.get_object",
+              "GetObject of a missing key answers 403 AccessDenied, not 404 NoSuchKey, without s3:ListBucket")
+def _get_object(original):
+    from moto.s3.exceptions import MissingKey
+
+    def get_object(self):
+        try:
+            return original(self)
+        except MissingKey:
+            authorization = self.headers.get("Authorization") or ""
+            if enforcing() and "Credential=" in authorization:
+                action, arn = denied(["s3:ListBucket"], authorization, self.current_account, self.headers)
+                if action:
+                    raise _s3_denied(not_authorized(arn, action, "arn:aws:s3:::%s" % self.bucket_name),
+                                     self.bucket_name) from None
+            raise
+    return get_object
+
+
+def apply():
+    PATCHES.apply()
+
+
+def reset():
+    """Nothing of this part keeps state between tests (enforcement is moto's own switch)."""
