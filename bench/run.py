@@ -95,6 +95,9 @@ class Bench:
         localaws.reset(self.endpoint)
         localaws.set_timing(self.endpoint, 0)
         self.faults()
+        for region in set(REGIONS) | set(SPEED_REGIONS):    # a fleet account: its quota increases approved
+            localaws.set_quotas(self.endpoint, region, vpcs=1000, internet_gateways=1000, elastic_ips=3000,
+                                nat_gateways_per_az=1000)
         s3 = self.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         rack = load_template_file(os.path.join(REPO, "formation"), "rack")

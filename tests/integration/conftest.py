@@ -48,6 +48,13 @@ class LocalAws:
         return boto3.client(service, region_name=region, endpoint_url=self.endpoint,
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
+    def fleet_quotas(self, racks, *regions):
+        """Quotas for ``racks`` private three-zone racks in each of ``regions`` - what a fleet's account has once its
+        quota increases are approved (AWS's defaults leave room for four public racks a region)."""
+        for region in regions:
+            localaws.set_quotas(self.endpoint, region, vpcs=racks + 1, internet_gateways=racks + 1,
+                                elastic_ips=3 * racks + 5, nat_gateways_per_az=racks + 5)
+
     def set_stack(self, **spec):
         return localaws.post(self.endpoint, "/_localaws/stack", spec)
 

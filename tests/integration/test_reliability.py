@@ -86,6 +86,7 @@ def test_converge_under_throttling_and_server_errors(aws, tmp_path):
     channel = "file://%s" % (tmp_path / "channel")
     publish(aws, channel, ["1"])
     inventory, racks = fleet(tmp_path, 20, channel)
+    aws.fleet_quotas(10, "us-east-1", "eu-west-1")
     faults = {"seed": 20261123, "throttle": 0.15, "limit": 0.05, "error500": 0.05, "error503": 0.05, "latency": 0.005}
     localaws.post(aws.endpoint, "/_localaws/faults", faults)
     out = aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=inventory, cwd=REPO)
@@ -106,6 +107,7 @@ def test_killed_fleet_update_converges_on_rerun(aws, tmp_path):
     channel = "file://%s" % (tmp_path / "channel")
     publish(aws, channel, ["1"])
     inventory, racks = fleet(tmp_path, 8, channel)
+    aws.fleet_quotas(4, "us-east-1", "eu-west-1")
     aws.playbook(os.path.join(PLAYBOOKS, "site.yml"), inventory=inventory, cwd=REPO)
     publish(aws, channel, ["2", "3"])
     # slow every AWS call a little so the kill lands in the middle of the update

@@ -31,6 +31,7 @@ def aws_env(monkeypatch):
 def aws():
     from moto import mock_aws
     with mock_aws():
+        parts.reset()
         yield
 
 

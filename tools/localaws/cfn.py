@@ -1,10 +1,20 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""CloudFormation as AWS documents it, where moto differs.  Each patch below names the AWS rule it stands for."""
+"""CloudFormation as AWS documents it, where moto differs.  Each patch below names the AWS rule it stands for.
+
+Besides the operations moto lacks or allows where AWS refuses: a resource whose creation AWS refuses (a quota, a
+handler error) fails that resource and the stack rolls back - ROLLBACK_COMPLETE after a create, the previous state
+and UPDATE_ROLLBACK_COMPLETE after an update - instead of leaving a stack CREATE_IN_PROGRESS forever; an export
+another stack imports cannot change or disappear (the update fails naming the export and the importer, and rolls
+back; a delete fails); ListImports; Fn::GetAZs returns the zones with a default subnet of the stack's own region;
+Fn::Select past the end of its list is a template error; a TemplateURL must name an object of a bucket in the
+stack's region."""
 
 from __future__ import annotations
 
-from .common import CALLER, UPDATABLE, find_stack
+import functools
+
+from .common import CALLER, UPDATABLE, add_event, find_stack
 from .patching import Patches
 
 PATCHES = Patches("cfn")
@@ -16,6 +26,20 @@ STACK = "moto.cloudformation.models:Stack"
 def _validation_error(message, name=None):
     from moto.cloudformation.exceptions import ValidationError
     return ValidationError(name, message=message) if name is not None else ValidationError(message=message)
+
+
+@functools.lru_cache(maxsize=None)
+def template_error_type():
+    """The error of a template AWS refuses before it creates anything (the CreateStack call itself fails)."""
+    from moto.cloudformation.exceptions import ValidationError
+
+    class TemplateError(ValidationError):
+        pass
+    return TemplateError
+
+
+def template_error(message):
+    return template_error_type()(message=message)
 
 
 # -- the request being served --------------------------------------------------------------------------------
@@ -267,10 +291,265 @@ def _asg_delete(dummy):
     return classmethod(asg_delete_from_cfn)
 
 
+# -- templates by URL ------------------------------------------------------------------------------------------------
+@PATCHES.wrap("moto.cloudformation.responses:CloudFormationResponse._get_stack_from_s3_url",
+              "a TemplateURL names an object of an S3 bucket in the stack's own region (ValidationError otherwise) and "
+              "reads the object version it names (versionId)")
+def _get_stack_from_s3_url(dummy):
+    from urllib.parse import parse_qs, urlparse
+
+    def get_stack_from_s3_url(self, template_url):
+        from moto.s3.models import s3_backends
+        parts = urlparse(template_url)
+        host = parts.hostname or ""
+        if host.startswith("s3.") or host.startswith("s3-") or host in ("localhost", "127.0.0.1"):
+            bucket_name, dummy2, key_name = parts.path.lstrip("/").partition("/")
+        else:
+            bucket_name, key_name = host.split(".")[0], parts.path.lstrip("/")
+        backend = s3_backends[self.current_account][self.partition]
+        bucket = backend.get_bucket(bucket_name)
+        labels = host.split(".")
+        after = labels[labels.index("s3") + 1:] if "s3" in labels else []
+        named = after[0] if after and after[0] not in ("amazonaws", "dualstack") else None   # ...s3.<region>.amazonaws.com
+        if bucket.region_name != self.region or (named is not None and named != bucket.region_name):
+            raise _validation_error("S3 error: The bucket you are attempting to access must be addressed using the "
+                                    "specified endpoint. Please send all future requests to this endpoint. (the "
+                                    "template's bucket %s is in %s; the stack is in %s)"
+                                    % (bucket_name, bucket.region_name, self.region))
+        from urllib.parse import unquote
+        version = (parse_qs(parts.query).get("versionId") or [None])[0]
+        key = backend.get_object(bucket_name, unquote(key_name), version_id=version)
+        return key.value.decode("utf-8")
+    return get_stack_from_s3_url
+
+
+# -- intrinsic functions ---------------------------------------------------------------------------------------------
+IMPORTS = {}       # importing stack id -> the export names it imported
+
+
+@PATCHES.wrap("moto.cloudformation.parsing:clean_json",
+              "Fn::GetAZs returns the zones of the stack's region (of '' too) that have a default subnet; Fn::Select "
+              "past the end of its list is a template error; Fn::ImportValue is recorded for ListImports")
+def _clean_json(original):
+    def clean_json(resource_json, resources_map):
+        if isinstance(resource_json, dict) and len(resource_json) == 1:
+            if "Fn::GetAZs" in resource_json:
+                from . import ec2
+                region = original(resource_json["Fn::GetAZs"], resources_map) or resources_map._region_name
+                return ec2.zones(resources_map._account_id, region)
+            if "Fn::Select" in resource_json:
+                index, values = resource_json["Fn::Select"]
+                index = int(original(index, resources_map))
+                values = clean_json(values, resources_map)
+                if not isinstance(values, list) or not 0 <= index < len(values):
+                    raise template_error("Template error: Fn::Select cannot select nonexistent value at index %d"
+                                         % index)
+                return values[index]
+            if "Fn::ImportValue" in resource_json:
+                name = original(resource_json["Fn::ImportValue"], resources_map)
+                IMPORTS.setdefault(resources_map.stack_id, set()).add(name)
+        return original(resource_json, resources_map)
+    return clean_json
+
+
+def _backend_of(stack):
+    from moto.cloudformation.models import cloudformation_backends
+    return cloudformation_backends[stack.account_id][stack.region_name]
+
+
+def importers(backend, export_name, but=None):
+    """The live stacks of ``backend`` that import ``export_name`` (other than ``but``)."""
+    return sorted(s.name for s in backend.stacks.values()
+                  if export_name in IMPORTS.get(s.stack_id, ()) and s.stack_id != but
+                  and s.status not in ("DELETE_COMPLETE", "ROLLBACK_COMPLETE"))
+
+
+@PATCHES.wrap(RESPONSE + ".list_imports", "ListImports: the stacks that import an export", adds=True)
+def _list_imports(dummy):
+    from moto.core.responses import ActionResult
+
+    def list_imports(self):
+        name = self._get_param("ExportName")
+        if name not in self.cloudformation_backend.exports:
+            raise _validation_error("Export '%s' does not exist." % name)
+        stacks = importers(self.cloudformation_backend, name)
+        if not stacks:
+            raise _validation_error("Export '%s' is not imported by any stack." % name)
+        return ActionResult({"Imports": stacks})
+    return list_imports
+
+
+# -- failures and rollbacks -----------------------------------------------------------------------------------------
+class ResourceFailed(Exception):
+    """A resource AWS would fail (a quota, a handler error)."""
+
+    def __init__(self, logical_id, resource_type, reason):
+        super().__init__(reason)
+        self.logical_id, self.resource_type, self.reason = logical_id, resource_type, reason
+
+
+@PATCHES.wrap("moto.cloudformation.parsing:parse_and_create_resource",
+              "a resource whose creation AWS refuses (an EC2 quota, ...) fails that resource, with the service's message")
+def _parse_and_create_resource(original):
+    from moto.core.exceptions import ServiceException
+
+    def parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name):
+        try:
+            return original(logical_id, resource_json, resources_map, account_id, region_name)
+        except template_error_type():
+            raise
+        except ServiceException as exc:
+            service = (resource_json.get("Type") or "::").split("::")[1]
+            handler_code = "ServiceLimitExceeded" if "LimitExceeded" in exc.code else "GeneralServiceException"
+            raise ResourceFailed(logical_id, resource_json.get("Type"), 'Resource handler returned message: "%s (Service: '
+                                 '%s, Status Code: 400)" (HandlerErrorCode: %s)' % (exc.message, service, handler_code)
+                                 ) from exc
+    return parse_and_create_resource
+
+
+def _sync_exports(stack):
+    """The backend's exports of ``stack`` as its outputs are now (moto kept the values of its creation)."""
+    backend = _backend_of(stack)
+    for name in [n for n, e in backend.exports.items() if e.exporting_stack_id == stack.stack_id]:
+        del backend.exports[name]
+    if stack.status not in ("ROLLBACK_COMPLETE", "DELETE_COMPLETE"):
+        for export in stack.exports:
+            backend.exports[export.name] = export
+
+
+@PATCHES.wrap(BACKEND + ".create_stack",
+              "a template error (Fn::Select past its list, ...) fails CreateStack itself: no stack is left behind; a "
+              "resource that fails - also one made early to resolve the stack's exports - rolls the stack back")
+def _backend_create_stack(original):
+    def create_stack(self, name, *args, **kwargs):
+        try:
+            return original(self, name, *args, **kwargs)
+        except template_error_type():
+            for stack_id in [i for i, s in self.stacks.items() if s.name == name]:
+                del self.stacks[stack_id]
+                for export in [n for n, e in self.exports.items() if e.exporting_stack_id == stack_id]:
+                    del self.exports[export]
+            raise
+        except ResourceFailed as failed:
+            stack = find_stack(self, name)
+            _roll_back_create(stack, failed)
+            return stack
+    return create_stack
+
+
+def _roll_back_create(stack, failed):
+    """A create that failed on a resource: CREATE_FAILED, its resources deleted, ROLLBACK_COMPLETE, as AWS does."""
+    add_event(stack, {"status": "CREATE_FAILED", "logical_id": failed.logical_id, "type": failed.resource_type,
+                      "reason": failed.reason})
+    stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason="The following resource(s) failed to "
+                           "create: [%s]. Rollback requested by user." % failed.logical_id)
+    try:
+        stack.resource_map.delete()
+    except Exception:  # noqa: BLE001 - what moto cannot delete stays, as a failed rollback would leave it
+        pass
+    stack.status = "ROLLBACK_COMPLETE"
+    stack._add_stack_event("ROLLBACK_COMPLETE")
+    # a stack rolled back after its creation has no outputs (moto would create the resources they reference again)
+    from moto.cloudformation.parsing import OutputMap
+    stack.output_map = OutputMap(stack.resource_map, {"Outputs": {}}, stack.stack_id)
+    _sync_exports(stack)
+
+
+@PATCHES.wrap(STACK + ".create_resources",
+              "a failed resource fails the stack's creation: CREATE_FAILED, then its resources deleted and "
+              "ROLLBACK_COMPLETE (moto left the stack CREATE_IN_PROGRESS)")
+def _create_resources(original):
+    def create_resources(self):
+        try:
+            return original(self)
+        except ResourceFailed as failed:
+            _roll_back_create(self, failed)
+    return create_resources
+
+
+_KEPT = ("template", "template_dict", "resource_map", "output_map", "parameters", "tags", "role_arn", "description")
+
+
+def _snapshot(stack):
+    """What an update changes of ``stack`` (its attributes, and its resource map's, which moto updates in place)."""
+    kept = {name: getattr(stack, name) for name in _KEPT if hasattr(stack, name)}
+    kept["_resource_map_state"] = {k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
+                                   for k, v in vars(stack.resource_map).items()}
+    return kept
+
+
+def _roll_back_update(stack, before, reason, logical_id=None, resource_type=None):
+    """Put ``stack`` back as it was before an update that failed (UPDATE_ROLLBACK_COMPLETE), with AWS's events.  (What
+    the update deleted in other services stays deleted: the endpoint restores the stack, not every backend.)"""
+    before = dict(before)
+    state = before.pop("_resource_map_state")
+    for name, value in before.items():
+        setattr(stack, name, value)
+    vars(stack.resource_map).clear()
+    vars(stack.resource_map).update(state)
+    if logical_id:
+        add_event(stack, {"status": "UPDATE_FAILED", "logical_id": logical_id, "type": resource_type, "reason": reason})
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+    stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack.status_reason = reason
+    _sync_exports(stack)
+
+
+@PATCHES.wrap(STACK + ".update",
+              "an export another stack imports cannot change or disappear: the update fails (\"Export X cannot be "
+              "updated as it is in use by Y\") and rolls back; a resource that fails rolls the update back; the "
+              "stack's exports are what its outputs are now (moto kept the values of its creation)")
+def _stack_update(original):
+    def update(self, *args, **kwargs):
+        before = _snapshot(self)
+        exports_before = {e.name: e.value for e in self.exports}
+        try:
+            original(self, *args, **kwargs)
+        except ResourceFailed as failed:
+            _roll_back_update(self, before, failed.reason, failed.logical_id, failed.resource_type)
+            return
+        exports_after = {e.name: e.value for e in self.exports}
+        backend = _backend_of(self)
+        for name, value in sorted(exports_before.items()):
+            users = importers(backend, name, but=self.stack_id)
+            if users and (name not in exports_after or exports_after[name] != value):
+                verb = "deleted" if name not in exports_after else "updated"
+                _roll_back_update(self, before, "Export %s cannot be %s as it is in use by %s" % (name, verb, users[0]))
+                return
+        _sync_exports(self)
+    return update
+
+
+@PATCHES.wrap(BACKEND + ".delete_stack",
+              "a stack whose export another stack imports cannot be deleted: DELETE_FAILED naming the export and the "
+              "importer")
+def _backend_delete_stack(original):
+    def delete_stack(self, name_or_stack_id):
+        stack = find_stack(self, name_or_stack_id)
+        if stack is not None:
+            for export in stack.exports:
+                users = importers(self, export.name, but=stack.stack_id)
+                if users:
+                    reason = "Export %s cannot be deleted as it is in use by %s" % (export.name, users[0])
+                    stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
+                    stack._add_stack_event("DELETE_FAILED", resource_status_reason=reason)
+                    stack.status = "DELETE_FAILED"
+                    stack.status_reason = reason
+                    return None
+        result = original(self, name_or_stack_id)
+        if stack is not None:
+            IMPORTS.pop(stack.stack_id, None)
+            for name in [n for n, e in self.exports.items() if e.exporting_stack_id == stack.stack_id]:
+                del self.exports[name]
+        return result
+    return delete_stack
+
+
 def apply():
     PATCHES.apply()
 
 
 def reset():
-    """Nothing of this part keeps state between tests."""
+    IMPORTS.clear()
 

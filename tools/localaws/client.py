@@ -111,6 +111,17 @@ def set_timing(endpoint, seconds=0.0, rate=0.0, burst=None):
     return post(endpoint, "/_localaws/timing", {"seconds": seconds, "rate": rate, "burst": burst or rate})
 
 
+def set_quotas(endpoint, region, account=None, **quotas):
+    """Raise (or, with none, restore) the quotas of an account and region: ``vpcs``, ``internet_gateways``,
+    ``elastic_ips``, ``nat_gateways_per_az``, ``stacks`` - what an approved quota increase does on AWS."""
+    return post(endpoint, "/_localaws/quotas", {"region": region, "account": account, "quotas": quotas})
+
+
+def set_zones(endpoint, region, zones, account=None):
+    """Leave default subnets in ``zones`` only (Fn::GetAZs returns them)."""
+    return post(endpoint, "/_localaws/zones", {"region": region, "account": account, "zones": list(zones)})
+
+
 def transitions(endpoint):
     """[(time, region, stack, status, version)] of every stack status change in real-duration mode."""
     return post(endpoint, "/_localaws/transitions", {})

@@ -1,13 +1,159 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""EC2 as AWS documents it, where moto differs: a stack's route tables, routes and subnet associations are
-deleted with it (moto left them, so the VPC of any real template could never be deleted)."""
+"""EC2 as AWS documents it, where moto differs.
+
+* A stack's route tables, routes and subnet associations are deleted with it (moto left them, so the VPC of any
+  real template could never be deleted).
+* Default quotas per account and region: 5 VPCs, 5 internet gateways, 5 Elastic IPs, 5 NAT gateways per
+  Availability Zone (the default VPC and its internet gateway count) - past them EC2 refuses with AWS's error
+  (VpcLimitExceeded, InternetGatewayLimitExceeded, AddressLimitExceeded, NatGatewayLimitExceeded), and a stack
+  creating one fails that resource and rolls back (``cfn``).  ``configure_quotas`` raises them for an account and
+  region, as a quota increase would, and Service Quotas answers the quota in force (GetServiceQuota).
+* Zones: ``configure_zones`` leaves default subnets in the listed zones only (as in accounts and regions where some
+  zones have none); Fn::GetAZs returns the zones that have a default subnet (``cfn``).  us-west-1 has two zones."""
 
 from __future__ import annotations
 
+import threading
+
+from .common import DEFAULT_ACCOUNT
 from .patching import Patches
 
 PATCHES = Patches("ec2")
+# AWS's default quotas: (Service Quotas service code, quota code, name)
+QUOTAS = {
+    "vpcs": ("vpc", "L-F678F1CE", "VPCs per Region", 5),
+    "internet_gateways": ("vpc", "L-A4707A72", "Internet gateways per Region", 5),
+    "elastic_ips": ("ec2", "L-0263D0A3", "EC2-VPC Elastic IPs", 5),
+    "nat_gateways_per_az": ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 5),
+    "stacks": ("cloudformation", "L-0485CB21", "Stack count", 2000),
+}
+_RAISED = {}       # (account, region) -> {quota: value} raised by configure_quotas
+_ZONES = {}        # (account, region) -> the zones that keep a default subnet
+_LOCK = threading.Lock()
+
+
+def reset():
+    _RAISED.clear()
+    _ZONES.clear()
+
+
+def configure_quotas(spec):
+    """``{"region": R, "account": A (default the test account), "quotas": {"vpcs": 20, ...}}``: the quotas of that
+    account and region, as after an increase; an empty ``quotas`` restores AWS's defaults."""
+    key = (spec.get("account") or DEFAULT_ACCOUNT, spec["region"])
+    unknown = sorted(set(spec.get("quotas") or {}) - set(QUOTAS))
+    if unknown:
+        return 400, {"error": "unknown quotas %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(QUOTAS)))}
+    with _LOCK:
+        _RAISED[key] = {k: int(v) for k, v in (spec.get("quotas") or {}).items()}
+    return 200, {"quotas": quotas(*key)}
+
+
+def quotas(account, region):
+    """The quotas in force for an account and region."""
+    raised = _RAISED.get((account, region), {})
+    return {name: raised.get(name, default[3]) for name, default in QUOTAS.items()}
+
+
+def configure_zones(spec):
+    """``{"region": R, "account": A, "zones": [...]}``: only these zones keep a default subnet (applied now and
+    whenever the region's backend is made anew)."""
+    key = (spec.get("account") or DEFAULT_ACCOUNT, spec["region"])
+    with _LOCK:
+        _ZONES[key] = list(spec.get("zones") or [])
+    return 200, {"zones": zones(*key)}
+
+
+def _backend(account_id, region_name):
+    from moto.ec2.models import ec2_backends
+    return ec2_backends[account_id][region_name]
+
+
+def zones(account, region):
+    """The zones of the region that have a default subnet (all of them when none has one, as Fn::GetAZs says)."""
+    backend = _backend(account, region)
+    wanted = _ZONES.get((account, region))
+    if wanted is not None and getattr(backend, "_convox_zones", None) != wanted:
+        for zone, subnets in list(backend.subnets.items()):
+            for subnet_id, subnet in list(subnets.items()):
+                if getattr(subnet, "default_for_az", False) and zone not in wanted:
+                    backend.delete_subnet(subnet_id)
+        backend._convox_zones = list(wanted)
+    with_default = sorted(zone for zone, subnets in backend.subnets.items()
+                          if any(getattr(s, "default_for_az", False) for s in subnets.values()))
+    return with_default or sorted(z.name for z in backend.describe_availability_zones())
+
+
+def _limit_error(code, message):
+    from moto.ec2.exceptions import EC2ClientError
+    return EC2ClientError(code, message)
+
+
+def _account_region(backend):
+    return backend.account_id, backend.region_name
+
+
+@PATCHES.wrap("moto.ec2.models.vpcs:VPCBackend.create_vpc",
+              "VPCs per Region (default 5, the default VPC included): VpcLimitExceeded past the quota")
+def _create_vpc(original):
+    def create_vpc(self, *args, **kwargs):
+        if len(self.vpcs) >= quotas(*_account_region(self))["vpcs"] and not kwargs.get("is_default"):
+            raise _limit_error("VpcLimitExceeded", "The maximum number of VPCs has been reached.")
+        return original(self, *args, **kwargs)
+    return create_vpc
+
+
+@PATCHES.wrap("moto.ec2.models.internet_gateways:InternetGatewayBackend.create_internet_gateway",
+              "Internet gateways per Region (default 5): InternetGatewayLimitExceeded past the quota")
+def _create_internet_gateway(original):
+    def create_internet_gateway(self, *args, **kwargs):
+        # the default VPC comes with an internet gateway on AWS (moto makes none): it counts
+        default = [v for v in self.vpcs.values() if v.is_default]
+        attached = {g.vpc.id for g in self.internet_gateways.values() if getattr(g, "vpc", None)}
+        unmade = len([v for v in default if v.id not in attached])
+        if len(self.internet_gateways) + unmade >= quotas(*_account_region(self))["internet_gateways"]:
+            raise _limit_error("InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached.")
+        return original(self, *args, **kwargs)
+    return create_internet_gateway
+
+
+@PATCHES.wrap("moto.ec2.models.elastic_ip_addresses:ElasticAddressBackend.allocate_address",
+              "EC2-VPC Elastic IPs (default 5 per Region): AddressLimitExceeded past the quota")
+def _allocate_address(original):
+    def allocate_address(self, *args, **kwargs):
+        if len([a for a in self.addresses if a.domain == "vpc"]) >= quotas(*_account_region(self))["elastic_ips"]:
+            raise _limit_error("AddressLimitExceeded", "The maximum number of addresses has been reached.")
+        return original(self, *args, **kwargs)
+    return allocate_address
+
+
+@PATCHES.wrap("moto.ec2.models.nat_gateways:NatGatewayBackend.create_nat_gateway",
+              "NAT gateways per Availability Zone (default 5): NatGatewayLimitExceeded past the quota")
+def _create_nat_gateway(original):
+    def create_nat_gateway(self, subnet_id, *args, **kwargs):
+        zone = self.get_subnet(subnet_id).availability_zone
+        used = [n for n in self.nat_gateways.values()
+                if n.state != "deleted" and self.get_subnet(n.subnet_id).availability_zone == zone]
+        if len(used) >= quotas(*_account_region(self))["nat_gateways_per_az"]:
+            raise _limit_error("NatGatewayLimitExceeded", "The maximum number of NAT gateways has been reached.")
+        return original(self, subnet_id, *args, **kwargs)
+    return create_nat_gateway
+
+
+@PATCHES.wrap("moto.servicequotas.models:ServiceQuotasBackend.get_service_quota",
+              "GetServiceQuota answers the quota in force (after an increase), for the quotas a rack uses")
+def _get_service_quota(original):
+    def get_service_quota(self, service_code, quota_code):
+        for name, (service, code, title, dummy) in QUOTAS.items():
+            if (service, code) == (service_code, quota_code):
+                return {"ServiceCode": service, "ServiceName": service, "QuotaCode": code, "QuotaName": title,
+                        "QuotaArn": "arn:aws:servicequotas:%s:%s:%s/%s" % (self.region_name, self.account_id, service,
+                                                                            code),
+                        "Value": float(quotas(self.account_id, self.region_name)[name]), "Unit": "None",
+                        "Adjustable": True, "GlobalQuota": False}
+        return original(self, service_code, quota_code)
+    return get_service_quota
 
 
 def _backend(account_id, region_name):
@@ -51,6 +197,3 @@ def _association_delete(dummy):
 def apply():
     PATCHES.apply()
 
-
-def reset():
-    """Nothing of this part keeps state between tests."""

@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 
-from . import hooks, timing
+from . import ec2, hooks, timing
 from .client import query_action, service_of
 from .parts import apply, reset
 
@@ -169,6 +169,12 @@ def _app():
             spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
             if path == "/_localaws/stack":
                 code, payload = hooks.set_stack(spec)
+                return respond(start_response, code, payload)
+            if path == "/_localaws/quotas":        # {"region": R, "account": A, "quotas": {"vpcs": N, ...}}
+                code, payload = ec2.configure_quotas(spec)
+                return respond(start_response, code, payload)
+            if path == "/_localaws/zones":         # {"region": R, "account": A, "zones": [...]}
+                code, payload = ec2.configure_zones(spec)
                 return respond(start_response, code, payload)
             if path == "/_localaws/faults":
                 FAULTS.configure(spec)

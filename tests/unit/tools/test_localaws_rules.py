@@ -1,0 +1,233 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The local endpoint refuses what AWS refuses (in-process, through boto3): quotas per account and region, a stack
+failing a resource past one and rolling back, Fn::GetAZs and the zones with a default subnet, exports in use, SSM
+values that change between operations, a missing key without s3:ListBucket, a TemplateURL in another region."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import botocore.exceptions
+import pytest
+from localaws import ec2
+
+pytestmark = pytest.mark.usefixtures("aws")
+
+
+def client(service, region="us-east-1"):
+    return boto3.client(service, region_name=region)
+
+
+def error(call, **kwargs):
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        call(**kwargs)
+    return err.value.response["Error"]
+
+
+def events(cfn, stack):
+    return [(e["LogicalResourceId"], e["ResourceStatus"], e.get("ResourceStatusReason") or "")
+            for e in reversed(cfn.describe_stack_events(StackName=stack)["StackEvents"])]
+
+
+def test_default_quotas_per_region_refuse_past_them_and_a_raise_is_honoured():
+    vpc = client("ec2")
+    for dummy in range(4):                                       # the default VPC is the first of five
+        vpc.create_vpc(CidrBlock="10.1.0.0/16")
+    refused = error(vpc.create_vpc, CidrBlock="10.1.0.0/16")
+    assert (refused["Code"], refused["Message"]) == ("VpcLimitExceeded", "The maximum number of VPCs has been reached.")
+    for dummy in range(4):
+        vpc.create_internet_gateway()
+    assert error(vpc.create_internet_gateway)["Code"] == "InternetGatewayLimitExceeded"
+    for dummy in range(5):
+        vpc.allocate_address(Domain="vpc")
+    assert error(vpc.allocate_address, Domain="vpc")["Code"] == "AddressLimitExceeded"
+    quotas = client("service-quotas")
+    assert quotas.get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]["Value"] == 5.0
+    ec2.configure_quotas({"region": "us-east-1", "quotas": {"vpcs": 8, "elastic_ips": 9}})
+    vpc.create_vpc(CidrBlock="10.1.0.0/16")
+    assert quotas.get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]["Value"] == 8.0
+    assert quotas.get_service_quota(ServiceCode="ec2", QuotaCode="L-0263D0A3")["Quota"]["Value"] == 9.0
+    assert quotas.get_service_quota(ServiceCode="cloudformation", QuotaCode="L-0485CB21")["Quota"]["Value"] == 2000.0
+    # another region has its own defaults
+    client("ec2", "eu-west-1").create_vpc(CidrBlock="10.2.0.0/16")
+
+
+def test_a_stack_past_a_quota_fails_the_resource_and_rolls_back():
+    for dummy in range(4):
+        client("ec2").create_vpc(CidrBlock="10.1.0.0/16")
+    cfn = client("cloudformation")
+    template = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"},
+                              "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"},
+                                      "DependsOn": "Queue"}}}
+    cfn.create_stack(StackName="fifth", TemplateBody=json.dumps(template))
+    stack = cfn.describe_stacks(StackName="fifth")["Stacks"][0]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [e for e in events(cfn, "fifth") if e[1] == "CREATE_FAILED"]
+    assert failed == [("Vpc", "CREATE_FAILED", 'Resource handler returned message: "The maximum number of VPCs has been '
+                                                'reached. (Service: EC2, Status Code: 400)" (HandlerErrorCode: '
+                                                'ServiceLimitExceeded)')]
+    assert client("sqs").list_queues().get("QueueUrls", []) == []          # what it created was rolled back
+    cfn.delete_stack(StackName="fifth")
+
+
+def test_get_azs_returns_the_zones_with_a_default_subnet():
+    template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {
+        "DisplayName": {"Fn::Select": [2, {"Fn::GetAZs": ""}]}}}}}
+    two = client("cloudformation", "us-west-1")
+    refused = error(two.create_stack, StackName="three-zones", TemplateBody=json.dumps(template))
+    assert refused["Message"] == "Template error: Fn::Select cannot select nonexistent value at index 2"
+    assert two.describe_stacks()["Stacks"] == []                  # nothing was created
+    zones = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+             "Outputs": {"Zones": {"Value": {"Fn::Join": [",", {"Fn::GetAZs": ""}]}}}}
+
+    def listed(region):
+        cfn = client("cloudformation", region)
+        cfn.create_stack(StackName="zones", TemplateBody=json.dumps(zones))
+        return cfn.describe_stacks(StackName="zones")["Stacks"][0]["Outputs"][0]["OutputValue"]
+
+    assert listed("us-west-1") == "us-west-1a,us-west-1b"
+    assert listed("eu-west-1") == "eu-west-1a,eu-west-1b,eu-west-1c"
+    ec2.configure_zones({"region": "eu-west-2", "zones": ["eu-west-2b"]})
+    assert listed("eu-west-2") == "eu-west-2b"           # only the zone that kept its default subnet
+
+
+EXPORTING = {"Parameters": {"Size": {"Type": "String"}}, "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+             "Outputs": {"Size": {"Value": {"Ref": "Size"}, "Export": {"Name": "base:Size"}},
+                         "Free": {"Value": "x", "Export": {"Name": "base:Free"}}}}
+IMPORTING = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {
+    "QueueName": {"Fn::Join": ["-", ["q", {"Fn::ImportValue": "base:Size"}]]}}}}}
+
+
+def test_an_export_in_use_cannot_change_or_disappear():
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="base", TemplateBody=json.dumps(EXPORTING),
+                     Parameters=[{"ParameterKey": "Size", "ParameterValue": "small"}])
+    cfn.create_stack(StackName="user", TemplateBody=json.dumps(IMPORTING))
+    assert cfn.list_imports(ExportName="base:Size")["Imports"] == ["user"]
+    assert error(cfn.list_imports, ExportName="base:Free")["Message"] == "Export 'base:Free' is not imported by any stack."
+    cfn.update_stack(StackName="base", UsePreviousTemplate=True,
+                     Parameters=[{"ParameterKey": "Size", "ParameterValue": "large"}])
+    stack = cfn.describe_stacks(StackName="base")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert stack["StackStatusReason"] == "Export base:Size cannot be updated as it is in use by user"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Size": "small"}
+    assert {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["Size"] == "small"
+    dropped = dict(EXPORTING, Outputs={"Free": EXPORTING["Outputs"]["Free"]})
+    cfn.update_stack(StackName="base", TemplateBody=json.dumps(dropped),
+                     Parameters=[{"ParameterKey": "Size", "UsePreviousValue": True}])
+    stack = cfn.describe_stacks(StackName="base")["Stacks"][0]
+    assert stack["StackStatusReason"] == "Export base:Size cannot be deleted as it is in use by user"
+    # an export nobody imports may change, and an importer's next update sees the new value
+    free = dict(EXPORTING, Outputs=dict(EXPORTING["Outputs"], Free={"Value": "y", "Export": {"Name": "base:Free"}}))
+    cfn.update_stack(StackName="base", TemplateBody=json.dumps(free),
+                     Parameters=[{"ParameterKey": "Size", "UsePreviousValue": True}])
+    assert cfn.describe_stacks(StackName="base")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert {e["Name"]: e["Value"] for e in cfn.list_exports()["Exports"]}["base:Free"] == "y"
+    cfn.delete_stack(StackName="base")
+    stack = cfn.describe_stacks(StackName="base")["Stacks"][0]
+    assert (stack["StackStatus"], stack["StackStatusReason"]) == (
+        "DELETE_FAILED", "Export base:Size cannot be deleted as it is in use by user")
+    cfn.delete_stack(StackName="user")
+    cfn.delete_stack(StackName="base")
+    assert [s["StackName"] for s in cfn.describe_stacks()["Stacks"] if s["StackStatus"] != "DELETE_COMPLETE"] == []
+
+
+def test_an_ssm_value_can_change_between_operations_and_cloudformation_resolves_it_again():
+    ssm = client("ssm")
+    ssm.put_parameter(Name="/images/ecs", Value="ami-00000000000000001", Type="String")
+    template = {"Parameters": {"Ami": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/images/ecs"},
+                               "Tag": {"Type": "String", "Default": "a"}},
+                "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="ssm", TemplateBody=json.dumps(template))
+
+    def resolved():
+        params = cfn.describe_stacks(StackName="ssm")["Stacks"][0]["Parameters"]
+        return {p["ParameterKey"]: p.get("ResolvedValue") for p in params}["Ami"]
+
+    assert resolved() == "ami-00000000000000001"
+    ssm.put_parameter(Name="/images/ecs", Value="ami-00000000000000002", Type="String", Overwrite=True)
+    cfn.update_stack(StackName="ssm", UsePreviousTemplate=True, Parameters=[
+        {"ParameterKey": "Ami", "UsePreviousValue": True}, {"ParameterKey": "Tag", "ParameterValue": "b"}])
+    assert resolved() == "ami-00000000000000002"      # any update re-resolves it: a new image without asking
+
+
+def test_a_template_url_must_be_in_the_stack_region():
+    s3 = client("s3", "eu-west-1")
+    s3.create_bucket(Bucket="templates-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    body = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+    version = s3.put_object(Bucket="templates-eu", Key="t.json", Body=body)
+    url = "https://templates-eu.s3.eu-west-1.amazonaws.com/t.json"
+    refused = error(client("cloudformation").create_stack, StackName="far", TemplateURL=url)
+    assert refused["Message"].startswith("S3 error: The bucket you are attempting to access must be addressed using the "
+                                         "specified endpoint.")
+    client("cloudformation", "eu-west-1").create_stack(StackName="near", TemplateURL=url + "?versionId=%s"
+                                                       % version.get("VersionId", "null"))
+    assert client("cloudformation", "eu-west-1").describe_stacks(StackName="near")["Stacks"][0]["StackStatus"] == \
+        "CREATE_COMPLETE"
+
+
+# -- the IAM model ----------------------------------------------------------------------------------------------------
+def as_user(policy):
+    """Keys of an IAM user holding only ``policy`` (made before IAM is enforced)."""
+    iam = client("iam")
+    iam.create_user(UserName="someone")
+    iam.put_user_policy(UserName="someone", PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": policy, "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="someone")["AccessKey"]
+    session = boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                                    region_name="us-east-1")
+    return session.client
+
+
+@pytest.fixture
+def enforced():
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    before = settings.INITIAL_NO_AUTH_ACTION_COUNT
+    yield lambda: (setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0),
+                   setattr(ActionAuthenticatorMixin, "request_count", 0))
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = before
+
+
+def test_a_missing_key_answers_403_without_list_bucket(enforced):
+    client("s3").create_bucket(Bucket="channel")
+    reader = as_user(["s3:GetObject"])("s3")
+    enforced()
+    refused = error(reader.get_object, Bucket="channel", Key="versions.json")
+    assert refused["Code"] == "AccessDenied" and "s3:ListBucket" in refused["Message"], refused
+    from moto import settings
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")       # the harness grants s3:ListBucket too
+    client("iam").put_user_policy(UserName="someone", PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+                                                 "Resource": "*"}]}))
+    enforced()
+    assert error(reader.get_object, Bucket="channel", Key="versions.json")["Code"] == "NoSuchKey"
+
+
+def test_a_tagged_stack_needs_the_tagging_permissions_of_its_types(enforced):
+    template = json.dumps({"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:*",
+                                                "Resource": "*"}]}}}}})
+    cfn = as_user(["cloudformation:*", "kms:CreateKey", "kms:DescribeKey", "kms:PutKeyPolicy", "kms:GetKeyPolicy",
+                   "kms:EnableKeyRotation", "kms:ScheduleKeyDeletion"])("cloudformation")
+    enforced()
+    cfn.create_stack(StackName="untagged", TemplateBody=template)
+    assert cfn.describe_stacks(StackName="untagged")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    cfn.create_stack(StackName="tagged", TemplateBody=template, Tags=[{"Key": "System", "Value": "convox"}])
+    assert cfn.describe_stacks(StackName="tagged")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    failed = [e for e in events(cfn, "tagged") if e[1] == "CREATE_FAILED"]
+    assert failed[0][0] == "Key" and "is not authorized to perform: kms:TagResource" in failed[0][2]
+
+
+def test_a_resource_made_early_for_an_export_fails_the_same_way():
+    for dummy in range(4):
+        client("ec2").create_vpc(CidrBlock="10.1.0.0/16")
+    cfn = client("cloudformation")
+    template = {"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.9.0.0/16"}}},
+                "Outputs": {"Vpc": {"Value": {"Ref": "Vpc"}, "Export": {"Name": "x:Vpc"}}}}
+    cfn.create_stack(StackName="exporting", TemplateBody=json.dumps(template))
+    assert cfn.describe_stacks(StackName="exporting")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert cfn.list_exports()["Exports"] == []
