@@ -14,8 +14,9 @@ from typing import Any, Callable, Mapping
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines, security_findings, template_diff
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._image import ImageSource, image_source, replacement_reasons
 from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
@@ -41,7 +42,9 @@ class PathTemplates:
         self.digests: dict[str, str] = {}
         self.declarations: dict[str, dict[str, Any]] = {}      # version -> its parameter declarations
         self.no_echo: set[str] = set()                          # NoEcho somewhere on the path
+        self.images: dict[str, ImageSource | None] = {}         # version -> where its image comes from
         self.later: list[tuple[str, list[dict[str, Any]], list[str]]] = []   # (step, resource changes, findings)
+        self.replaced: dict[str, list[str]] = {}                # later step -> why its template replaces instances
         previous: Template | None = None
         first: Template | None = None
         for index, version in enumerate(self.path):
@@ -53,9 +56,11 @@ class PathTemplates:
             self.digests[version] = template_digest(template)
             self.declarations[version] = dict(declared)
             self.no_echo |= no_echo_parameters(template)
+            self.images[version] = image_source(template)
             if reviewed and previous is not None:
                 label = "%s -> %s" % (self.path[index - 1], version)
                 self.later.append((label, template_diff(previous, template), security_findings(previous, template)))
+                self.replaced[label] = replacement_reasons({}, {}, previous, template)
             first = first or template
             previous = template
         if first is None or previous is None:
@@ -110,6 +115,8 @@ class RackManager(StackManagerBase):
                 raise ConvoxError("releases option: %s" % exc.msg) from exc
         self.apps = self.app_managers(self.params["apps"])
         self.drift: dict[str, Any] | None = None
+        self._images: dict[str, str] = {}                      # SSM path -> image, read once per task
+        self._live_template: dict[str, Any] | None = None
 
     def app_managers(self, apps: list[dict[str, Any]] | None) -> list[AppManager] | None:
         """One AppManager per entry of the ``apps`` option, built (and so validated) before any call;
@@ -248,6 +255,9 @@ class RackManager(StackManagerBase):
         if "Version" not in declared_parameters(template):
             raise ConvoxError("the rack template of version %s declares no Version parameter." % version)
         fixed = {"Version": version}
+        source = image_source(template)
+        if source is not None and source.by == "collection" and source.parameter not in user:
+            fixed[source.parameter] = self.resolve_image(source)
         tags = desired_tags(self.system_tags(), self.user_tags, None, True)
         protection = self.params["termination_protection"] is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
@@ -306,6 +316,15 @@ class RackManager(StackManagerBase):
 
         plan = Plan("update", current_version, current_version, [], changes)
         params_list = parameters_from_current(stack.parameters, user, {})
+        if changes or tags_changed:
+            live = self.live_template(stack)
+            source = image_source(live)
+            reasons = replacement_reasons(stack.parameters, after_params, None, live, source)
+            reasons += self.reresolved(stack, source)
+            if reasons:
+                label = "%s (in place)" % current_version
+                plan.extra["instances_replaced"] = [{"step": label, "reasons": reasons}]
+                after["instances_replaced"] = ["%s: %s" % (label, "; ".join(reasons))]
         if self.check_mode:
             if changes or tags_changed:
                 self.plan_steps(stack, plan, after, "%s (in place)" % current_version,
@@ -328,6 +347,89 @@ class RackManager(StackManagerBase):
         return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
 
+    # -- the image of the instances --------------------------------------------------------------------------
+    def resolve_image(self, source: ImageSource) -> str:
+        """The image the SSM parameter of ``source`` names now (read once per task)."""
+        if source.path not in self._images:
+            try:
+                self._images[source.path] = self.factory("ssm").get_parameter(Name=source.path)["Parameter"]["Value"]
+            except Exception as exc:
+                if not is_aws_error(exc):
+                    raise
+                raise ConvoxError("the image of rack %s could not be resolved from SSM parameter %s: %s"
+                                  % (self.name, source.path, describe_aws_error(exc, "reading it"))) from exc
+        return self._images[source.path]
+
+    def live_template(self, stack: cfn.Stack) -> dict[str, Any]:
+        """The template the stack runs now (read once per task)."""
+        if self._live_template is None:
+            self._live_template = self.stacks.template(stack.stack_id)
+        return self._live_template
+
+    def running_image(self, stack: cfn.Stack, source: ImageSource | None) -> str | None:
+        """The image the rack's instances run, by the parameter ``source`` (of its current template) names."""
+        if source is None:
+            return None
+        return stack.resolved.get(source.parameter) or stack.parameters.get(source.parameter)
+
+    def path_images(self, stack: cfn.Stack, templates: PathTemplates, user: Mapping[str, str]) -> dict[str, dict[str, str]]:
+        """{version: {image parameter: image}} the collection sets at each step of a path: the image the rack runs,
+        kept as long as the releases name the same source (also across the move from an SSM-typed parameter to a
+        plain one), and resolved anew where a release names another source; nothing where the user sets it."""
+        if not any(s is not None and s.by == "collection" for s in templates.images.values()):
+            return {}
+        previous = image_source(self.live_template(stack))
+        current = self.running_image(stack, previous)
+        out: dict[str, dict[str, str]] = {}
+        for version in templates.path:
+            source = templates.images[version]
+            if source is None or source.by != "collection" or source.parameter in user:
+                previous, current = source, (user.get(source.parameter) if source is not None else current)
+                continue
+            value = current if current and previous is not None and previous.path == source.path \
+                else self.resolve_image(source)
+            out[version] = {source.parameter: value}
+            previous, current = source, value
+        return out
+
+    def replaced_instances(self, stack: cfn.Stack, templates: PathTemplates, images: dict[str, dict[str, str]],
+                           first_values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every step of the path that replaces the rack's instances, with why: parameters they use that change at
+        the first step (the image, the instance type, ...), an image CloudFormation would resolve anew, a later
+        release's instance resources or image."""
+        steps = []
+        live = self.live_template(stack) if self.check_mode else None
+        live_source = image_source(live) if live is not None else None
+        before = dict(stack.parameters)
+        if live_source is not None:
+            before[live_source.parameter] = self.running_image(stack, live_source)
+        label = "%s -> %s" % (stack.parameters.get("Version"), templates.path[0])
+        reasons = replacement_reasons(before, first_values, live, templates.first, templates.images[templates.path[0]])
+        reasons += self.reresolved(stack, templates.images[templates.path[0]])
+        if reasons:
+            steps.append({"step": label, "reasons": reasons})
+        for previous, version in zip(templates.path, templates.path[1:]):
+            label = "%s -> %s" % (previous, version)
+            reasons = list(templates.replaced.get(label, []))
+            source = templates.images[version]
+            was, now = images.get(previous, {}), images.get(version, {})
+            if source is not None and source.parameter in now and was.get(source.parameter) != now[source.parameter]:
+                reasons.insert(0, "image %s -> %s (release %s takes its image from %s)"
+                               % (was.get(source.parameter) or "(none)", now[source.parameter], version, source.path))
+            if reasons:
+                steps.append({"step": label, "reasons": reasons})
+        return steps
+
+    def reresolved(self, stack: cfn.Stack, source: ImageSource | None) -> list[str]:
+        """An SSM-typed image parameter is resolved again by CloudFormation on every update: what that does now."""
+        if source is None or source.by != "cloudformation":
+            return []
+        running, now = self.running_image(stack, source), self.resolve_image(source)
+        if running == now:
+            return []
+        return ["image %s -> %s (CloudFormation resolves %s again on any update of this template)"
+                % (running, now, source.path)]
+
     def republished(self, stack: cfn.Stack, version: str) -> str | None:
         """Why the rack must take its own release again - the release was republished (``rack_release force``) and
         the rack runs the template it replaced - or None."""
@@ -348,22 +450,31 @@ class RackManager(StackManagerBase):
         self.learn_secrets(stack, templates.no_echo)
         user = self.user_parameters(templates.target)
         templates.check(self.name, user)
+        images = self.path_images(stack, templates, user)
         declared_target = declared_parameters(templates.target)
         after_params = {k: v for k, v in stack.parameters.items() if k in declared_target}
         after_params.update(user)
+        after_params.update(images.get(path[-1], {}))
         after_params["Version"] = path[-1]
         plan = Plan("update", current_version, path[-1], list(path),
-                    parameter_changes(stack.parameters, user, {"Version": path[-1]}))
+                    parameter_changes(stack.parameters, user, dict(images.get(path[-1], {}), Version=path[-1])))
         if full_path != path:
             plan.extra["remaining_path"] = full_path[len(path):]
         self.keep_secrets(stack, templates.target, path[-1], tags, plan)
+        first_values = dict(stack.parameters, **{k: v for k, v in user.items() if k in templates.declarations[path[0]]})
+        first_values.update(images.get(path[0], {}))
+        replaced = self.replaced_instances(stack, templates, images, first_values)
+        if replaced:
+            plan.extra["instances_replaced"] = replaced
         after = self.state_view(path[-1], after_params, tags, protection)
+        if replaced:
+            after["instances_replaced"] = ["%s: %s" % (r["step"], "; ".join(r["reasons"])) for r in replaced]
 
         def step_parameters(version: str, template: Mapping[str, Any], current_parameters: Mapping[str, str]
                             ) -> list[dict[str, Any]]:
             decl = declared_parameters(template)
             return build_parameters(template, current_parameters, {k: v for k, v in user.items() if k in decl},
-                                    {"Version": version})
+                                    dict(images.get(version, {}), Version=version))
 
         if self.check_mode:
             first = path[0]

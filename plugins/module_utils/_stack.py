@@ -81,6 +81,8 @@ class Stack:
         self.status: str = raw.get("StackStatus") or ""
         self.reason: str | None = raw.get("StackStatusReason")
         self.parameters = params_to_dict(raw.get("Parameters"))
+        # what CloudFormation resolved an SSM-typed parameter to (its value is the SSM path)
+        self.resolved = {p["ParameterKey"]: p["ResolvedValue"] for p in raw.get("Parameters") or [] if "ResolvedValue" in p}
         self.outputs = {o["OutputKey"]: o.get("OutputValue") for o in raw.get("Outputs") or []}
         self.tags = _tags_to_dict(raw.get("Tags"))
         self.termination_protection = bool(raw.get("EnableTerminationProtection", False))

@@ -259,7 +259,13 @@ def needed_by_cloudformation():
     rack_types = {r["Type"] for r in formation("rack")["Resources"].values()}
     types = rack_types | {r["Type"] for r in formation("app")["Resources"].values()}
     assert types <= set(model["resources"]), "a resource type of formation/ has no entry in the handler model"
-    needed = set(model["stack"]["ssm_parameters"]) | set(model["stack"]["availability_zones"])
+    templates = [formation("rack"), formation("app")]
+    needed = set()
+    if any(str((p or {}).get("Type", "")).startswith("AWS::SSM::Parameter::")
+           for t in templates for p in (t.get("Parameters") or {}).values()):
+        needed |= set(model["stack"]["ssm_parameters"])
+    if "Fn::GetAZs" in json.dumps(templates):
+        needed |= set(model["stack"]["availability_zones"])
     for rtype in types:
         for op in ("create", "update", "delete"):
             needed |= set(model["resources"][rtype][op])

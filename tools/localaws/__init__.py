@@ -34,6 +34,7 @@ from .client import (  # noqa: F401
     is_mutating,
     parse_call,
     post,
+    publish_parameter,
     query_action,
     reset,
     service_of,

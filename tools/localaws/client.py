@@ -117,6 +117,11 @@ def set_quotas(endpoint, region, account=None, **quotas):
     return post(endpoint, "/_localaws/quotas", {"region": region, "account": account, "quotas": quotas})
 
 
+def publish_parameter(endpoint, name, value, region="us-east-1"):
+    """AWS publishes a new value of one of its public SSM parameters (``/aws/service/...``)."""
+    return post(endpoint, "/_localaws/ssm", {"name": name, "value": value, "region": region})
+
+
 def set_zones(endpoint, region, zones, account=None):
     """Leave default subnets in ``zones`` only (Fn::GetAZs returns them)."""
     return post(endpoint, "/_localaws/zones", {"region": region, "account": account, "zones": list(zones)})

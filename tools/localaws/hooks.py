@@ -96,3 +96,23 @@ def set_stack(spec, account=DEFAULT_ACCOUNT):
 
 def apply():
     PATCHES.apply()
+
+
+def publish_parameter(spec, account=DEFAULT_ACCOUNT):
+    """AWS publishes a new value of one of its public SSM parameters (``/aws/service/...``, which nobody else may
+    write): ``{"name": N, "value": V, "region": R}`` - as when a new ECS-optimized image comes out."""
+    import datetime
+
+    from moto.ssm.models import Parameter, ssm_backends
+    backend = ssm_backends[spec.get("account", account)][spec.get("region", "us-east-1")]
+    name = spec["name"]
+    backend._parameters._check_loading_status(name)
+    versions = backend._parameters[name]
+    last = versions[-1] if versions else None
+    versions.append(Parameter(account_id=backend.account_id, name=name, value=str(spec["value"]),
+                              parameter_type=last.parameter_type if last else "String", description=None,
+                              allowed_pattern=None, keyid=None,
+                              last_modified_date=datetime.datetime.now(datetime.timezone.utc),
+                              version=(last.version + 1) if last else 1,
+                              data_type=last.data_type if last else "text"))
+    return 200, {"name": name, "version": versions[-1].version}

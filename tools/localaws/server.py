@@ -170,6 +170,9 @@ def _app():
             if path == "/_localaws/stack":
                 code, payload = hooks.set_stack(spec)
                 return respond(start_response, code, payload)
+            if path == "/_localaws/ssm":           # AWS publishes a new value of a public parameter
+                code, payload = hooks.publish_parameter(spec)
+                return respond(start_response, code, payload)
             if path == "/_localaws/quotas":        # {"region": R, "account": A, "quotas": {"vpcs": N, ...}}
                 code, payload = ec2.configure_quotas(spec)
                 return respond(start_response, code, payload)

@@ -1,0 +1,98 @@
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Real AWS, against the local endpoint that refuses what AWS refuses: the image of a rack's instances never changes
+without the plan saying so; ..."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import localaws
+from safety import RACK_TEMPLATE, run_tasks, write_channel
+
+SSM_PATH = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+OTHER_PATH = "/acme/images/hardened"
+
+
+def imaged(path=SSM_PATH, ssm_typed=False, instance_type=False):
+    """A rack template whose instances' launch template takes its image from ``path``: the collection resolving it
+    (Metadata Convox::Image and a plain parameter) or, ``ssm_typed``, CloudFormation (an SSM-typed parameter)."""
+    template = copy.deepcopy(RACK_TEMPLATE)
+    if ssm_typed:
+        template["Parameters"]["Ami"] = {"Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", "Default": path}
+    else:
+        template["Parameters"]["Ami"] = {"Type": "AWS::EC2::Image::Id"}
+        template["Metadata"] = {"Convox::Image": {"Parameter": "Ami", "Ssm": path}}
+    template["Parameters"]["InstanceType"] = {"Type": "String", "Default": "t3.small"}
+    template["Resources"]["LaunchTemplate"] = {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {
+        "ImageId": {"Ref": "Ami"}, "InstanceType": {"Ref": "InstanceType"}}}}
+    return template
+
+
+def rack(**args):
+    return {"convox.rack.rack": dict({"name": "imaged", "termination_protection": False}, **args)}
+
+
+def stack_parameters(aws, name="imaged"):
+    stack = aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    return {p["ParameterKey"]: p.get("ResolvedValue", p["ParameterValue"]) for p in stack["Parameters"]}
+
+
+def images(aws):
+    ids = [i["ImageId"] for i in aws.client("ec2").describe_images()["Images"]]
+    return ids[0], ids[1]
+
+
+def test_the_image_changes_only_with_a_release_or_the_user_and_the_plan_says_when(aws, tmp_path):
+    ssm = aws.client("ssm")
+    first, second = images(aws)
+    localaws.publish_parameter(aws.endpoint, SSM_PATH, first)
+    ssm.put_parameter(Name=OTHER_PATH, Value=second, Type="String")
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2", "3"],
+                            racks={"1": imaged(), "2": imaged(), "3": imaged(OTHER_PATH)})
+    install, = run_tasks(aws, tmp_path, [rack(channel=channel, version="1")])
+    assert install["plan"]["parameter_changes"]["Ami"] == {"before": None, "after": first}      # resolved, and shown
+    assert stack_parameters(aws)["Ami"] == first
+    # AWS publishes a new image: no update of the rack takes it unannounced - not a tag change, not a release that
+    # keeps the image's source
+    localaws.publish_parameter(aws.endpoint, SSM_PATH, second)
+    plan, tagged, moved = run_tasks(aws, tmp_path, [
+        dict(rack(channel=channel, version="2"), check_mode=True), rack(tags={"team": "a"}),
+        rack(channel=channel, version="2")], diff=True, name="keep.yml")
+    assert "instances_replaced" not in plan["plan"] and "Ami" not in plan["plan"]["parameter_changes"], plan["plan"]
+    assert tagged["changed"] and moved["changed"] and stack_parameters(aws)["Ami"] == first
+    # a release that names another source, and the user's own image, are changes the plan shows
+    plan, = run_tasks(aws, tmp_path, [dict(rack(channel=channel, version="3"), check_mode=True)], diff=True,
+                      name="plan3.yml")
+    assert plan["plan"]["instances_replaced"] == [
+        {"step": "2 -> 3", "reasons": ["image %s -> %s" % (first, second)]}], plan["plan"]
+    assert plan["diff"]["after"]["instances_replaced"] == ["2 -> 3: image %s -> %s" % (first, second)]
+    assert stack_parameters(aws)["Ami"] == first
+    run_tasks(aws, tmp_path, [rack(channel=channel, version="3")], name="move3.yml")
+    assert stack_parameters(aws)["Ami"] == second
+    plan, = run_tasks(aws, tmp_path, [dict(rack(parameters={"InstanceType": "t3.large", "Ami": first}),
+                                           check_mode=True)], name="user.yml")
+    assert plan["plan"]["instances_replaced"] == [{"step": "3 (in place)", "reasons": [
+        "image %s -> %s" % (second, first), "parameter InstanceType t3.small -> t3.large"]}]
+
+
+def test_a_rack_on_an_ssm_typed_image_is_told_and_keeps_its_image_moving_to_a_plain_one(aws, tmp_path):
+    first, second = images(aws)
+    localaws.publish_parameter(aws.endpoint, SSM_PATH, first)
+    channel = write_channel(str(tmp_path / "channel"), ["1", "2"],
+                            racks={"1": imaged(ssm_typed=True), "2": imaged()})
+    run_tasks(aws, tmp_path, [rack(channel=channel, version="1")])
+    assert stack_parameters(aws)["Ami"] == first
+    localaws.publish_parameter(aws.endpoint, SSM_PATH, second)
+    # on the old template any update rolls the instances to the new image: the plan says so
+    plan, = run_tasks(aws, tmp_path, [dict(rack(tags={"team": "a"}), check_mode=True)], name="tags.yml")
+    assert plan["plan"]["instances_replaced"] == [{"step": "1 (in place)", "reasons": [
+        "image %s -> %s (CloudFormation resolves %s again on any update of this template)" % (first, second,
+                                                                                             SSM_PATH)]}]
+    # the release that makes the image a plain parameter keeps the image the rack runs
+    plan, moved = run_tasks(aws, tmp_path, [dict(rack(channel=channel, version="2"), check_mode=True),
+                                            rack(channel=channel, version="2")], name="plain.yml")
+    assert "instances_replaced" not in plan["plan"], plan["plan"]
+    assert moved["changed"] and stack_parameters(aws)["Ami"] == first
+    assert json.loads(json.dumps(moved["rack"]["parameters"]))["Ami"] == first
