@@ -16,6 +16,7 @@ from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines, security_findings, template_diff
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._exports import changed_exports
 from ansible_collections.convox.rack.plugins.module_utils._image import ImageSource, image_source, replacement_reasons
 from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
@@ -45,6 +46,7 @@ class PathTemplates:
         self.images: dict[str, ImageSource | None] = {}         # version -> where its image comes from
         self.later: list[tuple[str, list[dict[str, Any]], list[str]]] = []   # (step, resource changes, findings)
         self.replaced: dict[str, list[str]] = {}                # later step -> why its template replaces instances
+        self.exports: dict[str, dict[str, str]] = {}            # later step -> {output: why its export changes}
         previous: Template | None = None
         first: Template | None = None
         for index, version in enumerate(self.path):
@@ -61,6 +63,9 @@ class PathTemplates:
                 label = "%s -> %s" % (self.path[index - 1], version)
                 self.later.append((label, template_diff(previous, template), security_findings(previous, template)))
                 self.replaced[label] = replacement_reasons({}, {}, previous, template)
+            if previous is not None:
+                label = "%s -> %s" % (self.path[index - 1], version)
+                self.exports[label] = changed_exports(previous, template, {"Version"})
             first = first or template
             previous = template
         if first is None or previous is None:
@@ -321,10 +326,11 @@ class RackManager(StackManagerBase):
             source = image_source(live)
             reasons = replacement_reasons(stack.parameters, after_params, None, live, source)
             reasons += self.reresolved(stack, source)
+            label = "%s (in place)" % current_version
             if reasons:
-                label = "%s (in place)" % current_version
                 plan.extra["instances_replaced"] = [{"step": label, "reasons": reasons}]
                 after["instances_replaced"] = ["%s: %s" % (label, "; ".join(reasons))]
+            self.exports_in_use(stack, [(label, changed_exports(live, live, set(changes)))], plan)
         if self.check_mode:
             if changes or tags_changed:
                 self.plan_steps(stack, plan, after, "%s (in place)" % current_version,
@@ -420,6 +426,36 @@ class RackManager(StackManagerBase):
                 steps.append({"step": label, "reasons": reasons})
         return steps
 
+    def exports_in_use(self, stack: cfn.Stack, steps: list[tuple[str, dict[str, str]]], plan: Plan) -> None:
+        """An export another stack imports that a step would change: CloudFormation would fail that step and roll it
+        back.  The dry run shows each (``plan.exports_in_use``, a warning); a real run refuses before any call,
+        naming the export and the importing stacks.  ``steps``: (step, {output: why its export changes})."""
+        found = []
+        importers: dict[str, list[str]] = {}
+        for label, outputs in steps:
+            for output, why in sorted(outputs.items()):
+                name = stack.export_names.get(output)
+                if not name:
+                    continue
+                if name not in importers:
+                    importers[name] = [s for s in self.stacks.importers(name) if s != stack.name]
+                if importers[name]:
+                    found.append({"step": label, "export": name, "reason": why, "importers": importers[name]})
+        if not found:
+            return
+        plan.extra["exports_in_use"] = found
+        lines = ["step %s would change export %s (%s), which %s %s import%s" % (
+            f["step"], f["export"], f["reason"], "stack" if len(f["importers"]) == 1 else "stacks",
+            ", ".join(f["importers"]), "s" if len(f["importers"]) == 1 else "") for f in found]
+        if self.check_mode:
+            for line in lines:
+                self.plan_warning(plan, "rack %s: %s; CloudFormation would fail the update and roll it back." % (
+                    self.name, line))
+            return
+        raise ConvoxError("rack %s: %s; CloudFormation refuses to change an export in use (the update would fail and "
+                          "roll back), so nothing was changed: move the importing stacks off it, or delete them, "
+                          "first." % (self.name, "; ".join(lines)))
+
     def reresolved(self, stack: cfn.Stack, source: ImageSource | None) -> list[str]:
         """An SSM-typed image parameter is resolved again by CloudFormation on every update: what that does now."""
         if source is None or source.by != "cloudformation":
@@ -462,10 +498,15 @@ class RackManager(StackManagerBase):
             plan.extra["remaining_path"] = full_path[len(path):]
         self.keep_secrets(stack, templates.target, path[-1], tags, plan)
         first_values = dict(stack.parameters, **{k: v for k, v in user.items() if k in templates.declarations[path[0]]})
-        first_values.update(images.get(path[0], {}))
+        first_values.update(images.get(path[0], {}), Version=path[0])
         replaced = self.replaced_instances(stack, templates, images, first_values)
         if replaced:
             plan.extra["instances_replaced"] = replaced
+        first_changed = {k for k, v in first_values.items() if str(stack.parameters.get(k)) != str(v)}
+        self.exports_in_use(stack, [("%s -> %s" % (current_version, path[0]),
+                                     changed_exports(self.live_template(stack), templates.first, first_changed))]
+                            + [(label, templates.exports.get(label, {})) for label in
+                               ("%s -> %s" % pair for pair in zip(path, path[1:]))], plan)
         after = self.state_view(path[-1], after_params, tags, protection)
         if replaced:
             after["instances_replaced"] = ["%s: %s" % (r["step"], "; ".join(r["reasons"])) for r in replaced]

@@ -84,6 +84,7 @@ class Stack:
         # what CloudFormation resolved an SSM-typed parameter to (its value is the SSM path)
         self.resolved = {p["ParameterKey"]: p["ResolvedValue"] for p in raw.get("Parameters") or [] if "ResolvedValue" in p}
         self.outputs = {o["OutputKey"]: o.get("OutputValue") for o in raw.get("Outputs") or []}
+        self.export_names = {o["OutputKey"]: o["ExportName"] for o in raw.get("Outputs") or [] if o.get("ExportName")}
         self.tags = _tags_to_dict(raw.get("Tags"))
         self.termination_protection = bool(raw.get("EnableTerminationProtection", False))
         self.last_updated = raw.get("LastUpdatedTime") or raw.get("CreationTime")
@@ -166,6 +167,18 @@ class Stacks:
         """Every live stack of the region (paginated)."""
         result = self.cfn.paginate("describe_stacks")
         return [Stack(raw) for raw in result.get("Stacks", []) if raw.get("StackStatus") != GONE]
+
+    def importers(self, export_name: str) -> list[str]:
+        """The stacks that import ``export_name`` (ListImports, every page; none when nobody does)."""
+        names: list[str] = []
+        try:
+            for page in self.cfn.pages("list_imports", ExportName=export_name):
+                names += page.get("Imports") or []
+        except Exception as exc:
+            if aws_error_code(exc) == "ValidationError" and "not imported" in aws_error_message(exc):
+                return []
+            raise
+        return sorted(names)
 
     def resources(self, stack_id: str) -> list[dict[str, Any]]:
         result = self.cfn.paginate("list_stack_resources", StackName=stack_id)

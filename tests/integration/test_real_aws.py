@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 
 import localaws
-from safety import RACK_TEMPLATE, run_tasks, write_channel
+from conftest import REPO
+from safety import RACK_TEMPLATE, run_tasks, snapshot, write_channel
 
 SSM_PATH = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
 OTHER_PATH = "/acme/images/hardened"
@@ -96,3 +98,35 @@ def test_a_rack_on_an_ssm_typed_image_is_told_and_keeps_its_image_moving_to_a_pl
     assert "instances_replaced" not in plan["plan"], plan["plan"]
     assert moved["changed"] and stack_parameters(aws)["Ami"] == first
     assert json.loads(json.dumps(moved["rack"]["parameters"]))["Ami"] == first
+
+
+def publish_formation(aws, tmp_path, channel):
+    run_tasks(aws, tmp_path, [{"convox.rack.rack_release": {"channel": channel, "version": "1",
+                                                            "src": os.path.join(REPO, "formation")}}], name="pub.yml")
+
+
+def test_an_export_an_app_imports_is_never_changed_under_it(aws, tmp_path):
+    """Toggling Private replaces the rack's balancer (its Scheme is create-only), so the listener its apps import
+    changes: the dry run says so, a real run refuses before any call, naming the export and the app."""
+    channel = "file://%s" % (tmp_path / "channel")
+    publish_formation(aws, tmp_path, channel)
+    run_tasks(aws, tmp_path, [rack(name="edge", channel=channel), {"convox.rack.rack_app": {
+        "name": "web1", "rack": "edge", "channel": channel}}], name="install.yml")
+    before = snapshot(aws)
+    rec = aws.recording.mark()
+    plan, refused = run_tasks(aws, tmp_path, [
+        dict(rack(name="edge", parameters={"Private": True}), check_mode=True),
+        rack(name="edge", parameters={"Private": True})], name="toggle.yml")
+    found = {f["export"]: f for f in plan["plan"]["exports_in_use"]}
+    assert found["edge:BalancerListener"] == {
+        "step": "1 (in place)", "export": "edge:BalancerListener", "importers": ["edge-web1"],
+        "reason": "AWS::ElasticLoadBalancingV2::Listener BalancerListener is replaced: its LoadBalancerArn changes "
+                  "(Balancer is replaced)"}
+    assert any("would change export edge:BalancerListener" in w for w in plan["warnings"])
+    assert refused["failed"] and not refused["changed"]
+    assert refused["msg"].startswith("rack edge: step 1 (in place) would change export edge:BalancerListener (AWS::"
+                                     "ElasticLoadBalancingV2::Listener BalancerListener is replaced: its "
+                                     "LoadBalancerArn changes (Balancer is replaced)), which stack edge-web1 imports")
+    assert "CloudFormation refuses to change an export in use" in refused["msg"]
+    assert rec.mutating() == []
+    assert snapshot(aws) == before
