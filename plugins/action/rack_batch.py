@@ -26,6 +26,7 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
     role_account,
     run_releases,
 )
+from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory
 
 # host variable -> option of convox.rack.rack (the role's variables)
@@ -197,6 +198,14 @@ class ActionModule(ConvoxAction):
                  for channel, aliases in sorted(versions.items()) for alias, version in sorted(aliases.items())]
         if not lines and any(t.state == "present" for t in targets):
             lines = ["release of this run: each rack's own rack_version (no latest, stable or edge)"]
+        if params["report_room"]:
+            try:
+                for region in sorted({t.region for t in targets if t.state == "present"}, key=str):
+                    lines.append(QuotaReader(controller_client_factory(dict(aws_params, region=region))).summary())
+            except Exception as exc:  # pylint: disable=broad-except
+                if not is_aws_error(exc):
+                    raise
+                lines.append(describe_aws_error(exc, "reading the regions' quotas"))
         return {"changed": False, "racks": sorted({t.rack for t in targets}), "versions": versions, "lines": lines,
                 "targets": [dict(vars(t)) for t in targets],
                 "ansible_facts": {"convox_run_versions": versions, "convox_run_releases": releases}}

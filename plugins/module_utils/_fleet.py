@@ -22,6 +22,7 @@ from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 from ansible_collections.convox.rack.plugins.module_utils._releases import ALIAS_EDGE, ALIASES_LATEST, Releases
 
@@ -193,7 +194,16 @@ class Batch:
         self.manager = manager
         self.releases = dict(releases or {})      # channel -> its releases, as the run read them when it started
         self.watchers: dict[str | None, RegionWatcher] = {}
+        self.quotas: dict[str | None, QuotaReader] = {}
+        self.lock = threading.Lock()
         self.warnings: dict[str, list[str]] = {}
+
+    def quota_reader(self, region: str | None, factory: ClientFactory) -> QuotaReader:
+        """One quota reader per region for the batch: racks installed at once share the region's room."""
+        with self.lock:
+            if region not in self.quotas:
+                self.quotas[region] = QuotaReader(factory)
+            return self.quotas[region]
 
     def watcher(self, region: str | None, factory: ClientFactory) -> RegionWatcher:
         if region not in self.watchers:
@@ -254,6 +264,7 @@ class Batch:
         manager = None
         try:
             manager = self.manager(params, check_mode=self.check_mode, client_factory=factory, warn=warnings.append,
+                                   quota_reader=self.quota_reader(params.get("region"), factory),
                                    watcher=watcher)
             result = manager.present() if manager.params["state"] == "present" else manager.absent()
         except ConvoxError as exc:

@@ -23,6 +23,7 @@ from ansible_collections.convox.rack.plugins.module_utils._managed import StackM
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources
+from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, Room, rack_needs
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
 from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters, template_digest
@@ -103,8 +104,9 @@ class RackManager(StackManagerBase):
 
     def __init__(self, params: Mapping[str, Any], check_mode: bool = False, *, client_factory: ClientFactory,
                  warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
-                 watcher: cfn.Watcher | None = None) -> None:
+                 watcher: cfn.Watcher | None = None, quota_reader: QuotaReader | None = None) -> None:
         super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
+        self.quota_reader = quota_reader      # shared by the racks of a fleet batch in one region, or None
         self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
         self.org = self.params["org"]
@@ -263,10 +265,13 @@ class RackManager(StackManagerBase):
         source = image_source(template)
         if source is not None and source.by == "collection" and source.parameter not in user:
             fixed[source.parameter] = self.resolve_image(source)
+        room = self.room_for(template, user)
         tags = desired_tags(self.system_tags(), self.user_tags, None, True)
         protection = self.params["termination_protection"] is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
         plan = Plan("install", None, version, [version], parameter_changes({}, user, fixed), added_resources(template))
+        if room.racks is not None:
+            plan.extra["region_room"] = room.racks - 1     # what is left for other racks once this one is in
         after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags,
                                 protection)
         if self.check_mode:
@@ -352,6 +357,20 @@ class RackManager(StackManagerBase):
         changed = bool(steps) or protection_changed
         return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
                            note=note)
+
+    # -- the region's quotas ------------------------------------------------------------------------------
+    def room_for(self, template: Template, user: Mapping[str, str]) -> Room:
+        """The region's room for this rack, reserved: refused, changing nothing, when its quotas leave none."""
+        reader = self.quota_reader or QuotaReader(self.factory)
+        room = reader.reserve(rack_needs(template, user))
+        if room.assumed:
+            self.warn("rack %s: %s; AWS's default quotas were assumed for region %s (grant servicequotas:"
+                      "GetServiceQuota, or a raised quota goes unseen)." % (self.name, room.denied.rstrip("."),
+                                                                            self.factory.region))
+        if room.racks is not None and room.racks < 1:
+            raise ConvoxError("rack %s cannot be installed: %s; nothing was changed (ask AWS for a quota increase in "
+                              "Service Quotas, or install it in another region)." % (self.name, room.sentence()))
+        return room
 
     # -- the image of the instances --------------------------------------------------------------------------
     def resolve_image(self, source: ImageSource) -> str:

@@ -134,6 +134,7 @@ def rack_batch_spec() -> Spec:
         "result": {"type": "dict"},
         "preflight": {"type": "bool", "default": False},
         "report_dir": {"type": "path"},
+        "report_room": {"type": "bool", "default": False},
         "state": {"type": "str", "choices": ["present", "absent"]},
         "versions": {"type": "dict", "default": {}},
         "releases": {"type": "dict", "default": {}},

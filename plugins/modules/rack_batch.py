@@ -60,6 +60,14 @@ options:
       - With O(preflight), the directory the run will write its results to (C(convox_report_dir)); refused before any
         change when it exists and is not a writable directory.
     type: path
+  report_room:
+    description:
+      - With O(preflight), add to RV(lines) each region's quotas and what is used of them (VPCs, internet gateways,
+        Elastic IPs, NAT gateways per zone, stacks), read from Service Quotas (AWS's defaults where it is denied).
+        C(update.yml) sets it. Whatever this says, an install is refused, changing nothing, when its region has no
+        room left for it.
+    type: bool
+    default: false
   state:
     description:
       - With O(preflight), the state every rack of the run is to reach, whatever its C(rack_state) says

@@ -130,3 +130,34 @@ def test_an_export_an_app_imports_is_never_changed_under_it(aws, tmp_path):
     assert "CloudFormation refuses to change an export in use" in refused["msg"]
     assert rec.mutating() == []
     assert snapshot(aws) == before
+
+
+def test_a_region_full_by_its_quotas_refuses_installs_before_any_change(aws, tmp_path):
+    """AWS's default quotas leave room for four public racks in a region (five VPCs, the default one included):
+    a fleet run installs four of five at once and refuses the fifth, changing nothing for it, naming the quota; the
+    module refuses a sixth; a raised quota is honoured; update.yml's preflight prints each region's quotas."""
+    channel = "file://%s" % (tmp_path / "channel")
+    publish_formation(aws, tmp_path, channel)
+    names = ["q1", "q2", "q3", "q4", "q5"]
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {"vars": {
+        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+        "rack_channel": channel, "rack_termination_protection": False, "convox_poll_interval": 1},
+        "hosts": dict.fromkeys(names)}}))
+    out = aws.playbook(os.path.join(REPO, "playbooks", "site.yml"), inventory=str(inventory), cwd=REPO, expect_rc=2)
+    cfn = aws.client("cloudformation")
+    installed = sorted(s["StackName"] for s in cfn.describe_stacks()["Stacks"] if s["StackStatus"] == "CREATE_COMPLETE")
+    refused = sorted(set(names) - set(installed))
+    assert len(installed) == 4 and len(refused) == 1, out[-3000:]
+    assert ("rack %s cannot be installed: region us-east-1 has room for 0 more racks like this one (VPCs per Region: "
+            "5 of 5 used; Internet gateways per Region: 5 of 5 used); nothing was changed" % refused[0]) in out, out[-3000:]
+    assert len(aws.client("ec2").describe_vpcs()["Vpcs"]) == 5
+    res, = run_tasks(aws, tmp_path, [rack(name="sixth", channel=channel)], name="sixth.yml")
+    assert res["failed"] and not res["changed"] and "room for 0 more racks" in res["msg"]
+    localaws.set_quotas(aws.endpoint, "us-east-1", vpcs=10, internet_gateways=10)    # the increase came through
+    res, = run_tasks(aws, tmp_path, [dict(rack(name="sixth", channel=channel), check_mode=True)], name="raised.yml")
+    assert res["changed"] and res["plan"]["region_room"] == 4, res
+    out = aws.playbook(os.path.join(REPO, "playbooks", "update.yml"), "-l", "q1", inventory=str(inventory), cwd=REPO,
+                       extra_vars={"convox_report_dir": str(tmp_path / "report")})
+    assert "region us-east-1: VPCs per Region 5 of 10, Internet gateways per Region 5 of 10, EC2-VPC Elastic IPs 0 of 5, " \
+           "NAT gateways per Availability Zone 0 of 5, Stack count 4 of 2000" in out, out[-3000:]

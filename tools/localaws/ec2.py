@@ -4,6 +4,7 @@
 
 * A stack's route tables, routes and subnet associations are deleted with it (moto left them, so the VPC of any
   real template could never be deleted).
+* The default VPC comes with an internet gateway, as on AWS (moto made none).
 * Default quotas per account and region: 5 VPCs, 5 internet gateways, 5 Elastic IPs, 5 NAT gateways per
   Availability Zone (the default VPC and its internet gateway count) - past them EC2 refuses with AWS's error
   (VpcLimitExceeded, InternetGatewayLimitExceeded, AddressLimitExceeded, NatGatewayLimitExceeded), and a stack
@@ -100,7 +101,11 @@ def _create_vpc(original):
     def create_vpc(self, *args, **kwargs):
         if len(self.vpcs) >= quotas(*_account_region(self))["vpcs"] and not kwargs.get("is_default"):
             raise _limit_error("VpcLimitExceeded", "The maximum number of VPCs has been reached.")
-        return original(self, *args, **kwargs)
+        vpc = original(self, *args, **kwargs)
+        if kwargs.get("is_default"):             # AWS's default VPC comes with an internet gateway (moto's has none)
+            gateway = self.create_internet_gateway()
+            self.attach_internet_gateway(gateway.id, vpc.id)
+        return vpc
     return create_vpc
 
 
@@ -108,11 +113,7 @@ def _create_vpc(original):
               "Internet gateways per Region (default 5): InternetGatewayLimitExceeded past the quota")
 def _create_internet_gateway(original):
     def create_internet_gateway(self, *args, **kwargs):
-        # the default VPC comes with an internet gateway on AWS (moto makes none): it counts
-        default = [v for v in self.vpcs.values() if v.is_default]
-        attached = {g.vpc.id for g in self.internet_gateways.values() if getattr(g, "vpc", None)}
-        unmade = len([v for v in default if v.id not in attached])
-        if len(self.internet_gateways) + unmade >= quotas(*_account_region(self))["internet_gateways"]:
+        if len(self.internet_gateways) >= quotas(*_account_region(self))["internet_gateways"]:
             raise _limit_error("InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached.")
         return original(self, *args, **kwargs)
     return create_internet_gateway

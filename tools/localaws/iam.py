@@ -242,6 +242,24 @@ def _delete_stack(original):
     return delete_stack
 
 
+@PATCHES.wrap("moto.core.responses:BaseResponse._authenticate_and_authorize_normal_action",
+              "a JSON-protocol service (SSM, Service Quotas, ...) refuses with a JSON AccessDeniedException, as AWS does "
+              "(moto answered XML, which the SDK cannot read)")
+def _json_access_denied(original):
+    from moto.core.exceptions import AccessDeniedError, JsonRESTError
+
+    def authenticate(self, *args, **kwargs):
+        try:
+            return original(self, *args, **kwargs)
+        except AccessDeniedError as exc:
+            if not self.headers.get("X-Amz-Target"):
+                raise
+            error = JsonRESTError("AccessDeniedException", exc.message)
+            error.code = 403
+            raise error from None
+    return authenticate
+
+
 # -- S3 ------------------------------------------------------------------------------------------------------------
 def _s3_denied(message, bucket=None):
     from moto.s3 import exceptions as s3_exceptions

@@ -219,17 +219,21 @@ def _app():
                 except OSError:
                     pass
             raise ConnectionAbortedError("fault injection: dropped connection")
-        if kind in ("throttle", "limit"):
-            code = "Throttling" if kind == "throttle" else "RequestLimitExceeded"
-            body = ('<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>Rate exceeded</Message>'
-                    '</Error><RequestId>fault</RequestId></ErrorResponse>' % code).encode()
-            return respond(start_response, 400, body, "text/xml")
-        if kind in ("error500", "error503"):
-            code = 500 if kind == "error500" else 503
-            name = "InternalFailure" if code == 500 else "ServiceUnavailable"
-            body = ('<ErrorResponse><Error><Type>Receiver</Type><Code>%s</Code><Message>injected</Message>'
-                    '</Error><RequestId>fault</RequestId></ErrorResponse>' % name).encode()
-            return respond(start_response, code, body, "text/xml")
+        if kind in ("throttle", "limit", "error500", "error503"):
+            # the error as the service's own protocol words it: JSON services (an X-Amz-Target header) or query/XML
+            json_protocol = bool(environ.get("HTTP_X_AMZ_TARGET"))
+            status, name, message = {
+                "throttle": (400, "ThrottlingException" if json_protocol else "Throttling", "Rate exceeded"),
+                "limit": (400, "RequestLimitExceeded", "Rate exceeded"),
+                "error500": (500, "InternalFailure", "injected"),
+                "error503": (503, "ServiceUnavailable", "injected")}[kind]
+            if json_protocol:
+                return respond(start_response, status, {"__type": name, "message": message},
+                               "application/x-amz-json-1.1")
+            body = ('<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message>'
+                    '</Error><RequestId>fault</RequestId></ErrorResponse>'
+                    % ("Sender" if status == 400 else "Receiver", name, message)).encode()
+            return respond(start_response, status, body, "text/xml")
         if _is_cloudformation(environ):
             action = _peek_action(environ)
             asked = time.monotonic()

@@ -79,7 +79,7 @@ def test_a_wait_times_out_naming_the_stack():
 
 
 class FakeManager:
-    def __init__(self, params, check_mode, client_factory, warn, watcher):
+    def __init__(self, params, check_mode, client_factory, warn, watcher, quota_reader):
         self.params = params
         self.secret_values = {"s3cr3t"} if params.get("secret") else set()
         warn("careful with %s" % params["name"])

@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How many more racks a region can take: what one rack needs of the region's quotas (VPCs, internet gateways,
+Elastic IPs, NAT gateways per zone, stacks) by its template and parameters, against the quotas in force - read
+from Service Quotas, so a raised quota is honoured; AWS's published defaults only when that API is denied - and
+what the region already uses."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any, Mapping
+
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, describe_aws_error
+
+# quota -> (Service Quotas service code, quota code, name, AWS's published default)
+QUOTAS = {
+    "vpcs": ("vpc", "L-F678F1CE", "VPCs per Region", 5),
+    "internet_gateways": ("vpc", "L-A4707A72", "Internet gateways per Region", 5),
+    "elastic_ips": ("ec2", "L-0263D0A3", "EC2-VPC Elastic IPs", 5),
+    "nat_gateways_per_az": ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 5),
+    "stacks": ("cloudformation", "L-0485CB21", "Stack count", 2000),
+}
+RESOURCE_QUOTAS = {"AWS::EC2::VPC": "vpcs", "AWS::EC2::InternetGateway": "internet_gateways",
+                   "AWS::EC2::EIP": "elastic_ips", "AWS::EC2::NatGateway": "nat_gateways_per_az"}
+DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NoSuchResourceException")
+
+
+def _truth(value: Any, params: Mapping[str, str], conditions: Mapping[str, Any], seen: dict[str, bool]) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        (fn, arg), = value.items()
+        if fn == "Ref":
+            return params.get(arg, arg)
+        if fn == "Condition":
+            return condition(arg, params, conditions, seen)
+        if fn == "Fn::Equals":
+            return str(_truth(arg[0], params, conditions, seen)) == str(_truth(arg[1], params, conditions, seen))
+        if fn == "Fn::And":
+            return all(_truth(a, params, conditions, seen) for a in arg)
+        if fn == "Fn::Or":
+            return any(_truth(a, params, conditions, seen) for a in arg)
+        if fn == "Fn::Not":
+            return not _truth(arg[0], params, conditions, seen)
+    return value
+
+
+def condition(name: str, params: Mapping[str, str], conditions: Mapping[str, Any], seen: dict[str, bool]) -> bool:
+    if name not in seen:
+        seen[name] = bool(_truth(conditions.get(name), params, conditions, seen))
+    return seen[name]
+
+
+def rack_needs(template: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, int]:
+    """What one rack of ``template`` with ``parameters`` (the user's, over the defaults) takes of each quota."""
+    declared = template.get("Parameters") or {}
+    params = {k: str(parameters.get(k, (v or {}).get("Default", ""))) for k, v in declared.items()}
+    conditions = template.get("Conditions") or {}
+    seen: dict[str, bool] = {}
+    needs = dict.fromkeys(QUOTAS, 0)
+    needs["stacks"] = 1
+    zones_with_nat = 0
+    for res in (template.get("Resources") or {}).values():
+        if not isinstance(res, dict) or res.get("Type") not in RESOURCE_QUOTAS:
+            continue
+        if "Condition" in res and not condition(res["Condition"], params, conditions, seen):
+            continue
+        if res["Type"] == "AWS::EC2::NatGateway":
+            zones_with_nat += 1        # one per zone in the rack templates: the per-zone quota counts one each
+            needs["nat_gateways_per_az"] = 1
+        else:
+            needs[RESOURCE_QUOTAS[res["Type"]]] += 1
+    return needs
+
+
+@dataclasses.dataclass
+class Room:
+    """A region's room for more racks: ``racks`` more fit (None: no quota limits them), ``limits`` says what binds,
+    ``assumed`` which quotas are AWS's defaults because Service Quotas could not be read (``denied``: why)."""
+
+    region: str | None
+    racks: int | None
+    quotas: dict[str, int]
+    used: dict[str, int]
+    needs: dict[str, int]
+    assumed: list[str]
+    denied: str | None = None
+
+    def binding(self) -> list[str]:
+        """Phrases for the quotas that bind, the tightest first (``VPCs per Region: 5 of 5 used``)."""
+        out = []
+        for name, need in sorted(self.needs.items(), key=lambda kv: self.fits(kv[0])):
+            if need and self.fits(name) == self.racks:
+                out.append("%s: %d of %d used%s" % (QUOTAS[name][2], self.used[name], self.quotas[name],
+                                                     " (AWS's default; Service Quotas could not be read)"
+                                                     if name in self.assumed else ""))
+        return out
+
+    def fits(self, name: str) -> int:
+        need = self.needs.get(name) or 0
+        return (self.quotas[name] - self.used[name]) // need if need else 1 << 30
+
+    def sentence(self) -> str:
+        if self.racks is None:
+            return "region %s: no quota limits the racks it can take" % self.region
+        return "region %s has room for %d more rack%s like this one (%s)" % (
+            self.region, max(self.racks, 0), "" if self.racks == 1 else "s", "; ".join(self.binding()))
+
+
+class QuotaReader:
+    """Reads a region's quotas and usage (once per reader)."""
+
+    def __init__(self, factory: ClientFactory) -> None:
+        self.factory = factory
+        self.denied: str | None = None       # why Service Quotas could not be read, when it could not
+        self._quotas: dict[str, int] | None = None
+        self._assumed: list[str] = []
+        self._used: dict[str, int] | None = None
+        self.lock = threading.Lock()
+
+    def quotas(self) -> tuple[dict[str, int], list[str]]:
+        if self._quotas is None:
+            quotas, assumed = {}, []
+            for name, (service, code, title, default) in QUOTAS.items():
+                try:
+                    answer = self.factory("service-quotas").get_service_quota(ServiceCode=service, QuotaCode=code)
+                    quotas[name] = int(answer["Quota"]["Value"])
+                except Exception as exc:
+                    if aws_error_code(exc) not in DENIED:
+                        raise
+                    quotas[name] = default
+                    assumed.append(name)
+                    self.denied = describe_aws_error(exc, "reading the quota %s" % title)
+            self._quotas, self._assumed = quotas, assumed
+        return self._quotas, self._assumed
+
+    def used(self) -> dict[str, int]:
+        if self._used is None:
+            ec2 = self.factory("ec2")
+            vpcs = ec2.paginate("describe_vpcs").get("Vpcs", [])
+            gateways = ec2.paginate("describe_internet_gateways").get("InternetGateways", [])
+            addresses = ec2.describe_addresses().get("Addresses", [])
+            nats = [n for n in ec2.paginate("describe_nat_gateways").get("NatGateways", [])
+                    if n.get("State") in ("pending", "available")]
+            zones: dict[str, int] = {}
+            subnets = {s["SubnetId"]: s["AvailabilityZone"] for s in ec2.paginate("describe_subnets").get("Subnets", [])}
+            for nat in nats:            # the NAT gateway quota is per zone: a NAT is in its subnet's zone
+                zone = subnets.get(nat.get("SubnetId"), "?")
+                zones[zone] = zones.get(zone, 0) + 1
+            stacks = [s for s in self.factory("cloudformation").paginate("describe_stacks").get("Stacks", [])
+                      if s.get("StackStatus") != "DELETE_COMPLETE"]
+            self._used = {"vpcs": len(vpcs), "internet_gateways": len(gateways),
+                          "elastic_ips": len([a for a in addresses if a.get("Domain", "vpc") == "vpc"]),
+                          "nat_gateways_per_az": max(zones.values()) if zones else 0, "stacks": len(stacks)}
+        return self._used
+
+    def room(self, needs: Mapping[str, int]) -> Room:
+        quotas, assumed = self.quotas()
+        used = self.used()
+        fits = [(quotas[name] - used[name]) // need for name, need in needs.items() if need]
+        return Room(self.factory.region, min(fits) if fits else None, quotas, dict(used), dict(needs), assumed,
+                    self.denied)
+
+    def reserve(self, needs: Mapping[str, int]) -> Room:
+        """The region's room for one more rack that ``needs`` this; when it fits (``racks`` >= 1) its needs are
+        counted as used from now on, so racks installed at once in one region (a fleet batch sharing this reader)
+        never take more than the region has."""
+        with self.lock:
+            room = self.room(needs)
+            if room.racks is None or room.racks >= 1:
+                used = self.used()
+                for name, need in needs.items():
+                    used[name] += need
+            return room
+
+    def summary(self) -> str:
+        """The region's quotas and what is used of them, one line."""
+        quotas, assumed = self.quotas()
+        used = self.used()
+        return "region %s: %s" % (self.factory.region, ", ".join(
+            "%s %d of %d%s" % (QUOTAS[name][2], used[name], quotas[name], " (default assumed)" if name in assumed else "")
+            for name in QUOTAS))
