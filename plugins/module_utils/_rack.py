@@ -365,7 +365,7 @@ class RackManager(StackManagerBase):
         room = reader.reserve(rack_needs(template, user))
         if room.assumed:
             self.warn("rack %s: %s; AWS's default quotas were assumed for region %s (grant servicequotas:"
-                      "GetServiceQuota, or a raised quota goes unseen)." % (self.name, room.denied.rstrip("."),
+                      "GetServiceQuota, or a raised quota goes unseen)." % (self.name, (room.denied or "").rstrip("."),
                                                                             self.factory.region))
         if room.racks is not None and room.racks < 1:
             raise ConvoxError("rack %s cannot be installed: %s; nothing was changed (ask AWS for a quota increase in "
