@@ -14,18 +14,26 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := false
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup test lint security units integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: setup test lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
-# The oldest ansible-core meta/runtime.yml admits, in its own virtualenv: the inventory plugin's
-# "values from AWS are never templated" test runs on it as well as on the newest.
+# The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
+# meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
+# collections directory), so that they are tested, not only claimed: `make oldest` runs the unit tests in it and
+# the integration suite runs a publish + install + update (tests/integration/test_floors.py) and the inventory
+# plugin's "values from AWS are never templated" test with it.
 OLDEST_CORE := $(VENV)/core-oldest
 
 setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack $(OLDEST_CORE)/.installed
 
-$(OLDEST_CORE)/.installed: meta/runtime.yml
+$(OLDEST_CORE)/.installed: meta/runtime.yml requirements.txt galaxy.yml tools/floors.py tests/unit/requirements.txt
 	test -x $(OLDEST_CORE)/bin/python || $(PYTHON) -m venv $(OLDEST_CORE)
 	$(OLDEST_CORE)/bin/python -m pip install --quiet --upgrade pip
-	$(OLDEST_CORE)/bin/python -m pip install --quiet "ansible-core==$$(sed -n 's/^requires_ansible: ">=\([0-9.]*\)".*/\1/p' meta/runtime.yml | cut -d. -f1-2).*" "boto3>=1.34" "botocore>=1.34" "PyYAML>=6"
+	$(OLDEST_CORE)/bin/python tools/floors.py > $(OLDEST_CORE)/floors.txt
+	$(OLDEST_CORE)/bin/python -m pip install --quiet -r tests/unit/requirements.txt "pytest>=8,<10" "pytest-xdist>=3,<4"
+	@# then the floors exactly, over what the test harness pulled in (the local endpoint's cfn-lint asks a newer
+	@# PyYAML than the collection's floor; the harness runs on it all the same)
+	$(OLDEST_CORE)/bin/python -m pip install --quiet --no-deps -r $(OLDEST_CORE)/floors.txt
+	$(OLDEST_CORE)/bin/python tools/floors.py --collections $(OLDEST_CORE)/collections
 	touch $@
 
 $(VENV)/.installed: requirements-dev.txt requirements.txt
@@ -65,6 +73,10 @@ molecule: setup
 units: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
+# the unit tests on the floors (the collection found in the oldest environment's own collections directory)
+oldest: setup
+	$(OLDEST_CORE)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit
+
 integration: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=15 tests/integration
 
@@ -83,7 +95,7 @@ ansible-test-units: setup
 
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
 # local run); integration prints its slowest tests so the suite's time stays visible
-test: setup lint security ansible-test-units integration molecule sanity
+test: setup lint security ansible-test-units oldest integration molecule sanity
 	@echo "make test: all suites passed"
 
 localaws-start: setup

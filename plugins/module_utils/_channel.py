@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 from urllib.parse import quote, urlparse
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, partition_dns_suffix
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases, validate_version_name
 
@@ -79,6 +79,29 @@ def _client_error_status(exc: BaseException) -> int | None:
     return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
 
 
+class ObjectUrl:
+    """Where CloudFormation can read a channel object by itself (S3): the bucket's region and the URL in it,
+    looked up only when a template is too large to be sent in the request."""
+
+    def __init__(self, channel: S3Channel, key: str, version_id: str | None) -> None:
+        self.channel = channel
+        self.key = key
+        self.version_id = version_id
+
+    @property
+    def bucket(self) -> str:
+        return self.channel.bucket
+
+    def region(self) -> str:
+        return self.channel.bucket_region()
+
+    def url(self) -> str:
+        region = self.region()
+        url = "https://%s.s3.%s.%s/%s" % (self.bucket, region, partition_dns_suffix(region), quote(self.key))
+        if self.version_id and self.version_id != "null":
+            url += "?versionId=%s" % quote(self.version_id, safe="")
+        return url
+
 class Channel:
     """Base: ``get``/``put`` raw objects by relative key, plus the release-level helpers.  ``timeout``: seconds an
     object may take to arrive."""
@@ -99,8 +122,8 @@ class Channel:
         object larger than ``limit`` bytes is refused before more than ``limit + 1`` bytes are read."""
         raise NotImplementedError
 
-    def template_url(self, key: str, token: str | None) -> str | None:
-        """A URL CloudFormation can read the object ``key`` (as read with ``token``) from, or None."""
+    def template_url(self, key: str, token: str | None) -> ObjectUrl | None:
+        """Where CloudFormation can read the object ``key`` (as read with ``token``) itself, or None."""
         return None
 
     def too_large(self, key: str, limit: int) -> ConvoxError:
@@ -147,7 +170,7 @@ class Channel:
         except ConvoxError as exc:
             raise ConvoxError("channel %s: %s" % (self.url, exc.msg)) from None
 
-    def read_template(self, version: str, kind: str) -> tuple[str, str | None]:
+    def read_template(self, version: str, kind: str) -> tuple[str, ObjectUrl | None]:
         """(text, url) of the ``kind`` template of ``version``: ``url`` is where CloudFormation can
         read exactly these bytes (S3 channels), else None."""
         validate_version_name(version)
@@ -267,6 +290,7 @@ class S3Channel(Channel):
         self._factory = client_factory
         self._client: Any = None
         self._versions: dict[str | None, str | None] = {}
+        self._region: str | None = None
 
     @property
     def client(self) -> Any:
@@ -279,15 +303,26 @@ class S3Channel(Channel):
     def _key(self, key: str) -> str:
         return "%s/%s" % (self.prefix, key) if self.prefix else key
 
-    def template_url(self, key: str, token: str | None) -> str | None:
-        """The object's virtual-hosted URL in the client's region, pinned to the version read (on a
-        versioned bucket), so CloudFormation reads exactly the bytes that were checked."""
-        region = getattr(getattr(self.client, "meta", None), "region_name", None) or "us-east-1"
-        url = "https://%s.s3.%s.amazonaws.com/%s" % (self.bucket, region, quote(self._key(key)))
-        version_id = self._versions.get(token)
-        if version_id and version_id != "null":
-            url += "?versionId=%s" % quote(version_id, safe="")
-        return url
+    def template_url(self, key: str, token: str | None) -> ObjectUrl:
+        """The object's virtual-hosted URL, pinned to the version read (on a versioned bucket), so CloudFormation
+        reads exactly the bytes that were checked; its region is looked up only when a template needs it."""
+        return ObjectUrl(self, self._key(key), self._versions.get(token))
+
+    def bucket_region(self) -> str:
+        """The region of the channel's bucket (GetBucketLocation, once): a TemplateURL names it, and CloudFormation
+        reads a template only from a bucket in the stack's own region."""
+        if self._region is None:
+            try:
+                location = self.client.get_bucket_location(Bucket=self.bucket).get("LocationConstraint")
+            except Exception as exc:
+                code = aws_error_code(exc) or type(exc).__name__
+                raise ConvoxError("cannot find the region of bucket %s of channel %s (%s: %s); a template over "
+                                  "CloudFormation's request limit is read from it by URL, which names the bucket's "
+                                  "region (s3:GetBucketLocation)."
+                                  % (self.bucket, self.url, code, aws_error_message(exc).rstrip("."))) from exc
+            # us-east-1 answers no constraint; "EU" is the legacy name of eu-west-1
+            self._region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+        return str(self._region)
 
     def _fail(self, action: str, key: str, exc: Exception) -> NoReturn:
         code = aws_error_code(exc) or type(exc).__name__
@@ -313,6 +348,12 @@ class S3Channel(Channel):
                 return None, None
             if aws_error_code(exc) == "NoSuchBucket":
                 raise ConvoxError("channel %s is unreachable: bucket %s does not exist." % (self.url, self.bucket)) from exc
+            if aws_error_code(exc) in ("AccessDenied", "403"):
+                raise ConvoxError("cannot read s3://%s/%s (AccessDenied: %s); S3 answers 403, not 404, for an object "
+                                  "that does not exist to a caller without s3:ListBucket on bucket %s, so grant it "
+                                  "s3:GetObject on the channel's objects and s3:ListBucket on the bucket "
+                                  "(docs/publisher-policy.json)."
+                                  % (self.bucket, self._key(key), aws_error_message(exc).rstrip("."), self.bucket)) from exc
             self._fail("read", key, exc)
 
     def put(self, key: str, body: bytes) -> None:

@@ -7,6 +7,7 @@ errors (one sentence naming what was being done, with the RequestId kept in the 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Callable, Iterator, TypeVar, cast
 
 try:
@@ -68,6 +69,9 @@ class RetryingClient(RetryingBotoClientWrapper):
 
 
 _KNOWN_REGIONS: list[str] = []
+# What an AWS region's name looks like in every partition (us-east-1, cn-north-1, us-gov-west-1, eu-isoe-west-1): a
+# region newer than the installed botocore is still reachable, its endpoint built from its partition's pattern.
+REGION_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 
 
 def known_regions(session: Any = None) -> list[str]:
@@ -81,9 +85,31 @@ def known_regions(session: Any = None) -> list[str]:
     return _KNOWN_REGIONS
 
 
+def is_region(region: str) -> bool:
+    """A region botocore knows, or one whose name is well formed (newer than the installed botocore)."""
+    return region in known_regions() or bool(REGION_NAME.match(region))
+
+
+def partition_dns_suffix(region: str) -> str:
+    """The domain of ``region``'s partition (amazonaws.com, amazonaws.com.cn, ...), from botocore's endpoint data:
+    the partition listing the region, else the one whose region pattern it matches."""
+    try:
+        import botocore.loaders
+        partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+    except Exception:  # pragma: no cover - botocore always ships its endpoint data
+        return "amazonaws.com"
+    for partition in partitions:
+        if region in partition.get("regions", {}):
+            return str(partition["dnsSuffix"])
+    for partition in partitions:
+        if re.match(partition.get("regionRegex", "$^"), region):
+            return str(partition["dnsSuffix"])
+    return "amazonaws.com"
+
+
 class ClientFactory:
-    """Callable ``factory(service) -> RetryingClient``; caches one client per service.  An unknown
-    region fails before any request (one sentence, rather than retries against a missing endpoint)."""
+    """Callable ``factory(service) -> RetryingClient``; caches one client per service.  A region whose name is not
+    an AWS region's fails before any request (one sentence, rather than retries against a missing endpoint)."""
 
     def __init__(self, make_client: Callable[[str], Any], region: str | None, channel_timeout: float | None = None) -> None:
         self._make_client = make_client
@@ -93,7 +119,7 @@ class ClientFactory:
 
     def __call__(self, service: str) -> RetryingClient:
         if service not in self._cache:
-            if self.region and HAS_BOTOCORE and self.region not in known_regions():
+            if self.region and HAS_BOTOCORE and not is_region(self.region):
                 raise ConvoxError('region "%s" is not an AWS region (for CloudFormation).' % self.region)
             self._cache[service] = RetryingClient(self._make_client(service))
         return self._cache[service]

@@ -165,7 +165,7 @@ class StackManagerBase:
         where = "%s/%s/%s.json" % (self.channel.url, version, self.kind)
         text, url = self.channel.read_template(version, self.kind)
         template = parse_template(text, where, url)
-        template.request_source()
+        template.request_source(self.factory.region)
         return template
 
     # -- ownership -------------------------------------------------------------------------------

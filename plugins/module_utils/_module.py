@@ -19,7 +19,8 @@ def main(name: str) -> None:
     module = AnsibleAWSModule(argument_spec=SPECS[name](), supports_check_mode=True, **SPEC_OPTIONS.get(name, {}))
     result, secrets = run_task(name, module.params, module.check_mode, module._diff, module_client_factory(module),
                                module.warn)
-    module.no_log_values.update(secrets)
+    # the AnsibleModule itself: amazon.aws before 10 passes no other attribute through its wrapper
+    getattr(module, "_module", module).no_log_values.update(secrets)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

@@ -321,7 +321,7 @@ class Stacks:
                termination_protection: bool) -> tuple[str, str]:
         token = "convox-%s" % uuid.uuid4()
         resp = self.cfn.create_stack(
-            StackName=name, Parameters=parameters, **template_source(template),
+            StackName=name, Parameters=parameters, **template_source(template, self.factory.region),
             Tags=tags_to_list(tags), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
             EnableTerminationProtection=bool(termination_protection), OnFailure="ROLLBACK",
             ClientRequestToken=token)
@@ -337,7 +337,7 @@ class Stacks:
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
-            kwargs.update(template_source(template))
+            kwargs.update(template_source(template, self.factory.region))
         try:
             self.cfn.update_stack(**kwargs)
         except Exception as exc:
@@ -373,7 +373,7 @@ class Stacks:
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
-            kwargs.update(template_source(template))
+            kwargs.update(template_source(template, self.factory.region))
         try:
             resp = self.cfn.create_change_set(**kwargs)
         except Exception as exc:    # some endpoints refuse an empty change set outright instead of failing it

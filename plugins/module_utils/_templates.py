@@ -26,9 +26,10 @@ MAX_TEMPLATE_BODY = 51200
 
 class Template(Dict[str, Any]):
     """A parsed template that remembers where it came from (``where``, for messages) and, when
-    CloudFormation can read the very same bytes itself, their URL (``url``, S3 channels)."""
+    CloudFormation can read the very same bytes itself, where (``url``: an S3 channel's object, with ``region()``
+    and ``url()``, looked up only when needed)."""
 
-    def __init__(self, data: Mapping[str, Any], where: str, url: str | None = None) -> None:
+    def __init__(self, data: Mapping[str, Any], where: str, url: Any = None) -> None:
         super().__init__(data)
         self.where = where
         self.url = url
@@ -37,24 +38,32 @@ class Template(Dict[str, Any]):
         """The template as sent in a request: compact JSON."""
         return json.dumps(self, separators=(",", ":"))
 
-    def request_source(self) -> dict[str, str]:
+    def request_source(self, region: str | None = None) -> dict[str, str]:
         """``{"TemplateBody": ...}`` or, for a template over CloudFormation's request limit that an
-        S3 channel holds, ``{"TemplateURL": ...}``; otherwise a ConvoxError naming the limit."""
+        S3 channel holds in ``region`` (the stack's), ``{"TemplateURL": ...}``; otherwise a ConvoxError naming the
+        limit, or the bucket's region."""
         body = self.body()
         size = len(body.encode("utf-8"))
         if size <= MAX_TEMPLATE_BODY:
             return {"TemplateBody": body}
-        if self.url:
-            return {"TemplateURL": self.url}
-        raise ConvoxError("template %s is %d bytes, over CloudFormation's limit of %d bytes for a template sent in "
-                          "the request; publish it to an s3:// channel, from which CloudFormation reads it by URL."
-                          % (self.where, size, MAX_TEMPLATE_BODY))
+        if not self.url:
+            raise ConvoxError("template %s is %d bytes, over CloudFormation's limit of %d bytes for a template sent "
+                              "in the request; publish it to an s3:// channel, from which CloudFormation reads it by "
+                              "URL." % (self.where, size, MAX_TEMPLATE_BODY))
+        bucket_region = self.url.region()
+        if region and bucket_region != region:
+            raise ConvoxError("template %s is %d bytes, over CloudFormation's limit of %d bytes for a template sent "
+                              "in the request, and CloudFormation reads a larger one only from a bucket in the stack's "
+                              "region: bucket %s is in %s, the stack in %s; publish the release to a channel whose "
+                              "bucket is in %s." % (self.where, size, MAX_TEMPLATE_BODY, self.url.bucket,
+                                                    bucket_region, region, region))
+        return {"TemplateURL": self.url.url()}
 
 
-def template_source(template: Mapping[str, Any]) -> dict[str, str]:
-    """Request keywords that carry ``template`` (a Template or a plain dict)."""
+def template_source(template: Mapping[str, Any], region: str | None = None) -> dict[str, str]:
+    """Request keywords that carry ``template`` (a Template or a plain dict) to a stack in ``region``."""
     if isinstance(template, Template):
-        return template.request_source()
+        return template.request_source(region)
     return {"TemplateBody": json.dumps(template, separators=(",", ":"))}
 
 
@@ -96,7 +105,7 @@ if HAS_YAML:
         list("tTfF"))
 
 
-def parse_template(text: str, where: str, url: str | None = None) -> Template:
+def parse_template(text: str, where: str, url: Any = None) -> Template:
     """Parse a JSON or YAML template into a Template; ``where`` names it in errors.  Untrusted text
     is fine: YAML aliases are refused and nesting too deep to parse is an error, not a crash."""
     text = text.strip()

@@ -19,6 +19,12 @@ sys.path.insert(0, os.path.join(REPO, "tools"))
 import localaws  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
+# the oldest environment (make setup; tools/floors.py): exactly the floors the collection states, amazon.aws at its
+# floor in its own collections directory
+OLDEST = os.path.join(REPO, ".venv", "core-oldest")
+OLDEST_BIN = os.path.join(OLDEST, "bin")
+OLDEST_ENV = {"ANSIBLE_COLLECTIONS_PATH": os.path.join(OLDEST, "collections"),
+              "PATH": OLDEST_BIN + os.pathsep + os.environ.get("PATH", "")}
 INVENTORY = os.path.join(HERE, "inventory.yml")
 
 
@@ -59,8 +65,11 @@ class LocalAws:
         return localaws.post(self.endpoint, "/_localaws/stack", spec)
 
     def playbook(self, path, *args, extra_vars=None, check=False, diff=False, expect_rc=0, env=None,
-                 inventory=INVENTORY, cwd=None):
-        cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, path]
+                 inventory=INVENTORY, cwd=None, oldest=False):
+        """Run ``ansible-playbook``: the newest, or (``oldest``) the oldest environment's, on its collections."""
+        if oldest:
+            env = dict(OLDEST_ENV, **(env or {}))
+        cmd = [os.path.join(OLDEST_BIN if oldest else BIN, "ansible-playbook"), "-i", inventory, path]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
         if check:

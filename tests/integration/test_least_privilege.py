@@ -71,11 +71,14 @@ def formation(kind):
         return yaml.safe_load(f)
 
 
-def touched(template, release):
-    """The same template with every resource changed (CloudFormation modifies each one)."""
+def touched(template, release, size=0):
+    """The same template with every resource changed (CloudFormation modifies each one), padded to ``size`` bytes."""
     out = copy.deepcopy(template)
     for res in out["Resources"].values():
         res["Metadata"] = {"Release": release}
+    if size:
+        out.setdefault("Metadata", {})["Padding"] = ""
+        out["Metadata"]["Padding"] = "x" * max(0, size - len(json.dumps(out, separators=(",", ":"))))
     return out
 
 
@@ -97,20 +100,21 @@ def admin_client(service):
     return boto3.client(service, region_name=REGION)
 
 
-def operator(policy):
+def operator(policy, name="operator"):
     """A client factory for an IAM user holding only ``policy`` (created with IAM off)."""
     import boto3
     iam = admin_client("iam")
-    iam.create_user(UserName="operator")
-    iam.put_user_policy(UserName="operator", PolicyName="convox-rack", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName="operator")["AccessKey"]
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="convox-rack", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
     session = boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
                                     region_name=REGION)
     return ClientFactory(lambda service: session.client(service, config=botocore_config()), REGION)
 
 
 def publish(tmp_path, client=None):
-    """Release 1 is formation/ as is; release 2 changes every rack and app resource."""
+    """Release 1 is formation/ as is; release 2 changes every rack and app resource, and its rack template is over
+    CloudFormation's request limit (CloudFormation reads it from the channel's bucket, whose region it names)."""
     client = client or admin_client
     client("s3").create_bucket(Bucket="convox-releases")
     admin = ClientFactory(client, REGION)
@@ -118,7 +122,7 @@ def publish(tmp_path, client=None):
         src = tmp_path / ("release-%s" % version)
         src.mkdir(exist_ok=True)
         for kind in ("rack", "app"):
-            tpl = touched(formation(kind), version) if change else formation(kind)
+            tpl = touched(formation(kind), version, 60000 if kind == "rack" else 0) if change else formation(kind)
             (src / ("%s.json" % kind)).write_text(json.dumps(tpl))
         ReleaseManager({"channel": CHANNEL, "version": version, "src": str(src), "published": True, "required": False,
                         "description": ""}, client_factory=admin).present()
@@ -382,3 +386,76 @@ def test_a_missing_action_fails_the_step_naming_it(aws, tmp_path, action, step, 
     with server_enforcing(aws):
         out = operator_step(aws, creds, step[0], step[1], expect_rc=2)
     assert re.search(expected, out), out[-3000:]
+
+
+# -- the publisher's policy (docs/publisher-policy.json, for a release pipeline) ---------------------------------------
+PUBLISHER = json.loads(open(os.path.join(REPO, "docs", "publisher-policy.json")).read()
+                       .replace("CHANNEL_BUCKET", "convox-releases").replace("CHANNEL_PREFIX", "rack"))
+
+
+def publishing(factory, tmp_path):
+    """(step, outcome) pairs of a release pipeline's life on an empty channel, stopping at the first failure."""
+    def release(version, retention=7, **params):
+        src = tmp_path / ("src-%s-%s" % (version, retention))
+        src.mkdir(exist_ok=True)
+        rack = formation("rack")
+        rack["Resources"]["Logs"] = {"Type": "AWS::Logs::LogGroup", "Properties": {"RetentionInDays": retention}}
+        (src / "rack.json").write_text(json.dumps(rack))
+        (src / "app.json").write_text(json.dumps(formation("app")))
+        base = {"channel": CHANNEL, "version": version, "src": str(src), "published": True, "required": False,
+                "description": "", "force": False, "state": "present"}
+        base.update(params)
+        manager = ReleaseManager(base, client_factory=factory)
+        return manager.absent() if base["state"] == "absent" else manager.present()
+
+    steps = [
+        ("publish the first release to the empty channel", lambda: release("1")),
+        ("publish it again (no change)", lambda: release("1")),
+        ("publish a required release", lambda: release("2", required=True)),
+        ("republish a release with force", lambda: release("2", retention=30, required=True, force=True)),
+        ("withdraw a release", lambda: release("2", state="absent")),
+    ]
+    outcomes = []
+    for name, run in steps:
+        try:
+            run()
+            outcomes.append((name, "ok"))
+        except ConvoxError as exc:
+            outcomes.append((name, str(exc)))
+            break
+    return outcomes
+
+
+def run_publisher(policy, tmp_path):
+    from moto import mock_aws
+    with mock_aws():
+        admin_client("s3").create_bucket(Bucket="convox-releases")
+        factory = operator(policy, "publisher")
+        with enforcing():
+            outcomes = publishing(factory, tmp_path)
+        keys = with_admin(lambda: sorted(o["Key"] for o in admin_client("s3").list_objects_v2(
+            Bucket="convox-releases").get("Contents", [])))
+    return outcomes, keys
+
+
+def test_the_publisher_policy_publishes_to_an_empty_channel(tmp_path):
+    outcomes, keys = run_publisher(PUBLISHER, tmp_path)
+    assert [o for o in outcomes if o[1] != "ok"] == [] and len(outcomes) == 5
+    assert keys == ["rack/1/app.json", "rack/1/rack.json", "rack/versions.json"]
+
+
+@pytest.mark.parametrize("action", sorted(set(policy_actions(PUBLISHER))))
+def test_the_publisher_policy_needs_each_action(action, tmp_path):
+    outcomes, dummy = run_publisher(without(PUBLISHER, action), tmp_path)
+    failed = [(step, outcome) for step, outcome in outcomes if outcome != "ok"]
+    assert failed, "publishing passed without %s: drop it from docs/publisher-policy.json" % action
+    step, message = failed[0]
+    assert action in message, (step, message)
+    if action == "s3:ListBucket":      # the first read of the empty channel: 403, not 404, and the message says why
+        assert step == "publish the first release to the empty channel"
+        assert message.startswith("publishing the release failed: cannot read s3://convox-releases/rack/versions.json "
+                                  "(AccessDenied: ") or message.startswith(
+            "cannot read s3://convox-releases/rack/versions.json (AccessDenied: "), message
+        assert message.endswith("S3 answers 403, not 404, for an object that does not exist to a caller without "
+                                "s3:ListBucket on bucket convox-releases, so grant it s3:GetObject on the channel's "
+                                "objects and s3:ListBucket on the bucket (docs/publisher-policy.json)."), message

@@ -161,3 +161,45 @@ def test_a_region_full_by_its_quotas_refuses_installs_before_any_change(aws, tmp
                        extra_vars={"convox_report_dir": str(tmp_path / "report")})
     assert "region us-east-1: VPCs per Region 5 of 10, Internet gateways per Region 5 of 10, EC2-VPC Elastic IPs 0 of 5, " \
            "NAT gateways per Availability Zone 0 of 5, Stack count 4 of 2000" in out, out[-3000:]
+
+
+def test_a_large_template_is_read_from_its_buckets_region_and_never_across_regions(aws, tmp_path):
+    """CloudFormation reads a template over its 51,200-byte request limit by URL, only from a bucket in the stack's
+    region: the URL names the bucket's region (GetBucketLocation), not the client's; a rack in another region is
+    refused before any call, naming both regions; a template within the limit goes in the request from anywhere."""
+    from test_safety_channel import padded
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "rack.json").write_text(json.dumps(padded(60000)))
+    (src / "app.json").write_text(json.dumps(RACK_TEMPLATE))
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "rack.json").write_text(json.dumps(RACK_TEMPLATE))
+    (small / "app.json").write_text(json.dumps(RACK_TEMPLATE))
+    aws.client("s3", "eu-west-1").create_bucket(Bucket="eu-releases",
+                                                 CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    channel = "s3://eu-releases/stable"
+    run_tasks(aws, tmp_path, [{"convox.rack.rack_release": {"channel": channel, "version": "1", "src": str(src)}},
+                              {"convox.rack.rack_release": {"channel": channel, "version": "2", "src": str(small)}}],
+              name="publish.yml")
+    rec = aws.recording.mark()
+    far, near, small_far = run_tasks(aws, tmp_path, [
+        rack(name="far", channel=channel, version="1", region="us-east-1"),
+        rack(name="near", channel=channel, version="1", region="eu-west-1"),
+        rack(name="small", channel=channel, version="2", region="us-east-1")])
+    assert far["failed"] and not far["changed"]
+    assert far["msg"] == (
+        "template %s/1/rack.json is %d bytes, over CloudFormation's limit of 51200 bytes for a template sent in the "
+        "request, and CloudFormation reads a larger one only from a bucket in the stack's region: bucket eu-releases "
+        "is in eu-west-1, the stack in us-east-1; publish the release to a channel whose bucket is in us-east-1."
+        % (channel, len(json.dumps(padded(60000), separators=(",", ":"))))), far["msg"]
+    creates = rec.params("CreateStack")
+    assert [c["StackName"] for c in creates] == ["near", "small"], creates
+    assert creates[0]["TemplateURL"].startswith("https://eu-releases.s3.eu-west-1.amazonaws.com/stable/1/rack.json")
+    assert "TemplateBody" in creates[1]
+    assert near["changed"] and not near.get("failed") and small_far["changed"] and not small_far.get("failed")
+    body = aws.client("cloudformation", "eu-west-1").get_template(StackName="near")["TemplateBody"]
+    body = body if isinstance(body, dict) else json.loads(body)
+    assert len(body["Resources"]["Logs"]["Metadata"]["padding"]) == 60000
+    names = {s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]}
+    assert "far" not in names

@@ -11,8 +11,10 @@ import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-# Running plain pytest from the repo: expose it as ansible_collections.convox.rack (make setup links it).
-for candidate in (os.path.join(REPO, ".venv", "collections"), os.path.abspath(os.path.join(REPO, "..", "..", ".."))):
+# Running plain pytest from the repo: expose it as ansible_collections.convox.rack (make setup links it into each
+# virtualenv's collections directory: the oldest one also holds amazon.aws at its floor).
+for candidate in (os.path.join(sys.prefix, "collections"), os.path.join(REPO, ".venv", "collections"),
+                  os.path.abspath(os.path.join(REPO, "..", "..", ".."))):
     if os.path.isdir(os.path.join(candidate, "ansible_collections", "convox", "rack")) and candidate not in sys.path:
         sys.path.insert(0, candidate)
 

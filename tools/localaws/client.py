@@ -215,14 +215,27 @@ class Recording:
         self.offset = os.path.getsize(self.path) if os.path.exists(self.path) else 0
         return self
 
-    def calls(self):
-        out = []
+    def _entries(self):
         with open(self.path, "rb") as f:
             f.seek(self.offset)
             for line in f:
                 line = line.strip()
                 if line:
-                    out.append(parse_call(json.loads(line)))
+                    yield json.loads(line)
+
+    def calls(self):
+        return [parse_call(entry) for entry in self._entries()]
+
+    def params(self, action):
+        """The parameters of each recorded ``action`` of a query-protocol service (CloudFormation, EC2, IAM...), in
+        order: {name: value} of its form body."""
+        out = []
+        for entry in self._entries():
+            if parse_call(entry)[1] == action:
+                body = entry.get("body") or ""
+                if entry.get("body_encoded"):
+                    body = base64.b64decode(body).decode("utf-8", "replace")
+                out.append(dict(urllib.parse.parse_qsl(body, keep_blank_values=True)))
         return out
 
     def mutating(self, include_plan=False):

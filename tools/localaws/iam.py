@@ -47,8 +47,12 @@ def tagging_permissions(resource_type):
     type that is not taggable), from cfn-lint's copy of the CloudFormation resource schemas."""
     import cfnlint
     schemas = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
-    with open(os.path.join(schemas, "providers", "us-east-1.json")) as f:
-        index = json.load(f)
+    try:
+        with open(os.path.join(schemas, "providers", "us-east-1.json")) as f:
+            index = json.load(f)
+    except OSError:
+        raise RuntimeError("localaws: the installed cfn-lint has no schemas/providers/us-east-1.json (with the tagging "
+                           "permissions of each type, cfn-lint 1.58 on): install tests/unit/requirements.txt") from None
     if resource_type not in index:
         return ()
     with open(os.path.join(schemas, "resources", "%s.json" % index[resource_type])) as f:
@@ -73,14 +77,15 @@ def not_authorized(arn, action, resource=None):
         arn, action, " on resource: \"%s\"" % resource if resource else "", action)
 
 
-def denied(actions, authorization, account, headers=None):
-    """(first action of ``actions`` the signer of ``authorization`` may not perform, its ARN), or (None, None)."""
+def denied(actions, authorization, account, headers=None, resource="*"):
+    """(first action of ``actions`` the signer of ``authorization`` may not perform on ``resource``, its ARN), or
+    (None, None)."""
     from moto.iam.access_control import IAMPolicy, PermissionResult, create_access_key
     key_id = authorization.split("Credential=", 1)[1].split("/", 1)[0]
     key = create_access_key(account_id=account, partition="aws", access_key_id=key_id, headers=dict(headers or {}))
     policies = [IAMPolicy(p) for p in key.collect_policies()]
     for action in actions:
-        results = [p.is_action_permitted(action) for p in policies]
+        results = [p.is_action_permitted(action, resource) for p in policies]
         if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
             return action, key.arn
     return None, None
@@ -304,10 +309,10 @@ def _get_object(original):
         except MissingKey:
             authorization = self.headers.get("Authorization") or ""
             if enforcing() and "Credential=" in authorization:
-                action, arn = denied(["s3:ListBucket"], authorization, self.current_account, self.headers)
+                bucket = "arn:aws:s3:::%s" % self.bucket_name
+                action, arn = denied(["s3:ListBucket"], authorization, self.current_account, self.headers, bucket)
                 if action:
-                    raise _s3_denied(not_authorized(arn, action, "arn:aws:s3:::%s" % self.bucket_name),
-                                     self.bucket_name) from None
+                    raise _s3_denied(not_authorized(arn, action, bucket), self.bucket_name) from None
             raise
     return get_object
 

@@ -200,10 +200,17 @@ def test_a_missing_key_answers_403_without_list_bucket(enforced):
     assert refused["Code"] == "AccessDenied" and "s3:ListBucket" in refused["Message"], refused
     from moto import settings
     settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")       # the harness grants s3:ListBucket too
-    client("iam").put_user_policy(UserName="someone", PolicyName="p", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
-                                                 "Resource": "*"}]}))
-    enforced()
+    def grant(list_bucket_on):
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+        client("iam").put_user_policy(UserName="someone", PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::channel/*"},
+                {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": list_bucket_on}]}))
+        enforced()
+
+    grant("arn:aws:s3:::another-bucket")           # s3:ListBucket on another bucket does not count
+    assert error(reader.get_object, Bucket="channel", Key="versions.json")["Code"] == "AccessDenied"
+    grant("arn:aws:s3:::channel")
     assert error(reader.get_object, Bucket="channel", Key="versions.json")["Code"] == "NoSuchKey"
 
 

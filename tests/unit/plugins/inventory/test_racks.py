@@ -13,7 +13,8 @@ import pytest
 from ansible.errors import AnsibleError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar, trust_as_template
+from ansible.template import Templar
+from corecompat import trust_as_template
 
 from ansible_collections.convox.rack.plugins.inventory import racks
 from ansible_collections.convox.rack.plugins.inventory.racks import InventoryModule

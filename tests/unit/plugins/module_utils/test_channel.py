@@ -316,3 +316,58 @@ def test_deeply_nested_versions_json_is_refused_naming_the_channel(tmp_path):
     with pytest.raises(ConvoxError) as err:
         open_channel(str(root)).read_releases()
     assert err.value.msg == "channel file://%s: versions.json is nested too deeply to be a list of releases." % root
+
+
+def test_a_template_url_names_the_buckets_region_and_its_partitions_domain(aws):
+    """The client is in us-east-1, the bucket in eu-west-1: the URL CloudFormation reads names eu-west-1 (looked up
+    once, only when a template needs its URL), pinned to the version read; a template over the request limit goes by
+    URL to a stack in the bucket's region only."""
+    import boto3
+
+    from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
+    from ansible_collections.convox.rack.plugins.module_utils._templates import MAX_TEMPLATE_BODY
+
+    s3 = boto3.client("s3", region_name="eu-west-1")
+    s3.create_bucket(Bucket="eu-chan", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket="eu-chan", VersioningConfiguration={"Status": "Enabled"})
+    big = json.dumps({"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup", "Metadata": {"x": "y" * MAX_TEMPLATE_BODY}}}})
+    version_id = s3.put_object(Bucket="eu-chan", Key="stable/1/rack.json", Body=big.encode())["VersionId"]
+    calls = []
+    factory = ClientFactory(lambda service: boto3.client(service, region_name="us-east-1", config=botocore_config()),
+                            "us-east-1")
+    channel = open_channel("s3://eu-chan/stable", factory)
+    text, url = channel.read_template("1", "rack")
+    channel.client.meta.events.register("before-call.s3.GetBucketLocation", lambda **kw: calls.append(1))
+    template = parse_template(text, "s3://eu-chan/stable/1/rack.json", url)
+    assert template.request_source("eu-west-1") == {
+        "TemplateURL": "https://eu-chan.s3.eu-west-1.amazonaws.com/stable/1/rack.json?versionId=%s" % version_id}
+    with pytest.raises(ConvoxError, match=r"bucket eu-chan is in eu-west-1, the stack in us-east-1; publish the release "
+                                          r"to a channel whose bucket is in us-east-1\.$"):
+        template.request_source("us-east-1")
+    assert calls == [1]                                   # one look-up per channel
+    small = parse_template('{"Resources": {}}', "small", url)
+    assert "TemplateBody" in small.request_source("us-east-1")          # within the limit: sent from anywhere
+
+
+@pytest.mark.parametrize("region, domain", [("us-east-1", "amazonaws.com"), ("cn-north-1", "amazonaws.com.cn"),
+                                            ("cn-southwest-9", "amazonaws.com.cn"), ("us-gov-west-1", "amazonaws.com"),
+                                            ("us-isob-east-1", "sc2s.sgov.gov")])
+def test_a_partitions_domain_comes_from_botocores_endpoint_data(region, domain):
+    from ansible_collections.convox.rack.plugins.module_utils._common import partition_dns_suffix
+    assert partition_dns_suffix(region) == domain
+
+
+def test_a_region_unknown_to_botocore_is_accepted_when_its_name_is_well_formed(monkeypatch):
+    """A region newer than the installed botocore is reached through its partition's endpoint pattern; a name no
+    region could have is refused before any request."""
+    import boto3
+
+    from ansible_collections.convox.rack.plugins.module_utils import _common
+
+    monkeypatch.setattr(_common, "_KNOWN_REGIONS", ["us-east-1"])           # an old botocore
+    factory = _common.ClientFactory(lambda service: boto3.client(service, region_name="ap-southeast-9"),
+                                    "ap-southeast-9")
+    assert factory("cloudformation").meta.endpoint_url == "https://cloudformation.ap-southeast-9.amazonaws.com"
+    for name in ("mars-north-1", "us_east_1", "eu-west", "US-EAST-1"):
+        with pytest.raises(ConvoxError, match='^region "%s" is not an AWS region' % name):
+            _common.ClientFactory(lambda service: None, name)("cloudformation")

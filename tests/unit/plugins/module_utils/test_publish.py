@@ -11,7 +11,7 @@ import json
 import os
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+from corecompat import patch_module_args
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._module import main
