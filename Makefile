@@ -14,7 +14,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := false
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup test lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -106,6 +106,12 @@ localaws-stop:
 
 demo: setup
 	$(BIN)/python tools/demo.py
+
+# The lifecycle tests (tests/aws) against the AWS account of the environment's credentials, in one region, named
+# with a disposable prefix and cleaned up on exit: CONVOX_TEST_AWS=yes confirms (docs/guide.md, "Running against a
+# real account"); CONVOX_TEST_AWS_REGION, CONVOX_TEST_AWS_PREFIX optional.
+test-aws: setup
+	$(BIN)/python tools/test_aws.py
 
 bench: setup
 	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
