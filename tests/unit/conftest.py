@@ -48,6 +48,7 @@ def factory(aws):
 
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
+sys.path.insert(0, HERE)          # the tests' own helpers (corecompat), under ansible-test's rootdir too
 from localaws import parts  # noqa: E402  (what moto lacks, as AWS documents it)
 
 parts.apply()
