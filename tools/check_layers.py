@@ -6,7 +6,7 @@ Between kinds of plugin: modules and filters use module_utils only; plugin_utils
 action, inventory and strategy plugins use plugin_utils and module_utils; nothing imports a module (argument
 specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
-_errors <- _releases, _names, _tags, _templates <- _common <- _channel, _stack <- _managed <- _publish, _app <- _rack
+_errors <- _releases, _names, _tags, _templates <- _common <- _accounts, _channel, _stack <- _managed <- _publish, _app <- _rack
 _specs (pure, the defaults) <- _managed, _publish;  _rack, _app, _publish, _info <- _tasks <- _module
 
 And no file under plugins/ imports an underscore name from amazon.aws or ansible-core, or reads a
@@ -29,6 +29,7 @@ LAYERS = {
     "_exports": set(),
     "_quotas": {"_common"},
     "_common": {"_errors"},
+    "_accounts": {"_errors", "_common"},
     "_names": {"_errors"},
     "_channel": {"_errors", "_releases", "_common"},
     "_stack": {"_errors", "_common", "_templates"},
@@ -43,10 +44,10 @@ LAYERS = {
     "_rack": {"_errors", "_releases", "_common", "_names", "_templates", "_stack", "_managed", "_app", "_info", "_tags",
               "_changes", "_parameters", "_plan", "_image", "_exports", "_quotas"},
     "_info": {"_errors", "_common", "_stack", "_tags", "_parameters"},
-    "_fleet": {"_errors", "_common", "_stack", "_rack", "_channel", "_releases", "_quotas"},
+    "_fleet": {"_errors", "_common", "_accounts", "_stack", "_rack", "_channel", "_releases", "_quotas"},
     "_specs": set(),
-    "_tasks": {"_errors", "_common", "_app", "_info", "_rack", "_publish"},
-    "_module": {"_errors", "_common", "_specs", "_tasks"},
+    "_tasks": {"_errors", "_common", "_accounts", "_app", "_info", "_rack", "_publish"},
+    "_module": {"_errors", "_common", "_accounts", "_specs", "_tasks"},
     "_report": {"_errors"},
 }
 

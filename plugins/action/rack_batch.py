@@ -13,6 +13,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
+from ansible_collections.convox.rack.plugins.module_utils._accounts import ACCOUNT_OPTIONS
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
@@ -38,8 +39,12 @@ HOST_VARS = (
     ("allow_downgrade", "rack_allow_downgrade"), ("force", "rack_force"), ("recover", "rack_recover"),
     ("adopt", "rack_adopt"), ("wait_timeout", "rack_wait_timeout"), ("apps", "rack_apps"),
     ("drift", "convox_detect_drift"),
+    ("account_id", "rack_account_id"), ("assume_role_arn", "rack_assume_role_arn"),
+    ("assume_role_external_id", "rack_assume_role_external_id"),
+    ("assume_role_session_name", "rack_assume_role_session_name"),
 )
 MAX_POLL_INTERVAL = 30.0
+ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>
 
 
 def plan_line(result):
@@ -125,12 +130,15 @@ class ActionModule(ConvoxAction):
             racks.append((host, rack_params))
         factories = {}
 
-        def factory_for(region):
-            if region not in factories:
-                factories[region] = controller_client_factory(dict(aws_params, region=region or aws_params.get(
-                    "region")))
-                factories[region].channel_timeout = self.channel_timeout()
-            return factories[region]
+        def factory_for(rack_params):
+            """One client factory per account-region (a role's, with a role)."""
+            region = rack_params.get("region") or aws_params.get("region")
+            account = {k: rack_params.get(k) for k in ACCOUNT_OPTIONS if k != "account_id"}
+            key = (region,) + tuple(sorted((k, str(v)) for k, v in account.items() if v))
+            if key not in factories:
+                factories[key] = controller_client_factory(dict(aws_params, region=region, **account))
+                factories[key].channel_timeout = self.channel_timeout()
+            return factories[key]
 
         check_mode = bool(self._play_context.check_mode)
         if params.get("halted"):               # the fleet halted before this batch: no rack is touched
@@ -150,7 +158,7 @@ class ActionModule(ConvoxAction):
             res["convox_row"] = result_row(host, rack_params, res, check_mode)
             results[host] = res
         return {"changed": False, "results": results, "plan_lines": [plan_line(results[host]) for host, dummy in racks],
-                "polls": {region or "default": w.polls for region, w in runner.watchers.items()}}
+                "polls": {place: w.polls for place, w in runner.watchers.items()}}
 
     # -- before the run changes anything ---------------------------------------------------------------------
     def preflight(self, params, task_vars):
@@ -200,8 +208,17 @@ class ActionModule(ConvoxAction):
             lines = ["release of this run: each rack's own rack_version (no latest, stable or edge)"]
         if params["report_room"]:
             try:
-                for region in sorted({t.region for t in targets if t.state == "present"}, key=str):
-                    lines.append(QuotaReader(controller_client_factory(dict(aws_params, region=region))).summary())
+                # each account-region the run installs in (a role's account through its role)
+                places = {}
+                for t in targets:
+                    if t.state == "present":
+                        role = {k: str(v) for k, v in ((k, hostvars[t.host].get("rack_" + k)) for k in ROLE_VARS) if v}
+                        places.setdefault((t.region or aws_params.get("region") or "", t.account or "",
+                                           tuple(sorted(role.items()))), role)
+                for (region, account, dummy), role in sorted(places.items()):
+                    line = QuotaReader(controller_client_factory(dict(aws_params, region=region or None,
+                                                                      **role))).summary()
+                    lines.append(line.replace("region ", "account %s, region " % account, 1) if account else line)
             except Exception as exc:  # pylint: disable=broad-except
                 if not is_aws_error(exc):
                     raise

@@ -88,7 +88,8 @@ def fleet_row(host, hostvars, result, check_mode=False):
         return result["convox_row"]
     host = str(host)
     params = {"name": _var(hostvars, host, "rack_name") or host, "org": _var(hostvars, host, "rack_org"),
-              "region": _var(hostvars, host, "rack_region")}
+              "region": _var(hostvars, host, "rack_region"), "account_id": _var(hostvars, host, "rack_account_id"),
+              "assume_role_arn": _var(hostvars, host, "rack_assume_role_arn")}
     return result_row(host, params, result, bool(check_mode))
 
 

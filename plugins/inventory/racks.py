@@ -17,11 +17,12 @@ description:
     C(-l 'org_acme:&region_eu_west_1') picks a slice of a fleet from live AWS state.
   - Host variables are discovered state only - C(rack_name), C(rack_org), C(rack_region), C(rack_account_id),
     C(rack_current_version) (the release the rack runs) and C(rack_status) - and C(ansible_connection=local), since a
-    rack is managed through AWS APIs.
+    rack is managed through AWS APIs; and, for racks found through O(accounts), C(rack_assume_role_arn) (with its
+    C(rack_assume_role_external_id) and C(rack_assume_role_session_name) when set).
   - 'The plugin never sets C(rack_version), C(rack_parameters) or any other input of the fleet playbooks: those are
     your targets, from C(group_vars) and C(host_vars) beside the inventory file (for example a
     C(group_vars/all.yml) with C(rack_version: latest) moves every discovered rack to the latest release).'
-  - Regions are read concurrently.
+  - Regions (and accounts) are read concurrently.
   - Every value read from AWS (tags, names, versions, statuses) is marked unsafe, so a tag holding C({{ ... }}) is
     never templated, on every supported ansible-core.
   - The inventory file name must end with C(racks.yml) or C(racks.yaml).
@@ -44,6 +45,21 @@ options:
       - Only racks of these organizations (C(Org) tag).
     type: list
     elements: str
+    default: []
+  accounts:
+    description:
+      - Racks in other AWS accounts, found through a role in each. Each entry is a dictionary with
+        C(assume_role_arn) (required, the role the inventory's credentials assume in that account), C(external_id)
+        (what the role's trust policy asks for), C(session_name), C(org) (the C(rack_org) of racks found there
+        without an C(Org) tag) and C(regions) (default O(regions)).
+      - Each rack found through a role carries C(rack_assume_role_arn) (and C(rack_assume_role_external_id),
+        C(rack_assume_role_session_name) when set) besides C(rack_account_id), and the fleet playbooks pass them to
+        every task of that rack, so a rack found in account B is only ever read or changed in account B, with the
+        role's credentials (which renew themselves during long runs).
+      - Empty, the racks of the inventory's own credentials' account. Accounts and regions are read concurrently;
+        one that cannot be read fails the inventory (see O(strict)), naming the account and region.
+    type: list
+    elements: dict
     default: []
   hostnames:
     description:
@@ -83,6 +99,19 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/convox-racks
 
+# acme-racks.yml: racks in three accounts, each found through its role (one credential for the whole fleet)
+plugin: convox.rack.racks
+regions: [us-east-1, eu-west-1]
+accounts:
+  - assume_role_arn: arn:aws:iam::111111111111:role/convox-fleet
+    org: acme
+  - assume_role_arn: arn:aws:iam::222222222222:role/convox-fleet
+    external_id: acme-fleet
+    org: beta
+    regions: [us-east-1]
+  - assume_role_arn: arn:aws:iam::333333333333:role/convox-fleet
+    org: gamma
+
 # group_vars/all.yml beside it: the targets of every discovered rack
 # rack_channel: s3://acme-convox-releases/stable
 # rack_version: latest
@@ -94,29 +123,63 @@ import re
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
+from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
+from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_factory
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, client_kwargs
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
 
 # what the plugin keeps of a rack (and caches): discovered state only
 FIELDS = ("name", "org", "region", "account_id", "current_version", "status")
-MAX_READERS = 16        # regions read at once
+ROLE_FIELDS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")   # racks found through a role
+MAX_READERS = 16        # account-regions read at once
+ACCOUNT_KEYS = ("assume_role_arn", "external_id", "session_name", "org", "regions")
 
 
 def group_name(prefix, value):
     return "%s_%s" % (prefix, re.sub(r"[^A-Za-z0-9_]", "_", str(value)))
 
 
-def read_region(factory):
-    """The racks of one region (what the plugin keeps of each), or the ConvoxError that says why it cannot be read."""
+def read_region(job):
+    """The racks of one account-region (what the plugin keeps of each), or the ConvoxError that says why it cannot be
+    read.  ``job``: (factory, the account entry or {})."""
+    factory, account = job
     try:
         racks = RackInfo({}, factory).racks()
     except ConvoxError as exc:
         return exc
-    return [{"name": r["name"], "org": r["org"], "region": r["region"], "account_id": r["account_id"],
-             "current_version": r["version"], "status": r["status"]} for r in racks]
+    found = []
+    for r in racks:
+        rack = {"name": r["name"], "org": r["org"] or account.get("org") or "", "region": r["region"],
+                "account_id": r["account_id"], "current_version": r["version"], "status": r["status"]}
+        role = {"assume_role_arn": account.get("assume_role_arn"), "assume_role_external_id": account.get("external_id"),
+                "assume_role_session_name": account.get("session_name")}
+        rack.update((k, v) for k, v in role.items() if v)
+        found.append(rack)
+    return found
+
+
+def account_entries(accounts):
+    """The ``accounts`` option checked: a list of dicts, each with a valid role (AnsibleError naming the entry)."""
+    entries = []
+    for index, entry in enumerate(accounts or []):
+        if not isinstance(entry, dict) or not entry.get("assume_role_arn"):
+            raise AnsibleError("convox.rack.racks: accounts[%d] needs assume_role_arn (the role to find racks through)."
+                               % index)
+        unknown = sorted(set(entry) - set(ACCOUNT_KEYS))
+        if unknown:
+            raise AnsibleError("convox.rack.racks: accounts[%d] has unknown keys %s (known: %s)."
+                               % (index, ", ".join(unknown), ", ".join(ACCOUNT_KEYS)))
+        try:
+            check_account_params({"assume_role_arn": entry["assume_role_arn"],
+                                  "assume_role_external_id": entry.get("external_id"),
+                                  "assume_role_session_name": entry.get("session_name")})
+        except ConvoxError as exc:
+            raise AnsibleError("convox.rack.racks: accounts[%d]: %s" % (index, exc.msg)) from None
+        entries.append(dict(entry))
+    return entries
 
 
 class InventoryModule(AWSInventoryBase):
@@ -135,17 +198,43 @@ class InventoryModule(AWSInventoryBase):
             return exc
         return factory
 
-    def _racks(self, regions, orgs, strict):
-        """Every rack of ``regions`` (read concurrently), in the order of the regions."""
-        factories = {region: self._factory(region) for region in regions}
-        answers = {region: f for region, f in factories.items() if isinstance(f, ConvoxError)}
-        readable = [region for region in factories if region not in answers]
+    def _role_factory(self, region, account):
+        """A client factory for ``region`` acting as the role of ``account`` (an entry of the accounts option)."""
+        source = self._factory(region)
+        if isinstance(source, ConvoxError):
+            return source
+        dummy, endpoint, connect = get_aws_connection_info(self)
+        factory = role_factory(source, {"assume_role_arn": account["assume_role_arn"],
+                                        "assume_role_external_id": account.get("external_id"),
+                                        "assume_role_session_name": account.get("session_name")},
+                               endpoint, client_kwargs(connect),
+                               source_key="%s|%s" % (connect.get("profile_name") or "",
+                                                     connect.get("aws_access_key_id") or ""))
+        try:
+            factory("cloudformation")
+        except ConvoxError as exc:
+            return exc
+        return factory
+
+    def _racks(self, regions, orgs, strict, accounts=()):
+        """Every rack of ``regions`` - of each account of ``accounts`` (its own regions, or these) - read
+        concurrently, in the order of the accounts and regions."""
+        places = {}                         # "region" or "region of role ARN" -> (factory or error, account entry)
+        for account in accounts or [{}]:
+            for region in (account.get("regions") or regions) if account else regions:
+                if account:
+                    label = "%s through role %s" % (region, account["assume_role_arn"])
+                    places[label] = (self._role_factory(region, account), account)
+                else:
+                    places[region] = (self._factory(region), account)
+        answers = {label: f for label, (f, dummy) in places.items() if isinstance(f, ConvoxError)}
+        readable = [label for label in places if label not in answers]
         if readable:
             with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(readable), MAX_READERS),
                                                        thread_name_prefix="convox-racks") as pool:
-                answers.update(zip(readable, pool.map(read_region, [factories[region] for region in readable])))
+                answers.update(zip(readable, pool.map(read_region, [places[label] for label in readable])))
         found = []
-        for region in factories:            # in the order of the regions option
+        for region in places:            # in the order of the accounts and regions options
             answer = answers[region]
             if isinstance(answer, ConvoxError):
                 message = "convox.rack.racks: region %s could not be read: %s" % (region, answer.msg)
@@ -161,9 +250,10 @@ class InventoryModule(AWSInventoryBase):
         # without a regions option, every region the credentials may use (amazon.aws's public all_clients)
         regions = self.get_option("regions") or [region for dummy, region in self.all_clients("cloudformation")]
         orgs = self.get_option("orgs") or []
+        accounts = account_entries(self.get_option("accounts"))
         cached, racks = self.get_cached_result(path, cache)
         if not cached or not all(isinstance(r, dict) and set(FIELDS) <= set(r) for r in racks or []):
-            racks = self._racks(regions, orgs, self.get_option("strict"))
+            racks = self._racks(regions, orgs, self.get_option("strict"), accounts)
         self._populate(racks)
         self.update_cached_result(path, cache, racks)
 
@@ -188,7 +278,8 @@ class InventoryModule(AWSInventoryBase):
         for rack in racks:
             # discovered state only (never a target such as rack_version), and data, never templates: unsafe on
             # every ansible-core
-            hostvars = {"rack_%s" % key: wrap_var(rack[key]) for key in FIELDS if rack.get(key) is not None}
+            hostvars = {"rack_%s" % key: wrap_var(rack[key]) for key in FIELDS + ROLE_FIELDS
+                        if rack.get(key) is not None}
             hostvars["ansible_connection"] = "local"
             host = self._host_name(hostvars)
             if host in hosts:

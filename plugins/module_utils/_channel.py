@@ -102,6 +102,7 @@ class ObjectUrl:
             url += "?versionId=%s" % quote(self.version_id, safe="")
         return url
 
+
 class Channel:
     """Base: ``get``/``put`` raw objects by relative key, plus the release-level helpers.  ``timeout``: seconds an
     object may take to arrive."""

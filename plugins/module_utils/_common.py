@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any, Callable, Iterator, TypeVar, cast
+from typing import Any, Callable, Iterator, Mapping, TypeVar, cast
 
 try:
     import botocore.config
@@ -39,16 +39,34 @@ class RetryingClient(RetryingBotoClientWrapper):
 
     _never_retried = ("get_paginator", "can_paginate", "get_waiter", "generate_presigned_url")
 
-    def __init__(self, client: Any, retry: Any = AWS_RETRY) -> None:
+    def __init__(self, client: Any, retry: Any = AWS_RETRY, renew: Callable[[], None] | None = None) -> None:
         super().__init__(client, retry)
+        self.renew = renew      # renews the credentials (a role's), for a call AWS refused as expired anyway
 
     def __getattr__(self, name: str) -> Any:
         attr = super().__getattr__(name)
         if name in self._never_retried or name.startswith("_") or not callable(attr):
             return attr
-        retried = functools.partial(attr, aws_retry=True)
+        retried = self.renewing(functools.partial(attr, aws_retry=True))
         setattr(self, name, retried)
         return retried
+
+    def renewing(self, call: Callable[..., Any]) -> Callable[..., Any]:
+        """``call``, retried once with renewed credentials when AWS answers that its token expired (the
+        credentials renew themselves before they expire; this covers a clock or a wait that outran them)."""
+        if self.renew is None:
+            return call
+
+        @functools.wraps(call)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return call(*args, **kwargs)
+            except Exception as exc:
+                if aws_error_code(exc) not in EXPIRED_CODES or self.renew is None:
+                    raise
+                self.renew()
+                return call(*args, **kwargs)
+        return run
 
     def pages(self, operation: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Each page of a call paginated by ``NextToken``, each request retried; the caller stops when it has read
@@ -65,7 +83,7 @@ class RetryingClient(RetryingBotoClientWrapper):
         """The full result of a paginated call, with retries."""
         def _run() -> dict[str, Any]:
             return self.client.get_paginator(operation).paginate(**kwargs).build_full_result()
-        return self.retry(_run)()
+        return self.renewing(self.retry(_run))()
 
 
 _KNOWN_REGIONS: list[str] = []
@@ -111,25 +129,30 @@ class ClientFactory:
     """Callable ``factory(service) -> RetryingClient``; caches one client per service.  A region whose name is not
     an AWS region's fails before any request (one sentence, rather than retries against a missing endpoint)."""
 
-    def __init__(self, make_client: Callable[[str], Any], region: str | None, channel_timeout: float | None = None) -> None:
+    def __init__(self, make_client: Callable[[str], Any], region: str | None, channel_timeout: float | None = None,
+                 renew: Callable[[], None] | None = None) -> None:
         self._make_client = make_client
         self.region = region
         self.channel_timeout = channel_timeout     # seconds a release channel object may take (None: the default)
+        self.renew = renew                         # renews an assumed role's credentials (None: not a role's)
         self._cache: dict[str, RetryingClient] = {}
 
     def __call__(self, service: str) -> RetryingClient:
         if service not in self._cache:
             if self.region and HAS_BOTOCORE and not is_region(self.region):
                 raise ConvoxError('region "%s" is not an AWS region (for CloudFormation).' % self.region)
-            self._cache[service] = RetryingClient(self._make_client(service))
+            self._cache[service] = RetryingClient(self._make_client(service), renew=self.renew)
         return self._cache[service]
 
 
-def module_client_factory(module: Any) -> ClientFactory:
-    """A ClientFactory over an ``AnsibleAWSModule`` (standard AWS options and env vars)."""
-    def make(service: str) -> Any:
-        return module.client(service, config=botocore_config())
-    return ClientFactory(make, module.region)
+def client_kwargs(connect: Mapping[str, Any]) -> dict[str, Any]:
+    """What a client of an assumed role takes of amazon.aws's connection parameters: TLS verification and the
+    ``aws_config`` merged into the collection's retry configuration (not the task's own keys or profile)."""
+    config = botocore_config()
+    extra = connect.get("aws_config")
+    if extra is not None:
+        config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
+    return {"config": config, "verify": connect.get("verify")}
 
 
 def aws_error_code(exc: BaseException) -> str:
@@ -155,6 +178,8 @@ def is_aws_error(exc: BaseException) -> bool:
     return HAS_BOTOCORE and isinstance(exc, (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError))
 
 
+# AWS's answers to a request signed with credentials that expired (query services, JSON services, EC2)
+EXPIRED_CODES = ("ExpiredToken", "ExpiredTokenException", "RequestExpired")
 # AWS's answers that mean "not now" rather than "no" (after botocore's and AWSRetry's own retries)
 TRANSIENT_CODES = ("InternalFailure", "InternalError", "ServiceUnavailable", "Unavailable", "RequestTimeout",
                    "Throttling", "ThrottlingException", "RequestLimitExceeded", "SlowDown")
@@ -183,6 +208,9 @@ def describe_aws_error(exc: BaseException, doing: str) -> str:
         return "%s failed: the AWS endpoint did not answer (%s)." % (doing, str(exc).rstrip("."))
     code = aws_error_code(exc)
     message = aws_error_message(exc).rstrip(".")
+    if code in EXPIRED_CODES:
+        return ("%s failed: the AWS credentials expired (%s: %s); renew them - an assumed role (assume_role_arn) "
+                "renews its own." % (doing, code, message))
     if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
         return "%s failed: access denied (%s)." % (doing, message)
     if code in ("InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "AuthFailure"):

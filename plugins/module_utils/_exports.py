@@ -72,7 +72,7 @@ def references(value: Any, conditions: Mapping[str, Any]) -> set[str]:
             if key == "Ref" and isinstance(item, str):
                 found.add(item)
             elif key == "Fn::GetAtt":
-                found.add(item[0] if isinstance(item, list) else str(item).split(".")[0])
+                found.add(item[0] if isinstance(item, list) else str(item).split(".", maxsplit=1)[0])
             elif key == "Fn::Sub":
                 text = item[0] if isinstance(item, list) else item
                 if isinstance(text, str):
@@ -153,6 +153,6 @@ def changed_exports(old: Mapping[str, Any], new: Mapping[str, Any], changed: set
             out[key] = "parameter %s changes" % sorted(uses & changed)[0]
         elif uses & set(replaced):
             logical_id = sorted(uses & set(replaced))[0]
-            out[key] = "%s %s is replaced: %s" % (((new or {}).get("Resources") or {})[logical_id].get("Type"),
-                                                 logical_id, replaced[logical_id])
+            kind = ((new or {}).get("Resources") or {})[logical_id].get("Type")
+            out[key] = "%s %s is replaced: %s" % (kind, logical_id, replaced[logical_id])
     return out

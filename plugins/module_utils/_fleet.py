@@ -19,6 +19,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, verify_account
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
@@ -178,12 +179,14 @@ class Batch:
     """Run ``present()`` (or ``absent()``) for every rack of a batch at once.
 
     ``racks`` is a list of (key, params) with params validated like the rack module's; a params
-    value that is a ConvoxError is that rack's validation failure.  ``factory_for`` maps a region
-    (None: the default) to a client factory.  Returns {key: result}, each the rack module's result,
-    or ``failed``/``msg`` (and the details of the failure) for a rack that failed."""
+    value that is a ConvoxError is that rack's validation failure.  ``factory_for`` maps a rack's params
+    to the client factory of its account and region (the same factory for racks of one account-region).  Clients,
+    shared waits and quota reservations are per (account, region): ``place(params)``.  With ``account_id``, the
+    credentials' account is checked once per factory before any rack of it is read.  Returns {key: result}, each the
+    rack module's result, or ``failed``/``msg`` (and the details of the failure) for a rack that failed."""
 
     def __init__(self, racks: Iterable[tuple[str, dict[str, Any] | ConvoxError]], check_mode: bool,
-                 factory_for: Callable[[str | None], ClientFactory], max_concurrent: int = 0,
+                 factory_for: Callable[[dict[str, Any]], ClientFactory], max_concurrent: int = 0,
                  poll_interval: float = DEFAULT_POLL_INTERVAL, manager: Callable[..., Any] = RackManager,
                  releases: Mapping[str, list[dict[str, Any]]] | None = None) -> None:
         self.racks = list(racks)
@@ -193,23 +196,37 @@ class Batch:
         self.poll_interval = float(poll_interval or DEFAULT_POLL_INTERVAL)
         self.manager = manager
         self.releases = dict(releases or {})      # channel -> its releases, as the run read them when it started
-        self.watchers: dict[str | None, RegionWatcher] = {}
-        self.quotas: dict[str | None, QuotaReader] = {}
+        self.watchers: dict[str, RegionWatcher] = {}
+        self.quotas: dict[str, QuotaReader] = {}
+        self.verified: dict[tuple[int, str], ConvoxError | None] = {}     # id(factory) -> the account check's refusal, if any
         self.lock = threading.Lock()
         self.warnings: dict[str, list[str]] = {}
 
-    def quota_reader(self, region: str | None, factory: ClientFactory) -> QuotaReader:
-        """One quota reader per region for the batch: racks installed at once share the region's room."""
+    def quota_reader(self, place: str, factory: ClientFactory) -> QuotaReader:
+        """One quota reader per account-region for the batch: racks installed at once share its room."""
         with self.lock:
-            if region not in self.quotas:
-                self.quotas[region] = QuotaReader(factory)
-            return self.quotas[region]
+            if place not in self.quotas:
+                self.quotas[place] = QuotaReader(factory)
+            return self.quotas[place]
 
-    def watcher(self, region: str | None, factory: ClientFactory) -> RegionWatcher:
-        if region not in self.watchers:
-            self.watchers[region] = RegionWatcher(cfn.Stacks(factory), factory.region or region,
-                                                  interval=self.poll_interval)
-        return self.watchers[region]
+    def watcher(self, place: str, factory: ClientFactory) -> RegionWatcher:
+        if place not in self.watchers:
+            self.watchers[place] = RegionWatcher(cfn.Stacks(factory), factory.region or place,
+                                                 interval=self.poll_interval)
+        return self.watchers[place]
+
+    def verify(self, factory: ClientFactory, params: dict[str, Any]) -> None:
+        """The account check of ``params`` (account_id), once per factory and account."""
+        key = (id(factory), str(params.get("account_id") or ""))
+        if key[1] and key not in self.verified:
+            try:
+                verify_account(factory, params)
+                self.verified[key] = None
+            except ConvoxError as exc:
+                self.verified[key] = exc
+        refusal = self.verified.get(key)
+        if refusal is not None:
+            raise refusal
 
     def run(self) -> dict[str, dict[str, Any]]:
         results: dict[str, dict[str, Any]] = {}
@@ -218,10 +235,11 @@ class Batch:
             if isinstance(params, ConvoxError):
                 results[key] = dict(failed=True, changed=False, msg=params.msg, **params.details)
                 continue
-            region = params.get("region")
             try:
+                check_account_params(params)
                 # clients are made here, in one thread: a boto3 session is not thread-safe
-                factory = self.factory_for(region)
+                factory = self.factory_for(params)
+                self.verify(factory, params)
                 for service in ("cloudformation", "s3"):
                     factory(service)
                 self.share_releases(params, factory)
@@ -234,7 +252,7 @@ class Batch:
                 results[key] = {"failed": True, "changed": False, "msg": describe_aws_error(exc, "reading the channel")}
                 continue
             params["list_resources"] = False
-            jobs.append((key, params, factory, self.watcher(region, factory)))
+            jobs.append((key, params, factory, self.watcher(place(params, factory), factory)))
         for watcher in self.watchers.values():
             try:
                 watcher.prefetch()
@@ -264,7 +282,7 @@ class Batch:
         manager = None
         try:
             manager = self.manager(params, check_mode=self.check_mode, client_factory=factory, warn=warnings.append,
-                                   quota_reader=self.quota_reader(params.get("region"), factory),
+                                   quota_reader=self.quota_reader(place(params, factory), factory),
                                    watcher=watcher)
             result = manager.present() if manager.params["state"] == "present" else manager.absent()
         except ConvoxError as exc:
@@ -283,6 +301,14 @@ class Batch:
         return result
 
 
+def place(params: Mapping[str, Any], factory: ClientFactory | None = None) -> str:
+    """Where a rack is, as the fleet shares work: ``region``, or ``account/region`` for a rack given an account
+    (``account_id``, or the account of ``assume_role_arn``)."""
+    region = (factory.region if factory is not None else None) or params.get("region") or "default"
+    account = params.get("account_id") or role_account(params.get("assume_role_arn"))
+    return "%s/%s" % (account, region) if account else str(region)
+
+
 def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bool) -> dict[str, Any]:
     """One line of the fleet summary for a rack's result."""
     params = params if isinstance(params, dict) else {}
@@ -299,6 +325,7 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
     path = list(plan.get("path") or [])
     steps = len(path) if check_mode and not failed else len(result.get("steps") or [])
     return {"host": host, "rack": params.get("name") or host, "org": params.get("org") or "",
+            "account": params.get("account_id") or role_account(params.get("assume_role_arn")) or "",
             "region": params.get("region") or "", "from": plan.get("from_version") or "-",
             "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
             "msg": result.get("msg", "") if failed or result.get("halted") else "", "stateful": len(plan.get("stateful_changes") or []),

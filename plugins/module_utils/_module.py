@@ -7,11 +7,27 @@ object; the action plugins run the same ``_tasks`` in the controller."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.convox.rack.plugins.module_utils._common import module_client_factory
+from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, client_kwargs
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
 from ansible_collections.convox.rack.plugins.module_utils._tasks import run_task
+
+
+def module_client_factory(module: Any) -> ClientFactory:
+    """A ClientFactory over an ``AnsibleAWSModule`` (standard AWS options and env vars); with ``assume_role_arn``,
+    acting as that role (its credentials renewing themselves)."""
+    def make(service: str) -> Any:
+        return module.client(service, config=botocore_config())
+    factory = ClientFactory(make, module.region)
+    if not module.params.get("assume_role_arn"):
+        return factory
+    dummy, endpoint, connect = get_aws_connection_info(module)
+    return role_factory(factory, module.params, endpoint, client_kwargs(connect))
 
 
 def main(name: str) -> None:

@@ -91,9 +91,8 @@ class Room:
         out = []
         for name, need in sorted(self.needs.items(), key=lambda kv: self.fits(kv[0])):
             if need and self.fits(name) == self.racks:
-                out.append("%s: %d of %d used%s" % (QUOTAS[name][2], self.used[name], self.quotas[name],
-                                                     " (AWS's default; Service Quotas could not be read)"
-                                                     if name in self.assumed else ""))
+                default = " (AWS's default; Service Quotas could not be read)" if name in self.assumed else ""
+                out.append("%s: %d of %d used%s" % (QUOTAS[name][2], self.used[name], self.quotas[name], default))
         return out
 
     def fits(self, name: str) -> int:

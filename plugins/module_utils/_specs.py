@@ -51,6 +51,16 @@ def tags_argument_spec() -> Spec:
     }
 
 
+def account_argument_spec() -> Spec:
+    """Matches doc fragment ``convox.rack.account``."""
+    return {
+        "assume_role_arn": {"type": "str"},
+        "assume_role_external_id": {"type": "str", "no_log": False},
+        "assume_role_session_name": {"type": "str"},
+        "account_id": {"type": "str"},
+    }
+
+
 def rack_spec() -> Spec:
     spec: Spec = {
         "name": {"type": "str", "required": True, "aliases": ["rack"]},
@@ -77,6 +87,7 @@ def rack_spec() -> Spec:
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())
     spec.update(wait_argument_spec())
+    spec.update(account_argument_spec())
     return spec
 
 
@@ -93,6 +104,7 @@ def rack_app_spec() -> Spec:
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())
     spec.update(wait_argument_spec())
+    spec.update(account_argument_spec())
     return spec
 
 
@@ -107,14 +119,17 @@ def rack_release_spec() -> Spec:
         force={"type": "bool", "default": False},
         state={"type": "str", "default": "present", "choices": ["present", "absent"]},
     )
+    spec.update(account_argument_spec())
     return spec
 
 
 def rack_info_spec() -> Spec:
-    return {
+    spec: Spec = {
         "name": {"type": "str", "aliases": ["rack"]},
         "org": {"type": "str"},
     }
+    spec.update(account_argument_spec())
+    return spec
 
 
 def rack_release_info_spec() -> Spec:
@@ -125,6 +140,7 @@ def rack_release_info_spec() -> Spec:
         version={"type": "str", "default": "latest"},
         drift={"type": "bool", "default": False},
     )
+    spec.update(account_argument_spec())
     return spec
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Set
 
+from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, verify_account
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
@@ -58,6 +59,10 @@ def run_task(name: str, params: dict, check_mode: bool, diff: bool, factory: Cli
     """Run module ``name`` (its short name) with validated ``params``: (task result, secret values)."""
     secrets: set[str] = set()
     try:
+        # the account first: options that cannot be right, then (with account_id) the caller's account, before
+        # anything is read or planned
+        check_account_params(params)
+        verify_account(factory, params)
         # an SDK error a manager did not word (creating a client) is worded naming the module
         result = wrap_aws("convox.rack.%s" % name)(TASKS[name])(params, check_mode, factory, warn, secrets)
     except ConvoxError as exc:

@@ -154,6 +154,7 @@ options:
         type: bool
         default: true
 extends_documentation_fragment:
+  - convox.rack.account
   - convox.rack.channel
   - convox.rack.tags
   - convox.rack.wait

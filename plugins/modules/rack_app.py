@@ -67,6 +67,7 @@ options:
         one CloudFormation call per app instead of two); its status and version are checked as a fresh read would be.
     type: dict
 extends_documentation_fragment:
+  - convox.rack.account
   - convox.rack.channel
   - convox.rack.tags
   - convox.rack.wait

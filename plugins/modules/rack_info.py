@@ -27,6 +27,7 @@ options:
       - Only the racks of this organization (C(Org) tag).
     type: str
 extends_documentation_fragment:
+  - convox.rack.account
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -67,6 +67,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - convox.rack.account
   - convox.rack.channel
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -44,6 +44,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - convox.rack.account
   - convox.rack.channel
   - amazon.aws.common.modules
   - amazon.aws.region.modules

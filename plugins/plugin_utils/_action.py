@@ -28,6 +28,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
+from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
 from ansible_collections.convox.rack.plugins.module_utils._channel import CHANNEL_TIMEOUT
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, known_regions
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
@@ -115,7 +116,13 @@ def controller_client_factory(params: Mapping[str, Any]) -> ClientFactory:
     def make(service: str) -> Any:
         return _session(profile).client(service, region_name=region, endpoint_url=endpoint, config=config,
                                         **connect_kwargs)
-    return ClientFactory(make, region)
+    factory = ClientFactory(make, region)
+    if not params.get("assume_role_arn"):
+        return factory
+    # the role's credentials are shared by every task of this process that assumes it from the same source
+    source = "%s|%s|%s" % (profile or "", connect_kwargs.get("aws_access_key_id") or "", endpoint or "")
+    return role_factory(factory, params, endpoint, {"config": config, "verify": connect_kwargs.get("verify")},
+                        source_key=source, loader=_loader())
 
 
 def validation_message(validated: ValidationResult, module: str) -> str:

@@ -58,8 +58,8 @@ def test_install_a_rack(account):
 
 
 def test_install_an_app(account):
-    app, = account.tasks([{"convox.rack.rack_app": {"name": "web1", "rack": account.rack, "channel": account.channel,
-                                                     "wait_timeout": WAIT}}])
+    task = {"name": "web1", "rack": account.rack, "channel": account.channel, "wait_timeout": WAIT}
+    app, = account.tasks([{"convox.rack.rack_app": task}])
     assert app["changed"] and not app.get("failed"), app.get("msg")
     assert account.stack("%s-web1" % account.rack)["StackStatus"] == "CREATE_COMPLETE"
 

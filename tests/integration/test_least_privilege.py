@@ -162,8 +162,9 @@ def lifecycle(factory):
 
     def failed_update_named():
         def fail_next_update():
-            hooks.FAIL_UPDATES["prod"] = {"logical_id": "Instances", "type": "AWS::AutoScaling::AutoScalingGroup",
-                                            "reason": "Received 0 SUCCESS signal(s) out of 2"}
+            hooks.FAIL_UPDATES["prod"] = {
+                "logical_id": "Instances", "type": "AWS::AutoScaling::AutoScalingGroup",
+                "reason": "Received 0 SUCCESS signal(s) out of 2"}
         with_admin(fail_next_update)
         try:
             rack(factory, version="2", parameters=dict(params, InstanceCount=4)).present()

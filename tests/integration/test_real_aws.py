@@ -89,9 +89,9 @@ def test_a_rack_on_an_ssm_typed_image_is_told_and_keeps_its_image_moving_to_a_pl
     localaws.publish_parameter(aws.endpoint, SSM_PATH, second)
     # on the old template any update rolls the instances to the new image: the plan says so
     plan, = run_tasks(aws, tmp_path, [dict(rack(tags={"team": "a"}), check_mode=True)], name="tags.yml")
-    assert plan["plan"]["instances_replaced"] == [{"step": "1 (in place)", "reasons": [
-        "image %s -> %s (CloudFormation resolves %s again on any update of this template)" % (first, second,
-                                                                                             SSM_PATH)]}]
+    reason = "image %s -> %s (CloudFormation resolves %s again on any update of this template)" % (
+        first, second, SSM_PATH)
+    assert plan["plan"]["instances_replaced"] == [{"step": "1 (in place)", "reasons": [reason]}]
     # the release that makes the image a plain parameter keeps the image the rack runs
     plan, moved = run_tasks(aws, tmp_path, [dict(rack(channel=channel, version="2"), check_mode=True),
                                             rack(channel=channel, version="2")], name="plain.yml")
@@ -176,8 +176,8 @@ def test_a_large_template_is_read_from_its_buckets_region_and_never_across_regio
     small.mkdir()
     (small / "rack.json").write_text(json.dumps(RACK_TEMPLATE))
     (small / "app.json").write_text(json.dumps(RACK_TEMPLATE))
-    aws.client("s3", "eu-west-1").create_bucket(Bucket="eu-releases",
-                                                 CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    aws.client("s3", "eu-west-1").create_bucket(
+        Bucket="eu-releases", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     channel = "s3://eu-releases/stable"
     run_tasks(aws, tmp_path, [{"convox.rack.rack_release": {"channel": channel, "version": "1", "src": str(src)}},
                               {"convox.rack.rack_release": {"channel": channel, "version": "2", "src": str(small)}}],

@@ -14,6 +14,7 @@ state and its reset:
 * ``cfn``      CloudFormation fidelity (termination protection, ContinueUpdateRollback, refusals by state,
                tags-only updates, UsePreviousValue, parameter listing, change-set replacement, ...)
 * ``ec2``      EC2 fidelity (a stack's route tables deleted with it)
+* ``sts``      accounts: roles that trust an account, expiring assumed-role credentials
 * ``iam``      the IAM model (CloudFormation acts with the caller's permissions; S3 refusals as AWS words them)
 * ``s3``       S3 fidelity (atomic conditional writes)
 * ``timing``   real-duration mode (``set_timing``) and its transition log
@@ -38,6 +39,7 @@ from .client import (  # noqa: F401
     query_action,
     reset,
     service_of,
+    set_accounts,
     set_quotas,
     set_timing,
     set_zones,

@@ -552,4 +552,3 @@ def apply():
 
 def reset():
     IMPORTS.clear()
-

@@ -127,6 +127,16 @@ def set_zones(endpoint, region, zones, account=None):
     return post(endpoint, "/_localaws/zones", {"region": region, "account": account, "zones": list(zones)})
 
 
+def set_accounts(endpoint, roles=(), credential_seconds=None):
+    """Roles in other accounts, each ``{"account", "name", "trusts": account or ARN, "external_id"}`` (a role that
+    ``trusts`` may assume, with that external id); ``credential_seconds``: how long assumed-role credentials live
+    from now on (0: what the caller asks, as AWS does within its 900-43,200 s range).  Returns the roles' ARNs."""
+    spec = {"roles": list(roles)}
+    if credential_seconds is not None:
+        spec["credential_seconds"] = credential_seconds
+    return post(endpoint, "/_localaws/accounts", spec)["roles"]
+
+
 def transitions(endpoint):
     """[(time, region, stack, status, version)] of every stack status change in real-duration mode."""
     return post(endpoint, "/_localaws/transitions", {})
@@ -240,5 +250,3 @@ class Recording:
 
     def mutating(self, include_plan=False):
         return [c for c in self.calls() if is_mutating(c[1], include_plan)]
-
-

@@ -149,8 +149,8 @@ def _get_service_quota(original):
         for name, (service, code, title, dummy) in QUOTAS.items():
             if (service, code) == (service_code, quota_code):
                 return {"ServiceCode": service, "ServiceName": service, "QuotaCode": code, "QuotaName": title,
-                        "QuotaArn": "arn:aws:servicequotas:%s:%s:%s/%s" % (self.region_name, self.account_id, service,
-                                                                            code),
+                        "QuotaArn": "arn:aws:servicequotas:%s:%s:%s/%s" % (
+                            self.region_name, self.account_id, service, code),
                         "Value": float(quotas(self.account_id, self.region_name)[name]), "Unit": "None",
                         "Adjustable": True, "GlobalQuota": False}
         return original(self, service_code, quota_code)
@@ -197,4 +197,3 @@ def _association_delete(dummy):
 
 def apply():
     PATCHES.apply()
-

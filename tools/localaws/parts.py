@@ -5,11 +5,11 @@ real-duration timing act after moto's own update, the CloudFormation rules befor
 
 from __future__ import annotations
 
-from . import cfn, drift, ec2, hooks, iam, s3, speed, timing
+from . import cfn, drift, ec2, hooks, iam, s3, speed, sts, timing
 from .patching import Patches, rules
 
 # innermost first: hooks and timing wrap moto's UpdateStack, cfn's state check wraps them
-PARTS = (hooks, timing, drift, speed, cfn, ec2, s3, iam)
+PARTS = (hooks, timing, drift, speed, cfn, ec2, s3, iam, sts)
 
 
 def apply():
@@ -19,8 +19,8 @@ def apply():
         import moto
 
         from .patching import MotoChanged
-        raise MotoChanged("moto %s lacks what the local endpoint patches: %s" % (getattr(moto, "__version__", "?"),
-                                                                                "; ".join(missing)))
+        version = getattr(moto, "__version__", "?")
+        raise MotoChanged("moto %s lacks what the local endpoint patches: %s" % (version, "; ".join(missing)))
     for part in PARTS:
         part.apply()
 

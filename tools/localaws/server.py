@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 
-from . import ec2, hooks, timing
+from . import ec2, hooks, sts, timing
 from .client import query_action, service_of
 from .parts import apply, reset
 
@@ -78,23 +78,39 @@ class RateLimit:
         self.lock = threading.Lock()
 
     def allow(self, environ):
+        """Whether this request is within its account and region's rate (the counts are keyed by region, and by
+        ``account/region`` for an account other than the default one)."""
         if self.rate <= 0:
             return True
-        service, region = service_of({k[5:].replace("_", "-").title(): v for k, v in environ.items()
-                                      if k.startswith("HTTP_")})
+        service, region = _service_region(environ)
         if service != "cloudformation":
             return True
+        account = _account(environ)
+        key = region if account == ec2.DEFAULT_ACCOUNT else "%s/%s" % (account, region)
         with self.lock:
             now = time.time()
-            tokens, last = self.buckets.get(region, (self.burst, now))
+            tokens, last = self.buckets.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens < 1:
-                self.buckets[region] = (tokens, now)
-                self.throttled[region] = self.throttled.get(region, 0) + 1
+                self.buckets[key] = (tokens, now)
+                self.throttled[key] = self.throttled.get(key, 0) + 1
                 return False
-            self.buckets[region] = (tokens - 1, now)
-            self.served[region] = self.served.get(region, 0) + 1
+            self.buckets[key] = (tokens - 1, now)
+            self.served[key] = self.served.get(key, 0) + 1
             return True
+
+
+def _service_region(environ):
+    return service_of({k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")})
+
+
+def _account(environ):
+    """The account a request acts in: its access key's (an assumed role's key belongs to the role's account)."""
+    match = sts.ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION") or "")
+    if not match:
+        return ec2.DEFAULT_ACCOUNT
+    from moto.iam.models import get_account_id_from
+    return get_account_id_from(match.group(1))
 
 
 RATE = RateLimit()
@@ -132,12 +148,39 @@ class Load:
 LOAD = Load()
 
 
-def _peek_action(environ):
-    """The Action of a query-protocol request, leaving its body readable for moto."""
+def _peek_body(environ):
+    """A request's body, leaving it readable for moto."""
     length = int(environ.get("CONTENT_LENGTH") or 0)
     body = environ["wsgi.input"].read(length) if length else b""
     environ["wsgi.input"] = io.BytesIO(body)
-    return query_action(body.decode("utf-8", "replace"), environ.get("QUERY_STRING", "")) or "?"
+    return body
+
+
+def _peek_action(environ):
+    """The Action of a query-protocol request, leaving its body readable for moto."""
+    return query_action(_peek_body(environ).decode("utf-8", "replace"), environ.get("QUERY_STRING", "")) or "?"
+
+
+def aws_error(start_response, environ, status, code, message, service=None):
+    """An error as the service's own protocol words it: JSON services (an X-Amz-Target header), S3's bare
+    ``<Error>``, or the query services' ``<ErrorResponse>``."""
+    body_type = "text/xml"
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        body = json.dumps({"__type": code, "message": message}).encode()
+        body_type = "application/x-amz-json-1.1"
+    elif service == "s3":
+        body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s</Message>"
+                "<RequestId>localaws</RequestId></Error>" % (code, _xml(message))).encode()
+    else:
+        body = ('<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error>'
+                '<RequestId>localaws</RequestId></ErrorResponse>'
+                % ("Sender" if status < 500 else "Receiver", code, _xml(message))).encode()
+    start_response("%d %s" % (status, "Error"), [("Content-Type", body_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _xml(text):
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # moto's CloudFormation is not thread-safe (concurrent CreateStack calls can build one stack's
@@ -179,6 +222,9 @@ def _app():
             if path == "/_localaws/zones":         # {"region": R, "account": A, "zones": [...]}
                 code, payload = ec2.configure_zones(spec)
                 return respond(start_response, code, payload)
+            if path == "/_localaws/accounts":     # {"roles": [{account, name, trusts, external_id}], ...}
+                code, payload = sts.configure(spec)
+                return respond(start_response, code, payload)
             if path == "/_localaws/faults":
                 FAULTS.configure(spec)
                 return respond(start_response, 200, {"ok": True})
@@ -199,6 +245,11 @@ def _app():
         if timing.has_pending():
             with CFN_LOCK:
                 timing.settle()
+        if not path.startswith("/moto-api"):
+            service = _service_region(environ)[0]
+            refusal = sts.gate(environ, service, _peek_body(environ) if service == "sts" else b"")
+            if refusal is not None:
+                return aws_error(start_response, environ, *refusal, service=service)
         if not path.startswith("/moto-api") and not RATE.allow(environ):
             body = (b'<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>'
                     b'</Error><RequestId>rate-limit</RequestId></ErrorResponse>')
@@ -220,20 +271,13 @@ def _app():
                     pass
             raise ConnectionAbortedError("fault injection: dropped connection")
         if kind in ("throttle", "limit", "error500", "error503"):
-            # the error as the service's own protocol words it: JSON services (an X-Amz-Target header) or query/XML
-            json_protocol = bool(environ.get("HTTP_X_AMZ_TARGET"))
             status, name, message = {
-                "throttle": (400, "ThrottlingException" if json_protocol else "Throttling", "Rate exceeded"),
+                "throttle": (400, "ThrottlingException" if environ.get("HTTP_X_AMZ_TARGET") else "Throttling",
+                             "Rate exceeded"),
                 "limit": (400, "RequestLimitExceeded", "Rate exceeded"),
                 "error500": (500, "InternalFailure", "injected"),
                 "error503": (503, "ServiceUnavailable", "injected")}[kind]
-            if json_protocol:
-                return respond(start_response, status, {"__type": name, "message": message},
-                               "application/x-amz-json-1.1")
-            body = ('<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message>'
-                    '</Error><RequestId>fault</RequestId></ErrorResponse>'
-                    % ("Sender" if status == 400 else "Receiver", name, message)).encode()
-            return respond(start_response, status, body, "text/xml")
+            return aws_error(start_response, environ, status, name, message)
         if _is_cloudformation(environ):
             action = _peek_action(environ)
             asked = time.monotonic()
@@ -259,5 +303,3 @@ def serve(port):
         handler = {}
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
     run_simple("127.0.0.1", port, _app(), threaded=True, **handler)
-
-

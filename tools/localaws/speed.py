@@ -166,8 +166,6 @@ def _listing_handler(original, action_result):
     return describe_stacks
 
 
-
-
 def apply():
     PATCHES.apply()
 

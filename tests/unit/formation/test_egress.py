@@ -176,8 +176,11 @@ COMBINATIONS = [dict(Private=private, AvailabilityZones=zones) for private, zone
                 itertools.product(("Yes", "No"), ("2", "3"))]
 
 
-@pytest.mark.parametrize("parameters", COMBINATIONS, ids=lambda p: "private-%s-%s-zones" % (p["Private"],
-                                                                                             p["AvailabilityZones"]))
+def combination_id(p):
+    return "private-%s-%s-zones" % (p["Private"], p["AvailabilityZones"])
+
+
+@pytest.mark.parametrize("parameters", COMBINATIONS, ids=combination_id)
 def test_every_instance_subnet_has_a_way_out(parameters):
     rack = Stack(load("rack"), parameters, ["z1", "z2", "z3"])
     public_ip = launch_template_public_ip(rack)
@@ -186,8 +189,7 @@ def test_every_instance_subnet_has_a_way_out(parameters):
             "instances in %s (%s) cannot reach the internet: no route out for them" % (subnet, parameters)
 
 
-@pytest.mark.parametrize("parameters", COMBINATIONS, ids=lambda p: "private-%s-%s-zones" % (p["Private"],
-                                                                                             p["AvailabilityZones"]))
+@pytest.mark.parametrize("parameters", COMBINATIONS, ids=combination_id)
 def test_every_app_task_subnet_has_a_way_out(parameters):
     rack = Stack(load("rack"), parameters, ["z1", "z2", "z3"])
     app = Stack(load("app"), {"Rack": "r", "Version": "1"}, ["z1", "z2", "z3"])

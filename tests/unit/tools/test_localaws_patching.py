@@ -19,7 +19,7 @@ def test_every_part_patches_what_the_installed_moto_has():
 
 def test_a_renamed_moto_attribute_fails_naming_it_and_nothing_is_patched():
     table = Patches("probe", listed=False)
-    import moto.cloudformation.responses as responses
+    from moto.cloudformation import responses
     before = responses.CloudFormationResponse.describe_stacks
 
     @table.wrap("moto.cloudformation.responses:CloudFormationResponse.describe_stacks", "kept as it is")

@@ -65,9 +65,9 @@ def test_a_stack_past_a_quota_fails_the_resource_and_rolls_back():
     stack = cfn.describe_stacks(StackName="fifth")["Stacks"][0]
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
     failed = [e for e in events(cfn, "fifth") if e[1] == "CREATE_FAILED"]
-    assert failed == [("Vpc", "CREATE_FAILED", 'Resource handler returned message: "The maximum number of VPCs has been '
-                                                'reached. (Service: EC2, Status Code: 400)" (HandlerErrorCode: '
-                                                'ServiceLimitExceeded)')]
+    assert failed == [("Vpc", "CREATE_FAILED",
+                       'Resource handler returned message: "The maximum number of VPCs has been reached. (Service: '
+                       'EC2, Status Code: 400)" (HandlerErrorCode: ServiceLimitExceeded)')]
     assert client("sqs").list_queues().get("QueueUrls", []) == []          # what it created was rolled back
     cfn.delete_stack(StackName="fifth")
 
@@ -200,6 +200,7 @@ def test_a_missing_key_answers_403_without_list_bucket(enforced):
     assert refused["Code"] == "AccessDenied" and "s3:ListBucket" in refused["Message"], refused
     from moto import settings
     settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")       # the harness grants s3:ListBucket too
+
     def grant(list_bucket_on):
         settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
         client("iam").put_user_policy(UserName="someone", PolicyName="p", PolicyDocument=json.dumps(

@@ -59,7 +59,8 @@ def test_a_batch_installs_each_rack_from_its_variables(fleet):
     assert results["acme-prod"]["rack"]["version"] == "1" and results["acme-dev"]["rack"]["version"] == "3"
     assert results["acme-dev"]["rack"]["tags"]["Team"] == "a"
     assert results["acme-prod"]["convox_row"] == {
-        "host": "acme-prod", "rack": "prod", "org": "acme", "region": "us-east-1", "from": "-", "to": "1", "path": ["1"],
+        "host": "acme-prod", "rack": "prod", "org": "acme", "account": "", "region": "us-east-1", "from": "-", "to": "1",
+        "path": ["1"],
         "steps": 1, "result": "updated", "msg": "", "stateful": 0, "security": 0, "drifted": 0}
     assert "hunter2" not in json.dumps(out)                     # a NoEcho value never in a result
     assert results["broken"]["failed"] is True and results["broken"]["convox_row"]["result"] == "failed"

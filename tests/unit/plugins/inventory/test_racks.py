@@ -37,7 +37,7 @@ def rack(region, name, org="acme", version="1"):
 def plugin(**options):
     """The plugin as ansible-core drives it, with its options set (defaults from its DOCUMENTATION)."""
     values = {"regions": ["us-east-1", "eu-west-1"], "orgs": [], "hostnames": "", "strict": True, "compose": {},
-              "groups": {}, "keyed_groups": [], "leading_separator": True, "use_extra_vars": False}
+              "groups": {}, "keyed_groups": [], "leading_separator": True, "use_extra_vars": False, "accounts": []}
     values.update(options)
     inv = InventoryModule()
     inv.inventory = InventoryData()

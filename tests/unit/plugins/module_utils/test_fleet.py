@@ -94,8 +94,8 @@ class FakeManager:
 
 
 class Factory:
-    def __init__(self, region):
-        self.region = region
+    def __init__(self, params):
+        self.region = params.get("region")
 
     def __call__(self, service):
         return object()

@@ -21,7 +21,9 @@ with open(os.path.join(ROLE, "defaults", "main.yml")) as f:
 MODULE = dict(aws_argument_spec(), **rack_spec())      # as AnsibleAWSModule merges them
 # an empty role value means "not given" (the task omits it, or, for rack_apps, [] manages no app as
 # the module's None does): the module's None
-OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version", "rack_releases", "rack_apps"}
+OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version", "rack_releases", "rack_apps",
+                      "rack_account_id", "rack_assume_role_arn", "rack_assume_role_external_id",
+                      "rack_assume_role_session_name"}
 ROLE_ONLY_DEFAULT = {"rack_name"}          # the inventory host name
 VAR_OF = {var: option for option, var in HOST_VARS}
 VAR_OF.update(rack_releases="releases")
