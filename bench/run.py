@@ -6,13 +6,17 @@ Ansible's own floors and with the same converge written with amazon.aws.cloudfor
     python bench/run.py [--racks 100] [--runs 3] [--forks 10] [--scale 25,50,100,200]
                         [--latency 0.05] [--skip-scale] [--skip-latency]
                         [--aws-speed-sizes 50,200] [--aws-speed-seconds 20] [--aws-speed-rate 5]
-                        [--check-racks 400] [--only-aws-speed] [--skip-aws-speed]
+                        [--check-racks 400] [--only-aws-speed] [--skip-aws-speed] [--aws-speed-accounts 3]
+                        [--watch-stacks 2000] [--watch-moving 50] [--only-watch]
 
 "Fleet at AWS speed" runs the fleet playbooks with the local endpoint in real-duration mode (every
 stack operation takes --aws-speed-seconds, busy stacks refuse updates, CloudFormation answers
 Throttling past --aws-speed-rate requests per second and region), 3 orgs x 3 regions, default
-forks (5): site.yml installs, update.yml goes 3 release steps ahead (2 required releases on the
-way), beside the policy ideal (batches x steps x T).
+forks (5), the racks spread over --aws-speed-accounts accounts, each reached through its role: site.yml installs,
+update.yml goes 3 release steps ahead (2 required releases on the way), beside the policy ideal (batches x steps x T).
+
+"Waiting at region scale" (--watch-stacks): one account-region of 2,000 stacks, 50 of them moving, waited for by one
+shared watcher under the rate limit: read requests per poll, failed waits, and what listing the whole region costs.
 
 Prints tables and writes bench/results/<timestamp>.json (and a PNG chart of the scaling run).
 Medians of --runs runs; each ratio pairs runs made one after the other in the same process.
@@ -52,6 +56,8 @@ V1, V2, V3 = "20260101000000", "20260201000000", "20260301000000"
 V4 = "20260401000000"
 SPEED_ORGS = ["acme", "globex", "initech"]
 SPEED_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2"]
+SPEED_ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+ROLE = "arn:aws:iam::%s:role/convox-fleet"
 
 
 class Bench:
@@ -95,9 +101,13 @@ class Bench:
         localaws.reset(self.endpoint)
         localaws.set_timing(self.endpoint, 0)
         self.faults()
-        for region in set(REGIONS) | set(SPEED_REGIONS):    # a fleet account: its quota increases approved
-            localaws.set_quotas(self.endpoint, region, vpcs=1000, internet_gateways=1000, elastic_ips=3000,
-                                nat_gateways_per_az=1000)
+        for account in (None,) + SPEED_ACCOUNTS:              # fleet accounts: their quota increases approved
+            for region in set(REGIONS) | set(SPEED_REGIONS):
+                localaws.set_quotas(self.endpoint, region, account=account, vpcs=1000, internet_gateways=1000,
+                                    elastic_ips=3000, nat_gateways_per_az=1000)
+        # each fleet account's role, trusting the bench's own account (its credentials expire as AWS's do)
+        localaws.set_accounts(self.endpoint, [{"account": a, "name": "convox-fleet", "trusts": "123456789012"}
+                                              for a in SPEED_ACCOUNTS])
         s3 = self.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         rack = load_template_file(os.path.join(REPO, "formation"), "rack")
@@ -148,6 +158,9 @@ class Bench:
             groups["region_" + r["region"].replace("-", "_")].append(r["name"])
             hosts[r["name"]] = {"rack_org": r["org"], "rack_region": r["region"],
                                 "rack_apps": [{"name": a} for a in r["apps"]]}
+            if r.get("account"):        # a rack in another account, reached through its role
+                hosts[r["name"]].update(rack_account_id=r["account"], rack_assume_role_arn=ROLE % r["account"])
+                groups["account_" + r["account"]].append(r["name"])
         groups["canary"] = [racks[0]["name"]]
         data = {"all": {"hosts": hosts, "children": {g: {"hosts": dict.fromkeys(m)}
                                                      for g, m in groups.items()}}}
@@ -213,8 +226,10 @@ class Bench:
         """A channel with four releases (the two in the middle required) and an inventory of ``n`` racks
         over 3 orgs x 3 regions, none installed yet."""
         self.publish(((V1, False), (V2, True), (V3, True), (V4, False)))
+        accounts = SPEED_ACCOUNTS[:self.args.aws_speed_accounts] if self.args.aws_speed_accounts > 1 else ()
         racks = [{"name": "%s-s%03d" % (SPEED_ORGS[i % 3], i), "org": SPEED_ORGS[i % 3],
-                  "region": SPEED_REGIONS[(i // 3) % 3], "apps": []} for i in range(n)]
+                  "region": SPEED_REGIONS[(i // 3) % 3], "apps": [],
+                  "account": accounts[(i // 9) % len(accounts)] if accounts else None} for i in range(n)]
         path = self.inventory(racks)
         with open(os.path.join(path, "group_vars", "all.yml")) as f:
             group_vars = json.load(f)
@@ -274,6 +289,7 @@ class Bench:
                 batches = self.policy_batches(n)
                 ideal = batches * 3 * seconds
                 rows.append({"racks": n, "seconds": seconds, "rate": rate, "install": install, "update": wall,
+                             "accounts": max(self.args.aws_speed_accounts, 1),
                              "batches": batches, "ideal": ideal, "ratio": wall / ideal, "failed": failed,
                              "update_rc": proc.returncode, "listing_reads": reads,
                              "reads_per_region_per_minute": max(reads.values() or [0]) / (wall / 60.0),
@@ -289,6 +305,96 @@ class Bench:
             localaws.set_timing(self.endpoint, 0)
             self.args.forks = env_forks
         return rows
+
+    # -- waiting at region scale ------------------------------------------------------------------------
+    def watch_scale(self):
+        """One account-region holding ``--watch-stacks`` stacks (2,000: the default quota), ``--watch-moving`` of
+        them moving and finishing one after another over about 20 s, waited for by as many racks through one
+        RegionWatcher (rack_batch's shared wait), with CloudFormation limited to ``--aws-speed-rate`` requests per
+        second in the account-region: read requests per poll (ListStacks of the stacks in progress; AWS pages a
+        listing at 1 MB, so the bytes say how many pages AWS would answer with), the reads of finished stacks,
+        throttled requests and failed waits; beside it, what one listing of the whole region (DescribeStacks, the
+        watcher's previous poll) costs."""
+        import threading
+
+        import boto3
+        import botocore.config
+
+        from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
+        from ansible_collections.convox.rack.plugins.module_utils._fleet import RegionWatcher
+        from ansible_collections.convox.rack.plugins.module_utils._stack import Stacks
+
+        n, m = self.args.watch_stacks, self.args.watch_moving
+        localaws.reset(self.endpoint)
+        localaws.set_timing(self.endpoint, 0)
+        self.faults()
+        localaws.set_quotas(self.endpoint, "us-east-1", stacks=n + 100)
+        body = json.dumps({
+            "Parameters": {k: {"Type": "String", "Default": "x" * 20} for k in ("Version", "Private", "Type", "Count")},
+            "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {k: {"Value": "y" * 40} for k in ("Endpoint", "Cluster", "Vpc", "Subnets", "Balancer")}})
+        tags = [{"Key": k, "Value": v} for k, v in (("System", "convox"), ("Type", "rack"), ("Org", "acme"))]
+        names = ["watch-%04d" % i for i in range(n)]
+        t0 = time.monotonic()
+
+        def create(name):
+            self.client("cloudformation").create_stack(StackName=name, TemplateBody=body, Tags=tags)
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(create, names))
+        setup = time.monotonic() - t0
+        moving = names[::max(n // m, 1)][:m]
+        for name in moving:
+            localaws.post(self.endpoint, "/_localaws/stack", {"stack_name": name, "status": "UPDATE_IN_PROGRESS"})
+        localaws.set_timing(self.endpoint, 0, rate=self.args.aws_speed_rate)
+        sizes = collections.Counter()
+        requests = collections.Counter()
+
+        def count(http_response=None, model=None, **kwargs):
+            requests[model.name] += 1
+            sizes[model.name] += len(getattr(http_response, "content", b"") or b"")
+
+        cfn = boto3.client("cloudformation", region_name="us-east-1", endpoint_url=self.endpoint,
+                           aws_access_key_id="bench-key", aws_secret_access_key="bench-secret",
+                           config=botocore.config.Config(retries={"mode": "standard", "max_attempts": 6}))
+        cfn.meta.events.register("after-call.cloudformation", count)
+        factory = ClientFactory(lambda service: cfn, "us-east-1")
+        watcher = RegionWatcher(Stacks(factory), "us-east-1", interval=30.0)
+        results, failures = {}, []
+
+        def wait(name):
+            try:
+                results[name] = watcher.wait(name, 300).status
+            except Exception as exc:  # pylint: disable=broad-except  # counted
+                failures.append("%s: %s" % (name, exc))
+
+        threads = [threading.Thread(target=wait, args=(name,)) for name in moving]
+        t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        for name in moving:                        # one finishes every 20/m seconds
+            time.sleep(20.0 / len(moving))
+            localaws.post(self.endpoint, "/_localaws/stack", {"stack_name": name, "status": "UPDATE_COMPLETE"})
+        for t in threads:
+            t.join()
+        wall = time.monotonic() - t0
+        polls = max(watcher.polls, 1)
+        during = dict(requests)
+        listing_bytes = sizes["ListStacks"] / float(max(requests["ListStacks"], 1))
+        throttled = sum(localaws.transitions(self.endpoint).get("throttled", {}).values())
+        localaws.set_timing(self.endpoint, 0)
+        sizes.clear()
+        Stacks(factory).live()                     # the whole region, as the watcher's previous poll read it
+        mb = 1024 * 1024.0
+        return {"stacks": n, "moving": m, "setup_seconds": round(setup, 1), "wall": round(wall, 1),
+                "polls": polls, "list_requests": during.get("ListStacks", 0),
+                "reads_per_poll": during.get("ListStacks", 0) / float(polls),
+                "finished_reads": during.get("DescribeStacks", 0), "finished": len(results),
+                "listing_kb": round(listing_bytes / 1024.0, 1),
+                "listing_pages_at_1mb": max(int(-(-listing_bytes // mb)), 1),
+                "whole_region_kb": round(sizes["DescribeStacks"] / 1024.0, 1),
+                "whole_region_pages_at_1mb": max(int(-(-sizes["DescribeStacks"] // mb)), 1),
+                "throttled": throttled, "failed": len(failures), "failures": failures[:5],
+                "rate": self.args.aws_speed_rate}
 
     @staticmethod
     def delays(log, kind):
@@ -356,6 +462,13 @@ class Bench:
     def run(self):
         os.makedirs(WORK, exist_ok=True)
         self.endpoint = localaws.start(STATE)
+        if self.args.only_watch:
+            try:
+                results = {"when": datetime.datetime.now().isoformat(timespec="seconds"), "watch": self.watch_scale()}
+            finally:
+                localaws.stop(STATE)
+            self.report_speed(results)
+            return results
         if self.args.only_aws_speed:
             results = {"when": datetime.datetime.now().isoformat(timespec="seconds"), "forks": 5, "cpus": os.cpu_count()}
             try:
@@ -388,6 +501,8 @@ class Bench:
             results["update_calls"] = self.call_table(inventory, n, update, *to_latest)
             results["update_wall"] = time.monotonic() - t0
             results["update_calls"]["per_rack_per_step"] = results["update_calls"]["per_rack"] / 2.0
+            if self.args.watch_stacks:
+                results["watch"] = self.watch_scale()
             if not self.args.skip_aws_speed:
                 results["aws_speed"] = self.aws_speed()
                 results["check_ratio"] = self.check_ratio(self.args.check_racks)
@@ -411,10 +526,24 @@ class Bench:
             path = os.path.join(HERE, "results", "%s-aws-speed.json" % stamp)
             with open(path, "w") as f:
                 json.dump(r, f, indent=2, sort_keys=True)
+        watch = r.get("watch")
+        if watch:
+            print("\nwaiting at region scale: %d stacks in one account-region, %d moving (one finishing every %.1f s), "
+                  "%g CloudFormation requests/s" % (watch["stacks"], watch["moving"], 20.0 / watch["moving"],
+                                                    watch["rate"]))
+            print("  polls %d, read requests per poll %.2f (ListStacks of the stacks in progress: %.1f KB, %d page(s) "
+                  "at AWS's 1 MB)" % (watch["polls"], watch["reads_per_poll"], watch["listing_kb"],
+                                      watch["listing_pages_at_1mb"]))
+            print("  finished stacks read once each: %d reads for %d stacks; throttled %d; failed waits %d"
+                  % (watch["finished_reads"], watch["finished"], watch["throttled"], watch["failed"]))
+            print("  the whole region listed instead (DescribeStacks, the previous poll): %.1f KB, %d page(s) at 1 MB"
+                  % (watch["whole_region_kb"], watch["whole_region_pages_at_1mb"]))
+            print("targets: at most 2 read requests per poll, 0 failed waits under the limit")
         rows = r.get("aws_speed") or []
         if rows:
-            print("\nfleet at AWS speed: every operation %ds, forks 5, 3 orgs x 3 regions, update 3 steps ahead"
-                  % rows[0]["seconds"])
+            print("\nfleet at AWS speed: every operation %ds, forks 5, 3 orgs x 3 regions x %s, update 3 steps ahead"
+                  % (rows[0]["seconds"], "%d accounts (a role each)" % rows[0]["accounts"]
+                     if rows[0].get("accounts", 1) > 1 else "1 account"))
             print("%-6s %8s %10s %10s %8s %10s %7s %8s %10s %s" % ("racks", "limit", "install s", "update s",
                                                                    "batches", "ideal s", "ratio", "failed",
                                                                    "reads/min", "throttled"))
@@ -546,6 +675,11 @@ def main():
     parser.add_argument("--aws-speed-sizes", default="50,200")
     parser.add_argument("--aws-speed-seconds", type=int, default=20)
     parser.add_argument("--aws-speed-rate", type=float, default=5.0)
+    parser.add_argument("--aws-speed-accounts", type=int, default=3,
+                        help="racks spread over this many accounts, each reached through its role (1: one account)")
+    parser.add_argument("--watch-stacks", type=int, default=2000, help="0: skip the poll-cost scenario")
+    parser.add_argument("--watch-moving", type=int, default=50)
+    parser.add_argument("--only-watch", action="store_true")
     parser.add_argument("--check-racks", type=int, default=400, help="0: skip the --check ratio")
     parser.add_argument("--skip-aws-speed", action="store_true")
     parser.add_argument("--only-aws-speed", action="store_true")

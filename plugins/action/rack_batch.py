@@ -11,6 +11,7 @@ import os
 
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.module_utils._accounts import ACCOUNT_OPTIONS
@@ -149,7 +150,8 @@ class ActionModule(ConvoxAction):
             return {"changed": False, "results": results, "plan_lines": [], "polls": {}}
         runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],
                        poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL),
-                       releases=params["releases"])
+                       releases=params["releases"], progress=Display().display if params["label"] else None,
+                       label=params["label"])
         results = runner.run()
         for host, rack_params in racks:
             res = results[host]

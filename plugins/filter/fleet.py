@@ -2,12 +2,13 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The fleet filters (halt_reason, fleet_table, fleet_failed, fleet_results, fleet_row); each is documented in
+"""The fleet filters (halt_reason, fleet_table, fleet_failed, fleet_results, fleet_row, fleet_batch_label); each is documented in
 the .yml file of its name beside this one.  Which rack a host resolves to is the preflight's (rack_batch)."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.helpers import pct_to_int
 
 from ansible_collections.convox.rack.plugins.module_utils._fleet import result_row
 
@@ -104,7 +105,20 @@ def fleet_failed(hosts, hostvars):
             if row is not None and row.get("result") == "failed"]
 
 
+def fleet_batch_label(batch, hosts, serial="25%"):
+    """``batch N/M``: which of a serial play's batches ``batch`` is, among the batches Ansible cuts ``hosts`` (the
+    play's hosts, in order) into for ``serial`` (a number or a percentage, as the play's ``serial``)."""
+    hosts = [str(h) for h in hosts]
+    batch = [str(h) for h in batch]
+    if not hosts or not batch:
+        return "batch"
+    size = max(pct_to_int(serial if isinstance(serial, str) else int(serial), len(hosts)), 1)
+    starts = list(range(0, len(hosts), size))
+    first = hosts.index(batch[0]) if batch[0] in hosts else 0
+    return "batch %d/%d" % (first // size + 1, len(starts))
+
+
 class FilterModule:
     def filters(self):
         return {"halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,
-                "fleet_results": fleet_results, "fleet_row": fleet_row}
+                "fleet_results": fleet_results, "fleet_row": fleet_row, "fleet_batch_label": fleet_batch_label}

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A batch of racks moving at once: every rack of the batch runs its own RackManager in a thread
 (at most ``max_concurrent`` at a time), each takes its release steps one after another and starts
-the next as soon as its own step completes, and the waiting is shared per region: one paginated
-DescribeStacks per region per poll interval serves every rack waiting there.
+the next as soon as its own step completes, and the waiting is shared per account and region: one ListStacks of
+the stacks in progress per poll serves every rack waiting there, and a rack reads its own stack once it has left that
+list.  While racks wait, a line says how far the batch got each time a rack changes state (``progress``).
 
 Knows nothing of Ansible: the ``rack_batch`` action plugin builds the racks' params from the
 inventory and turns the results into per-host task results.
@@ -35,8 +36,9 @@ PREFETCH_MAX_AGE = 30.0      # seconds the listing a batch starts from may serve
 
 
 class RegionWatcher:
-    """Polls one region's stacks for every rack waiting on it: one paginated DescribeStacks per poll,
-    and only while someone waits.  The gap between two polls is a tenth of how long the oldest rack
+    """Polls one account-region's stacks for every rack waiting on it: one ListStacks of the stacks in progress per
+    poll (its cost follows the stacks that are moving, not the region's 2,000), and only while someone waits; a
+    waited stack no longer in progress is then read alone (DescribeStacks by id), once.  The gap between two polls is a tenth of how long the oldest rack
     has been waiting, between ``min_interval`` and ``interval``: an operation is seen to end within
     about 10 % of its duration (a 20-second step within 2 s, a 15-minute one within 30 s) at a
     fraction of a read per second.  ``wait`` has the contract of ``Stacks.wait``: the stack once it
@@ -85,7 +87,7 @@ class RegionWatcher:
                 self.started += 1          # a waiter that registered before this moment can use its answer
                 seq = self.started
             try:
-                listing = self.stacks.live()
+                listing = self.stacks.moving()
                 error = None
             except Exception as exc:  # pylint: disable=broad-except  # handed to the waiters
                 listing, error = None, exc
@@ -160,16 +162,13 @@ class RegionWatcher:
                             continue       # the endpoint did not answer this poll: wait for a later one
                         raise self.error
                     stack = self.snapshot.get(name)
-                    if stack is None:
-                        break                      # not listed: confirm by id, outside the lock
-                    done = until(stack) if until else stack.status not in cfn.IN_PROGRESS
-                    if done:
-                        return stack
+                    if stack is None or (until is not None and until(stack)):
+                        break                      # no longer in progress: read it, outside the lock
             finally:
                 self.waiters -= 1
                 self.since.pop(me, None)
-        # DescribeStacks lists live stacks only: one missing was deleted (or is too new to be listed)
-        stack = self.stacks.describe(name)
+        # the listing names stacks in progress only: one missing has finished (or was deleted): its full description
+        stack = self.stacks.read(name)
         if stack is None or (until(stack) if until else stack.status not in cfn.IN_PROGRESS):
             return stack
         return self.wait(name, max(deadline - self.clock(), 0.001), until)
@@ -188,7 +187,8 @@ class Batch:
     def __init__(self, racks: Iterable[tuple[str, dict[str, Any] | ConvoxError]], check_mode: bool,
                  factory_for: Callable[[dict[str, Any]], ClientFactory], max_concurrent: int = 0,
                  poll_interval: float = DEFAULT_POLL_INTERVAL, manager: Callable[..., Any] = RackManager,
-                 releases: Mapping[str, list[dict[str, Any]]] | None = None) -> None:
+                 releases: Mapping[str, list[dict[str, Any]]] | None = None,
+                 progress: Callable[[str], None] | None = None, label: str = "batch") -> None:
         self.racks = list(racks)
         self.check_mode = check_mode
         self.factory_for = factory_for
@@ -201,6 +201,27 @@ class Batch:
         self.verified: dict[tuple[int, str], ConvoxError | None] = {}     # id(factory) -> the account check's refusal, if any
         self.lock = threading.Lock()
         self.warnings: dict[str, list[str]] = {}
+        self.progress = progress          # called with a line each time a rack changes state (None: silent)
+        self.label = label
+        self.states: dict[str, str] = {}  # rack -> waiting, updating, done, failed
+        self.last_line = ""
+
+    def mark(self, key: str, state: str) -> None:
+        """Record that rack ``key`` is now ``state``; report the batch's counts when they change."""
+        with self.lock:
+            if self.states.get(key) == state or (state == "updating" and self.states.get(key) in ("done", "failed")):
+                return
+            self.states[key] = state
+            counts = {name: list(self.states.values()).count(name) for name in ("done", "updating", "failed")}
+            line = "%s: %d/%d done, %d updating, %d failed" % (
+                self.label, counts["done"] + counts["failed"], len(self.states), counts["updating"], counts["failed"])
+            if line == self.last_line or self.progress is None:
+                return
+            self.last_line = line
+        try:
+            self.progress(line)
+        except Exception:  # pylint: disable=broad-except  # a progress line never fails a rack
+            pass
 
     def quota_reader(self, place: str, factory: ClientFactory) -> QuotaReader:
         """One quota reader per account-region for the batch: racks installed at once share its room."""
@@ -231,6 +252,8 @@ class Batch:
     def run(self) -> dict[str, dict[str, Any]]:
         results: dict[str, dict[str, Any]] = {}
         jobs: list[tuple[str, dict[str, Any], ClientFactory, RegionWatcher]] = []
+        with self.lock:
+            self.states = {key: "waiting" for key, dummy in self.racks}
         for key, params in self.racks:
             if isinstance(params, ConvoxError):
                 results[key] = dict(failed=True, changed=False, msg=params.msg, **params.details)
@@ -265,6 +288,9 @@ class Batch:
                            for key, params, factory, watcher in jobs}
                 for future in concurrent.futures.as_completed(futures):
                     results[futures[future]] = future.result()
+        for key, dummy in self.racks:       # those that failed before they started, then the last line
+            if key in results:
+                self.mark(key, "failed" if results[key].get("failed") else "done")
         return results
 
     def share_releases(self, params: dict[str, Any], factory: ClientFactory) -> None:
@@ -283,7 +309,7 @@ class Batch:
         try:
             manager = self.manager(params, check_mode=self.check_mode, client_factory=factory, warn=warnings.append,
                                    quota_reader=self.quota_reader(place(params, factory), factory),
-                                   watcher=watcher)
+                                   watcher=_Tracked(watcher, lambda: self.mark(key, "updating")))
             result = manager.present() if manager.params["state"] == "present" else manager.absent()
         except ConvoxError as exc:
             result = dict(failed=True, msg=exc.msg, **exc.details)
@@ -298,7 +324,23 @@ class Batch:
         if warnings:
             result["warnings"] = list(warnings)
         result["_secret_values"] = sorted(getattr(manager, "secret_values", ()) or ())
+        self.mark(key, "failed" if result.get("failed") else "done")
         return result
+
+
+class _Tracked:
+    """A rack's view of its region's watcher: waiting on it means the rack has an operation in progress."""
+
+    def __init__(self, watcher: RegionWatcher, waiting: Callable[[], None]) -> None:
+        self.watcher = watcher
+        self.waiting = waiting
+
+    def wait(self, name: str, timeout: float, until: Callable[[cfn.Stack], bool] | None = None) -> cfn.Stack | None:
+        self.waiting()
+        return self.watcher.wait(name, timeout, until)
+
+    def take(self, name: str) -> tuple[bool, cfn.Stack | None]:
+        return self.watcher.take(name)
 
 
 def place(params: Mapping[str, Any], factory: ClientFactory | None = None) -> str:

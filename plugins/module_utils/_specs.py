@@ -157,6 +157,7 @@ def rack_batch_spec() -> Spec:
         "halted": {"type": "str", "default": ""},
         "max_concurrent": {"type": "int", "default": 0},
         "poll_interval": {"type": "float", "default": 30},
+        "label": {"type": "str", "default": ""},
     }
 
 

@@ -168,6 +168,12 @@ class Stacks:
         result = self.cfn.paginate("describe_stacks")
         return [Stack(raw) for raw in result.get("Stacks", []) if raw.get("StackStatus") != GONE]
 
+    def moving(self) -> list[Stack]:
+        """The stacks of the region whose operation is in progress, as summaries (name, id, status only): one
+        ListStacks filtered by status, whose pages hold a region's moving stacks however many stacks it has."""
+        result = self.cfn.paginate("list_stacks", StackStatusFilter=sorted(IN_PROGRESS))
+        return [Stack(raw) for raw in result.get("StackSummaries", [])]
+
     def importers(self, export_name: str) -> list[str]:
         """The stacks that import ``export_name`` (ListImports, every page; none when nobody does)."""
         names: list[str] = []

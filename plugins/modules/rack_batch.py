@@ -15,11 +15,17 @@ description:
     inventory variables - and returns every rack's result.
   - Every rack of the batch starts at once (at most O(max_concurrent) at a time) and takes its release steps one
     after another, each waited for; a rack starts its next step as soon as its own step completes.
-  - The waiting is shared - one paginated DescribeStacks per region per poll for every rack waiting in that region -
-    so a fleet's polling does not grow with its size. The gap between two polls is a tenth of how long the oldest
-    rack has waited, at least 1.5 s and at most O(poll_interval), so an operation is seen to end within about 10 %
-    of its duration. Each release channel is read once per batch, and one listing per region serves each stack's
-    first read.
+  - The waiting is shared per account and region - one ListStacks of the stacks in progress per poll for every rack
+    waiting there, and one DescribeStacks of a rack's stack once it has left that list - so a poll costs in
+    proportion to the stacks that are moving, not to the region's stacks or the fleet's size. The gap between two
+    polls is a tenth of how long the oldest rack has waited, at least 1.5 s and at most O(poll_interval), so an
+    operation is seen to end within about 10 % of its duration. Each release channel is read once per batch, and
+    one listing per account-region serves each stack's first read.
+  - Clients, shared waits and the racks installed at once (quota reservations) are per account and region: a rack
+    with C(rack_assume_role_arn) is read and changed through its role, in its account; with C(rack_account_id), the
+    credentials' account is checked once per account-region before its racks are read.
+  - With O(label), a line is printed (through Ansible's display, so a terminal and an AWX job log show it within one
+    poll) each time a rack of the batch changes state, for example C(batch 2/5: 37/50 done, 12 updating, 1 failed).
   - Run per host with O(result) (the host's entry of the batch's RV(results)), it returns that rack result as its
     own task result (changed, failed, diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with
     M(convox.rack.rack), and sets the fact C(convox_result) (the host's line of the fleet summary). Pass only the
@@ -34,7 +40,9 @@ description:
   - 'Each host variable maps to the option of M(convox.rack.rack) of the same name: C(rack_name) (default: the host
     name), C(rack_state), C(rack_org), C(rack_region), C(rack_channel), C(rack_version), C(rack_parameters),
     C(rack_tags), C(rack_purge_tags), C(rack_termination_protection), C(rack_max_steps), C(rack_allow_downgrade),
-    C(rack_force), C(rack_recover), C(rack_adopt), C(rack_wait_timeout), C(rack_apps). Empty values are omitted.'
+    C(rack_force), C(rack_recover), C(rack_adopt), C(rack_wait_timeout), C(rack_apps), C(rack_account_id),
+    C(rack_assume_role_arn), C(rack_assume_role_external_id), C(rack_assume_role_session_name). Empty values are
+    omitted.'
 author:
   - Convox Rack Maintainers (@convox-rack)
 options:
@@ -104,6 +112,11 @@ options:
       - The longest gap, in seconds, between two reads of a region's stacks while racks wait there (at most 30).
     type: float
     default: 30
+  label:
+    description:
+      - The batch's name in its progress lines (for example V(batch 2/5) or V(canary)); empty, no progress line.
+    type: str
+    default: ""
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

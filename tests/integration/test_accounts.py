@@ -197,6 +197,12 @@ def test_a_fleet_across_accounts_moves_every_rack_in_its_own_account_while_crede
                                    "convox_report_dir": str(tmp_path / "report")})
     elapsed = time.monotonic() - started
     assert "0 failed, 6 updated, 0 up to date, 0 skipped" in out, out[-4000:]
+    # progress while racks wait, printed as each rack changes state: the canary, then 3 batches (2, 2, 1 racks)
+    for line in ("canary: 0/1 done, 1 updating, 0 failed", "canary: 1/1 done, 0 updating, 0 failed",
+                 "batch 1/3: 0/2 done, 2 updating, 0 failed", "batch 1/3: 2/2 done, 0 updating, 0 failed",
+                 "batch 3/3: 0/1 done, 1 updating, 0 failed", "batch 3/3: 1/1 done, 0 updating, 0 failed"):
+        assert line in out, (line, out[-6000:])
+    assert out.index("batch 1/3: 2/2 done") < out.index("batch 2/3: 0/2 done") < out.index("batch 3/3: 1/1 done")
     assert elapsed > 2 * 60, elapsed                # the run outlived its credentials (60 s) twice over
     for account in ACCOUNTS:
         assert "account %s, region us-east-1: VPCs" % account in out, out[:4000]

@@ -33,6 +33,7 @@ from conftest import REPO, target
 sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
 from localaws import hooks, iam, parts  # noqa: E402  (tools/, on sys.path via conftest)
 
+from ansible_collections.convox.rack.plugins.module_utils import _fleet  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config  # noqa: E402
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError  # noqa: E402
@@ -184,6 +185,19 @@ def lifecycle(factory):
         # a resource the policy cannot read fails the detection in part: not checked, naming the action
         return "ok" if drift["status"] in ("IN_SYNC", "DRIFTED") else drift["reason"]
 
+    def fleet_engine_change():
+        # a fleet batch (rack_batch's engine): the batch's listing, then waits shared through ListStacks
+        racks = [("prod", rack(factory, version="2", parameters=dict(params, InstanceCount=3)).params)]
+        saved = _fleet.FIRST_POLL_DELAY
+        _fleet.FIRST_POLL_DELAY = 0.01
+        try:
+            result = _fleet.Batch(racks, False, lambda p: factory, poll_interval=0.05).run()["prod"]
+        finally:
+            _fleet.FIRST_POLL_DELAY = saved
+        for warning in result.get("warnings") or []:
+            WARNINGS.append(warning)
+        return result["msg"] if result.get("failed") else "ok"
+
     def uninstall_rack():
         with_admin(lambda: admin_client("s3").put_object(Bucket=rack_bucket(), Key="env/web", Body=b"x"))
         return rack(factory, state="absent").absent()
@@ -196,6 +210,7 @@ def lifecycle(factory):
         ("update app to its rack's new release", lambda: app(factory).present()),
         ("change a rack parameter in place",
          lambda: rack(factory, version="2", parameters=dict(params, InstanceCount=2)).present()),
+        ("change a rack parameter through the fleet engine", fleet_engine_change),
         ("a failed update names its cause", failed_update_named),
         ("recover from UPDATE_ROLLBACK_FAILED", recover),
         ("uninstall app", lambda: app(factory, state="absent").absent()),
@@ -247,7 +262,7 @@ def run_as(policy, tmp_path):
 def test_the_policy_runs_the_whole_lifecycle(tmp_path):
     outcomes, stacks, buckets = run_as(POLICY, tmp_path)
     assert [o for o in outcomes if o[1] != "ok"] == []
-    assert len(outcomes) == 10
+    assert len(outcomes) == 11
     assert stacks == [] and buckets == ["convox-releases"]
 
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.convox.rack.plugins.filter.fleet import fleet_failed, fleet_row, fleet_table, halt_reason
+from ansible_collections.convox.rack.plugins.filter.fleet import (
+    fleet_batch_label,
+    fleet_failed,
+    fleet_row,
+    fleet_table,
+    halt_reason,
+)
 
 
 class Broken(dict):
@@ -68,3 +74,12 @@ def test_a_host_row_is_the_batch_row_else_made_the_same_way():
 def test_unreadable_host_variables_name_the_host():
     with pytest.raises(AnsibleFilterError, match="host x: rack_name cannot be read"):
         fleet_row("x", {"x": Broken()}, {"failed": True})
+
+
+def test_batch_labels_follow_ansible_s_serial_batches():
+    hosts = ["h%d" % i for i in range(10)]
+    assert fleet_batch_label(["h0", "h1"], hosts, "25%") == "batch 1/5"      # 25 % of 10: 2 a batch
+    assert fleet_batch_label(["h8", "h9"], hosts, "25%") == "batch 5/5"
+    assert fleet_batch_label(["h3", "h4", "h5"], hosts, 3) == "batch 2/4"
+    assert fleet_batch_label(["h9"], hosts, "3") == "batch 4/4"
+    assert fleet_batch_label(["h0"], hosts, "5%") == "batch 1/10"            # at least one host a batch

@@ -18,7 +18,7 @@ from ansible_collections.convox.rack.plugins.module_utils._stack import Stack, S
 
 
 class FakeStacks:
-    """A region whose stacks finish at given times; counts listings."""
+    """A region whose stacks finish at given times; counts listings (of the stacks in progress) and reads."""
 
     def __init__(self, finish_at):
         self.finish_at = dict(finish_at)      # name -> monotonic time it completes (None: deleted)
@@ -30,13 +30,15 @@ class FakeStacks:
         status = "UPDATE_COMPLETE" if time.monotonic() >= done else "UPDATE_IN_PROGRESS"
         return Stack({"StackName": name, "StackId": "arn:%s" % name, "StackStatus": status})
 
-    def live(self):
+    def moving(self):
         self.listings += 1
-        return [self._stack(n) for n, t in self.finish_at.items() if t is not None]
+        stacks = [self._stack(n) for n, t in self.finish_at.items() if t is not None]
+        return [s for s in stacks if s.status.endswith("_IN_PROGRESS")]
 
-    def describe(self, name):
+    def read(self, name):
         self.describes += 1
-        return None
+        name = name.replace("arn:", "")
+        return self._stack(name) if self.finish_at.get(name) is not None else None
 
 
 @pytest.fixture(autouse=True)
@@ -59,9 +61,10 @@ def test_many_racks_share_one_listing_per_poll():
     for t in threads:
         t.join()
     assert set(results.values()) == {"UPDATE_COMPLETE"} and len(results) == 50
-    # 50 racks waited about 0.8 s: one listing per 0.1 s interval, not one per rack
+    # 50 racks waited about 0.8 s: one listing (of the stacks in progress) per 0.1 s interval, not one per rack;
+    # each rack then read its own stack once, when it left the listing
     assert stacks.listings <= 12, stacks.listings
-    assert stacks.describes == 0
+    assert stacks.describes == 50
 
 
 def test_a_stack_gone_from_the_listing_is_confirmed_deleted():
@@ -130,16 +133,16 @@ class SlowStacks:
         self.in_flight = threading.Event()
         self.first = True
 
-    def live(self):
+    def moving(self):
         status = self.status
         if self.first:
             self.first = False
             self.in_flight.set()
             self.release.wait(5)
-        return [Stack({"StackName": "x", "StackId": "arn:x", "StackStatus": status})]
+        return [Stack({"StackName": "x", "StackId": "arn:x", "StackStatus": status})] if "PROGRESS" in status else []
 
-    def describe(self, name):
-        return None
+    def read(self, name):
+        return Stack({"StackName": "x", "StackId": "arn:x", "StackStatus": self.status})
 
 
 def test_a_listing_in_flight_when_a_rack_starts_waiting_is_not_its_answer():
@@ -159,9 +162,37 @@ def test_a_listing_in_flight_when_a_rack_starts_waiting_is_not_its_answer():
     waiter.start()
     time.sleep(0.1)
     stacks.release.set()                          # the stale answer (UPDATE_COMPLETE) arrives now
-    first.join()
     time.sleep(0.2)
     assert "second" not in seen                   # ... and is not taken for the update's end
     stacks.status = "UPDATE_COMPLETE"
+    first.join()
     waiter.join()
     assert seen["first"] == "UPDATE_COMPLETE" and seen["second"] == "UPDATE_COMPLETE"
+
+
+def test_a_batch_prints_a_line_each_time_a_rack_changes_state():
+    lines = []
+
+    class Waiting(FakeManager):
+        def present(self):
+            if self.params["name"] == "bad":
+                raise ConvoxError("rack bad is broken.")
+            self.watcher.wait("arn:%s" % self.params["name"], 5)
+            return {"changed": True}
+
+    now = time.monotonic()
+    stacks = FakeStacks({"a": now + 0.2, "b": now + 0.4})
+
+    def manager(params, check_mode, client_factory, warn, watcher, quota_reader):
+        made = Waiting(params, check_mode, client_factory, warn, watcher, quota_reader)
+        made.watcher = watcher
+        return made
+
+    batch = Batch([(n, {"name": n, "state": "present"}) for n in ("a", "b", "bad")], False, Factory,
+                  manager=manager, progress=lines.append, label="batch 2/5")
+    batch.watcher = lambda place, factory: RegionWatcher(stacks, "us-east-1", interval=0.05)
+    results = batch.run()
+    assert not results["a"].get("failed") and results["bad"]["failed"]
+    assert lines[-1] == "batch 2/5: 3/3 done, 0 updating, 1 failed"
+    assert "batch 2/5: 1/3 done, 2 updating, 1 failed" in lines or "batch 2/5: 0/3 done, 2 updating, 0 failed" in lines
+    assert len(lines) == len(set(lines))                  # a line only when a count changes
