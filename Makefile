@@ -14,7 +14,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := false
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: ee setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -100,8 +100,13 @@ ansible-test-units: setup
 
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
 # local run); integration prints its slowest tests so the suite's time stays visible
-test: setup lint security ansible-test-units oldest integration molecule sanity
+test: setup lint security ansible-test-units oldest integration molecule sanity ee
 	@echo "make test: all suites passed"
+
+# the AWX / Automation Platform execution environment definition (docs/examples/awx/): ansible-builder create makes
+# its build context, and the Python requirements it would install resolve together (pip --dry-run)
+ee: setup
+	$(BIN)/python tools/ee_check.py
 
 localaws-start: setup
 	cd tools && $(BIN)/python -m localaws start --state-dir $(STATE)

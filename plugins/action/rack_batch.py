@@ -27,6 +27,7 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
     result_row,
     role_account,
     run_releases,
+    sliced_job,
 )
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory
@@ -168,6 +169,9 @@ class ActionModule(ConvoxAction):
         after defaults, account), refuse a report directory that cannot take the run's results, and resolve
         latest / stable / edge once for the whole run (the facts ``convox_run_versions`` and ``convox_run_releases``,
         which every batch passes back as O(versions) and O(releases))."""
+        sliced = sliced_job(task_vars)
+        if sliced:
+            return {"failed": True, "msg": sliced}
         hostvars = task_vars.get("hostvars") or {}
         aws_params = {k: params.get(k) for k in aws_argument_spec()}
         report_dir = params.get("report_dir")

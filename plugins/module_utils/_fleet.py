@@ -411,6 +411,27 @@ def clashes(targets: Iterable[Target], default_account: str | None = None) -> li
         for (rack, region, account), hosts in sorted(seen.items()) if len(hosts) > 1]
 
 
+AWX_PREFIXES = ("awx", "tower")      # AWX / Automation Platform sets each of its job variables under both
+
+
+def sliced_job(variables: Mapping[str, Any]) -> str:
+    """Why a run looks like one slice of a sliced AWX / Automation Platform job ("" when it does not): AWX runs a job
+    template with ``job_slice_count`` > 1 as a workflow job named after the template, each slice a job of that template
+    inside it, so a slice sees ``awx_workflow_job_name`` equal to ``awx_job_template_name``."""
+    if str(variables.get("convox_not_a_sliced_job", "")).lower() in ("1", "true", "yes", "on"):
+        return ""
+    for prefix in AWX_PREFIXES:
+        workflow = variables.get("%s_workflow_job_name" % prefix)
+        template = variables.get("%s_job_template_name" % prefix)
+        if variables.get("%s_workflow_job_id" % prefix) is not None and workflow and workflow == template:
+            return ("this run looks like one slice of a sliced AWX / Automation Platform job (its workflow job %s "
+                    "is named after its job template): a fleet run decides the canary, the batches and the failure "
+                    "budget for the whole fleet, which one slice cannot see; set the job template's job slicing to "
+                    "1 (or, for a workflow of your own named like the template, -e convox_not_a_sliced_job=true); "
+                    "no rack was changed." % workflow)
+    return ""
+
+
 def needs_default_account(targets: Iterable[Target]) -> bool:
     """Whether telling the racks apart needs the account of the run's own credentials: some hosts name an account
     and others do not."""

@@ -35,7 +35,10 @@ description:
     V(latest), V(stable) and V(edge) once for the whole run (RV(versions), also set as the fact
     C(convox_run_versions), with each channel's releases as C(convox_run_releases)); every later batch passes them
     back as O(versions) and O(releases), so the canary and every batch go to the same release, along the same
-    path, even when one is published mid-run, and each channel is read once per run.
+    path, even when one is published mid-run, and each channel is read once per run. A run that is one slice of a
+    sliced AWX / Automation Platform job (its workflow job named after its job template) is refused there, before any
+    change: the canary, the batches and the failure budget are decisions about the whole fleet (C(-e
+    convox_not_a_sliced_job=true) for a workflow of your own that shares the template's name).
   - Runs in the controller process only (the racks are managed through AWS APIs).
   - 'Each host variable maps to the option of M(convox.rack.rack) of the same name: C(rack_name) (default: the host
     name), C(rack_state), C(rack_org), C(rack_region), C(rack_channel), C(rack_version), C(rack_parameters),

@@ -196,3 +196,14 @@ def test_a_batch_prints_a_line_each_time_a_rack_changes_state():
     assert lines[-1] == "batch 2/5: 3/3 done, 0 updating, 1 failed"
     assert "batch 2/5: 1/3 done, 2 updating, 1 failed" in lines or "batch 2/5: 0/3 done, 2 updating, 0 failed" in lines
     assert len(lines) == len(set(lines))                  # a line only when a count changes
+
+
+def test_a_slice_of_a_sliced_awx_job_is_told_apart_from_a_workflow():
+    from ansible_collections.convox.rack.plugins.module_utils._fleet import sliced_job
+    sliced = {"awx_workflow_job_id": 7, "awx_workflow_job_name": "fleet", "awx_job_template_name": "fleet"}
+    assert "one slice of a sliced AWX" in sliced_job(sliced)
+    assert "one slice of a sliced AWX" in sliced_job({k.replace("awx", "tower"): v for k, v in sliced.items()})
+    assert sliced_job(dict(sliced, awx_workflow_job_name="canary then fleet")) == ""      # a workflow of its own
+    assert sliced_job({"awx_job_id": 3, "awx_job_template_name": "fleet"}) == ""          # a plain job
+    assert sliced_job(dict(sliced, convox_not_a_sliced_job=True)) == ""                   # the override
+    assert sliced_job({}) == ""
