@@ -16,11 +16,14 @@ from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._report import STATES, report_row, report_totals
+from ansible_collections.convox.rack.plugins.module_utils._report import STATES, report_matrix, report_row, report_totals
 
-COLUMNS = (("rack", "Rack"), ("org", "Org"), ("region", "Region"), ("status", "Status"), ("current", "Release"),
+COLUMNS = (("rack", "Rack"), ("org", "Org"), ("region", "Region"), ("account", "Account"), ("status", "Status"),
+           ("current", "Release"),
            ("target", "Target"), ("behind", "Behind"), ("required_pending", "Required pending"), ("drift", "Drift"),
            ("apps", "Apps"), ("last_update", "Last update"))
+# the page shows a rack's account under its region (one column fewer on a 1366-px screen)
+HTML_COLUMNS = tuple(column for column in COLUMNS if column[0] != "account")
 
 
 def _hostvar(hostvars, host, name):
@@ -55,7 +58,7 @@ def fleet_report_rows(hosts, hostvars, update_results=None):
         try:
             rows.append(report_row(host=host, rack=rack, org=str(get("rack_org") or ""), region=region,
                                    info=get("convox_report_info"), release=get("convox_report_release"),
-                                   last_update=last))
+                                   last_update=last, account=str(get("rack_account_id") or "")))
         except ConvoxError as exc:
             raise AnsibleFilterError("host %s: %s" % (host, exc.msg)) from exc
     return sorted(rows, key=lambda r: (r["org"], r["region"], r["rack"]))
@@ -111,35 +114,44 @@ h1{font-size:20px;margin:0 0 4px}p.meta{color:#5b6475;margin:0 0 16px}
 .bar{display:flex;gap:12px;flex-wrap:wrap;align-items:center;margin:0 0 12px}
 .bar label{font-size:12px;color:#5b6475}.bar select,.bar input{font:inherit;padding:3px 6px}
 .totals{display:flex;gap:10px;margin:0 0 12px}.totals span{padding:3px 10px;border-radius:12px;background:#eef0f4}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #e3e6ec;
-vertical-align:top}th{cursor:pointer;user-select:none;background:#f6f7f9;position:sticky;top:0;white-space:nowrap}
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:5px 6px;border-bottom:1px solid #e3e6ec;
+vertical-align:top}th{cursor:pointer;user-select:none;background:#f6f7f9;position:sticky;top:0}
 th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
 tr.state-behind td{background:#fff6dd}tr.state-failed td{background:#fde8e8}tr.state-drifted td.c-drift{background:#efe3fb}
-td.c-region,td.c-status,td.c-org,td.c-rack{white-space:nowrap}td.c-drift ul{margin:4px 0 0;padding-left:16px}
+td.c-region,td.c-org,td.c-account{white-space:nowrap}td.c-drift ul{margin:4px 0 0;padding-left:16px}
 tr.state-failed td.c-status,tr.state-failed td.c-last_update{color:#a31515;font-weight:600}
 tr.state-behind td.c-behind{color:#8a5a00;font-weight:600}tr.state-drifted td.c-drift{color:#6a2aa8;font-weight:600}
 tr.state-ok td.c-status{color:#17703a}td.c-apps span{display:inline-block;margin:0 6px 2px 0;padding:0 6px;
 border-radius:8px;background:#eef0f4;font-size:12px}.empty{color:#5b6475;padding:12px 0}
 .legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+td.c-status,td.c-last_update,td.c-drift,td.c-apps{overflow-wrap:anywhere}td.c-last_update{min-width:8em}
+td.c-apps{min-width:14em}td.c-status{min-width:8em}td.c-drift{min-width:6em}
+td.c-rack,td.c-current,td.c-target{white-space:nowrap}small.account{color:#5b6475}
+#matrix{width:auto;max-width:100%;margin:0 0 16px}#matrix th{cursor:default;position:static;white-space:nowrap}
+#matrix td span{display:inline-block;white-space:nowrap;margin:0 8px 2px 0}#matrix td b{font-weight:600}
+#racks{font-size:13px}
+#matrix caption{text-align:left;font-weight:600;padding:0 0 4px}
 """
 
 SCRIPT = """
 (function(){
   var table=document.getElementById('racks'),body=table.tBodies[0],rows=[].slice.call(body.rows);
   var org=document.getElementById('f-org'),region=document.getElementById('f-region'),
+      account=document.getElementById('f-account'),
       state=document.getElementById('f-state'),text=document.getElementById('f-text'),
       shown=document.getElementById('shown');
   function apply(){
     var n=0,q=text.value.toLowerCase();
     rows.forEach(function(r){
       var ok=(!org.value||r.dataset.org===org.value)&&(!region.value||r.dataset.region===region.value)&&
+             (!account.value||r.dataset.account===account.value)&&
              (!state.value||(' '+r.dataset.state+' ').indexOf(' '+state.value+' ')>=0)&&
              (!q||r.textContent.toLowerCase().indexOf(q)>=0);
       r.hidden=!ok;if(ok)n++;
     });
     shown.textContent=n;
   }
-  [org,region,state].forEach(function(el){el.addEventListener('change',apply);});
+  [org,region,account,state].forEach(function(el){el.addEventListener('change',apply);});
   text.addEventListener('input',apply);
   [].slice.call(table.tHead.rows[0].cells).forEach(function(th,i){
     th.addEventListener('click',function(){
@@ -172,6 +184,9 @@ def _cell(row, key):
         inner = " ".join('<span title="%s">%s <small>%s %s</small></span>' % (
             esc(a["status"], quote=True), esc(a["name"]), esc(a["status"]), esc(a["version"])) for a in row["apps"])
         return '<td class="%s" data-sort="%d">%s</td>' % (css, len(row["apps"]), inner)
+    if key == "region" and row.get("account"):
+        cell = '<td class="%s">%s<br><small class="account">%s</small></td>'
+        return cell % (css, esc(row["region"]), esc(row["account"]))
     if key == "behind":
         behind = row["behind"]
         return '<td class="%s" data-sort="%s">%s</td>' % (css, -1 if behind is None else behind,
@@ -185,6 +200,27 @@ def _cell(row, key):
                         for p in d["differences"])) for d in drift["drifted"])
             return '<td class="%s">DRIFTED (%d)<ul>%s</ul></td>' % (css, len(drift["drifted"]), items)
     return '<td class="%s">%s</td>' % (css, esc(cell_text(row, key)))
+
+
+def _matrix_html(rows):
+    """Counts by org x region x release, above the table: where the fleet stands at a glance."""
+    esc = html.escape
+    matrix = report_matrix(rows)
+    regions = sorted({region for cells in matrix.values() for region in cells})
+    if not regions:
+        return ""
+    head = "<tr><th>Org</th>%s</tr>" % "".join("<th>%s</th>" % esc(r) for r in regions)
+    body = []
+    for org in sorted(matrix):
+        cells = []
+        for region in regions:
+            releases = matrix[org].get(region) or {}
+            cells.append("<td>%s</td>" % "".join(
+                '<span><b>%d</b> &times; %s</span>' % (n, esc(release))
+                for release, n in sorted(releases.items(), key=lambda item: item[0], reverse=True)))
+        body.append('<tr data-org="%s"><th>%s</th>%s</tr>' % (esc(org, quote=True), esc(org), "".join(cells)))
+    return ('<table id="matrix"><caption>Racks by org, region and release</caption><thead>%s</thead><tbody>%s'
+            '</tbody></table>' % (head, "".join(body)))
 
 
 def fleet_update_results(text, path=""):
@@ -212,15 +248,17 @@ def fleet_report_html(rows, title="Convox fleet report", generated="", scope="")
     esc = html.escape
     orgs = sorted({r["org"] for r in rows if r["org"]})
     regions = sorted({r["region"] for r in rows if r["region"]})
+    accounts = sorted({r.get("account") or "" for r in rows} - {""})
     totals = report_totals(rows)
     head = "".join('<th data-key="%s"%s>%s</th>' % (key, ' data-type="number"' if key == "behind" else "", esc(label))
-                   for key, label in COLUMNS)
+                   for key, label in HTML_COLUMNS)
     body = []
     for row in rows:
-        body.append('<tr class="%s" data-rack="%s" data-org="%s" data-region="%s" data-state="%s">%s</tr>' % (
-            " ".join("state-%s" % s for s in row["states"]), esc(row["rack"], quote=True), esc(row["org"], quote=True),
-            esc(row["region"], quote=True), esc(" ".join(row["states"]), quote=True),
-            "".join(_cell(row, key) for key, dummy in COLUMNS)))
+        attributes = (" ".join("state-%s" % s for s in row["states"]), esc(row["rack"], quote=True),
+                      esc(row["org"], quote=True), esc(row["region"], quote=True),
+                      esc(row.get("account") or "", quote=True), esc(" ".join(row["states"]), quote=True))
+        body.append('<tr class="%s" data-rack="%s" data-org="%s" data-region="%s" data-account="%s" data-state="%s">'
+                    '%s</tr>' % (attributes + ("".join(_cell(row, key) for key, dummy in HTML_COLUMNS),)))
     state_options = "".join('<option value="%s">%s</option>' % (s, s) for s in STATES)
     return "".join((
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
@@ -233,8 +271,10 @@ def fleet_report_html(rows, title="Convox fleet report", generated="", scope="")
             esc(title), len(rows), (" &middot; <b class=\"scope\">%s</b>" % esc(scope)) if scope else "",
             (" &middot; generated " + esc(generated)) if generated else ""),
         "<div class=\"totals\">%s</div>" % "".join('<span class="t-%s">%d %s</span>' % (k, totals[k], k) for k in STATES),
+        _matrix_html(rows),
         "<div class=\"bar\"><label>Org <select id=\"f-org\">%s</select></label>" % _options(orgs, "orgs"),
         "<label>Region <select id=\"f-region\">%s</select></label>" % _options(regions, "regions"),
+        "<label>Account <select id=\"f-account\">%s</select></label>" % _options(accounts, "accounts"),
         "<label>State <select id=\"f-state\"><option value=\"\">all states</option>%s</select></label>" % state_options,
         "<label>Search <input id=\"f-text\" type=\"search\" placeholder=\"rack, app, release\"></label>",
         "<span>showing <b id=\"shown\">%d</b> of %d</span></div>" % (len(rows), len(rows)),

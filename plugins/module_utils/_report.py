@@ -39,13 +39,14 @@ def drift_view(drift: Any) -> dict[str, Any]:
 
 
 def report_row(host: str, rack: str, org: str | None, region: str | None, info: Any = None, release: Any = None,
-               last_update: Any = None) -> dict[str, Any]:
+               last_update: Any = None, account: str | None = None) -> dict[str, Any]:
     """The report's row for one rack.  ``info`` is the host's rack_info result, ``release`` its
     rack_release_info result (either may be a failed result, or None when not read)."""
     if not rack:
         raise ConvoxError("a report row needs a rack name.")
     row: dict[str, Any] = {
-        "host": host, "rack": rack, "org": org or "", "region": region or "", "status": "UNKNOWN", "current": None,
+        "host": host, "rack": rack, "org": org or "", "region": region or "", "account": account or "",
+        "status": "UNKNOWN", "current": None,
         "target": None, "behind": None, "path": [], "required_pending": [], "drift": drift_view(None), "apps": [],
         "last_update": last_update, "error": None, "states": []}
     errors: list[str] = []
@@ -57,7 +58,8 @@ def report_row(host: str, rack: str, org: str | None, region: str | None, info: 
         if mine:
             entry = mine[0]
             row.update(status=str(entry.get("status") or "UNKNOWN"), current=entry.get("version"),
-                       org=str(entry.get("org") or org or ""), region=str(entry.get("region") or region or ""))
+                       org=str(entry.get("org") or org or ""), region=str(entry.get("region") or region or ""),
+                       account=str(entry.get("account_id") or account or ""))
             row["apps"] = sorted(({"name": str(a.get("name") or ""), "status": str(a.get("status") or ""),
                                    "version": str(a.get("version") or "")} for a in entry.get("apps") or []),
                                  key=lambda a: a["name"])
@@ -85,6 +87,17 @@ def report_row(host: str, rack: str, org: str | None, region: str | None, info: 
         states.append("drifted")
     row["states"] = states or ["ok"]
     return row
+
+
+def report_matrix(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Where the fleet stands at a glance: {org: {region: {release: racks}}} (a rack not installed counts under
+    "not installed", one whose release cannot be read under "unknown")."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for row in rows:
+        release = str(row.get("current") or ("not installed" if row.get("status") == NOT_INSTALLED else "unknown"))
+        cell = out.setdefault(row.get("org") or "-", {}).setdefault(row.get("region") or "-", {})
+        cell[release] = cell.get(release, 0) + 1
+    return out
 
 
 def report_totals(rows: list[dict[str, Any]]) -> dict[str, int]:

@@ -11,9 +11,11 @@ import html.parser
 import json
 import os
 import shutil
+import sys
 
 import pytest
 import yaml
+from conftest import REPO
 from safety import app_stack, rack_stack, run_tasks, snapshot, write_channel
 from test_fleet import PLAYBOOKS, RACKS, V1, V2, V3, converge_at_v1, run
 
@@ -244,3 +246,83 @@ def test_the_report_in_a_headless_browser(aws, tmp_path):
             browser.close()
     assert requests == [page_path.as_uri()]                 # the page loaded nothing else
     assert os.path.getsize(shot) > 10000
+
+
+# -- the page at fleet size -------------------------------------------------------------------------------------
+FLEET_ORGS = ("acme", "globex", "initech", "umbrella")
+FLEET_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
+FLEET_ACCOUNTS = ("111111111111", "222222222222", "333333333333")
+FLEET_RELEASES = ("20260101000000", "20260201000000", "20260301000000", "20260401000000")
+
+
+def fleet_hostvars(n):
+    """``n`` racks in 9 account-regions as report.yml's hosts hold them after reading them (rack_info and
+    rack_release_info results), with the variety a real fleet has: behind, failed, drifted, apps, long messages."""
+    hostvars = {}
+    for i in range(n):
+        org, region = FLEET_ORGS[i % 4], FLEET_REGIONS[(i // 4) % 3]
+        account = FLEET_ACCOUNTS[(i // 12) % 3]
+        current = FLEET_RELEASES[i % 4 if i % 7 else 3]
+        behind = FLEET_RELEASES[FLEET_RELEASES.index(current) + 1:]
+        status = "UPDATE_ROLLBACK_COMPLETE" if i % 97 == 0 else "UPDATE_COMPLETE"
+        drift = {"status": "DRIFTED", "drifted": [{"logical_id": "Logs", "type": "AWS::Logs::LogGroup",
+                                                   "status": "MODIFIED", "differences": [
+                                                       {"path": "/RetentionInDays", "expected": "7", "actual": "365"}]}]
+                 } if i % 53 == 0 else {"status": "IN_SYNC", "drifted": []}
+        name = "%s-%s-%04d" % (org, region.split("-")[1], i)
+        hostvars[name] = {
+            "rack_name": name, "rack_org": org, "rack_region": region, "rack_account_id": account,
+            "convox_report_info": {"racks": [{"name": name, "org": org, "region": region, "account_id": account,
+                                              "status": status, "version": current,
+                                              "apps": [{"name": "web%d" % a, "status": "UPDATE_COMPLETE",
+                                                        "version": current} for a in range(i % 3)]}]},
+            "convox_report_release": {"current": current, "target": FLEET_RELEASES[-1], "path": list(behind),
+                                      "required": list(behind[:1]), "drift": drift},
+            "convox_result": {"rack": name, "region": region, "result": "failed", "from": current,
+                              "to": FLEET_RELEASES[-1],
+                              "msg": "stack %s failed: Instances (AWS::AutoScaling::AutoScalingGroup) UPDATE_FAILED: "
+                                     "Received 0 SUCCESS signal(s) out of 2. Unable to satisfy 100%%MinSuccessfulInstan"
+                                     "cesPercent requirement" % name} if status != "UPDATE_COMPLETE" else {}}
+    return hostvars
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine (Debian package chromium); "
+                                             "make test installs it where it can")
+def test_the_report_at_fleet_size_opens_fast_fits_the_screen_and_shows_where_the_fleet_stands(tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright (requirements-dev.txt) not installed")
+    sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
+    from ansible_collections.convox.rack.plugins.filter.fleet_report import fleet_report_html, fleet_report_rows
+    hostvars = fleet_hostvars(1000)
+    rows = fleet_report_rows(sorted(hostvars), hostvars)
+    page_path = tmp_path / "fleet-report.html"
+    page_path.write_text(fleet_report_html(rows, generated="2026-12-01 00:00:00 UTC"))
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page.goto(page_path.as_uri(), wait_until="load")
+            # from navigation to the end of the load event (parsing, layout, the page's script): under 2 s
+            loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            assert loaded < 2000, loaded
+            assert page.inner_text("#shown") == "1000"
+            # no horizontal scrolling on a 1366-px-wide screen
+            assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+            # above the table: racks by org x region x release
+            assert page.evaluate("document.getElementById('matrix').getBoundingClientRect().bottom <= "
+                                 "document.getElementById('racks').getBoundingClientRect().top")
+            cell = page.inner_text("#matrix tr[data-org=acme] td:nth-of-type(1)")
+            counts = {}
+            for item in rows:
+                if item["org"] == "acme" and item["region"] == "ap-southeast-2":
+                    counts[item["current"]] = counts.get(item["current"], 0) + 1
+            for release, n in counts.items():
+                assert "%d × %s" % (n, release) in cell, (cell, counts)
+            total = page.evaluate("[...document.querySelectorAll('#matrix td b')].reduce((s, b) => s + +b.textContent, 0)")
+            assert total == 1000
+            page.select_option("#f-account", FLEET_ACCOUNTS[1])   # one account's racks, through the page
+            assert page.inner_text("#shown") == str(len([r for r in rows if r["account"] == FLEET_ACCOUNTS[1]]))
+            page.screenshot(path=str(tmp_path / "fleet-1000.png"))
+        finally:
+            browser.close()

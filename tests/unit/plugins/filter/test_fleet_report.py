@@ -182,8 +182,8 @@ def test_html_has_a_row_per_rack_with_its_states_and_the_filters():
     text = fleet_report_html(rows)
     assert '<span class="t-ok">1 ok</span><span class="t-behind">1 behind</span>' in text
     assert text.count("<tr class=") == 2
-    assert 'data-rack="a" data-org="acme" data-region="us-east-1" data-state="ok"' in text
-    assert 'data-rack="b" data-org="globex" data-region="eu-west-1" data-state="behind"' in text
+    assert 'data-rack="a" data-org="acme" data-region="us-east-1" data-account="" data-state="ok"' in text
+    assert 'data-rack="b" data-org="globex" data-region="eu-west-1" data-account="" data-state="behind"' in text
     for control in ('id="f-org"', 'id="f-region"', 'id="f-state"', 'id="f-text"'):
         assert control in text
     assert '<option value="globex">globex</option>' in text
