@@ -44,6 +44,9 @@ HOST_VARS = (
     ("account_id", "rack_account_id"), ("assume_role_arn", "rack_assume_role_arn"),
     ("assume_role_external_id", "rack_assume_role_external_id"),
     ("assume_role_session_name", "rack_assume_role_session_name"),
+    ("notification_arns", "rack_notification_arns"), ("role_arn", "rack_role_arn"),
+    ("resources_to_skip", "rack_resources_to_skip"), ("retain_resources", "rack_retain_resources"),
+    ("cancel_on_timeout", "rack_cancel_on_timeout"),
 )
 MAX_POLL_INTERVAL = 30.0
 ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>

@@ -218,4 +218,6 @@ class AppManager(StackManagerBase):
         self.delete_stack_and_buckets(stack, "deleting")
         res = self.result(True, None, plan, before=before, after={})
         res["app"] = dict(self.describe_app(stack), status=cfn.GONE)
+        if self.retained:
+            res["retained"] = list(self.retained)
         return res

@@ -23,7 +23,13 @@ from ansible_collections.convox.rack.plugins.module_utils._changes import (
     stateful_warning,
 )
 from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_details, describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import (
+    ClientFactory,
+    aws_error_code,
+    aws_error_details,
+    describe_aws_error,
+    is_aws_error,
+)
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step
@@ -32,6 +38,7 @@ from ansible_collections.convox.rack.plugins.module_utils._tags import NO_ECHO_T
 from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters, parse_template
 
 F = TypeVar("F", bound=Callable[..., Any])
+ROLLBACK_WAIT = 3600        # seconds, at least, that a cancelled update's rollback is waited for
 
 
 class Replan(Exception):
@@ -89,6 +96,12 @@ class StackManagerBase:
         self.sleep = sleep
         self.watcher = watcher
         self.stacks = cfn.Stacks(client_factory, sleep=sleep, watcher=watcher)
+        # SNS topics and the CloudFormation service role, for every operation (an omitted one keeps the stack's)
+        if self.params.get("notification_arns") is not None:
+            self.stacks.options["NotificationARNs"] = list(self.params["notification_arns"])
+        if self.params.get("role_arn"):
+            self.stacks.options["RoleARN"] = self.params["role_arn"]
+        self.retained: list[str] = []   # resources a delete left in place (retain_resources)
         # fleet runs (rack_batch) skip the resource listing after a change: one call per rack saved
         self.list_resources = params.get("list_resources", True) is not False
         self.wait_timeout = int(self.params["wait_timeout"])
@@ -357,7 +370,13 @@ class StackManagerBase:
             return self.stacks.describe(stack_id)
         try:
             final = self.stacks.wait(stack_id, self.wait_timeout)
-        except ConvoxError as exc:      # a timeout: the operation was started all the same
+        except cfn.StackTimeout as exc:
+            if self.params.get("cancel_on_timeout") and "UPDATE_COMPLETE" in ok_statuses:
+                final = self.cancel_after_timeout(stack_id, operation)
+            else:
+                exc.details["changed"] = True      # a timeout: the operation was started all the same
+                raise
+        except ConvoxError as exc:
             exc.details["changed"] = True
             raise
         status = final.status if final is not None else cfn.GONE
@@ -369,6 +388,23 @@ class StackManagerBase:
         cause = self.stacks.failure(stack_id, started, token) or final.reason or "no failure event was recorded"
         message = "%s failed for %s: %s; the stack is now %s." % (operation, self.label(), cause.rstrip("."), status)
         raise ConvoxError(message, status=status, changed=True)
+
+    def cancel_after_timeout(self, stack_id: str, operation: str) -> cfn.Stack | None:
+        """cancel_on_timeout: the update outlived wait_timeout: cancel it (CancelUpdateStack), wait for the rollback
+        and fail saying where the stack is (or, when it finished meanwhile, return it)."""
+        try:
+            self.stacks.cancel_update(stack_id)
+        except Exception as exc:     # it left UPDATE_IN_PROGRESS meanwhile: its outcome stands
+            if aws_error_code(exc) != "ValidationError":
+                raise
+            return self.stacks.read(stack_id)
+        # the rollback takes what it takes (as long as the update had, or more): waited for up to an hour at least
+        final = self.stacks.wait(stack_id, max(self.wait_timeout, ROLLBACK_WAIT))
+        status = final.status if final is not None else cfn.GONE
+        raise ConvoxError("%s of %s did not finish within %d seconds, so it was cancelled (cancel_on_timeout: "
+                          "CancelUpdateStack) and rolled back; the stack is now %s." % (
+                              operation, self.label(), self.wait_timeout, status),
+                          status=status, changed=True, cancelled=True)
 
     # -- entry states --------------------------------------------------------------------------
     def settle_for_present(self, stack: cfn.Stack | None) -> tuple[cfn.Stack | None, str | None]:
@@ -391,14 +427,23 @@ class StackManagerBase:
                 self.delete_stack(stack, "deleting the failed install")
             return None, "a failed install (ROLLBACK_COMPLETE) was deleted and is installed again"
         if status == "UPDATE_ROLLBACK_FAILED" and self.params["recover"]:
+            skip = list(self.params.get("resources_to_skip") or [])
+            skipping = " skipping %s (resources_to_skip)" % ", ".join(skip) if skip else ""
             if self.check_mode:
-                return stack, "the stack would first be recovered with ContinueUpdateRollback"
+                return stack, "the stack would first be recovered with ContinueUpdateRollback%s" % skipping
             self.confirm(stack)
             started = self.stacks.now()
-            token = self.stacks.continue_update_rollback(stack.stack_id)
-            stack = self.finish(stack.stack_id, "recovering (ContinueUpdateRollback)", started, token,
-                                ("UPDATE_ROLLBACK_COMPLETE",))
-            return stack, "recovered from UPDATE_ROLLBACK_FAILED with ContinueUpdateRollback"
+            token = self.stacks.continue_update_rollback(stack.stack_id, skip)
+            try:
+                stack = self.finish(stack.stack_id, "recovering (ContinueUpdateRollback%s)" % skipping, started,
+                                    token, ("UPDATE_ROLLBACK_COMPLETE",))
+            except ConvoxError as exc:
+                if exc.details.get("status") == "UPDATE_ROLLBACK_FAILED":
+                    exc.msg = exc.msg.rstrip(".") + ("; list the resources whose rollback cannot succeed in "
+                                                     "resources_to_skip to leave them as they are.")
+                    exc.args = (exc.msg,)
+                raise
+            return stack, "recovered from UPDATE_ROLLBACK_FAILED with ContinueUpdateRollback%s" % skipping
         if status in cfn.STUCK:
             raise ConvoxError("%s is in %s (%s): %s." % (self.label(), status, (stack.reason or "no reason given").rstrip("."),
                                                          cfn.STUCK_ADVICE[status]), status=status)
@@ -406,17 +451,36 @@ class StackManagerBase:
 
     # -- the stack's buckets ----------------------------------------------------------------------
     def bucket_names(self, stack_id: str) -> list[str]:
+        """The stack's buckets, but those retain_resources leaves in place."""
+        keep = set(self.params.get("retain_resources") or [])
         return [r["physical_id"] for r in self.stacks.resources(stack_id)
-                if r["type"] == "AWS::S3::Bucket" and r.get("physical_id")]
+                if r["type"] == "AWS::S3::Bucket" and r.get("physical_id") and r.get("logical_id") not in keep]
 
     def delete_stack(self, stack: cfn.Stack, operation: str) -> None:
-        """Disable termination protection, delete, wait (raising naming the failure)."""
+        """Disable termination protection, delete, wait (raising naming the failure).  A stack whose deletion
+        failed (found DELETE_FAILED, or failing now) is deleted leaving retain_resources in place."""
         self.confirm(stack)
         if stack.termination_protection:
             self.stacks.set_termination_protection(stack.stack_id, False)
-        started = self.stacks.now()
-        token = self.stacks.delete(stack.stack_id)
-        self.finish(stack.stack_id, operation, started, token, (cfn.GONE,))
+        retain = list(self.params.get("retain_resources") or [])
+        status = stack.status
+        while True:
+            started = self.stacks.now()
+            with_retain = retain if status == "DELETE_FAILED" else []
+            token = self.stacks.delete(stack.stack_id, with_retain)
+            try:
+                self.finish(stack.stack_id, operation, started, token, (cfn.GONE,))
+            except ConvoxError as exc:
+                status = str(exc.details.get("status") or "")
+                if status == "DELETE_FAILED" and retain and not with_retain:
+                    continue                # failed as expected: again, leaving those resources in place
+                if status == "DELETE_FAILED" and not retain:
+                    exc.msg = exc.msg.rstrip(".") + ("; remove what blocks the failed resources, or name them in "
+                                                     "retain_resources to leave them in place, and run again.")
+                    exc.args = (exc.msg,)
+                raise
+            self.retained = with_retain
+            return
 
     def delete_stack_and_buckets(self, stack: cfn.Stack, operation: str) -> list[str]:
         """Empty the stack's (retained) buckets, delete the stack, then delete the emptied buckets."""

@@ -138,7 +138,9 @@ class RackManager(StackManagerBase):
             seen.add(app["name"])
             managers.append(AppManager(
                 dict(app, rack=self.name, channel=self.params["channel"], recover=self.params["recover"],
-                     wait=self.wait_enabled, wait_timeout=self.wait_timeout, list_resources=self.list_resources),
+                     wait=self.wait_enabled, wait_timeout=self.wait_timeout, list_resources=self.list_resources,
+                     notification_arns=self.params["notification_arns"], role_arn=self.params["role_arn"],
+                     cancel_on_timeout=self.params["cancel_on_timeout"]),
                 self.check_mode, client_factory=self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
         return managers
 
@@ -610,4 +612,6 @@ class RackManager(StackManagerBase):
         final = dict(self.describe_rack(stack), status=cfn.GONE)
         res = self.result(True, None, plan, before=before, after={})
         res["rack"] = final
+        if self.retained:
+            res["retained"] = list(self.retained)
         return res

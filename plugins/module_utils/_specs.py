@@ -51,6 +51,17 @@ def tags_argument_spec() -> Spec:
     }
 
 
+def stack_options_argument_spec() -> Spec:
+    """Matches doc fragment ``convox.rack.stack_options``."""
+    return {
+        "notification_arns": {"type": "list", "elements": "str"},
+        "role_arn": {"type": "str"},
+        "resources_to_skip": {"type": "list", "elements": "str", "default": []},
+        "retain_resources": {"type": "list", "elements": "str", "default": []},
+        "cancel_on_timeout": {"type": "bool", "default": False},
+    }
+
+
 def account_argument_spec() -> Spec:
     """Matches doc fragment ``convox.rack.account``."""
     return {
@@ -87,6 +98,7 @@ def rack_spec() -> Spec:
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())
     spec.update(wait_argument_spec())
+    spec.update(stack_options_argument_spec())
     spec.update(account_argument_spec())
     return spec
 
@@ -104,6 +116,7 @@ def rack_app_spec() -> Spec:
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())
     spec.update(wait_argument_spec())
+    spec.update(stack_options_argument_spec())
     spec.update(account_argument_spec())
     return spec
 

@@ -41,11 +41,12 @@ STUCK_ADVICE = {
     "ROLLBACK_FAILED": "its failed creation could not be rolled back; delete the stack in CloudFormation "
                        "(retaining the resources that fail to delete) and run again",
     "DELETE_FAILED": "a previous delete failed; remove what blocks the failed resources and run with state=absent "
-                     "again",
+                     "again, or name them in retain_resources to leave them in place",
     "UPDATE_FAILED": "an update failed with rollback disabled; roll the stack back (aws cloudformation "
                      "rollback-stack) and run again",
     "UPDATE_ROLLBACK_FAILED": "an update could not be rolled back; fix the failed resources and run again with "
-                              "recover: true (ContinueUpdateRollback)",
+                              "recover: true (ContinueUpdateRollback), naming in resources_to_skip those whose "
+                              "rollback cannot succeed",
     "IMPORT_ROLLBACK_FAILED": "a resource import could not be rolled back; fix the failed resources in "
                               "CloudFormation and run again",
 }
@@ -129,6 +130,7 @@ class Stacks:
         self.poll_max = poll_max
         self.watcher = watcher      # a shared per-region poller (fleet runs), or None: poll this stack alone
         self.changed = False        # whether a change was made through this object (a task's result says so)
+        self.options: dict[str, Any] = {}   # NotificationARNs, RoleARN: given to every create, update and plan
         self.seen: dict[str, Stack | None] = {}    # stack name -> as last read (where a failed task leaves it)
 
     def _saw(self, name: str, stack: Stack | None) -> Stack | None:
@@ -330,7 +332,7 @@ class Stacks:
             StackName=name, Parameters=parameters, **template_source(template, self.factory.region),
             Tags=tags_to_list(tags), Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
             EnableTerminationProtection=bool(termination_protection), OnFailure="ROLLBACK",
-            ClientRequestToken=token)
+            ClientRequestToken=token, **self.options)
         self.changed = True
         return resp["StackId"], token
 
@@ -339,7 +341,8 @@ class Stacks:
         """Start an update; returns the request token, or None when there is nothing to update."""
         token = "convox-%s" % uuid.uuid4()
         kwargs: dict[str, Any] = {"StackName": stack_id, "Parameters": parameters, "Tags": tags_to_list(tags),
-                                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token}
+                                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token,
+                                  **self.options}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:
@@ -353,9 +356,20 @@ class Stacks:
         self.changed = True
         return token
 
-    def delete(self, stack_id: str) -> str:
+    def delete(self, stack_id: str, retain: list[str] | None = None) -> str:
+        """Start deleting a stack; ``retain``: logical ids left in place (a DELETE_FAILED stack only)."""
         token = "convox-%s" % uuid.uuid4()
-        self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=token)
+        kwargs: dict[str, Any] = {"RetainResources": list(retain)} if retain else {}
+        if self.options.get("RoleARN"):
+            kwargs["RoleARN"] = self.options["RoleARN"]
+        self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=token, **kwargs)
+        self.changed = True
+        return token
+
+    def cancel_update(self, stack_id: str) -> str:
+        """Cancel the update in progress (CancelUpdateStack): the stack rolls back to where it was."""
+        token = "convox-%s" % uuid.uuid4()
+        self.cfn.cancel_update_stack(StackName=stack_id, ClientRequestToken=token)
         self.changed = True
         return token
 
@@ -363,9 +377,13 @@ class Stacks:
         self.cfn.update_termination_protection(StackName=stack_id, EnableTerminationProtection=bool(enabled))
         self.changed = True
 
-    def continue_update_rollback(self, stack_id: str) -> str:
+    def continue_update_rollback(self, stack_id: str, skip: list[str] | None = None) -> str:
+        """ContinueUpdateRollback; ``skip``: logical ids whose rollback is skipped (ResourcesToSkip)."""
         token = "convox-%s" % uuid.uuid4()
-        self.cfn.continue_update_rollback(StackName=stack_id, ClientRequestToken=token)
+        kwargs: dict[str, Any] = {"ResourcesToSkip": list(skip)} if skip else {}
+        if self.options.get("RoleARN"):
+            kwargs["RoleARN"] = self.options["RoleARN"]
+        self.cfn.continue_update_rollback(StackName=stack_id, ClientRequestToken=token, **kwargs)
         self.changed = True
         return token
 
@@ -375,7 +393,7 @@ class Stacks:
         name = "convox-plan-%s" % uuid.uuid4().hex[:12]
         kwargs: dict[str, Any] = {"StackName": stack_id, "ChangeSetName": name, "ChangeSetType": "UPDATE",
                                   "Parameters": parameters, "Tags": tags_to_list(tags),
-                                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"]}
+                                  "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], **self.options}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:

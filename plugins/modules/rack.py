@@ -155,6 +155,7 @@ options:
         default: true
 extends_documentation_fragment:
   - convox.rack.account
+  - convox.rack.stack_options
   - convox.rack.channel
   - convox.rack.tags
   - convox.rack.wait
@@ -244,6 +245,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+retained:
+  description:
+    - The logical ids of the resources O(retain_resources) left in place when the rack's stack, whose deletion had
+      failed, was deleted.
+  returned: when O(state=absent) deleted a stack leaving resources in place
+  type: list
+  elements: str
+  sample: ["Settings"]
 rack:
   description: The rack after the task (its last state, with status C(DELETE_COMPLETE), after an uninstall); null when it does not exist.
   returned: always

@@ -68,6 +68,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - convox.rack.account
+  - convox.rack.stack_options
   - convox.rack.channel
   - convox.rack.tags
   - convox.rack.wait
@@ -118,6 +119,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+retained:
+  description:
+    - The logical ids of the resources O(retain_resources) left in place when the app's stack, whose deletion had
+      failed, was deleted.
+  returned: when O(state=absent) deleted a stack leaving resources in place
+  type: list
+  elements: str
+  sample: ["Settings"]
 app:
   description: The app after the task; null when it does not exist.
   returned: always

@@ -18,6 +18,7 @@ from .common import CALLER, UPDATABLE, add_event, find_stack
 from .patching import Patches
 
 PATCHES = Patches("cfn")
+ROLLBACK_BLOCKED = {}      # stack name -> logical ids whose rollback fails until skipped (set_stack rollback_blocked)
 RESPONSE = "moto.cloudformation.responses:CloudFormationResponse"
 BACKEND = "moto.cloudformation.models:CloudFormationBackend"
 STACK = "moto.cloudformation.models:Stack"
@@ -88,18 +89,69 @@ def _continue_update_rollback(dummy):
         if stack.status != "UPDATE_ROLLBACK_FAILED":
             raise _validation_error("Stack %s is in %s state and can not continue update rollback."
                                     % (stack.stack_id, stack.status), stack.stack_id)
+        skipped = set(self._get_param("ResourcesToSkip", []) or [])
         stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="Continue update rollback")
+        # a resource whose rollback fails (a test put it there: ROLLBACK_BLOCKED) fails it again unless skipped
+        blocked = [lid for lid in ROLLBACK_BLOCKED.get(stack.name, ()) if lid not in skipped]
+        if blocked:
+            reason = "The following resource(s) failed to update: [%s]. " % ", ".join(blocked)
+            for lid in blocked:
+                add_event(stack, {"status": "UPDATE_FAILED", "logical_id": lid, "type": "AWS::CloudFormation::Resource",
+                                  "reason": "Resource %s could not be rolled back" % lid})
+            stack.status = "UPDATE_ROLLBACK_FAILED"
+            stack.status_reason = reason
+            stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=reason)
+            return EmptyResult()
+        for lid in sorted(skipped):
+            add_event(stack, {"status": "UPDATE_COMPLETE", "logical_id": lid, "type": "AWS::CloudFormation::Resource",
+                              "reason": "Resource skipped during UPDATE_ROLLBACK"})
+        ROLLBACK_BLOCKED.pop(stack.name, None)
         stack.status = "UPDATE_ROLLBACK_COMPLETE"
         stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
         return EmptyResult()
     return continue_update_rollback
 
 
+@PATCHES.wrap(RESPONSE + ".cancel_update_stack",
+              "CancelUpdateStack: only an UPDATE_IN_PROGRESS stack (ValidationError otherwise); the update rolls back "
+              "to the stack as it was (UPDATE_ROLLBACK_IN_PROGRESS, taking time in real-duration mode, then "
+              "UPDATE_ROLLBACK_COMPLETE)", adds=True)
+def _cancel_update_stack(dummy):
+    from moto.core.responses import EmptyResult
+
+    from . import timing
+
+    def cancel_update_stack(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        if stack.status != "UPDATE_IN_PROGRESS":
+            raise _validation_error("CancelUpdateStack cannot be called from current stack status", stack.stack_id)
+        before = getattr(stack, "_localaws_before_update", None)
+        if before is not None:
+            _roll_back_update(stack, before, "User Initiated")
+        else:
+            stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
+            stack.status = "UPDATE_ROLLBACK_COMPLETE"
+            stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        if timing.seconds() > 0:
+            timing.begin(self.cloudformation_backend, stack, "UPDATE_ROLLBACK_IN_PROGRESS")
+        return EmptyResult()
+    return cancel_update_stack
+
+
 @PATCHES.wrap(RESPONSE + ".delete_stack",
-              "DeleteStack is refused while termination protection is on, and while another operation runs")
+              "DeleteStack is refused while termination protection is on, and while another operation runs; "
+              "RetainResources only for a DELETE_FAILED stack, whose listed resources then stay when it goes")
 def _delete_stack(original):
     def delete_stack(self):
         stack = find_stack(self.cloudformation_backend, self._get_param("StackName"))
+        retain = list(self._get_param("RetainResources", []) or [])
+        if retain and stack is not None:
+            if stack.status != "DELETE_FAILED":
+                raise _validation_error("Invalid operation on stack [%s]: RetainResources can only be specified when "
+                                        "the stack is in DELETE_FAILED state" % stack.name, stack.name)
+            for lid in retain:          # left in place: the stack goes, these resources stay
+                if lid in stack.resource_map._resource_json_map:
+                    stack.resource_map._resource_json_map[lid]["DeletionPolicy"] = "Retain"
         if stack is not None and stack.enable_termination_protection:
             raise _validation_error("Stack [%s] cannot be deleted while TerminationProtection is enabled" % stack.name,
                                     stack.name)
@@ -499,16 +551,21 @@ def _roll_back_update(stack, before, reason, logical_id=None, resource_type=None
 @PATCHES.wrap(STACK + ".update",
               "an export another stack imports cannot change or disappear: the update fails (\"Export X cannot be "
               "updated as it is in use by Y\") and rolls back; a resource that fails rolls the update back; the "
-              "stack's exports are what its outputs are now (moto kept the values of its creation)")
+              "stack's exports are what its outputs are now (moto kept the values of its creation); an update without "
+              "RoleARN keeps the stack's service role (moto dropped it)")
 def _stack_update(original):
     def update(self, *args, **kwargs):
         before = _snapshot(self)
         exports_before = {e.name: e.value for e in self.exports}
+        role = getattr(self, "role_arn", None)
         try:
             original(self, *args, **kwargs)
+            if getattr(self, "role_arn", None) is None:
+                self.role_arn = role
         except ResourceFailed as failed:
             _roll_back_update(self, before, failed.reason, failed.logical_id, failed.resource_type)
             return
+        self._localaws_before_update = before       # what CancelUpdateStack restores
         exports_after = {e.name: e.value for e in self.exports}
         backend = _backend_of(self)
         for name, value in sorted(exports_before.items()):
@@ -552,3 +609,4 @@ def apply():
 
 def reset():
     IMPORTS.clear()
+    ROLLBACK_BLOCKED.clear()

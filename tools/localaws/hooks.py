@@ -60,7 +60,9 @@ def set_stack(spec, account=DEFAULT_ACCOUNT):
     ``drift`` (logical id -> status MODIFIED / DELETED and ``differences``, each path, expected, actual, type;
     false to clear) marks resources drifted for the next drift detection, ``drift_failure`` (a reason; false to
     clear) makes its detections fail in part; ``termination_protection`` sets it; ``delete: true`` deletes the
-    stack as someone else would, in whatever state it is.  Returns (http code, payload)."""
+    stack as someone else would, in whatever state it is; ``rollback_blocked`` (logical ids; empty to clear): their
+    rollback fails, so ContinueUpdateRollback ends UPDATE_ROLLBACK_FAILED again unless it skips them
+    (ResourcesToSkip).  Returns (http code, payload)."""
     backend = backend_of(spec.get("account", account), spec.get("region", "us-east-1"))
     stack = find_stack(backend, spec["stack_name"])
     if stack is None:
@@ -81,6 +83,12 @@ def set_stack(spec, account=DEFAULT_ACCOUNT):
         stack.status_reason = spec.get("reason")
     if "termination_protection" in spec:
         stack.enable_termination_protection = bool(spec["termination_protection"])
+    if "rollback_blocked" in spec:
+        from .cfn import ROLLBACK_BLOCKED
+        if spec["rollback_blocked"]:
+            ROLLBACK_BLOCKED[stack.name] = list(spec["rollback_blocked"])
+        else:
+            ROLLBACK_BLOCKED.pop(stack.name, None)
     if "drift" in spec:
         if spec["drift"]:
             drift.DRIFTS[stack.stack_id] = {k: dict(v or {}) for k, v in spec["drift"].items()}

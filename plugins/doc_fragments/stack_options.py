@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # Matches convox.rack.plugins.module_utils._specs.stack_options_argument_spec()
+    DOCUMENTATION = r"""
+options:
+  notification_arns:
+    description:
+      - SNS topics CloudFormation sends the stack's events to (C(NotificationARNs)), on install and on every update.
+      - Not given, an existing stack keeps its topics; an empty list removes them.
+    type: list
+    elements: str
+  role_arn:
+    description:
+      - A CloudFormation service role (C(RoleARN)) the stack's operations run with - creating, updating, rolling
+        back and deleting its resources - instead of the task's own credentials, as in M(amazon.aws.cloudformation).
+      - Not given, an existing stack keeps the role it has. The task's credentials need C(iam:PassRole) on it.
+    type: str
+  resources_to_skip:
+    description:
+      - With O(recover=true) on a stack in C(UPDATE_ROLLBACK_FAILED), the logical ids (C(Nested.Logical) for a nested
+        stack's) that ContinueUpdateRollback skips - resources whose rollback cannot succeed, left as they are and
+        named in the result.
+      - Without it, a rollback that fails again leaves the stack in C(UPDATE_ROLLBACK_FAILED) and the task fails naming
+        the resources that failed, and this option.
+    type: list
+    elements: str
+    default: []
+  retain_resources:
+    description:
+      - With O(state=absent), on a stack whose deletion failed (C(DELETE_FAILED), found so or met during this task),
+        the logical ids of resources to leave in place so that the stack's deletion completes (C(RetainResources));
+        they are named in the result (RV(retained)) and are not emptied or deleted by the collection.
+    type: list
+    elements: str
+    default: []
+  cancel_on_timeout:
+    description:
+      - When O(wait_timeout) passes while an update is in progress, cancel it (C(CancelUpdateStack)), wait for the
+        stack to roll back to where it was, and fail saying so - instead of leaving the update running.
+    type: bool
+    default: false
+"""
