@@ -21,14 +21,17 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._fleet import (
     Batch,
     Target,
+    approved_plans,
     clashes,
     needs_default_account,
     pinned_version,
+    plan_key,
     result_row,
     role_account,
     run_releases,
     sliced_job,
 )
+from ansible_collections.convox.rack.plugins.module_utils._plan import what_changed
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory
 
@@ -57,6 +60,8 @@ def plan_line(result):
     row = result.get("convox_row") or {}
     if result.get("failed"):
         return "%s: failed: %s" % (row.get("rack"), result.get("msg"))
+    if result.get("not_moved"):
+        return "%s: skipped: %s" % (row.get("rack"), result.get("msg"))
     plan = result.get("plan") or {}
     line = "%s: %s %s -> %s" % (row.get("rack"), plan.get("action"), row.get("from"), row.get("to"))
     if row.get("path"):
@@ -146,6 +151,9 @@ class ActionModule(ConvoxAction):
             return factories[key]
 
         check_mode = bool(self._play_context.check_mode)
+        plans = params.get("plan") if not check_mode else None
+        if plans is not None:      # an approved plan file: only racks it planned move, each exactly as planned
+            racks = [self.under_plan(host, rack_params, plans, aws_params) for host, rack_params in racks]
         if params.get("halted"):               # the fleet halted before this batch: no rack is touched
             results = {}
             for host, rack_params in racks:
@@ -159,12 +167,43 @@ class ActionModule(ConvoxAction):
         results = runner.run()
         for host, rack_params in racks:
             res = results[host]
+            if plans is not None:
+                res = self.stale(res, rack_params, plans, aws_params)
             secrets = set(res.pop("_secret_values", ())) | set(no_log.get(host, ()))
             res = remove_values(res, secrets) if secrets else res
             res["convox_row"] = result_row(host, rack_params, res, check_mode)
             results[host] = res
         return {"changed": False, "results": results, "plan_lines": [plan_line(results[host]) for host, dummy in racks],
                 "polls": {place: w.polls for place, w in runner.watchers.items()}}
+
+    # -- approved plans ----------------------------------------------------------------------------------
+    @staticmethod
+    def plan_key_of(rack_params, aws_params):
+        return plan_key(rack_params["name"], rack_params.get("region") or "",
+                        rack_params.get("account_id") or role_account(rack_params.get("assume_role_arn")))
+
+    def under_plan(self, host, rack_params, plans, aws_params):
+        """(host, the rack's params with expect_fingerprint set from its approved plan), or the ConvoxError saying
+        it is not in the plan (a skipped rack)."""
+        if isinstance(rack_params, ConvoxError):
+            return host, rack_params
+        approved = plans.get(self.plan_key_of(rack_params, aws_params))
+        if approved is None:
+            return host, ConvoxError("not in the plan (convox_plan_file): it was not planned by the approved --check "
+                                     "run, so it is not moved.", not_moved=True)
+        return host, dict(rack_params, expect_fingerprint=approved["fingerprint"])
+
+    def stale(self, res, rack_params, plans, aws_params):
+        """A rack refused for a stale plan, or not in the plan, is skipped - naming what changed - not failed."""
+        if res.get("not_moved"):
+            return {"changed": False, "not_moved": True, "msg": res.get("msg", "not in the plan")}
+        if not res.get("stale") or isinstance(rack_params, ConvoxError):
+            return res
+        approved = plans.get(self.plan_key_of(rack_params, aws_params)) or {}
+        changed = what_changed(approved.get("fingerprint_of") or {}, res.get("fingerprint_of") or {})
+        return {"changed": False, "not_moved": True, "stale": True,
+                "msg": "plan is stale: %s changed since it was approved (fingerprint %s, approved %s); the rack was not "
+                       "moved." % (", ".join(changed), res.get("fingerprint"), approved.get("fingerprint"))}
 
     # -- before the run changes anything ---------------------------------------------------------------------
     def preflight(self, params, task_vars):
@@ -175,6 +214,16 @@ class ActionModule(ConvoxAction):
         sliced = sliced_job(task_vars)
         if sliced:
             return {"failed": True, "msg": sliced}
+        plans = None
+        if params.get("plan_file") and not self._play_context.check_mode:     # apply the approved plans
+            try:
+                with open(params["plan_file"]) as f:
+                    plans = approved_plans(json.load(f), params["plan_file"])
+            except (OSError, ValueError) as exc:
+                return {"failed": True, "msg": "the plan file %s cannot be read (%s); no rack was changed."
+                                               % (params["plan_file"], exc)}
+            except ConvoxError as exc:
+                return {"failed": True, "msg": exc.msg}
         hostvars = task_vars.get("hostvars") or {}
         aws_params = {k: params.get(k) for k in aws_argument_spec()}
         report_dir = params.get("report_dir")
@@ -234,7 +283,8 @@ class ActionModule(ConvoxAction):
                 lines.append(describe_aws_error(exc, "reading the regions' quotas"))
         return {"changed": False, "racks": sorted({t.rack for t in targets}), "versions": versions, "lines": lines,
                 "targets": [dict(vars(t)) for t in targets],
-                "ansible_facts": {"convox_run_versions": versions, "convox_run_releases": releases}}
+                "ansible_facts": {"convox_run_versions": versions, "convox_run_releases": releases,
+                                  "convox_run_plan": plans}}
 
     @staticmethod
     def target(host, hostvars, default_region, state=None):

@@ -290,7 +290,7 @@ class Batch:
                     results[futures[future]] = future.result()
         for key, dummy in self.racks:       # those that failed before they started, then the last line
             if key in results:
-                self.mark(key, "failed" if results[key].get("failed") else "done")
+                self.mark(key, "failed" if rack_failed(results[key]) else "done")
         return results
 
     def share_releases(self, params: dict[str, Any], factory: ClientFactory) -> None:
@@ -324,8 +324,13 @@ class Batch:
         if warnings:
             result["warnings"] = list(warnings)
         result["_secret_values"] = sorted(getattr(manager, "secret_values", ()) or ())
-        self.mark(key, "failed" if result.get("failed") else "done")
+        self.mark(key, "failed" if rack_failed(result) else "done")
         return result
+
+
+def rack_failed(result: Mapping[str, Any]) -> bool:
+    """A rack's result is a failure - not a rack left alone because its approved plan is stale or missing."""
+    return bool(result.get("failed")) and not result.get("stale") and not result.get("not_moved")
 
 
 class _Tracked:
@@ -358,7 +363,7 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
     failed = bool(result.get("failed"))
     if failed:
         outcome = "failed"
-    elif result.get("halted"):
+    elif result.get("halted") or result.get("not_moved"):
         outcome = "skipped"
     elif result.get("changed"):
         outcome = "planned" if check_mode else "updated"
@@ -370,7 +375,9 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
             "account": params.get("account_id") or role_account(params.get("assume_role_arn")) or "",
             "region": params.get("region") or "", "from": plan.get("from_version") or "-",
             "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
-            "msg": result.get("msg", "") if failed or result.get("halted") else "", "stateful": len(plan.get("stateful_changes") or []),
+            "msg": result.get("msg", "") if failed or result.get("halted") or result.get("not_moved") else "",
+            "stateful": len(plan.get("stateful_changes") or []),
+            "fingerprint": plan.get("fingerprint") or "", "fingerprint_of": plan.get("fingerprint_of") or {},
             "security": len(plan.get("security_changes") or []),
             "drifted": len((result.get("drift") or {}).get("drifted") or [])}
 
@@ -430,6 +437,32 @@ def sliced_job(variables: Mapping[str, Any]) -> str:
                     "1 (or, for a workflow of your own named like the template, -e convox_not_a_sliced_job=true); "
                     "no rack was changed." % workflow)
     return ""
+
+
+def plan_key(rack: str, region: str | None, account: str | None) -> str:
+    """How a plan file names a rack: ``account/region/rack`` (``region/rack`` without an account)."""
+    return "/".join(str(p) for p in (account, region or "default", rack) if p)
+
+
+def approved_plans(data: Any, source: str) -> dict[str, dict[str, Any]]:
+    """The approved plans of a plan file (what update.yml --check wrote, ``{"mode": "check", "plans": [row, ...]}``)
+    keyed by ``plan_key``: the racks it planned without failing.  ConvoxError naming the file when it is not one."""
+    rows = data.get("plans") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or data.get("mode") != "check":
+        raise ConvoxError("%s is not a plan file written by update.yml --check -e convox_plan_file=...; no rack was "
+                          "changed." % source)
+    plans = {}
+    for row in rows:
+        if isinstance(row, dict) and row.get("fingerprint") and row.get("result") in ("planned", "ok"):
+            plans[plan_key(str(row.get("rack")), row.get("region"), row.get("account"))] = row
+    return plans
+
+
+def stale_or_unplanned(key: str, plans: Mapping[str, Mapping[str, Any]] | None) -> str | None:
+    """Why a rack is not moved under an approved plan file (``plans``): not in it ("not in the plan"), or None."""
+    if plans is None or key in plans:
+        return None
+    return "not in the plan"
 
 
 def needs_default_account(targets: Iterable[Target]) -> bool:

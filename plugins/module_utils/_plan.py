@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from typing import Any, Mapping
 
 NO_CHANGES = "NO_CHANGES"       # a Step's status when CloudFormation had nothing to do
@@ -57,3 +59,22 @@ def added_resources(template: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The resource changes of creating a stack from ``template``: every resource added."""
     return [{"action": "Add", "logical_id": k, "type": v.get("Type"), "replacement": None}
             for k, v in sorted(template["Resources"].items())]
+
+
+# what a plan is computed from, by part: a fingerprint that differs says which part changed
+BASIS = {"stack": "the stack (its status or last update)", "parameters": "the stack's parameters",
+         "tags": "the stack's tags", "target": "the target (version, parameters, tags or protection asked for)",
+         "path": "the path of releases", "templates": "a template on the path (the channel)"}
+
+
+def fingerprint(basis: Mapping[str, Any]) -> tuple[str, dict[str, str]]:
+    """(fingerprint, digest of each part) of what a plan was computed from (``basis``: the parts of ``BASIS``)."""
+    parts = {name: hashlib.sha256(json.dumps(basis.get(name), sort_keys=True, default=str).encode("utf-8"))
+             .hexdigest()[:16] for name in BASIS}
+    whole = hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:32]
+    return whole, parts
+
+
+def what_changed(approved: Mapping[str, Any], now: Mapping[str, Any]) -> list[str]:
+    """The parts of a plan's basis whose digests differ between an approved plan and the plan computed now."""
+    return [BASIS[name] for name in BASIS if approved.get(name) != now.get(name)] or ["what the plan was computed from"]

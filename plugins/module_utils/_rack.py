@@ -21,8 +21,14 @@ from ansible_collections.convox.rack.plugins.module_utils._image import ImageSou
 from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, rack_view
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
-from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
-from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources
+from ansible_collections.convox.rack.plugins.module_utils._parameters import (
+    NO_ECHO_MASK,
+    build_parameters,
+    check_parameters,
+    parameter_changes,
+    parameters_from_current,
+)
+from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources, fingerprint
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, Room, rack_needs
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
@@ -186,6 +192,28 @@ class RackManager(StackManagerBase):
         res["diff"] = {"before": before or {}, "after": after or {}}
         return self.scrub(res)
 
+    # -- approved plans -----------------------------------------------------------------------------
+    def approve(self, plan: Plan, stack: cfn.Stack | None, digests: Mapping[str, str], target: Mapping[str, Any]) -> None:
+        """Seal ``plan`` with the fingerprint of what it was computed from - the stack's status and last update, its
+        parameters and tags, the target asked for, the path, each step's template digest - and, with
+        expect_fingerprint, refuse (changing nothing) a plan that is not the approved one."""
+        # a NoEcho value is no part of it, not even hashed: only that it is set
+        target = dict(target, parameters=[(k, NO_ECHO_MASK if k in self.secret_keys else v)
+                                          for k, v in target.get("parameters") or []])
+        basis = {"stack": [stack.stack_id, stack.status, str(stack.last_updated)] if stack is not None else None,
+                 "parameters": sorted(stack.parameters.items()) if stack is not None else None,
+                 "tags": sorted(stack.tags.items()) if stack is not None else None,
+                 "target": target, "path": list(plan.path or []), "templates": dict(digests)}
+        whole, parts = fingerprint(basis)
+        plan.extra["fingerprint"] = whole
+        plan.extra["fingerprint_of"] = parts
+        expected = self.params.get("expect_fingerprint")
+        if expected and expected != whole:
+            raise ConvoxError("the plan of rack %s is not the approved one: computed now it has fingerprint %s, not %s "
+                              "(expect_fingerprint), so the stack, the channel or the task's parameters changed since it "
+                              "was approved; nothing was changed." % (self.name, whole, expected),
+                              stale=True, fingerprint=whole, fingerprint_of=parts)
+
     # -- present --------------------------------------------------------------------------------
     @operation("converging the rack")
     def present(self) -> dict[str, Any]:
@@ -276,6 +304,10 @@ class RackManager(StackManagerBase):
             plan.extra["region_room"] = room.racks - 1     # what is left for other racks once this one is in
         after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags,
                                 protection)
+        self.secret_keys |= no_echo_parameters(template)
+        self.approve(plan, None, {version: template_digest(template)},
+                     {"version": version, "parameters": sorted(user.items()), "tags": sorted(tags.items()),
+                      "protection": protection})
         if self.check_mode:
             return self.result(True, None, plan, before={}, after=after, note=note)
         stack_id, final, step = self.create_and_wait(template, parameters, tags, protection,
@@ -322,11 +354,15 @@ class RackManager(StackManagerBase):
         protection_changed = protection != stack.termination_protection
         after_params = dict(stack.parameters, **user)
         after = self.state_view(current_version, after_params, tags, protection)
+        asked = {"version": current_version, "parameters": sorted(user.items()), "tags": sorted(tags.items()),
+                 "protection": protection}
         if not changes and not tags_changed and not protection_changed:
-            return self.result(False, stack, Plan("none", current_version, current_version, []), before=before,
-                               after=after, note=note)
+            unchanged = Plan("none", current_version, current_version, [])
+            self.approve(unchanged, stack, {}, asked)
+            return self.result(False, stack, unchanged, before=before, after=after, note=note)
 
         plan = Plan("update", current_version, current_version, [], changes)
+        self.approve(plan, stack, {}, asked)
         params_list = parameters_from_current(stack.parameters, user, {})
         if changes or tags_changed:
             live = self.live_template(stack)
@@ -531,6 +567,8 @@ class RackManager(StackManagerBase):
         after = self.state_view(path[-1], after_params, tags, protection)
         if replaced:
             after["instances_replaced"] = ["%s: %s" % (r["step"], "; ".join(r["reasons"])) for r in replaced]
+        self.approve(plan, stack, templates.digests, {"version": path[-1], "parameters": sorted(user.items()),
+                                                      "tags": sorted(tags.items()), "protection": protection})
 
         def step_parameters(version: str, template: Mapping[str, Any], current_parameters: Mapping[str, str]
                             ) -> list[dict[str, Any]]:

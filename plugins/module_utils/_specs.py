@@ -87,6 +87,7 @@ def rack_spec() -> Spec:
         "recover": {"type": "bool", "default": False},
         "releases": {"type": "list", "elements": "dict"},
         "drift": {"type": "bool", "default": False},
+        "expect_fingerprint": {"type": "str", "no_log": False},
         "apps": {"type": "list", "elements": "dict", "options": {
             "name": {"type": "str", "required": True},
             "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
@@ -171,6 +172,8 @@ def rack_batch_spec() -> Spec:
         "max_concurrent": {"type": "int", "default": 0},
         "poll_interval": {"type": "float", "default": 30},
         "label": {"type": "str", "default": ""},
+        "plan_file": {"type": "path"},
+        "plan": {"type": "dict"},
     }
 
 

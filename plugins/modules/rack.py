@@ -115,6 +115,16 @@ options:
       - A rack that is not installed, or whose stack is not in a complete state, is reported C(NOT_CHECKED).
     type: bool
     default: false
+  expect_fingerprint:
+    description:
+      - Apply only the approved plan. The plan is computed as usual and, before any change, its
+        RV(plan.fingerprint) compared with this value (the fingerprint of the plan that was reviewed, for example
+        from a C(--check) run); when they differ - the stack's status or last update, its parameters or tags, the
+        target asked for, the path or a template on it changed since - the task fails, changing nothing, with both
+        fingerprints named and C(stale=true).
+      - The fleet's C(update.yml -e convox_plan_file=plan.json) sets it for every rack from the plan file its
+        C(--check) run wrote.
+    type: str
   releases:
     description:
       - The RV(convox.rack.rack_release_info#module:releases) list, so that fleet runs read the channel once and
@@ -324,6 +334,20 @@ plan:
       type: list
       elements: str
       sample: ["20240201000000", "20240301000000"]
+    fingerprint:
+      description:
+        - The fingerprint of what the plan was computed from - the stack's status and last update, its parameters
+          and tags, the target asked for (version, parameters, tags, protection; a NoEcho value only as set, never
+          its value), the path and each step's template digest. O(expect_fingerprint) applies a plan only when it
+          is the same.
+      returned: always, with O(state=present)
+      type: str
+      sample: 8f0c2d6b1e7a4c3f9b5d0e2a1c4b6d8e
+    fingerprint_of:
+      description: The digest of each part the fingerprint is computed from (C(stack), C(parameters), C(tags),
+        C(target), C(path), C(templates)), so that a stale plan can say what changed.
+      returned: always, with O(state=present)
+      type: dict
     remaining_path:
       description: Steps left for later runs when O(max_steps) cut the path.
       type: list

@@ -115,6 +115,19 @@ options:
       - The longest gap, in seconds, between two reads of a region's stacks while racks wait there (at most 30).
     type: float
     default: 30
+  plan_file:
+    description:
+      - With O(preflight) outside check mode, a plan file an C(update.yml --check -e convox_plan_file=...) run wrote:
+        its approved plans are returned as the fact C(convox_run_plan), for every batch's O(plan). A file that cannot
+        be read, or is not a plan file, fails the preflight before any change.
+    type: path
+  plan:
+    description:
+      - The approved plans (C(convox_run_plan)). Only the racks they name move, each with its plan's fingerprint as
+        M(convox.rack.rack)'s O(convox.rack.rack#module:expect_fingerprint); a rack not in them is skipped as C(not in the
+        plan), a rack whose plan computed now differs is skipped as C(plan is stale) naming what changed (its stack,
+        parameters, tags, target, path or a template on it). Neither is changed.
+    type: dict
   label:
     description:
       - The batch's name in its progress lines (for example V(batch 2/5) or V(canary)); empty, no progress line.

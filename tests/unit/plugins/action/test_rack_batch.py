@@ -58,7 +58,10 @@ def test_a_batch_installs_each_rack_from_its_variables(fleet):
     assert out["changed"] is False and stacks() == ["acme-dev", "prod"]
     assert results["acme-prod"]["rack"]["version"] == "1" and results["acme-dev"]["rack"]["version"] == "3"
     assert results["acme-dev"]["rack"]["tags"]["Team"] == "a"
-    assert results["acme-prod"]["convox_row"] == {
+    row = dict(results["acme-prod"]["convox_row"])
+    assert len(row.pop("fingerprint")) == 32 and sorted(row.pop("fingerprint_of")) == [
+        "parameters", "path", "stack", "tags", "target", "templates"]
+    assert row == {
         "host": "acme-prod", "rack": "prod", "org": "acme", "account": "", "region": "us-east-1", "from": "-", "to": "1",
         "path": ["1"],
         "steps": 1, "result": "updated", "msg": "", "stateful": 0, "security": 0, "drifted": 0}
