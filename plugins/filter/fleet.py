@@ -74,6 +74,13 @@ def fleet_table(hosts, hostvars, check_mode=False):
         lines.append("WARNING: %d rack%s with security-sensitive changes (IAM, open ingress, weaker retention, exposed "
                      "secrets, NoEcho dropped): %s" % (len(sensitive), "" if len(sensitive) == 1 else "s",
                                                        ", ".join(sensitive)))
+    downtime = ["%s (%s)" % (row.get("rack"), ", ".join(row["single_task_apps"])) for row in rows
+                if row.get("single_task_apps")]
+    if downtime:
+        one = len(downtime) == 1
+        lines.append("WARNING: %d rack%s replace%s instances under apps that run a single task, down meanwhile (run at "
+                     "least two copies of anything critical): %s"
+                     % (len(downtime), "" if one else "s", "s" if one else "", ", ".join(downtime)))
     drifted = ["%s (%d)" % (row.get("rack"), row["drifted"]) for row in rows if row.get("drifted")]
     if drifted:
         lines.append("DRIFT: %d rack%s with resources changed outside CloudFormation (resources drifted): %s"

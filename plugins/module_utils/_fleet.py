@@ -378,6 +378,7 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
             "msg": result.get("msg", "") if failed or result.get("halted") or result.get("not_moved") else "",
             "stateful": len(plan.get("stateful_changes") or []),
             "fingerprint": plan.get("fingerprint") or "", "fingerprint_of": plan.get("fingerprint_of") or {},
+            "single_task_apps": sorted({str(a.get("app")) for a in plan.get("single_task_apps") or []}),
             "security": len(plan.get("security_changes") or []),
             "drifted": len((result.get("drift") or {}).get("drifted") or [])}
 

@@ -192,6 +192,36 @@ class RackManager(StackManagerBase):
         res["diff"] = {"before": before or {}, "after": after or {}}
         return self.scrub(res)
 
+    # -- downtime ---------------------------------------------------------------------------------
+    def single_task_apps(self, plan: Plan) -> None:
+        """When a step replaces the rack's instances, the apps whose services run a single task (ECS services'
+        DesiredCount, read from each app's template and parameters) go down while their instance is replaced: a
+        warning of the plan per app (``single_task_apps``), with the advice to run at least two."""
+        replaced = plan.extra.get("instances_replaced") or []
+        if not replaced:
+            return
+        found = []
+        for app in self.stacks.live():
+            if not is_app(app.tags, self.name):
+                continue
+            for logical_id, resource in sorted(((self.stacks.template(app.stack_id) or {}).get("Resources") or {}).items()):
+                if not isinstance(resource, dict) or resource.get("Type") != "AWS::ECS::Service":
+                    continue
+                count = (resource.get("Properties") or {}).get("DesiredCount", 1)
+                parameter = count.get("Ref") if isinstance(count, dict) else None
+                value = app.parameters.get(parameter) if parameter else count
+                if str(value).strip() == "1":
+                    found.append({"app": app.tags.get("Name") or app.name, "service": logical_id,
+                                  "parameter": parameter})
+        if found:
+            plan.extra["single_task_apps"] = found
+            steps = ", ".join(r["step"] for r in replaced)
+            for item in found:
+                self.plan_warning(plan, "rack %s, step %s replaces its instances: app %s runs a single task (service %s%s) "
+                                        "and is down while its instance is replaced; run at least two copies of "
+                                        "anything critical." % (self.name, steps, item["app"], item["service"],
+                                                                ", %s: 1" % item["parameter"] if item["parameter"] else ""))
+
     # -- approved plans -----------------------------------------------------------------------------
     def approve(self, plan: Plan, stack: cfn.Stack | None, digests: Mapping[str, str], target: Mapping[str, Any]) -> None:
         """Seal ``plan`` with the fingerprint of what it was computed from - the stack's status and last update, its
@@ -373,6 +403,7 @@ class RackManager(StackManagerBase):
             if reasons:
                 plan.extra["instances_replaced"] = [{"step": label, "reasons": reasons}]
                 after["instances_replaced"] = ["%s: %s" % (label, "; ".join(reasons))]
+                self.single_task_apps(plan)
             self.exports_in_use(stack, [(label, changed_exports(live, live, set(changes)))], plan)
         if self.check_mode:
             if changes or tags_changed:
@@ -559,6 +590,7 @@ class RackManager(StackManagerBase):
         replaced = self.replaced_instances(stack, templates, images, first_values)
         if replaced:
             plan.extra["instances_replaced"] = replaced
+            self.single_task_apps(plan)
         first_changed = {k for k, v in first_values.items() if str(stack.parameters.get(k)) != str(v)}
         self.exports_in_use(stack, [("%s -> %s" % (current_version, path[0]),
                                      changed_exports(self.live_template(stack), templates.first, first_changed))]

@@ -203,3 +203,41 @@ def test_a_large_template_is_read_from_its_buckets_region_and_never_across_regio
     assert len(body["Resources"]["Logs"]["Metadata"]["padding"]) == 60000
     names = {s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]}
     assert "far" not in names
+
+
+SERVICE_APP = {
+    "Parameters": {"Rack": {"Type": "String"}, "Version": {"Type": "String"}, "Count": {"Type": "Number"}},
+    "Resources": {
+        "Cluster": {"Type": "AWS::ECS::Cluster"},
+        "Task": {"Type": "AWS::ECS::TaskDefinition", "Properties": {
+            "Family": {"Fn::Sub": "${AWS::StackName}"},
+            "ContainerDefinitions": [{"Name": "web", "Image": "nginx", "Memory": 128}]}},
+        "Web": {"Type": "AWS::ECS::Service", "Properties": {
+            "Cluster": {"Ref": "Cluster"}, "TaskDefinition": {"Ref": "Task"}, "DesiredCount": {"Ref": "Count"}}},
+    },
+}
+
+
+def test_a_step_that_replaces_instances_names_the_apps_that_run_a_single_task(aws, tmp_path):
+    ssm = aws.client("ssm")
+    first, dummy = images(aws)
+    localaws.publish_parameter(aws.endpoint, SSM_PATH, first)
+    ssm.put_parameter(Name=OTHER_PATH, Value=first, Type="String")
+    channel = write_channel(str(tmp_path / "channel"), ["1"], racks={"1": imaged()})
+    run_tasks(aws, tmp_path, [dict(rack(channel=channel, version="1"), ignore_errors=False)])
+    cfn = aws.client("cloudformation")
+    for app, count in (("web", "1"), ("api", "2")):
+        cfn.create_stack(StackName="imaged-%s" % app, TemplateBody=json.dumps(SERVICE_APP),
+                         Parameters=[{"ParameterKey": "Rack", "ParameterValue": "imaged"},
+                                     {"ParameterKey": "Version", "ParameterValue": "1"},
+                                     {"ParameterKey": "Count", "ParameterValue": count}],
+                         Tags=[{"Key": k, "Value": v} for k, v in
+                               (("System", "convox"), ("Type", "app"), ("Rack", "imaged"), ("Name", app))])
+    plan, same = run_tasks(aws, tmp_path, [
+        dict(rack(parameters={"InstanceType": "t3.large"}), check_mode=True),
+        dict(rack(tags={"team": "a"}), check_mode=True)], name="downtime.yml")
+    assert plan["plan"]["single_task_apps"] == [{"app": "web", "service": "Web", "parameter": "Count"}], plan["plan"]
+    warning = ("rack imaged, step 1 (in place) replaces its instances: app web runs a single task (service Web, Count: "
+               "1) and is down while its instance is replaced; run at least two copies of anything critical.")
+    assert warning in plan["plan"]["warnings"] and warning in plan["warnings"]
+    assert "single_task_apps" not in same["plan"]            # no instance replaced: no warning

@@ -84,3 +84,11 @@ def test_batch_labels_follow_ansible_s_serial_batches():
     assert fleet_batch_label(["h3", "h4", "h5"], hosts, 3) == "batch 2/4"
     assert fleet_batch_label(["h9"], hosts, "3") == "batch 4/4"
     assert fleet_batch_label(["h0"], hosts, "5%") == "batch 1/10"            # at least one host a batch
+
+
+def test_table_warns_about_apps_down_while_instances_are_replaced():
+    hostvars = {"a": {"convox_result": row("a", "planned", single_task_apps=["web", "worker"])},
+                "b": {"convox_result": row("b", "planned")}}
+    lines = fleet_table(["a", "b"], hostvars, check_mode=True)
+    assert lines[-1] == ("WARNING: 1 rack replaces instances under apps that run a single task, down meanwhile (run at "
+                         "least two copies of anything critical): a (web, worker)")
