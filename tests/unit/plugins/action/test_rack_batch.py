@@ -64,7 +64,7 @@ def test_a_batch_installs_each_rack_from_its_variables(fleet):
     assert row == {
         "host": "acme-prod", "rack": "prod", "org": "acme", "account": "", "region": "us-east-1", "from": "-", "to": "1",
         "path": ["1"],
-        "steps": 1, "result": "updated", "msg": "", "stateful": 0, "security": 0, "drifted": 0}
+        "steps": 1, "result": "updated", "msg": "", "stateful": 0, "security": 0, "drifted": 0, "single_task_apps": []}
     assert "hunter2" not in json.dumps(out)                     # a NoEcho value never in a result
     assert results["broken"]["failed"] is True and results["broken"]["convox_row"]["result"] == "failed"
     assert results["broken"]["msg"].startswith('rack name "bad name" is invalid')

@@ -67,7 +67,7 @@ def test_a_host_row_is_the_batch_row_else_made_the_same_way():
     assert fleet_row("h1", hostvars, {"failed": True, "msg": "rack_batch: bad options."}) == {
         "host": "h1", "rack": "prod", "org": "acme", "account": "", "region": "eu-west-1", "from": "-", "to": "-", "path": [],
         "steps": 0, "result": "failed", "msg": "rack_batch: bad options.", "stateful": 0, "security": 0, "drifted": 0,
-        "fingerprint": "", "fingerprint_of": {}}
+        "fingerprint": "", "fingerprint_of": {}, "single_task_apps": []}
     assert fleet_row("h2", hostvars, {"failed": True})["rack"] == "h2"
     assert fleet_row("h2", hostvars, {"changed": True, "plan": {"to_version": "3"}}, True)["result"] == "planned"
 
