@@ -49,7 +49,8 @@ HOST_VARS = (
     ("assume_role_session_name", "rack_assume_role_session_name"),
     ("notification_arns", "rack_notification_arns"), ("role_arn", "rack_role_arn"),
     ("resources_to_skip", "rack_resources_to_skip"), ("retain_resources", "rack_retain_resources"),
-    ("cancel_on_timeout", "rack_cancel_on_timeout"),
+    ("cancel_on_timeout", "rack_cancel_on_timeout"), ("rollback_alarms", "rack_rollback_alarms"),
+    ("rollback_monitoring_minutes", "rack_rollback_monitoring_minutes"),
 )
 MAX_POLL_INTERVAL = 30.0
 ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>
@@ -85,6 +86,8 @@ class ActionModule(ConvoxAction):
                 return result
             if params.get("result") is not None:
                 result.update(self.host_result(params["result"]))
+            elif params["bake_minutes"] > 0 or params["bake_alarms"]:
+                result.update(self.bake(params, task_vars))
             elif params["preflight"]:
                 result.update(self.preflight(params, task_vars))
             else:
@@ -175,6 +178,49 @@ class ActionModule(ConvoxAction):
             results[host] = res
         return {"changed": False, "results": results, "plan_lines": [plan_line(results[host]) for host, dummy in racks],
                 "polls": {place: w.polls for place, w in runner.watchers.items()}}
+
+    # -- the bake gate ----------------------------------------------------------------------------------
+    def bake(self, params, task_vars):
+        """After a batch: wait ``bake_minutes``, then read ``bake_alarms`` (names, in each account-region of the batch's
+        racks, through their roles; ARNs, in theirs): ``halt`` names the first in ALARM ("" to go on)."""
+        import time
+
+        from ansible_collections.convox.rack.plugins.module_utils._fleet import place
+        hostvars = task_vars.get("hostvars") or {}
+        aws_params = {k: params.get(k) for k in aws_argument_spec()}
+        if params["bake_minutes"] > 0:
+            Display().display("bake: %g minutes before the next batch (convox_bake_minutes)" % params["bake_minutes"])
+            time.sleep(params["bake_minutes"] * 60)
+        alarms = [str(a) for a in params["bake_alarms"]]
+        if not alarms:
+            return {"changed": False, "halt": ""}
+        places = {}
+        for host in params["hosts"]:
+            rack_params, dummy = self.rack_params(host, hostvars, aws_params)
+            if isinstance(rack_params, ConvoxError):
+                continue
+            role = {k: rack_params.get(k) for k in ROLE_VARS if rack_params.get(k)}
+            region = rack_params.get("region") or aws_params.get("region")
+            places.setdefault(place(rack_params), (region, role))
+        firing = []
+        try:
+            for where, (region, role) in sorted(places.items()):
+                account = where.split("/")[0] if "/" in where else None
+                names = [a for a in alarms if not a.startswith("arn:")]
+                names += [a.split(":alarm:", 1)[1] for a in alarms if a.startswith("arn:") and ":alarm:" in a
+                          and a.split(":")[3] == region and (account is None or a.split(":")[4] == account)]
+                if not names:
+                    continue
+                cloudwatch = controller_client_factory(dict(aws_params, region=region, **role))("cloudwatch")
+                answer = cloudwatch.describe_alarms(AlarmNames=sorted(set(names)), StateValue="ALARM")
+                firing += ["%s (%s)" % (a["AlarmName"], where) for a in answer.get("MetricAlarms") or []]
+        except ConvoxError as exc:
+            return {"failed": True, "msg": "the bake gate could not read its alarms: %s" % exc.msg}
+        except Exception as exc:  # pylint: disable=broad-except
+            if not is_aws_error(exc):
+                raise
+            return {"failed": True, "msg": describe_aws_error(exc, "reading the bake alarms (convox_bake_alarms)")}
+        return {"changed": False, "halt": ", ".join(sorted(firing))}
 
     # -- approved plans ----------------------------------------------------------------------------------
     @staticmethod

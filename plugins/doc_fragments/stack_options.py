@@ -40,6 +40,23 @@ options:
     type: list
     elements: str
     default: []
+  rollback_alarms:
+    description:
+      - CloudWatch alarms (names, or ARNs) that guard every update step - CloudFormation's rollback triggers
+        (C(RollbackConfiguration)): when one goes into C(ALARM) during the step (or during
+        O(rollback_monitoring_minutes) after it), CloudFormation rolls the step back, and the task fails naming the
+        alarm. A name is resolved in the task's account and region before any change; an alarm that does not exist
+        fails the task, changing nothing.
+      - Needs C(cloudwatch:DescribeAlarms) (not in C(docs/iam-policy.json), which holds what every task needs).
+    type: list
+    elements: str
+    default: []
+  rollback_monitoring_minutes:
+    description:
+      - How long CloudFormation keeps watching O(rollback_alarms) after an update step's resources are updated,
+        before the step completes (0 to 180).
+    type: int
+    default: 0
   cancel_on_timeout:
     description:
       - When O(wait_timeout) passes while an update is in progress, cancel it (C(CancelUpdateStack)), wait for the

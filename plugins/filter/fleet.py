@@ -30,14 +30,17 @@ def _result(hostvars, host):
 
 
 def halt_reason(hosts, hostvars, canary_hosts=None, max_fail_percentage=0):
-    """Why a rolling update stops before its next batch ("" to go on): a failed canary, or more than
-    ``max_fail_percentage`` percent of ``hosts`` (every rack of the run) failed.  One pass."""
+    """Why a rolling update stops before its next batch ("" to go on): a bake alarm in ALARM after a batch (a row's
+    ``bake_alarm``), a failed canary, or more than ``max_fail_percentage`` percent of ``hosts`` (every rack of the
+    run) failed.  One pass."""
     hosts = [str(h) for h in hosts]
     canary = {str(h) for h in (canary_hosts or [])}
     failed = 0
     canary_failed = False
     for host in hosts:
         row = _result(hostvars, host)
+        if row is not None and row.get("bake_alarm"):       # a bake alarm halts the fleet, whatever the racks did
+            return "bake alarm %s was in ALARM after %s" % (row["bake_alarm"], row.get("bake_after") or "a batch")
         if row is not None and row.get("result") == "failed":
             failed += 1
             canary_failed = canary_failed or host in canary

@@ -102,6 +102,7 @@ class StackManagerBase:
         if self.params.get("role_arn"):
             self.stacks.options["RoleARN"] = self.params["role_arn"]
         self.retained: list[str] = []   # resources a delete left in place (retain_resources)
+        self.alarm_arns: dict[str, str] = {}    # rollback_alarms: ARN -> as the task named it (resolved once)
         # fleet runs (rack_batch) skip the resource listing after a change: one call per rack saved
         self.list_resources = params.get("list_resources", True) is not False
         self.wait_timeout = int(self.params["wait_timeout"])
@@ -352,6 +353,7 @@ class StackManagerBase:
                         to_version: str | None) -> tuple[cfn.Stack, Step]:
         """Update ``stack`` (``template`` None: its current one) and wait for it: (final Stack, Step).  When
         CloudFormation has nothing to do the Step's status is NO_CHANGES and the stack is returned as it was."""
+        self.arm_rollback_alarms()
         self.confirm(stack)
         started = self.stacks.now()
         t0 = time.time()
@@ -386,8 +388,49 @@ class StackManagerBase:
             raise ConvoxError("%s failed for %s: the stack was deleted (by someone else) while this task waited for it."
                               % (operation, self.label()), status=status, changed=True)
         cause = self.stacks.failure(stack_id, started, token) or final.reason or "no failure event was recorded"
+        fired = self.fired_alarms() if status == "UPDATE_ROLLBACK_COMPLETE" else []
+        if fired:
+            cause = "rollback alarm %s went into ALARM, so CloudFormation rolled the step back (%s)" % (
+                ", ".join(fired), cause.rstrip("."))
         message = "%s failed for %s: %s; the stack is now %s." % (operation, self.label(), cause.rstrip("."), status)
-        raise ConvoxError(message, status=status, changed=True)
+        raise ConvoxError(message, status=status, changed=True, **({"alarms": fired} if fired else {}))
+
+    # -- rollback alarms ------------------------------------------------------------------------------
+    def arm_rollback_alarms(self) -> None:
+        """rollback_alarms as the rollback triggers of every update (RollbackConfiguration): names resolved to ARNs
+        once, before any change; an alarm that does not exist fails the task, changing nothing."""
+        wanted = [str(a) for a in self.params.get("rollback_alarms") or []]
+        if not wanted or self.alarm_arns:
+            return
+        names = [a for a in wanted if not a.startswith("arn:")]
+        found: dict[str, str] = {}
+        if names:
+            try:
+                answer = self.factory("cloudwatch").describe_alarms(AlarmNames=names)
+            except Exception as exc:
+                if is_aws_error(exc):
+                    raise ConvoxError(describe_aws_error(exc, "reading rollback_alarms %s" % ", ".join(names))) from exc
+                raise
+            found = {a["AlarmName"]: a["AlarmArn"] for a in answer.get("MetricAlarms") or []}
+            missing = [n for n in names if n not in found]
+            if missing:
+                raise ConvoxError("rollback_alarms: no CloudWatch alarm named %s in %s, so it could not guard the "
+                                  "update; nothing was changed." % (", ".join(missing), self.factory.region))
+        self.alarm_arns = {(found.get(a) or a): a for a in wanted}
+        self.stacks.update_options["RollbackConfiguration"] = {
+            "RollbackTriggers": [{"Arn": arn, "Type": "AWS::CloudWatch::Alarm"} for arn in self.alarm_arns],
+            "MonitoringTimeInMinutes": int(self.params.get("rollback_monitoring_minutes") or 0)}
+
+    def fired_alarms(self) -> list[str]:
+        """The rollback_alarms in ALARM now (after an update step rolled back: the ones that rolled it back)."""
+        if not self.alarm_arns:
+            return []
+        try:
+            names = [arn.split(":alarm:", 1)[-1] for arn in self.alarm_arns]
+            answer = self.factory("cloudwatch").describe_alarms(AlarmNames=names, StateValue="ALARM")
+        except Exception:  # pylint: disable=broad-except  # the failure is reported either way
+            return []
+        return sorted(a["AlarmName"] for a in answer.get("MetricAlarms") or [])
 
     def cancel_after_timeout(self, stack_id: str, operation: str) -> cfn.Stack | None:
         """cancel_on_timeout: the update outlived wait_timeout: cancel it (CancelUpdateStack), wait for the rollback

@@ -234,6 +234,7 @@ class RackManager(StackManagerBase):
                  "parameters": sorted(stack.parameters.items()) if stack is not None else None,
                  "tags": sorted(stack.tags.items()) if stack is not None else None,
                  "target": target, "path": list(plan.path or []), "templates": dict(digests)}
+        self.arm_rollback_alarms()       # the alarms exist (resolved once), in check mode too
         whole, parts = fingerprint(basis)
         plan.extra["fingerprint"] = whole
         plan.extra["fingerprint_of"] = parts

@@ -59,6 +59,8 @@ def stack_options_argument_spec() -> Spec:
         "resources_to_skip": {"type": "list", "elements": "str", "default": []},
         "retain_resources": {"type": "list", "elements": "str", "default": []},
         "cancel_on_timeout": {"type": "bool", "default": False},
+        "rollback_alarms": {"type": "list", "elements": "str", "default": []},
+        "rollback_monitoring_minutes": {"type": "int", "default": 0},
     }
 
 
@@ -174,6 +176,8 @@ def rack_batch_spec() -> Spec:
         "label": {"type": "str", "default": ""},
         "plan_file": {"type": "path"},
         "plan": {"type": "dict"},
+        "bake_minutes": {"type": "float", "default": 0},
+        "bake_alarms": {"type": "list", "elements": "str", "default": []},
     }
 
 
@@ -191,4 +195,5 @@ SPEC_OPTIONS: dict[str, dict[str, Any]] = {
     "rack_release": {"required_if": [("state", "present", ["src"])]},
     "rack_release_info": {"mutually_exclusive": [("rack", "current")]},
     "rack_batch": {"mutually_exclusive": [("hosts", "result")], "required_one_of": [("hosts", "result")]},
+    # (bake: with hosts and bake_minutes or bake_alarms, the batch is not converged but baked)
 }

@@ -131,6 +131,7 @@ class Stacks:
         self.watcher = watcher      # a shared per-region poller (fleet runs), or None: poll this stack alone
         self.changed = False        # whether a change was made through this object (a task's result says so)
         self.options: dict[str, Any] = {}   # NotificationARNs, RoleARN: given to every create, update and plan
+        self.update_options: dict[str, Any] = {}    # RollbackConfiguration: given to every update
         self.seen: dict[str, Stack | None] = {}    # stack name -> as last read (where a failed task leaves it)
 
     def _saw(self, name: str, stack: Stack | None) -> Stack | None:
@@ -342,7 +343,7 @@ class Stacks:
         token = "convox-%s" % uuid.uuid4()
         kwargs: dict[str, Any] = {"StackName": stack_id, "Parameters": parameters, "Tags": tags_to_list(tags),
                                   "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token,
-                                  **self.options}
+                                  **self.options, **self.update_options}
         if template is None:
             kwargs["UsePreviousTemplate"] = True
         else:

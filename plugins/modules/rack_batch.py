@@ -115,6 +115,19 @@ options:
       - The longest gap, in seconds, between two reads of a region's stacks while racks wait there (at most 30).
     type: float
     default: 30
+  bake_minutes:
+    description:
+      - With O(hosts), bake the batch instead of converging it - the fleet's bake gate after the canary and after
+        each batch - wait this many minutes, then read O(bake_alarms).
+    type: float
+    default: 0
+  bake_alarms:
+    description:
+      - With O(hosts), CloudWatch alarms (names, read in each account and region of the batch's racks through their
+        roles, or ARNs) checked after the bake; RV(halt) names those in C(ALARM), and update.yml halts the fleet.
+    type: list
+    elements: str
+    default: []
   plan_file:
     description:
       - With O(preflight) outside check mode, a plan file an C(update.yml --check -e convox_plan_file=...) run wrote:
@@ -210,6 +223,12 @@ polls:
   returned: with O(hosts)
   type: dict
   sample: {"us-east-1": 12}
+halt:
+  description: With O(bake_minutes) or O(bake_alarms), the bake alarms in C(ALARM) (each with its account-region), or
+    an empty string when the fleet may go on.
+  returned: when baking
+  type: str
+  sample: "checkout-errors (111111111111/us-east-1)"
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

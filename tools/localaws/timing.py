@@ -73,13 +73,52 @@ def has_pending():
     return bool(_PENDING)
 
 
+def fired_trigger(stack):
+    """The ARN of a rollback trigger of ``stack``'s update (RollbackConfiguration) whose alarm is in ALARM, or None."""
+    triggers = (getattr(stack, "_localaws_rollback", None) or {}).get("RollbackTriggers") or []
+    if not triggers:
+        return None
+    from moto.cloudwatch.models import cloudwatch_backends
+    for trigger in triggers:
+        arn = trigger.get("Arn") or ""
+        parts = arn.split(":")
+        if len(parts) < 7:
+            continue
+        alarm = cloudwatch_backends[parts[4]][parts[3]].alarms.get(parts[6])
+        if alarm is not None and alarm.state_value == "ALARM":
+            return arn
+    return None
+
+
+def roll_back_triggered(stack, arn):
+    """The update of ``stack`` rolls back because its rollback trigger ``arn`` went into ALARM."""
+    from .cfn import _roll_back_update
+    before = getattr(stack, "_localaws_before_update", None)
+    reason = "The following rollback trigger(s) were triggered: [%s]" % arn
+    log(stack, "UPDATE_ROLLBACK_IN_PROGRESS")
+    if before is not None:
+        _roll_back_update(stack, before, reason)
+    else:
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+        stack.status_reason = reason
+    log(stack, "UPDATE_ROLLBACK_COMPLETE")
+
+
 def settle():
-    """Finish every operation whose time is up (called before each request is served)."""
+    """Finish every operation whose time is up (called before each request is served); an update whose rollback
+    trigger is in ALARM rolls back now."""
     if not _PENDING:
         return
     with LOCK:
         now = time.time()
         for stack_id, op in list(_PENDING.items()):
+            stack = find_stack(op["backend"], stack_id)
+            if stack is not None and not op["delete"] and stack.status == "UPDATE_IN_PROGRESS":
+                arn = fired_trigger(stack)
+                if arn:
+                    del _PENDING[stack_id]
+                    roll_back_triggered(stack, arn)
+                    continue
             if op["until"] > now:
                 continue
             del _PENDING[stack_id]
@@ -107,12 +146,17 @@ def _create_stack(original):
     return create_stack
 
 
-@PATCHES.wrap(RESPONSE + ".update_stack", "UpdateStack takes time: UPDATE_IN_PROGRESS meanwhile")
+@PATCHES.wrap(RESPONSE + ".update_stack", "UpdateStack takes time: UPDATE_IN_PROGRESS meanwhile; its rollback triggers "
+              "(RollbackConfiguration) are watched: an alarm in ALARM during the update rolls it back to the stack as "
+              "it was (UPDATE_ROLLBACK_COMPLETE)")
 def _update_stack(original):
     def update_stack(self):
         result = original(self)
-        if TIMING["seconds"] > 0:
-            stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        stack._localaws_rollback = self._get_param("RollbackConfiguration") or {}
+        if stack.status == "UPDATE_COMPLETE" and fired_trigger(stack):       # an alarm already in ALARM
+            roll_back_triggered(stack, fired_trigger(stack))
+        elif TIMING["seconds"] > 0:
             begin(self.cloudformation_backend, stack, "UPDATE_IN_PROGRESS")
         return result
     return update_stack
