@@ -51,6 +51,7 @@ HOST_VARS = (
     ("resources_to_skip", "rack_resources_to_skip"), ("retain_resources", "rack_retain_resources"),
     ("cancel_on_timeout", "rack_cancel_on_timeout"), ("rollback_alarms", "rack_rollback_alarms"),
     ("rollback_monitoring_minutes", "rack_rollback_monitoring_minutes"),
+    ("protect_stateful", "rack_protect_stateful"), ("allow_replace", "rack_allow_replace"),
 )
 MAX_POLL_INTERVAL = 30.0
 ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>

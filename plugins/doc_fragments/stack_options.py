@@ -40,6 +40,22 @@ options:
     type: list
     elements: str
     default: []
+  protect_stateful:
+    description:
+      - During every update step, a stack policy (C(StackPolicyDuringUpdateBody), added to the stack's own policy)
+        denies replacing or deleting the stack's stateful resources - buckets, tables, keys, log groups, volumes,
+        databases and any resource its template retains - except those O(allow_replace) names. An update that would
+        replace or delete one fails and rolls back before anything is lost, the task naming the resource and
+        O(allow_replace). The dry run lists the protected resources (RV(plan.protected)).
+      - Needs C(cloudformation:GetStackPolicy) (in C(docs/iam-policy.json)).
+    type: bool
+    default: true
+  allow_replace:
+    description:
+      - Logical ids of stateful resources an update may replace or delete despite O(protect_stateful).
+    type: list
+    elements: str
+    default: []
   rollback_alarms:
     description:
       - CloudWatch alarms (names, or ARNs) that guard every update step - CloudFormation's rollback triggers

@@ -18,6 +18,7 @@ from ansible_collections.convox.rack.plugins.module_utils._buckets import delete
 from ansible_collections.convox.rack.plugins.module_utils._changes import (
     annotate,
     describe,
+    is_stateful,
     security_findings,
     stateful_changes,
     stateful_warning,
@@ -103,6 +104,8 @@ class StackManagerBase:
             self.stacks.options["RoleARN"] = self.params["role_arn"]
         self.retained: list[str] = []   # resources a delete left in place (retain_resources)
         self.alarm_arns: dict[str, str] = {}    # rollback_alarms: ARN -> as the task named it (resolved once)
+        self.base_template: dict[str, Any] | None = None    # the template the stack has now (before the next step)
+        self.own_policy: list[dict[str, Any]] | None = None  # the statements of the stack's own policy (read once)
         # fleet runs (rack_batch) skip the resource listing after a change: one call per rack saved
         self.list_resources = params.get("list_resources", True) is not False
         self.wait_timeout = int(self.params["wait_timeout"])
@@ -306,9 +309,16 @@ class StackManagerBase:
         plan.resource_changes = steps[0]["resource_changes"]
         plan.extra["steps"] = steps
         risky = stateful_changes([{"label": s["step"], "resource_changes": s["resource_changes"]} for s in steps])
-        plan.extra["stateful_changes"] = [dict(item, step=label) for label, item in risky]
+        protected = set(self.protected(live if live is not None else self.stacks.template(stack.stack_id))
+                        if self.params.get("protect_stateful", True) else [])
+        plan.extra["protected"] = sorted(protected)
+        plan.extra["stateful_changes"] = [dict(item, step=label, protected=item.get("logical_id") in protected)
+                                          for label, item in risky]
         for label, item in risky:
-            self.plan_warning(plan, "%s, step %s: %s." % (self.label(), label, stateful_warning(item)))
+            guard = ("; it is protected (protect_stateful): the step will fail and roll back before anything is lost, "
+                     "unless allow_replace lists it" if item.get("logical_id") in protected else "")
+            text = "%s, step %s: %s%s." % (self.label(), label, stateful_warning(item).rstrip("."), guard)
+            self.plan_warning(plan, text)
         for label, finding in findings:
             self.security_change(plan, label, finding, "%s, step %s: %s." % (self.label(), label, finding))
         after["resource_changes"] = {"%s (%s)" % (s["step"], s["source"]): [describe(c) for c in s["resource_changes"]] for s in steps}
@@ -355,9 +365,12 @@ class StackManagerBase:
         CloudFormation has nothing to do the Step's status is NO_CHANGES and the stack is returned as it was."""
         self.arm_rollback_alarms()
         self.confirm(stack)
+        policy = self.step_policy(stack)
         started = self.stacks.now()
         t0 = time.time()
-        token = self.stacks.update(stack.stack_id, parameters, tags, template)
+        token = self.stacks.update(stack.stack_id, parameters, tags, template, policy)
+        if template is not None:
+            self.base_template = dict(template)
         if token is None:
             return stack, Step(from_version, to_version, NO_CHANGES, 0.0)
         # without waiting (wait: false) the stack as it reads now, or as it was if it cannot be read
@@ -389,11 +402,41 @@ class StackManagerBase:
                               % (operation, self.label()), status=status, changed=True)
         cause = self.stacks.failure(stack_id, started, token) or final.reason or "no failure event was recorded"
         fired = self.fired_alarms() if status == "UPDATE_ROLLBACK_COMPLETE" else []
+        if "denied by stack policy" in cause:
+            cause = cause.rstrip(".") + (" (a stateful resource, protected: protect_stateful; list it in allow_replace "
+                                         "to let an update replace or delete it)")
         if fired:
             cause = "rollback alarm %s went into ALARM, so CloudFormation rolled the step back (%s)" % (
                 ", ".join(fired), cause.rstrip("."))
         message = "%s failed for %s: %s; the stack is now %s." % (operation, self.label(), cause.rstrip("."), status)
         raise ConvoxError(message, status=status, changed=True, **({"alarms": fired} if fired else {}))
+
+    # -- stateful resources protected ----------------------------------------------------------------
+    def protected(self, base: Mapping[str, Any] | None) -> list[str]:
+        """The stateful resources of ``base`` (the stack's template before a step) an update may not replace or
+        delete: all of them but allow_replace, with protect_stateful."""
+        if not self.params.get("protect_stateful", True):
+            return []
+        allowed = set(self.params.get("allow_replace") or [])
+        resources = (base or {}).get("Resources") or {}
+        return sorted(lid for lid, decl in resources.items() if isinstance(decl, dict) and lid not in allowed
+                      and is_stateful(decl.get("Type"), decl))
+
+    def step_policy(self, stack: cfn.Stack) -> dict[str, Any] | None:
+        """The stack policy of the next update step: the stack's own (or allow-all) plus a deny of replacing or
+        deleting each protected resource; None when nothing is protected."""
+        if self.base_template is None:
+            self.base_template = self.stacks.template(stack.stack_id)
+        protected = self.protected(self.base_template)
+        if not protected:
+            return None
+        if self.own_policy is None:
+            own = self.stacks.stack_policy(stack.stack_id)
+            self.own_policy = list((own or {}).get("Statement") or []) or [
+                {"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}]
+        return {"Statement": self.own_policy + [
+            {"Effect": "Deny", "Action": ["Update:Replace", "Update:Delete"], "Principal": "*",
+             "Resource": ["LogicalResourceId/%s" % lid for lid in protected]}]}
 
     # -- rollback alarms ------------------------------------------------------------------------------
     def arm_rollback_alarms(self) -> None:

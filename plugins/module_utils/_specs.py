@@ -59,6 +59,8 @@ def stack_options_argument_spec() -> Spec:
         "resources_to_skip": {"type": "list", "elements": "str", "default": []},
         "retain_resources": {"type": "list", "elements": "str", "default": []},
         "cancel_on_timeout": {"type": "bool", "default": False},
+        "protect_stateful": {"type": "bool", "default": True},
+        "allow_replace": {"type": "list", "elements": "str", "default": []},
         "rollback_alarms": {"type": "list", "elements": "str", "default": []},
         "rollback_monitoring_minutes": {"type": "int", "default": 0},
     }

@@ -7,6 +7,7 @@ and failure events.  Knows nothing of racks or apps."""
 from __future__ import annotations
 
 import datetime
+import json
 import time
 import uuid
 from typing import Any, Callable, Mapping, Protocol, TypeVar, cast
@@ -337,9 +338,15 @@ class Stacks:
         self.changed = True
         return resp["StackId"], token
 
+    def stack_policy(self, stack_id: str) -> dict[str, Any] | None:
+        """The stack's own stack policy (GetStackPolicy), or None."""
+        body = self.cfn.get_stack_policy(StackName=stack_id).get("StackPolicyBody")
+        return json.loads(body) if body else None
+
     def update(self, stack_id: str, parameters: list[dict[str, Any]], tags: Mapping[str, str],
-               template: Mapping[str, Any] | None = None) -> str | None:
-        """Start an update; returns the request token, or None when there is nothing to update."""
+               template: Mapping[str, Any] | None = None, policy: Mapping[str, Any] | None = None) -> str | None:
+        """Start an update (``policy``: the stack policy during this update); returns the request token, or None
+        when there is nothing to update."""
         token = "convox-%s" % uuid.uuid4()
         kwargs: dict[str, Any] = {"StackName": stack_id, "Parameters": parameters, "Tags": tags_to_list(tags),
                                   "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"], "ClientRequestToken": token,
@@ -348,6 +355,8 @@ class Stacks:
             kwargs["UsePreviousTemplate"] = True
         else:
             kwargs.update(template_source(template, self.factory.region))
+        if policy is not None:
+            kwargs["StackPolicyDuringUpdateBody"] = json.dumps(policy, sort_keys=True)
         try:
             self.cfn.update_stack(**kwargs)
         except Exception as exc:

@@ -54,11 +54,13 @@ def test_resource_changes_per_step_with_stateful_warnings(aws, tmp_path):
     # the bucket is retained (DeletionPolicy Retain): left behind, orphaned - not lost
     assert ("rack dry, step 1 -> 2: Remove AWS::S3::Bucket Data (retained: left behind, orphaned) would leave a "
             "stateful resource behind, orphaned: CloudFormation keeps it (DeletionPolicy or UpdateReplacePolicy Retain) "
-            "but no longer manages it, and nothing deletes it later.") in warnings
+            "but no longer manages it, and nothing deletes it later; it is protected (protect_stateful): the step will "
+            "fail and roll back before anything is lost, unless allow_replace lists it.") in warnings
     assert sorted(res["plan"]["warnings"]) == sorted(res["warnings"])
     assert "rack dry, step 2 -> 3: Remove AWS::Logs::LogGroup Logs would lose" in warnings
     assert ("rack dry, step 1 -> 2: Modify AWS::DynamoDB::Table Builds (replacement: True) would lose a stateful "
-            "resource's data.") in warnings
+            "resource's data; it is protected (protect_stateful): the step will fail and roll back before anything is "
+            "lost, unless allow_replace lists it.") in warnings
     assert res["diff"]["after"]["resource_changes"]["2 -> 3 (template diff)"] == [
         "Add AWS::SNS::Topic Audit", "Remove AWS::Logs::LogGroup Logs"]
     assert rec.mutating() == []                                    # the change set is the only write

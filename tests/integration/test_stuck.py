@@ -136,3 +136,27 @@ def test_topics_and_a_service_role_reach_the_stack_and_stay(aws, tmp_path):
     stack = described(aws)
     assert stack["NotificationARNs"] == [TOPIC] and stack["RoleARN"] == ROLE
     assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"] == "2"
+
+
+def test_a_protected_bucket_is_not_replaced_and_allow_replace_lets_it(aws, tmp_path):
+    renamed = {"Parameters": RACK["Parameters"], "Outputs": RACK["Outputs"], "Resources": {
+        "Store": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "prod-store-renamed"}},
+        "Logs": {"Type": "AWS::Logs::LogGroup"}}}
+    url = write_channel(str(tmp_path / "channel"), [entry("1"), entry("2")], racks={"1": RACK, "2": renamed})
+    run_tasks(aws, tmp_path, [dict(rack(url), ignore_errors=False)])
+    store = bucket_of(aws)
+    aws.client("s3").put_object(Bucket=store, Key="orders/1", Body=b"x")
+    plan, refused = run_tasks(aws, tmp_path, [dict(rack(url, version="2"), check_mode=True), rack(url, version="2")])
+    assert plan["plan"]["protected"] == ["Logs", "Store"]
+    assert [c["protected"] for c in plan["plan"]["stateful_changes"] if c["logical_id"] == "Store"] == [True]
+    assert any("it is protected (protect_stateful)" in w for w in plan["warnings"]), plan["warnings"]
+    assert refused["failed"] and refused["changed"]
+    assert ("AWS::S3::Bucket Store" in refused["msg"] and "Action denied by stack policy" in refused["msg"]
+            and "list it in allow_replace" in refused["msg"]), refused["msg"]
+    stack = described(aws)
+    version = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"]
+    assert (stack["StackStatus"], version, bucket_of(aws)) == ("UPDATE_ROLLBACK_COMPLETE", "1", store)
+    assert [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=store)["Contents"]] == ["orders/1"]
+    allowed, = run_tasks(aws, tmp_path, [rack(url, version="2", allow_replace=["Store"])], name="allowed.yml")
+    assert not allowed.get("failed"), allowed.get("msg")
+    assert bucket_of(aws) == "prod-store-renamed"

@@ -313,7 +313,8 @@ def test_the_dry_run_warns_and_a_no_echo_value_stays_masked_everywhere(aws, tmp_
     inventory.write_text(json.dumps({"all": {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
                  "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False,
-                 "convox_poll_interval": 1, "rack_parameters": {"Token": SECRET}},
+                 "convox_poll_interval": 1, "rack_parameters": {"Token": SECRET},
+                 "rack_allow_replace": ["Logs"]},     # release 2 drops it: allowed, so the update goes on
         "hosts": {"vault": None}}}))
     report = tmp_path / "report"
     extra = {"convox_report_dir": str(report)}

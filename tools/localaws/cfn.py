@@ -12,9 +12,11 @@ stack's region."""
 
 from __future__ import annotations
 
+import fnmatch
 import functools
+import json
 
-from .common import CALLER, UPDATABLE, add_event, find_stack
+from .common import CALLER, UPDATABLE, add_event, find_stack, template_dict
 from .patching import Patches
 
 PATCHES = Patches("cfn")
@@ -163,15 +165,59 @@ def _delete_stack(original):
     return delete_stack
 
 
-@PATCHES.wrap(RESPONSE + ".update_stack", "UpdateStack is refused unless the stack is in an updatable state")
+@PATCHES.wrap(RESPONSE + ".update_stack", "UpdateStack is refused unless the stack is in an updatable state; the stack "
+              "policy during the update (StackPolicyDuringUpdateBody, else the stack's own) is enforced: a denied "
+              "Update:Replace or Update:Delete fails that resource and rolls the update back")
 def _update_stack(original):
     def update_stack(self):
         stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
         if stack.status not in UPDATABLE and stack.status != "ROLLBACK_COMPLETE":
             raise _validation_error("Stack:%s is in %s state and can not be updated." % (stack.stack_id, stack.status),
                                     stack.stack_id)
-        return original(self)
+        body = self._get_param("StackPolicyDuringUpdateBody") or getattr(stack, "policy", None) or ""
+        CALLER.stack_policy = json.loads(body) if body else None
+        try:
+            return original(self)
+        finally:
+            CALLER.stack_policy = None
     return update_stack
+
+
+def _policy_denies(policy, action, logical_id):
+    """The statement number of ``policy`` that denies ``action`` on ``logical_id`` (explicit deny, or no allow), or
+    None when it is allowed."""
+    allowed = False
+    for index, statement in enumerate(policy.get("Statement") or [], 1):
+        actions = statement.get("Action") or statement.get("NotAction") or []
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = statement.get("Resource") or []
+        resources = [resources] if isinstance(resources, str) else resources
+        matches_action = any(fnmatch.fnmatchcase(action, a) for a in actions)
+        matches_resource = any(fnmatch.fnmatchcase("LogicalResourceId/%s" % logical_id, r) for r in resources)
+        if matches_action and matches_resource:
+            if statement.get("Effect") == "Deny":
+                return index
+            allowed = True
+    return None if allowed else 0
+
+
+def policy_violation(policy, old_template, new_template):
+    """(logical id, type, reason) of the first change a stack policy denies between two templates, or None."""
+    old = (old_template or {}).get("Resources") or {}
+    new = (new_template or {}).get("Resources") or {}
+    for logical_id in sorted(old):
+        before, after = old[logical_id], new.get(logical_id)
+        if after is None:
+            action = "Update:Delete"
+        elif replacement(before.get("Type"), before, after) == "True":
+            action = "Update:Replace"
+        else:
+            continue
+        denied = _policy_denies(policy, action, logical_id)
+        if denied is not None:
+            return logical_id, before.get("Type"), ("Action denied by stack policy: Statement [#%d] does not allow [%s] "
+                                                    "for resource [LogicalResourceId/%s];" % (denied, action, logical_id))
+    return None
 
 
 @PATCHES.wrap(RESPONSE + "._validate_different_update",
@@ -558,6 +604,15 @@ def _stack_update(original):
         before = _snapshot(self)
         exports_before = {e.name: e.value for e in self.exports}
         role = getattr(self, "role_arn", None)
+        policy = getattr(CALLER, "stack_policy", None)
+        if policy:
+            violation = policy_violation(policy, before.get("template_dict"), template_dict(args[0] if args else
+                                                                                            kwargs.get("template")))
+            if violation:
+                logical_id, resource_type, reason = violation
+                self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+                _roll_back_update(self, before, reason, logical_id, resource_type)
+                return
         try:
             original(self, *args, **kwargs)
             if getattr(self, "role_arn", None) is None:
