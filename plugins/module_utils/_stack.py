@@ -39,8 +39,8 @@ ALL_STATUSES = IN_PROGRESS | STABLE | STUCK | frozenset([REVIEW, FAILED_INSTALL,
 STUCK_ADVICE = {
     "CREATE_FAILED": "its creation failed with rollback disabled; inspect the failed resources, then remove it "
                      "with state=absent and run again",
-    "ROLLBACK_FAILED": "its failed creation could not be rolled back; delete the stack in CloudFormation "
-                       "(retaining the resources that fail to delete) and run again",
+    "ROLLBACK_FAILED": "its failed creation could not be rolled back; remove it with state=absent (naming in "
+                       "retain_resources what cannot be deleted if that delete fails) and run again",
     "DELETE_FAILED": "a previous delete failed; remove what blocks the failed resources and run with state=absent "
                      "again, or name them in retain_resources to leave them in place",
     "UPDATE_FAILED": "an update failed with rollback disabled; roll the stack back (aws cloudformation "

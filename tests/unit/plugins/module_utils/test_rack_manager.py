@@ -280,7 +280,7 @@ SETTLES_TO = {
 }
 STUCK_MESSAGES = {
     "CREATE_FAILED": "remove it with state=absent",
-    "ROLLBACK_FAILED": "delete the stack in CloudFormation",
+    "ROLLBACK_FAILED": "remove it with state=absent (naming in retain_resources",
     "DELETE_FAILED": "run with state=absent again",
     "UPDATE_FAILED": "rollback-stack",
     "UPDATE_ROLLBACK_FAILED": "recover: true",
