@@ -530,6 +530,16 @@ class StackManagerBase:
                     exc.args = (exc.msg,)
                 raise
             return stack, "recovered from UPDATE_ROLLBACK_FAILED with ContinueUpdateRollback%s" % skipping
+        if status in ("UPDATE_FAILED", "CREATE_FAILED") and self.params["recover"]:
+            if self.check_mode:
+                return stack, "the stack would first be rolled back to its last stable state (RollbackStack)"
+            self.confirm(stack)
+            started = self.stacks.now()
+            token = self.stacks.rollback(stack.stack_id)
+            rolled = self.finish(stack.stack_id, "rolling back (RollbackStack)", started, token,
+                                 ("UPDATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE"))
+            stack, note = self.settle_for_present(rolled)        # a failed install is then removed and installed again
+            return stack, "; ".join(n for n in ("rolled back from %s with RollbackStack" % status, note) if n)
         if status in cfn.STUCK:
             raise ConvoxError("%s is in %s (%s): %s." % (self.label(), status, (stack.reason or "no reason given").rstrip("."),
                                                          cfn.STUCK_ADVICE[status]), status=status)

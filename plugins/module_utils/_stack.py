@@ -38,13 +38,13 @@ ALL_STATUSES = IN_PROGRESS | STABLE | STUCK | frozenset([REVIEW, FAILED_INSTALL,
 # What the operator must do for a stack stuck in a failed state.
 STUCK_ADVICE = {
     "CREATE_FAILED": "its creation failed with rollback disabled; inspect the failed resources, then remove it "
-                     "with state=absent and run again",
+                     "with state=absent and run again, or run again with recover: true (RollbackStack)",
     "ROLLBACK_FAILED": "its failed creation could not be rolled back; remove it with state=absent (naming in "
                        "retain_resources what cannot be deleted if that delete fails) and run again",
     "DELETE_FAILED": "a previous delete failed; remove what blocks the failed resources and run with state=absent "
                      "again, or name them in retain_resources to leave them in place",
-    "UPDATE_FAILED": "an update failed with rollback disabled; roll the stack back (aws cloudformation "
-                     "rollback-stack) and run again",
+    "UPDATE_FAILED": "an update failed with rollback disabled; run again with recover: true to roll it back "
+                     "(RollbackStack) first",
     "UPDATE_ROLLBACK_FAILED": "an update could not be rolled back; fix the failed resources and run again with "
                               "recover: true (ContinueUpdateRollback), naming in resources_to_skip those whose "
                               "rollback cannot succeed",
@@ -373,6 +373,15 @@ class Stacks:
         if self.options.get("RoleARN"):
             kwargs["RoleARN"] = self.options["RoleARN"]
         self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=token, **kwargs)
+        self.changed = True
+        return token
+
+    def rollback(self, stack_id: str) -> str:
+        """RollbackStack: a CREATE_FAILED or UPDATE_FAILED stack (rollback was disabled) back to its last stable
+        state."""
+        token = "convox-%s" % uuid.uuid4()
+        kwargs: dict[str, Any] = {"RoleARN": self.options["RoleARN"]} if self.options.get("RoleARN") else {}
+        self.cfn.rollback_stack(StackName=stack_id, ClientRequestToken=token, **kwargs)
         self.changed = True
         return token
 

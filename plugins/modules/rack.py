@@ -101,8 +101,10 @@ options:
     default: false
   recover:
     description:
-      - A rack in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback. Without it such a rack
-        fails the task, saying so.
+      - A rack in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback (skipping
+        O(resources_to_skip)); one in C(UPDATE_FAILED) or C(CREATE_FAILED) (rollback disabled) is first rolled back
+        to its last stable state with RollbackStack (C(cloudformation:RollbackStack), not in
+        C(docs/iam-policy.json)). Without it such a rack fails the task, saying so.
     type: bool
     default: false
   drift:

@@ -49,7 +49,9 @@ options:
     default: {}
   recover:
     description:
-      - An app in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback.
+      - An app in C(UPDATE_ROLLBACK_FAILED) is first recovered with ContinueUpdateRollback (skipping
+        O(resources_to_skip)); one in C(UPDATE_FAILED) or C(CREATE_FAILED) (rollback disabled) is first rolled back
+        with RollbackStack (C(cloudformation:RollbackStack), not in C(docs/iam-policy.json)).
     type: bool
     default: false
   adopt:

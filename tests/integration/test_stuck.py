@@ -160,3 +160,20 @@ def test_a_protected_bucket_is_not_replaced_and_allow_replace_lets_it(aws, tmp_p
     allowed, = run_tasks(aws, tmp_path, [rack(url, version="2", allow_replace=["Store"])], name="allowed.yml")
     assert not allowed.get("failed"), allowed.get("msg")
     assert bucket_of(aws) == "prod-store-renamed"
+
+
+def test_an_update_failed_with_rollback_disabled_is_rolled_back_with_recover(aws, tmp_path):
+    url = channel(tmp_path)
+    run_tasks(aws, tmp_path, [dict(rack(url), ignore_errors=False)])
+    aws.set_stack(stack_name="prod", status="UPDATE_FAILED", reason="Resource Store failed (rollback disabled)")
+    refused, recovered = run_tasks(aws, tmp_path, [rack(url, version="2"), rack(url, version="2", recover=True)])
+    assert refused["failed"] and not refused["changed"]
+    assert "run again with recover: true to roll it back (RollbackStack) first" in refused["msg"], refused["msg"]
+    assert not recovered.get("failed"), recovered.get("msg")
+    assert "rolled back from UPDATE_FAILED with RollbackStack" in recovered["plan"]["note"], recovered["plan"]
+    stack = described(aws)
+    version = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"]
+    assert (stack["StackStatus"], version) == ("UPDATE_COMPLETE", "2")
+    with pytest.raises(botocore.exceptions.ClientError) as err:      # the endpoint: only from *_FAILED
+        aws.client("cloudformation").rollback_stack(StackName="prod")
+    assert err.value.response["Error"]["Code"] == "ValidationError"

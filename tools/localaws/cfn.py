@@ -114,6 +114,34 @@ def _continue_update_rollback(dummy):
     return continue_update_rollback
 
 
+@PATCHES.wrap(RESPONSE + ".rollback_stack",
+              "RollbackStack: only a CREATE_FAILED or UPDATE_FAILED stack (rollback disabled; ValidationError "
+              "otherwise), back to its last stable state (ROLLBACK_COMPLETE, or the stack as it was before the update: "
+              "UPDATE_ROLLBACK_COMPLETE)", adds=True)
+def _rollback_stack(dummy):
+    from moto.core.responses import ActionResult
+
+    def rollback_stack(self):
+        stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
+        if stack.status not in ("CREATE_FAILED", "UPDATE_FAILED"):
+            message = "Stack %s is in %s state and can not be rolled back." % (stack.stack_id, stack.status)
+            raise _validation_error(message, stack.stack_id)
+        if stack.status == "UPDATE_FAILED":
+            before = getattr(stack, "_localaws_before_update", None)
+            if before is not None:
+                _roll_back_update(stack, before, "User Initiated")
+            else:
+                stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
+                stack.status = "UPDATE_ROLLBACK_COMPLETE"
+                stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        else:
+            stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
+            stack.status = "ROLLBACK_COMPLETE"
+            stack._add_stack_event("ROLLBACK_COMPLETE")
+        return ActionResult({"StackId": stack.stack_id})
+    return rollback_stack
+
+
 @PATCHES.wrap(RESPONSE + ".cancel_update_stack",
               "CancelUpdateStack: only an UPDATE_IN_PROGRESS stack (ValidationError otherwise); the update rolls back "
               "to the stack as it was (UPDATE_ROLLBACK_IN_PROGRESS, taking time in real-duration mode, then "

@@ -282,7 +282,7 @@ STUCK_MESSAGES = {
     "CREATE_FAILED": "remove it with state=absent",
     "ROLLBACK_FAILED": "remove it with state=absent (naming in retain_resources",
     "DELETE_FAILED": "run with state=absent again",
-    "UPDATE_FAILED": "rollback-stack",
+    "UPDATE_FAILED": "recover: true to roll it back (RollbackStack)",
     "UPDATE_ROLLBACK_FAILED": "recover: true",
     "IMPORT_ROLLBACK_FAILED": "fix the failed resources",
 }
