@@ -86,6 +86,7 @@ def test_a_canary_alarm_firing_mid_step_rolls_it_back_and_halts_the_fleet(aws, t
 
 def test_a_bake_alarm_in_alarm_after_the_canary_halts_the_fleet(aws, tmp_path, installed):
     alarm(aws, "fleet-errors", "ALARM")
+    localaws.set_timing(aws.endpoint, seconds=4)
     out = aws.playbook(os.path.join(REPO, "playbooks", "update.yml"), inventory=fleet(tmp_path, installed), cwd=REPO,
                        expect_rc=None, extra_vars={"rack_version": "2", "convox_batch_size": 1,
                                                    "convox_bake_minutes": 0.02, "convox_bake_alarms": ["fleet-errors"],
@@ -94,6 +95,7 @@ def test_a_bake_alarm_in_alarm_after_the_canary_halts_the_fleet(aws, tmp_path, i
     assert "fleet halted: bake alarm fleet-errors (us-east-1) was in ALARM after canary" in out, out[-4000:]
     assert versions(aws) == {"alpha": ("UPDATE_COMPLETE", "2"), "bravo": ("CREATE_COMPLETE", "1"),
                              "charlie": ("CREATE_COMPLETE", "1")}
+    assert {t[2] for t in localaws.transitions(aws.endpoint)["transitions"]} == {"alpha"}   # no batch after it
 
 
 def test_a_rollback_alarm_that_does_not_exist_changes_nothing(aws, tmp_path, installed):

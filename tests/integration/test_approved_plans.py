@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 
+import localaws
 from conftest import REPO
 from safety import entry, run_tasks, write_channel
 
@@ -35,6 +36,7 @@ def test_the_apply_moves_only_racks_whose_approved_plan_holds(aws, tmp_path):
     update = os.path.join(REPO, "playbooks", "update.yml")
     fleet = inventory(tmp_path, channel, ["alpha", "bravo", "charlie"])
     aws.playbook(os.path.join(REPO, "playbooks", "site.yml"), inventory=fleet, cwd=REPO)
+    localaws.set_timing(aws.endpoint, seconds=4)       # real-duration mode from here on
     plan_file = str(tmp_path / "plan.json")
     aws.playbook(update, inventory=fleet, cwd=REPO, check=True,
                  extra_vars={"rack_version": "2", "convox_plan_file": plan_file})
@@ -62,6 +64,9 @@ def test_the_apply_moves_only_racks_whose_approved_plan_holds(aws, tmp_path):
     assert "not in the plan (convox_plan_file)" in out, out[-4000:]
     assert {name: version_of(aws, name) for name in ("alpha", "bravo", "charlie", "delta")} == {
         "alpha": "2", "bravo": "1", "charlie": "2", "delta": "1"}
+    moved = {t[2] for t in localaws.transitions(aws.endpoint)["transitions"] if t[3] == "UPDATE_IN_PROGRESS"
+             and t[4] == "2"}
+    assert moved == {"alpha", "charlie"}, moved                    # the skipped racks were never touched
 
 
 def test_expect_fingerprint_refuses_a_stale_plan_and_applies_the_approved_one(aws, tmp_path):
