@@ -127,13 +127,7 @@ def _rollback_stack(dummy):
             message = "Stack %s is in %s state and can not be rolled back." % (stack.stack_id, stack.status)
             raise _validation_error(message, stack.stack_id)
         if stack.status == "UPDATE_FAILED":
-            before = getattr(stack, "_localaws_before_update", None)
-            if before is not None:
-                _roll_back_update(stack, before, "User Initiated")
-            else:
-                stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
-                stack.status = "UPDATE_ROLLBACK_COMPLETE"
-                stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+            roll_back_last_update(stack, "User Initiated")
         else:
             stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
             stack.status = "ROLLBACK_COMPLETE"
@@ -155,13 +149,7 @@ def _cancel_update_stack(dummy):
         stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
         if stack.status != "UPDATE_IN_PROGRESS":
             raise _validation_error("CancelUpdateStack cannot be called from current stack status", stack.stack_id)
-        before = getattr(stack, "_localaws_before_update", None)
-        if before is not None:
-            _roll_back_update(stack, before, "User Initiated")
-        else:
-            stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
-            stack.status = "UPDATE_ROLLBACK_COMPLETE"
-            stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        roll_back_last_update(stack, "User Initiated")
         if timing.seconds() > 0:
             timing.begin(self.cloudformation_backend, stack, "UPDATE_ROLLBACK_IN_PROGRESS")
         return EmptyResult()
@@ -620,6 +608,19 @@ def _roll_back_update(stack, before, reason, logical_id=None, resource_type=None
     stack.status = "UPDATE_ROLLBACK_COMPLETE"
     stack.status_reason = reason
     _sync_exports(stack)
+
+
+def roll_back_last_update(stack, reason):
+    """Put ``stack`` back as it was before its last update (UPDATE_ROLLBACK_COMPLETE, with AWS's events): a cancel, a
+    RollbackStack of an UPDATE_FAILED stack, a rollback trigger."""
+    before = getattr(stack, "_localaws_before_update", None)
+    if before is not None:
+        _roll_back_update(stack, before, reason)
+        return
+    stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=reason)
+    stack.status = "UPDATE_ROLLBACK_COMPLETE"
+    stack.status_reason = reason
+    stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
 
 
 @PATCHES.wrap(STACK + ".update",

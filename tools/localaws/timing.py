@@ -92,15 +92,9 @@ def fired_trigger(stack):
 
 def roll_back_triggered(stack, arn):
     """The update of ``stack`` rolls back because its rollback trigger ``arn`` went into ALARM."""
-    from .cfn import _roll_back_update
-    before = getattr(stack, "_localaws_before_update", None)
-    reason = "The following rollback trigger(s) were triggered: [%s]" % arn
+    from .cfn import roll_back_last_update
     log(stack, "UPDATE_ROLLBACK_IN_PROGRESS")
-    if before is not None:
-        _roll_back_update(stack, before, reason)
-    else:
-        stack.status = "UPDATE_ROLLBACK_COMPLETE"
-        stack.status_reason = reason
+    roll_back_last_update(stack, "The following rollback trigger(s) were triggered: [%s]" % arn)
     log(stack, "UPDATE_ROLLBACK_COMPLETE")
 
 
