@@ -146,6 +146,7 @@ def test_a_protected_bucket_is_not_replaced_and_allow_replace_lets_it(aws, tmp_p
     run_tasks(aws, tmp_path, [dict(rack(url), ignore_errors=False)])
     store = bucket_of(aws)
     aws.client("s3").put_object(Bucket=store, Key="orders/1", Body=b"x")
+    localaws.set_timing(aws.endpoint, seconds=3)           # real-duration mode: the refusal comes from the update
     plan, refused = run_tasks(aws, tmp_path, [dict(rack(url, version="2"), check_mode=True), rack(url, version="2")])
     assert plan["plan"]["protected"] == ["Logs", "Store"]
     assert [c["protected"] for c in plan["plan"]["stateful_changes"] if c["logical_id"] == "Store"] == [True]
@@ -160,6 +161,9 @@ def test_a_protected_bucket_is_not_replaced_and_allow_replace_lets_it(aws, tmp_p
     allowed, = run_tasks(aws, tmp_path, [rack(url, version="2", allow_replace=["Store"])], name="allowed.yml")
     assert not allowed.get("failed"), allowed.get("msg")
     assert bucket_of(aws) == "prod-store-renamed"
+    statuses = [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == "prod"]
+    assert statuses == ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"], \
+        statuses
 
 
 def test_an_update_failed_with_rollback_disabled_is_rolled_back_with_recover(aws, tmp_path):
