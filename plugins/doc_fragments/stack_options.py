@@ -59,7 +59,7 @@ options:
   rollback_alarms:
     description:
       - CloudWatch alarms (names, or ARNs) that guard every update step - CloudFormation's rollback triggers
-        (C(RollbackConfiguration)): when one goes into C(ALARM) during the step (or during
+        (C(RollbackConfiguration)) - when one goes into C(ALARM) during the step (or during
         O(rollback_monitoring_minutes) after it), CloudFormation rolls the step back, and the task fails naming the
         alarm. A name is resolved in the task's account and region before any change; an alarm that does not exist
         fails the task, changing nothing.

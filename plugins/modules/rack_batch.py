@@ -21,11 +21,12 @@ description:
     polls is a tenth of how long the oldest rack has waited, at least 1.5 s and at most O(poll_interval), so an
     operation is seen to end within about 10 % of its duration. Each release channel is read once per batch, and
     one listing per account-region serves each stack's first read.
-  - Clients, shared waits and the racks installed at once (quota reservations) are per account and region: a rack
+  - Clients, shared waits and the racks installed at once (quota reservations) are per account and region. A rack
     with C(rack_assume_role_arn) is read and changed through its role, in its account; with C(rack_account_id), the
     credentials' account is checked once per account-region before its racks are read.
-  - With O(label), a line is printed (through Ansible's display, so a terminal and an AWX job log show it within one
-    poll) each time a rack of the batch changes state, for example C(batch 2/5: 37/50 done, 12 updating, 1 failed).
+  - With O(label), a line is printed through the display of Ansible (so a terminal and an AWX job log show it within
+    one poll) each time a rack of the batch changes state, for example C(batch 2/5 - 37/50 done, 12 updating, 1
+    failed) (the line itself has a colon after the label).
   - Run per host with O(result) (the host's entry of the batch's RV(results)), it returns that rack result as its
     own task result (changed, failed, diff, plan, steps), so the recap, C(--diff) and C(register) are per rack as with
     M(convox.rack.rack), and sets the fact C(convox_result) (the host's line of the fleet summary). Pass only the
@@ -37,7 +38,7 @@ description:
     back as O(versions) and O(releases), so the canary and every batch go to the same release, along the same
     path, even when one is published mid-run, and each channel is read once per run. A run that is one slice of a
     sliced AWX / Automation Platform job (its workflow job named after its job template) is refused there, before any
-    change: the canary, the batches and the failure budget are decisions about the whole fleet (C(-e
+    change - the canary, the batches and the failure budget are decisions about the whole fleet (C(-e
     convox_not_a_sliced_job=true) for a workflow of your own that shares the template's name).
   - Runs in the controller process only (the racks are managed through AWS APIs).
   - 'Each host variable maps to the option of M(convox.rack.rack) of the same name: C(rack_name) (default: the host
@@ -130,7 +131,7 @@ options:
     default: []
   plan_file:
     description:
-      - With O(preflight) outside check mode, a plan file an C(update.yml --check -e convox_plan_file=...) run wrote:
+      - With O(preflight) outside check mode, a plan file an C(update.yml --check -e convox_plan_file=...) run wrote -
         its approved plans are returned as the fact C(convox_run_plan), for every batch's O(plan). A file that cannot
         be read, or is not a plan file, fails the preflight before any change.
     type: path

@@ -10,6 +10,7 @@ import csv
 import html.parser
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -28,32 +29,47 @@ def region_of(rack):
 
 
 class Report(html.parser.HTMLParser):
-    """The report's table: one dict per row (data-* attributes and each cell's text by column key)."""
+    """The report's table of racks: one dict per row (data-* attributes and each cell's text by column key); the
+    matrix above it (org x region x release) as ``matrix`` text."""
 
     def __init__(self):
         super().__init__()
         self.keys, self.rows, self.external = [], [], []
         self._cell = None
+        self._table = None
+        self._in_account = False
+        self.matrix = ""
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag in ("link", "img", "iframe") or (tag == "script" and attrs.get("src")):
             self.external.append((tag, attrs))
-        if tag == "th":
+        if tag == "table":
+            self._table = attrs.get("id")
+        if tag == "th" and self._table == "racks":
             self.keys.append(attrs.get("data-key"))
         elif tag == "tr" and "data-rack" in attrs:
             self.rows.append({"attrs": attrs, "cells": {}})
         elif tag == "td" and self.rows:
-            self._cell = self.keys[len(self.rows[-1]["cells"])]
+            self._cell = self.keys[len([k for k in self.rows[-1]["cells"] if k != "account"])]
             self.rows[-1]["cells"][self._cell] = ""
+        elif tag == "small" and attrs.get("class") == "account" and self._cell is not None:
+            self._in_account = True             # the rack's account, shown under its region
+            self.rows[-1]["cells"]["account"] = ""
 
     def handle_endtag(self, tag):
+        if tag == "small":
+            self._in_account = False
         if tag == "td":
             self._cell = None
+        if tag == "table":
+            self._table = None
 
     def handle_data(self, data):
+        if self._table == "matrix":
+            self.matrix += data + " "
         if self._cell is not None:
-            self.rows[-1]["cells"][self._cell] += data
+            self.rows[-1]["cells"]["account" if self._in_account else self._cell] += data
 
 
 def parse_report(path):
@@ -122,11 +138,15 @@ def test_fleet_drift_in_the_dry_run_the_summary_releases_and_the_report(aws, tmp
                          "drift", "apps", "last_update"]
     state = aws_state(aws)
     assert sorted(r["attrs"]["data-rack"] for r in page.rows) == RACKS
+    # above the table, where the fleet stands: every rack counted under its org, region and release (here all on V1)
+    assert "Racks by org, region and release" in page.matrix and "× %s" % V1 in page.matrix, page.matrix
+    counts = re.findall(r"(\d+)\s+× %s" % V1, page.matrix)
+    assert sum(int(n) for n in counts) == len(RACKS), page.matrix
     for row in page.rows:
         rack, cells = row["attrs"]["data-rack"], row["cells"]
         want = state[rack]
-        assert (cells["status"], cells["current"], cells["region"], cells["org"]) == (
-            want["status"], want["version"], want["region"], want["org"]), rack
+        assert (cells["status"], cells["current"], cells["region"], cells["org"], cells["account"]) == (
+            want["status"], want["version"], want["region"], want["org"], "123456789012"), rack
         assert (cells["target"], cells["behind"], cells["required_pending"]) == (V3, "2", V2), rack
         words = cells["apps"].split()                       # each app: name, status, release
         assert sorted(":".join(words[i:i + 3]) for i in range(0, len(words), 3)) == sorted(want["apps"]), rack
