@@ -46,7 +46,7 @@ options:
         denies replacing or deleting the stack's stateful resources - buckets, tables, keys, log groups, volumes,
         databases and any resource its template retains - except those O(allow_replace) names. An update that would
         replace or delete one fails and rolls back before anything is lost, the task naming the resource and
-        O(allow_replace). The dry run lists the protected resources (RV(plan.protected)).
+        O(allow_replace). The dry run lists the protected resources (C(plan.protected)).
       - Needs C(cloudformation:GetStackPolicy) (in C(docs/iam-policy.json)).
     type: bool
     default: true
