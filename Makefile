@@ -13,6 +13,9 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := false
 PYTEST_WORKERS ?= 2
+# the integration tests mostly wait on stack operations in real-duration mode: one worker more than the 2 cores
+# overlaps those waits (each worker has its own local endpoint)
+INTEGRATION_WORKERS ?= 3
 
 .PHONY: ee setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
@@ -83,7 +86,7 @@ oldest: setup
 	$(OLDEST_CORE)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit
 
 integration: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=15 tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) --durations=15 tests/integration
 
 # ansible-test wants the collection at .../ansible_collections/convox/rack: copy the tree there
 # (amazon.aws comes from the `ansible` package beside it).

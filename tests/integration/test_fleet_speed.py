@@ -1,7 +1,7 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fleet at AWS speed, in the local endpoint's real-duration mode: every stack operation takes
-T = 20 s and a busy stack refuses another.  40 racks over 3 orgs x 3 regions, default forks (5).
+T = 12 s and a busy stack refuses another.  40 racks over 3 orgs x 3 regions, default forks (5).
 
 The test asserts the order of events the endpoint logged, not the wall time: every rack of a batch
 is in progress at the same moment (whatever forks is), no rack starts step k+1 before its step k
@@ -18,7 +18,7 @@ import localaws
 from conftest import REPO
 from safety import entry, write_channel
 
-T = 20
+T = 12
 ORGS = ("acme", "globex", "initech")
 REGIONS = ("us-east-1", "eu-west-1", "us-west-2")
 RACKS = 40
