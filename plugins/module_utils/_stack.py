@@ -366,31 +366,29 @@ class Stacks:
         self.changed = True
         return token
 
-    def delete(self, stack_id: str, retain: list[str] | None = None) -> str:
-        """Start deleting a stack; ``retain``: logical ids left in place (a DELETE_FAILED stack only)."""
+    def _operation(self, call: str, stack_id: str, extra: Mapping[str, Any] | None = None, with_role: bool = True) -> str:
+        """Start the CloudFormation operation ``call`` on a stack with its own request token, ``extra`` arguments and
+        the service role, when one was given; returns the token."""
         token = "convox-%s" % uuid.uuid4()
-        kwargs: dict[str, Any] = {"RetainResources": list(retain)} if retain else {}
-        if self.options.get("RoleARN"):
+        kwargs = dict(extra or {})
+        if with_role and self.options.get("RoleARN"):
             kwargs["RoleARN"] = self.options["RoleARN"]
-        self.cfn.delete_stack(StackName=stack_id, ClientRequestToken=token, **kwargs)
+        getattr(self.cfn, call)(StackName=stack_id, ClientRequestToken=token, **kwargs)
         self.changed = True
         return token
+
+    def delete(self, stack_id: str, retain: list[str] | None = None) -> str:
+        """Start deleting a stack; ``retain``: logical ids left in place (a DELETE_FAILED stack only)."""
+        return self._operation("delete_stack", stack_id, {"RetainResources": list(retain)} if retain else None)
 
     def rollback(self, stack_id: str) -> str:
         """RollbackStack: a CREATE_FAILED or UPDATE_FAILED stack (rollback was disabled) back to its last stable
         state."""
-        token = "convox-%s" % uuid.uuid4()
-        kwargs: dict[str, Any] = {"RoleARN": self.options["RoleARN"]} if self.options.get("RoleARN") else {}
-        self.cfn.rollback_stack(StackName=stack_id, ClientRequestToken=token, **kwargs)
-        self.changed = True
-        return token
+        return self._operation("rollback_stack", stack_id)
 
     def cancel_update(self, stack_id: str) -> str:
         """Cancel the update in progress (CancelUpdateStack): the stack rolls back to where it was."""
-        token = "convox-%s" % uuid.uuid4()
-        self.cfn.cancel_update_stack(StackName=stack_id, ClientRequestToken=token)
-        self.changed = True
-        return token
+        return self._operation("cancel_update_stack", stack_id, with_role=False)
 
     def set_termination_protection(self, stack_id: str, enabled: bool) -> None:
         self.cfn.update_termination_protection(StackName=stack_id, EnableTerminationProtection=bool(enabled))
@@ -398,13 +396,7 @@ class Stacks:
 
     def continue_update_rollback(self, stack_id: str, skip: list[str] | None = None) -> str:
         """ContinueUpdateRollback; ``skip``: logical ids whose rollback is skipped (ResourcesToSkip)."""
-        token = "convox-%s" % uuid.uuid4()
-        kwargs: dict[str, Any] = {"ResourcesToSkip": list(skip)} if skip else {}
-        if self.options.get("RoleARN"):
-            kwargs["RoleARN"] = self.options["RoleARN"]
-        self.cfn.continue_update_rollback(StackName=stack_id, ClientRequestToken=token, **kwargs)
-        self.changed = True
-        return token
+        return self._operation("continue_update_rollback", stack_id, {"ResourcesToSkip": list(skip)} if skip else None)
 
     def plan(self, stack_id: str, parameters: list[dict[str, Any]], tags: Mapping[str, str],
              template: Mapping[str, Any] | None, timeout: float = 300) -> list[dict[str, Any]]:
