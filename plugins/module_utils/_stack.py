@@ -48,8 +48,9 @@ STUCK_ADVICE = {
     "UPDATE_ROLLBACK_FAILED": "an update could not be rolled back; fix the failed resources and run again with "
                               "recover: true (ContinueUpdateRollback), naming in resources_to_skip those whose "
                               "rollback cannot succeed",
-    "IMPORT_ROLLBACK_FAILED": "a resource import could not be rolled back; fix the failed resources in "
-                              "CloudFormation and run again",
+    "IMPORT_ROLLBACK_FAILED": "a resource import (which this collection never starts) could not be rolled back "
+                              "and no CloudFormation API continues it; fix the resources its events name and repeat "
+                              "that import (a change set of type IMPORT), or remove the stack with state=absent",
 }
 
 NO_UPDATES = "No updates are to be performed"

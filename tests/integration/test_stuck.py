@@ -3,7 +3,8 @@
 """Stuck stacks without the console, and what amazon.aws users pass through: a rollback that fails again is
 recovered by skipping the resources that cannot roll back (resources_to_skip); a rack whose deletion failed is
 deleted leaving named resources in place (retain_resources); an update that outlives wait_timeout is cancelled and
-rolled back (cancel_on_timeout, real-duration mode); SNS topics and a service role reach the stack.  Each through
+rolled back (cancel_on_timeout); an update failed with rollback disabled is rolled back (recover: RollbackStack) -- each
+of these in real-duration mode, the operation taking time as on AWS; SNS topics and a service role reach the stack.  Each through
 ansible-playbook against the local endpoint, which models ContinueUpdateRollback's ResourcesToSkip, DeleteStack's
 RetainResources and CancelUpdateStack, with AWS state read back with boto3."""
 
@@ -33,6 +34,11 @@ def rack(channel_url, **options):
     return {"convox.rack.rack": task}
 
 
+def statuses(aws, name="prod"):
+    """The statuses the stack went through in real-duration mode, in order."""
+    return [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == name]
+
+
 def described(aws, name="prod"):
     try:
         return aws.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
@@ -50,6 +56,7 @@ def test_a_rollback_that_fails_again_is_recovered_by_skipping_what_cannot_roll_b
     run_tasks(aws, tmp_path, [dict(rack(url), ignore_errors=False)])
     aws.set_stack(stack_name="prod", status="UPDATE_ROLLBACK_FAILED", rollback_blocked=["Store"],
                   reason="The following resource(s) failed to update: [Store].")
+    localaws.set_timing(aws.endpoint, seconds=2)           # real-duration mode: each ContinueUpdateRollback takes time
     aws.recording.mark()
     again, skipped = run_tasks(aws, tmp_path, [rack(url, recover=True),
                                                rack(url, recover=True, resources_to_skip=["Store"])])
@@ -60,6 +67,8 @@ def test_a_rollback_that_fails_again_is_recovered_by_skipping_what_cannot_roll_b
     assert not skipped.get("failed"), skipped.get("msg")
     assert "skipping Store (resources_to_skip)" in skipped["plan"]["note"], skipped["plan"]
     assert described(aws)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert statuses(aws) == ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_FAILED", "UPDATE_ROLLBACK_IN_PROGRESS",
+                             "UPDATE_ROLLBACK_COMPLETE"], statuses(aws)
     calls = aws.recording.params("ContinueUpdateRollback")
     assert [c.get("ResourcesToSkip.member.1") for c in calls] == [None, "Store"]
 
@@ -72,11 +81,13 @@ def test_a_rack_whose_deletion_failed_is_deleted_leaving_the_named_resources(aws
     aws.set_stack(stack_name="prod", status="DELETE_FAILED", reason="The following resource(s) failed to delete: "
                   "[Store].", events=[{"logical_id": "Store", "type": "AWS::S3::Bucket", "status": "DELETE_FAILED",
                                        "reason": "The bucket you tried to delete is not empty"}])
+    localaws.set_timing(aws.endpoint, seconds=2)           # real-duration mode: the delete takes time
     aws.recording.mark()
     gone, = run_tasks(aws, tmp_path, [rack(url, state="absent", retain_resources=["Store"])])
     assert not gone.get("failed"), gone.get("msg")
     assert gone["changed"] and gone["retained"] == ["Store"]
     assert described(aws) is None
+    assert statuses(aws) == ["DELETE_IN_PROGRESS", "DELETE_COMPLETE"], statuses(aws)
     # the retained bucket is in place, with what it held: the collection neither emptied nor deleted it
     assert [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=store)["Contents"]] == ["keep/me"]
     deletes = aws.recording.params("DeleteStack")
@@ -123,8 +134,8 @@ def test_an_update_past_wait_timeout_is_cancelled_and_rolled_back(aws, tmp_path)
     stack = described(aws)
     version = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"]
     assert (stack["StackStatus"], version) == ("UPDATE_ROLLBACK_COMPLETE", "1")
-    statuses = [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == "prod"]
-    assert statuses == ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"], statuses
+    assert statuses(aws) == ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"], \
+        statuses(aws)
 
 
 def test_topics_and_a_service_role_reach_the_stack_and_stay(aws, tmp_path):
@@ -161,15 +172,15 @@ def test_a_protected_bucket_is_not_replaced_and_allow_replace_lets_it(aws, tmp_p
     allowed, = run_tasks(aws, tmp_path, [rack(url, version="2", allow_replace=["Store"])], name="allowed.yml")
     assert not allowed.get("failed"), allowed.get("msg")
     assert bucket_of(aws) == "prod-store-renamed"
-    statuses = [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == "prod"]
-    assert statuses == ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"], \
-        statuses
+    assert statuses(aws) == ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS",
+                             "UPDATE_COMPLETE"], statuses(aws)
 
 
 def test_an_update_failed_with_rollback_disabled_is_rolled_back_with_recover(aws, tmp_path):
     url = channel(tmp_path)
     run_tasks(aws, tmp_path, [dict(rack(url), ignore_errors=False)])
     aws.set_stack(stack_name="prod", status="UPDATE_FAILED", reason="Resource Store failed (rollback disabled)")
+    localaws.set_timing(aws.endpoint, seconds=2)           # real-duration mode: RollbackStack and the update take time
     refused, recovered = run_tasks(aws, tmp_path, [rack(url, version="2"), rack(url, version="2", recover=True)])
     assert refused["failed"] and not refused["changed"]
     assert "run again with recover: true to roll it back (RollbackStack) first" in refused["msg"], refused["msg"]
@@ -178,6 +189,8 @@ def test_an_update_failed_with_rollback_disabled_is_rolled_back_with_recover(aws
     stack = described(aws)
     version = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"]
     assert (stack["StackStatus"], version) == ("UPDATE_COMPLETE", "2")
+    assert statuses(aws) == ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS",
+                             "UPDATE_COMPLETE"], statuses(aws)
     with pytest.raises(botocore.exceptions.ClientError) as err:      # the endpoint: only from *_FAILED
         aws.client("cloudformation").rollback_stack(StackName="prod")
     assert err.value.response["Error"]["Code"] == "ValidationError"

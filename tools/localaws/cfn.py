@@ -81,10 +81,20 @@ def _update_termination_protection(dummy):
     return update_termination_protection
 
 
+def _takes_time(timing, backend, stack, in_progress):
+    """In real-duration mode the operation just decided on ``stack`` shows ``in_progress`` for the configured time
+    before its outcome (the status it now has)."""
+    if timing.seconds() > 0:
+        timing.begin(backend, stack, in_progress)
+
+
 @PATCHES.wrap(RESPONSE + ".continue_update_rollback",
-              "ContinueUpdateRollback, only from UPDATE_ROLLBACK_FAILED (ValidationError otherwise)", adds=True)
+              "ContinueUpdateRollback, only from UPDATE_ROLLBACK_FAILED (ValidationError otherwise); taking time in "
+              "real-duration mode (UPDATE_ROLLBACK_IN_PROGRESS meanwhile)", adds=True)
 def _continue_update_rollback(dummy):
     from moto.core.responses import EmptyResult
+
+    from . import timing
 
     def continue_update_rollback(self):
         stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
@@ -103,6 +113,7 @@ def _continue_update_rollback(dummy):
             stack.status = "UPDATE_ROLLBACK_FAILED"
             stack.status_reason = reason
             stack._add_stack_event("UPDATE_ROLLBACK_FAILED", resource_status_reason=reason)
+            _takes_time(timing, self.cloudformation_backend, stack, "UPDATE_ROLLBACK_IN_PROGRESS")
             return EmptyResult()
         for lid in sorted(skipped):
             add_event(stack, {"status": "UPDATE_COMPLETE", "logical_id": lid, "type": "AWS::CloudFormation::Resource",
@@ -110,6 +121,7 @@ def _continue_update_rollback(dummy):
         ROLLBACK_BLOCKED.pop(stack.name, None)
         stack.status = "UPDATE_ROLLBACK_COMPLETE"
         stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        _takes_time(timing, self.cloudformation_backend, stack, "UPDATE_ROLLBACK_IN_PROGRESS")
         return EmptyResult()
     return continue_update_rollback
 
@@ -117,9 +129,11 @@ def _continue_update_rollback(dummy):
 @PATCHES.wrap(RESPONSE + ".rollback_stack",
               "RollbackStack: only a CREATE_FAILED or UPDATE_FAILED stack (rollback disabled; ValidationError "
               "otherwise), back to its last stable state (ROLLBACK_COMPLETE, or the stack as it was before the update: "
-              "UPDATE_ROLLBACK_COMPLETE)", adds=True)
+              "UPDATE_ROLLBACK_COMPLETE), taking time in real-duration mode", adds=True)
 def _rollback_stack(dummy):
     from moto.core.responses import ActionResult
+
+    from . import timing
 
     def rollback_stack(self):
         stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
@@ -128,10 +142,12 @@ def _rollback_stack(dummy):
             raise _validation_error(message, stack.stack_id)
         if stack.status == "UPDATE_FAILED":
             roll_back_last_update(stack, "User Initiated")
+            _takes_time(timing, self.cloudformation_backend, stack, "UPDATE_ROLLBACK_IN_PROGRESS")
         else:
             stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason="User Initiated")
             stack.status = "ROLLBACK_COMPLETE"
             stack._add_stack_event("ROLLBACK_COMPLETE")
+            _takes_time(timing, self.cloudformation_backend, stack, "ROLLBACK_IN_PROGRESS")
         return ActionResult({"StackId": stack.stack_id})
     return rollback_stack
 
@@ -150,8 +166,7 @@ def _cancel_update_stack(dummy):
         if stack.status != "UPDATE_IN_PROGRESS":
             raise _validation_error("CancelUpdateStack cannot be called from current stack status", stack.stack_id)
         roll_back_last_update(stack, "User Initiated")
-        if timing.seconds() > 0:
-            timing.begin(self.cloudformation_backend, stack, "UPDATE_ROLLBACK_IN_PROGRESS")
+        _takes_time(timing, self.cloudformation_backend, stack, "UPDATE_ROLLBACK_IN_PROGRESS")
         return EmptyResult()
     return cancel_update_stack
 

@@ -2,7 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Real duration (off by default: the instant mode of the fast suite).  ``configure({"seconds": T})``: CreateStack,
 UpdateStack and DeleteStack take T seconds, the stack showing CREATE_IN_PROGRESS / UPDATE_IN_PROGRESS /
-DELETE_IN_PROGRESS meanwhile and then its outcome (a delete happens at the end); a busy stack refuses updates and
+DELETE_IN_PROGRESS meanwhile and then its outcome (a delete happens at the end); CancelUpdateStack,
+ContinueUpdateRollback and RollbackStack likewise (``cfn.py``); a busy stack refuses updates and
 deletes with AWS's messages, as it always does.  Every status change is logged (``transitions()``) with its time,
 for tests of ordering."""
 

@@ -284,7 +284,7 @@ STUCK_MESSAGES = {
     "DELETE_FAILED": "run with state=absent again",
     "UPDATE_FAILED": "recover: true to roll it back (RollbackStack)",
     "UPDATE_ROLLBACK_FAILED": "recover: true",
-    "IMPORT_ROLLBACK_FAILED": "fix the failed resources",
+    "IMPORT_ROLLBACK_FAILED": "repeat that import (a change set of type IMPORT)",
 }
 
 
