@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 2
 # overlaps those waits (each worker has its own local endpoint)
 INTEGRATION_WORKERS ?= 3
 
-.PHONY: ee setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: docs docs-lint ee setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -101,9 +101,20 @@ ansible-test-units: setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
 	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test units --python 3.11 --requirements --color no
 
+# The documentation site (antsibull-docs + Sphinx, offline): .tmp/docs-site/html/index.html.  The integration suite
+# builds it too and checks every link in chromium (tests/integration/test_docs_site.py).
+docs: setup
+	$(BIN)/python tools/docs_site.py
+
+# antsibull-docs' own linter over the plugin, role and extra docs.  git is kept out of the virtualenv inside the work
+# tree: antsibull-docs would otherwise copy amazon.aws from there as an empty git checkout.
+docs-lint: setup
+	cd $(COLLECTIONS)/ansible_collections/convox/rack && GIT_CEILING_DIRECTORIES=$(VENV) \
+		$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
 # local run); integration prints its slowest tests so the suite's time stays visible
-test: setup lint security ansible-test-units oldest integration molecule sanity ee
+test: setup lint docs-lint security ansible-test-units oldest integration molecule sanity ee
 	@echo "make test: all suites passed"
 
 # the AWX / Automation Platform execution environment definition (docs/examples/awx/): ansible-builder create makes
