@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 2
 # overlaps those waits (each worker has its own local endpoint)
 INTEGRATION_WORKERS ?= 3
 
-.PHONY: docs docs-lint ee setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: docs docs-lint ee matrix setup test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -26,7 +26,24 @@ INTEGRATION_WORKERS ?= 3
 # plugin's "values from AWS are never templated" test with it.
 OLDEST_CORE := $(VENV)/core-oldest
 
-setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack $(OLDEST_CORE)/.installed
+# ansible-core 2.18, between the oldest (2.17, above) and the newest (.venv): the newest boto3 and amazon.aws of
+# .venv's ansible package (linked into its own collections directory, with ansible.posix whose json callback the
+# integration tests read).  `make matrix` runs the unit tests in the 2.17 and 2.18 environments; the integration suite
+# runs its lifecycle subset in all three (tests/integration/test_matrix.py).
+CORE_218 := $(VENV)/core-2.18
+
+setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack $(OLDEST_CORE)/.installed $(CORE_218)/.installed
+
+$(CORE_218)/.installed: $(VENV)/.installed requirements.txt tests/unit/requirements.txt
+	test -x $(CORE_218)/bin/python || $(PYTHON) -m venv $(CORE_218)
+	$(CORE_218)/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_218)/bin/python -m pip install --quiet "ansible-core>=2.18,<2.19" -r requirements.txt \
+		-r tests/unit/requirements.txt "pytest>=8,<10" "pytest-xdist>=3,<4"
+	mkdir -p $(CORE_218)/collections/ansible_collections/convox
+	ln -sfn $(CURDIR) $(CORE_218)/collections/ansible_collections/convox/rack
+	for ns in amazon ansible; do ln -sfn "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/$$ns" \
+		$(CORE_218)/collections/ansible_collections/$$ns; done
+	touch $@
 
 $(OLDEST_CORE)/.installed: meta/runtime.yml requirements.txt galaxy.yml tools/floors.py tests/unit/requirements.txt
 	test -x $(OLDEST_CORE)/bin/python || $(PYTHON) -m venv $(OLDEST_CORE)
@@ -85,6 +102,10 @@ units: setup
 oldest: setup
 	$(OLDEST_CORE)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit
 
+# the unit tests on every ansible-core meta/runtime.yml admits but the newest (which ansible-test units runs)
+matrix: oldest
+	$(CORE_218)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit
+
 integration: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) --durations=15 tests/integration
 
@@ -93,9 +114,12 @@ integration: setup
 $(ATEST_ROOT): setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
 
+# the full sanity set on Python 3.11; compile and import (the tests that depend on the Python version) on every other
+# Python from 3.10 to 3.13 the machine has (tools/sanity_pythons.py: a missing one is skipped, saying so)
 sanity: setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
 	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test sanity --python 3.11 --requirements --color no
+	$(BIN)/python tools/sanity_pythons.py $(ATEST_ROOT)/convox/rack --skip 3.11
 
 ansible-test-units: setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
@@ -114,7 +138,7 @@ docs-lint: setup
 
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
 # local run); integration prints its slowest tests so the suite's time stays visible
-test: setup lint docs-lint security ansible-test-units oldest integration molecule sanity ee
+test: setup lint docs-lint security ansible-test-units matrix integration molecule sanity ee
 	@echo "make test: all suites passed"
 
 # the AWX / Automation Platform execution environment definition (docs/examples/awx/): ansible-builder create makes

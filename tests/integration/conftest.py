@@ -25,7 +25,19 @@ OLDEST = os.path.join(REPO, ".venv", "core-oldest")
 OLDEST_BIN = os.path.join(OLDEST, "bin")
 OLDEST_ENV = {"ANSIBLE_COLLECTIONS_PATH": os.path.join(OLDEST, "collections"),
               "PATH": OLDEST_BIN + os.pathsep + os.environ.get("PATH", "")}
+# every ansible-core meta/runtime.yml admits has an environment (make setup): the oldest (2.17, on the floors), 2.18
+# (.venv/core-2.18, amazon.aws from .venv's ansible package) and the newest, .venv itself
+CORE_ENVIRONMENTS = {"2.17": OLDEST, "2.18": os.path.join(REPO, ".venv", "core-2.18"), "2.19": None}
 INVENTORY = os.path.join(HERE, "inventory.yml")
+
+
+def core_environment(core):
+    """(bin directory, environment variables) of the ansible-core ``core`` environment."""
+    root = CORE_ENVIRONMENTS[core]
+    if root is None:
+        return BIN, {}
+    return os.path.join(root, "bin"), {"ANSIBLE_COLLECTIONS_PATH": os.path.join(root, "collections"),
+                                       "PATH": os.path.join(root, "bin") + os.pathsep + os.environ.get("PATH", "")}
 
 
 class LocalAws:
@@ -65,11 +77,12 @@ class LocalAws:
         return localaws.post(self.endpoint, "/_localaws/stack", spec)
 
     def playbook(self, path, *args, extra_vars=None, check=False, diff=False, expect_rc=0, env=None,
-                 inventory=INVENTORY, cwd=None, oldest=False):
-        """Run ``ansible-playbook``: the newest, or (``oldest``) the oldest environment's, on its collections."""
-        if oldest:
-            env = dict(OLDEST_ENV, **(env or {}))
-        cmd = [os.path.join(OLDEST_BIN if oldest else BIN, "ansible-playbook"), "-i", inventory, path]
+                 inventory=INVENTORY, cwd=None, oldest=False, core=None):
+        """Run ``ansible-playbook``: the newest, or (``oldest``) the oldest environment's, or ``core``'s (a key of
+        CORE_ENVIRONMENTS), on its collections."""
+        bindir, core_env = core_environment("2.17" if oldest else core or "2.19")
+        env = dict(core_env, **(env or {}))
+        cmd = [os.path.join(bindir, "ansible-playbook"), "-i", inventory, path]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
         if check:
