@@ -76,8 +76,9 @@ lint: setup
 	@# ansible-test sanity's pep8 (its line length and ignore list), so a finding fails here in seconds
 	$(BIN)/python -m pycodestyle --max-line-length 160 --ignore E402,W503,W504,E741,E203,E701,E704 \
 		--exclude .venv,.git,.tox,tests/output .
-	cd $(COLLECTIONS) && $(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
-		-p ansible_collections.convox.rack.plugins.module_utils -p ansible_collections.convox.rack.plugins.plugin_utils
+	@# mypy over every plugin (module_utils and plugin_utils fully annotated: pyproject.toml) and the tools
+	cd $(COLLECTIONS) && $(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p ansible_collections.convox.rack.plugins
+	cd tools && $(BIN)/mypy --config-file $(CURDIR)/pyproject.toml *.py localaws
 	$(BIN)/ansible-lint --offline -q roles playbooks
 
 # checkov CloudFormation checks on the rack and app templates; a skipped check carries its

@@ -6,7 +6,7 @@ Between kinds of plugin: modules and filters use module_utils only; plugin_utils
 action, inventory and strategy plugins use plugin_utils and module_utils; nothing imports a module (argument
 specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
-_errors <- _releases, _names, _tags, _templates <- _common <- _accounts, _channel, _stack <- _managed <- _publish, _app <- _rack
+_errors <- _releases, _names, _tags, _templates, _statuses <- _common <- _accounts, _channel, _stack <- _managed <- _publish, _app <- _rack
 _specs (pure, the defaults) <- _managed, _publish;  _rack, _app, _publish, _info <- _tasks <- _module
 
 And no file under plugins/ imports an underscore name from amazon.aws or ansible-core, or reads a
@@ -32,7 +32,8 @@ LAYERS = {
     "_accounts": {"_errors", "_common"},
     "_names": {"_errors"},
     "_channel": {"_errors", "_releases", "_common"},
-    "_stack": {"_errors", "_common", "_templates"},
+    "_statuses": set(),
+    "_stack": {"_errors", "_common", "_templates", "_statuses"},
     "_parameters": {"_errors", "_templates"},
     "_plan": set(),
     "_buckets": {"_errors"},
@@ -48,7 +49,7 @@ LAYERS = {
     "_specs": set(),
     "_tasks": {"_errors", "_common", "_accounts", "_app", "_info", "_rack", "_publish"},
     "_module": {"_errors", "_common", "_accounts", "_specs", "_tasks"},
-    "_report": {"_errors"},
+    "_report": {"_errors", "_statuses"},
 }
 
 PLUGINS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins")

@@ -30,17 +30,24 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANSIBLE_BUNDLING = {"9.0.0": "11.0.0"}
 
 
+def _found(pattern, path):
+    """The first group of ``pattern`` in the file ``path`` (relative to the repository); exits naming both if absent."""
+    with open(os.path.join(REPO, path)) as f:
+        match = re.search(pattern, f.read())
+    if match is None:
+        sys.exit("tools/floors.py: %s states no floor (%s)" % (path, pattern))
+    return match.group(1)
+
+
 def floors():
-    with open(os.path.join(REPO, "meta", "runtime.yml")) as f:
-        core = re.search(r'requires_ansible: ">=(\d+\.\d+)', f.read()).group(1)
+    core = _found(r'requires_ansible: ">=(\d+\.\d+)', os.path.join("meta", "runtime.yml"))
     lines = ["ansible-core==%s.*" % core]
     with open(os.path.join(REPO, "requirements.txt")) as f:
         for line in f:
             match = re.match(r"^([A-Za-z0-9_.-]+)>=([0-9.]+)\s*(#.*)?$", line.strip())
             if match:
                 lines.append("%s==%s" % (match.group(1), match.group(2)))
-    with open(os.path.join(REPO, "galaxy.yml")) as f:
-        aws = re.search(r'amazon\.aws:\s*">=([0-9.]+)', f.read()).group(1)
+    aws = _found(r'amazon\.aws:\s*">=([0-9.]+)', "galaxy.yml")
     if aws not in ANSIBLE_BUNDLING:
         sys.exit("tools/floors.py: no ansible package release known to bundle amazon.aws %s; add it to ANSIBLE_BUNDLING"
                  % aws)

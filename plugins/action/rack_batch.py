@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any, cast
 
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
@@ -173,7 +174,7 @@ class ActionModule(ConvoxAction):
             res = results[host]
             if plans is not None:
                 res = self.stale(res, rack_params, plans, aws_params)
-            secrets = set(res.pop("_secret_values", ())) | set(no_log.get(host, ()))
+            secrets = set(cast("list[str]", res.pop("_secret_values", ()))) | set(no_log.get(host, ()))
             res = remove_values(res, secrets) if secrets else res
             res["convox_row"] = result_row(host, rack_params, res, check_mode)
             results[host] = res
@@ -195,7 +196,7 @@ class ActionModule(ConvoxAction):
         alarms = [str(a) for a in params["bake_alarms"]]
         if not alarms:
             return {"changed": False, "halt": ""}
-        places = {}
+        places: dict[str, Any] = {}
         for host in params["hosts"]:
             rack_params, dummy = self.rack_params(host, hostvars, aws_params)
             if isinstance(rack_params, ConvoxError):
@@ -314,7 +315,7 @@ class ActionModule(ConvoxAction):
         if params["report_room"]:
             try:
                 # each account-region the run installs in (a role's account through its role)
-                places = {}
+                places: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
                 for t in targets:
                     if t.state == "present":
                         role = {k: str(v) for k, v in ((k, hostvars[t.host].get("rack_" + k)) for k in ROLE_VARS) if v}

@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+from typing import Any
 
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
@@ -49,6 +50,7 @@ def fleet_report_rows(hosts, hostvars, update_results=None):
         rack = str(get("rack_name") or host)
         region = str(get("rack_region") or "")
         result = get("convox_result")
+        last: dict[str, Any] | None
         if isinstance(result, dict) and result:
             last = dict(result, mode="check" if get("ansible_check_mode") else "run")
         else:

@@ -119,6 +119,7 @@ accounts:
 
 import concurrent.futures
 import re
+from typing import Any
 
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
@@ -190,8 +191,9 @@ class InventoryModule(AWSInventoryBase):
     def _factory(self, region):
         """A client factory for ``region`` whose CloudFormation client is made now, in this thread (a boto3
         session is not thread-safe; the reads then run concurrently)."""
-        factory = ClientFactory(
-            lambda service, region=region: self.client(service, region=region, config=botocore_config()), region)
+        def make(service: str, region: str = region) -> Any:
+            return self.client(service, region=region, config=botocore_config())
+        factory = ClientFactory(make, region)
         try:
             factory("cloudformation")
         except ConvoxError as exc:
@@ -233,7 +235,7 @@ class InventoryModule(AWSInventoryBase):
             with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(readable), MAX_READERS),
                                                        thread_name_prefix="convox-racks") as pool:
                 answers.update(zip(readable, pool.map(read_region, [places[label] for label in readable])))
-        found = []
+        found: list[dict[str, Any]] = []
         for region in places:            # in the order of the accounts and regions options
             answer = answers[region]
             if isinstance(answer, ConvoxError):
@@ -274,7 +276,7 @@ class InventoryModule(AWSInventoryBase):
 
     def _populate(self, racks):
         strict = self.get_option("strict")
-        hosts = {}
+        hosts: dict[str, Any] = {}
         for rack in racks:
             # discovered state only (never a target such as rack_version), and data, never templates: unsafe on
             # every ansible-core

@@ -131,7 +131,7 @@ class AppManager(StackManagerBase):
                               "%s), so no app is changed on it." % (self.rack, self.rack, self.rack, format_tags(tags)))
         if status is None or status == cfn.GONE:
             raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
-        if not status.endswith("_COMPLETE") or status == cfn.FAILED_INSTALL:
+        if status not in cfn.STABLE:
             raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
                               % (self.rack, status))
         if not version:

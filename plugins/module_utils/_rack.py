@@ -8,6 +8,7 @@ the Ansible module object, so a module's main() and an action plugin can both dr
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Callable, Mapping
 
@@ -101,6 +102,28 @@ class PathTemplates:
             raise ConvoxError("the rack template of version %s changed in the channel since the path was checked; "
                               "nothing more was changed (run again to plan from the channel as it is now)." % version)
         return template
+
+
+@dataclasses.dataclass
+class RackPlan:
+    """An installed rack's plan and what applying it takes: made by ``RackManager.plan_update`` without changing
+    anything, executed by ``RackManager.apply``."""
+
+    plan: Plan
+    stack: cfn.Stack | None
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str | None
+    tags: dict[str, str]
+    protection: bool
+    # along the path: its templates (checked), the task's parameters and the images of each step
+    templates: PathTemplates | None = None
+    user: dict[str, str] = dataclasses.field(default_factory=dict)
+    images: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    # in place: the stack's parameters after the change, whether the stack is updated and protection changed
+    parameters: list[dict[str, Any]] | None = None
+    update_stack: bool = False
+    protection_changed: bool = False
 
 
 class RackManager(StackManagerBase):
@@ -347,10 +370,37 @@ class RackManager(StackManagerBase):
         return self.result(True, final, plan, steps=[step], resources=resources, before={}, after=after, note=note)
 
     def update(self, stack: cfn.Stack, note: str | None = None) -> dict[str, Any]:
+        """The plan for an installed rack (``plan_update``); in check mode, or when there is nothing to do, that is
+        the result; otherwise ``apply`` executes it."""
+        prepared = self.plan_update(stack, note)
+        if self.check_mode or prepared.plan.action == "none":
+            return self.result(prepared.plan.action != "none", stack, prepared.plan, before=prepared.before,
+                               after=prepared.after, note=prepared.note)
+        return self.apply(prepared)
+
+    def plan_update(self, stack: cfn.Stack, note: str | None = None) -> RackPlan:
+        """What an update of ``stack`` would do, and what doing it takes; changes nothing (in check mode a change set
+        is created and deleted to read the first step's changes)."""
         self.current_params = stack.parameters
         current_version = stack.parameters.get("Version")
         if not current_version:
             raise ConvoxError("stack %s has no Version parameter; it is not a rack." % self.stack_name)
+        full_path, note = self.update_path(stack, current_version, note)
+        path = full_path[:self.max_steps] if self.max_steps else full_path
+        # omitted on an existing rack: left as it is (like an omitted parameter)
+        protection = self.params["termination_protection"]
+        protection = stack.termination_protection if protection is None else bool(protection)
+        tags = desired_tags(self.system_tags(stack), self.user_tags, stack.tags, self.params["purge_tags"])
+        before = self.state_view(current_version, stack.parameters, stack.tags, stack.termination_protection)
+        prepared = RackPlan(Plan("none", current_version, current_version, []), stack, before, {}, note, tags,
+                            protection)
+        if path:
+            return self.plan_versions(prepared, path, full_path)
+        return self.plan_in_place(prepared)
+
+    def update_path(self, stack: cfn.Stack, current_version: str, note: str | None) -> tuple[list[str], str | None]:
+        """The whole path from the rack's release to the one asked for (through every required release), or its own
+        release again when that was republished (saying so in the note)."""
         requested = self.params["version"]
         path: list[str] = []
         if requested and requested != current_version:
@@ -365,68 +415,71 @@ class RackManager(StackManagerBase):
             if republished:
                 path = [current_version]
                 note = "; ".join(n for n in (note, republished) if n)
-        full_path = path
-        if self.max_steps and len(path) > self.max_steps:
-            path = path[:self.max_steps]
+        return path, note
 
-        # omitted on an existing rack: left as it is (like an omitted parameter)
-        protection = self.params["termination_protection"]
-        protection = stack.termination_protection if protection is None else bool(protection)
-        tags = desired_tags(self.system_tags(stack), self.user_tags, stack.tags, self.params["purge_tags"])
-        before = self.state_view(current_version, stack.parameters, stack.tags, stack.termination_protection)
+    def apply(self, prepared: RackPlan) -> dict[str, Any]:
+        """Execute a plan of ``plan_update``: each step of its path, or its change in place."""
+        if prepared.templates is not None:
+            return self.apply_versions(prepared)
+        return self.apply_in_place(prepared)
 
-        if path:
-            return self.update_versions(stack, path, full_path, tags, protection, before, note)
-
-        # same version: parameters / tags / termination protection in place
+    # -- the same release: parameters, tags, termination protection in place --------------------------------
+    def plan_in_place(self, prepared: RackPlan) -> RackPlan:
+        stack = prepared.stack
+        assert stack is not None
+        current_version = stack.parameters["Version"]
+        tags, protection = prepared.tags, prepared.protection
         user = self.in_place_parameters(stack, "rack %s (version %s)" % (self.name, current_version))
         changes = parameter_changes(stack.parameters, user)
-        tags_changed = tags != stack.tags
-        protection_changed = protection != stack.termination_protection
+        prepared.update_stack = bool(changes) or tags != stack.tags
+        prepared.protection_changed = protection != stack.termination_protection
         after_params = dict(stack.parameters, **user)
-        after = self.state_view(current_version, after_params, tags, protection)
+        prepared.after = self.state_view(current_version, after_params, tags, protection)
         asked = {"version": current_version, "parameters": sorted(user.items()), "tags": sorted(tags.items()),
                  "protection": protection}
-        if not changes and not tags_changed and not protection_changed:
-            unchanged = Plan("none", current_version, current_version, [])
-            self.approve(unchanged, stack, {}, asked)
-            return self.result(False, stack, unchanged, before=before, after=after, note=note)
-
-        plan = Plan("update", current_version, current_version, [], changes)
+        if not prepared.update_stack and not prepared.protection_changed:
+            self.approve(prepared.plan, stack, {}, asked)
+            return prepared
+        plan = prepared.plan = Plan("update", current_version, current_version, [], changes)
         self.approve(plan, stack, {}, asked)
-        params_list = parameters_from_current(stack.parameters, user, {})
-        if changes or tags_changed:
-            live = self.live_template(stack)
-            source = image_source(live)
-            reasons = replacement_reasons(stack.parameters, after_params, None, live, source)
-            reasons += self.reresolved(stack, source)
-            label = "%s (in place)" % current_version
-            if reasons:
-                plan.extra["instances_replaced"] = [{"step": label, "reasons": reasons}]
-                after["instances_replaced"] = ["%s: %s" % (label, "; ".join(reasons))]
-                self.single_task_apps(plan)
-            self.exports_in_use(stack, [(label, changed_exports(live, live, set(changes)))], plan)
+        prepared.parameters = parameters_from_current(stack.parameters, user, {})
+        if not prepared.update_stack:
+            return prepared
+        live = self.live_template(stack)
+        source = image_source(live)
+        reasons = replacement_reasons(stack.parameters, after_params, None, live, source)
+        reasons += self.reresolved(stack, source)
+        label = "%s (in place)" % current_version
+        if reasons:
+            plan.extra["instances_replaced"] = [{"step": label, "reasons": reasons}]
+            prepared.after["instances_replaced"] = ["%s: %s" % (label, "; ".join(reasons))]
+            self.single_task_apps(plan)
+        self.exports_in_use(stack, [(label, changed_exports(live, live, set(changes)))], plan)
         if self.check_mode:
-            if changes or tags_changed:
-                self.plan_steps(stack, plan, after, "%s (in place)" % current_version,
-                                self.stacks.plan(stack.name, params_list, tags, None))
-            return self.result(True, stack, plan, before=before, after=after, note=note)
+            self.plan_steps(stack, plan, prepared.after, label,
+                            self.stacks.plan(stack.name, prepared.parameters, tags, None))
+        return prepared
+
+    def apply_in_place(self, prepared: RackPlan) -> dict[str, Any]:
+        stack = prepared.stack
+        assert stack is not None and prepared.parameters is not None
+        version = stack.parameters["Version"]
         steps: list[Step] = []
         resources: list[dict[str, Any]] = []
         final = stack
-        if changes or tags_changed:
-            final, step = self.update_and_wait(stack, params_list, tags, None, "updating parameters", current_version,
-                                               current_version)
+        if prepared.update_stack:
+            final, step = self.update_and_wait(stack, prepared.parameters, prepared.tags, None, "updating parameters",
+                                               version, version)
             if step.status != NO_CHANGES:
                 steps.append(step)
                 resources = self.resources_of(stack.stack_id)
-        if protection_changed:
+        if prepared.protection_changed:
             self.confirm(stack)
-            self.stacks.set_termination_protection(stack.stack_id, protection)
-            final.termination_protection = protection
-        changed = bool(steps) or protection_changed
-        return self.result(changed, final, plan, steps=steps, resources=resources, before=before, after=after,
-                           note=note)
+            self.stacks.set_termination_protection(stack.stack_id, prepared.protection)
+            final.termination_protection = prepared.protection
+        changed = bool(steps) or prepared.protection_changed
+        return self.result(changed, final, prepared.plan, steps=steps, resources=resources, before=prepared.before,
+                           after=prepared.after, note=prepared.note)
 
     # -- the region's quotas ------------------------------------------------------------------------------
     def room_for(self, template: Template, user: Mapping[str, str]) -> Room:
@@ -566,23 +619,26 @@ class RackManager(StackManagerBase):
         return ("release %s was republished (%s) and rack %s runs the template it replaced: it takes the release again"
                 % (version, entry.republished, self.name))
 
-    def update_versions(self, stack: cfn.Stack, path: list[str], full_path: list[str], tags: dict[str, str],
-                        protection: bool, before: dict[str, Any], note: str | None) -> dict[str, Any]:
+    # -- along the path: one stack update per release ----------------------------------------------------
+    def plan_versions(self, prepared: RackPlan, path: list[str], full_path: list[str]) -> RackPlan:
+        stack = prepared.stack
+        assert stack is not None
         current_version = stack.parameters.get("Version")
+        tags, protection = prepared.tags, prepared.protection
         if not self.check_mode and not self.wait_enabled and len(path) > 1:
             path = path[:1]      # without waiting, a later step would find the stack still busy
-        templates = PathTemplates(self.template, path, reviewed=self.check_mode)
+        templates = prepared.templates = PathTemplates(self.template, path, reviewed=self.check_mode)
         self.learn_secrets(stack, templates.no_echo)
-        user = self.user_parameters(templates.target)
+        user = prepared.user = self.user_parameters(templates.target)
         templates.check(self.name, user)
-        images = self.path_images(stack, templates, user)
+        images = prepared.images = self.path_images(stack, templates, user)
         declared_target = declared_parameters(templates.target)
         after_params = {k: v for k, v in stack.parameters.items() if k in declared_target}
         after_params.update(user)
         after_params.update(images.get(path[-1], {}))
         after_params["Version"] = path[-1]
-        plan = Plan("update", current_version, path[-1], list(path),
-                    parameter_changes(stack.parameters, user, dict(images.get(path[-1], {}), Version=path[-1])))
+        plan = prepared.plan = Plan("update", current_version, path[-1], list(path), parameter_changes(
+            stack.parameters, user, dict(images.get(path[-1], {}), Version=path[-1])))
         if full_path != path:
             plan.extra["remaining_path"] = full_path[len(path):]
         self.keep_secrets(stack, templates.target, path[-1], tags, plan)
@@ -597,58 +653,71 @@ class RackManager(StackManagerBase):
                                      changed_exports(self.live_template(stack), templates.first, first_changed))]
                             + [(label, templates.exports.get(label, {})) for label in
                                ("%s -> %s" % pair for pair in zip(path, path[1:]))], plan)
-        after = self.state_view(path[-1], after_params, tags, protection)
+        prepared.after = self.state_view(path[-1], after_params, tags, protection)
         if replaced:
-            after["instances_replaced"] = ["%s: %s" % (r["step"], "; ".join(r["reasons"])) for r in replaced]
+            prepared.after["instances_replaced"] = ["%s: %s" % (r["step"], "; ".join(r["reasons"])) for r in replaced]
         self.approve(plan, stack, templates.digests, {"version": path[-1], "parameters": sorted(user.items()),
                                                       "tags": sorted(tags.items()), "protection": protection})
-
-        def step_parameters(version: str, template: Mapping[str, Any], current_parameters: Mapping[str, str]
-                            ) -> list[dict[str, Any]]:
-            decl = declared_parameters(template)
-            return build_parameters(template, current_parameters, {k: v for k, v in user.items() if k in decl},
-                                    dict(images.get(version, {}), Version=version))
-
         if self.check_mode:
             first = path[0]
-            self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, first),
-                            self.stacks.plan(stack.name, step_parameters(first, templates.first, stack.parameters), tags,
+            self.plan_steps(stack, plan, prepared.after, "%s -> %s" % (current_version, first),
+                            self.stacks.plan(stack.name, self.step_parameters(prepared, first, templates.first,
+                                                                              stack.parameters), tags,
                                              templates.first), templates.first, templates.later)
-            return self.result(True, stack, plan, before=before, after=after, note=note)
+        return prepared
 
+    @staticmethod
+    def step_parameters(prepared: RackPlan, version: str, template: Mapping[str, Any],
+                        current_parameters: Mapping[str, str]) -> list[dict[str, Any]]:
+        """The parameters of the step to ``version``: the task's that its template declares, its image, Version."""
+        decl = declared_parameters(template)
+        return build_parameters(template, current_parameters, {k: v for k, v in prepared.user.items() if k in decl},
+                                dict(prepared.images.get(version, {}), Version=version))
+
+    def apply_versions(self, prepared: RackPlan) -> dict[str, Any]:
+        templates = prepared.templates
+        assert prepared.stack is not None and templates is not None
         steps: list[Step] = []
-        current = stack
-        for version in path:
+        current = prepared.stack
+        for version in templates.path:
             t0 = time.time()
             from_version = current.parameters.get("Version")
             try:
                 template = templates.template(version)
-                current, step = self.update_and_wait(current, step_parameters(version, template, current.parameters),
-                                                     tags, template, "updating from %s to %s" % (from_version, version),
-                                                     from_version, version)
+                current, step = self.update_and_wait(current, self.step_parameters(prepared, version, template,
+                                                                                   current.parameters),
+                                                     prepared.tags, template, "updating from %s to %s"
+                                                     % (from_version, version), from_version, version)
             except Exception as exc:
-                # the rack may be on a release in the middle of the path: say so, and which steps were done
-                failed = Step(from_version, version, getattr(exc, "details", {}).get("status", "FAILED"),
-                              round(time.time() - t0, 1))
-                if not isinstance(exc, ConvoxError):
-                    if not steps:
-                        raise
-                    exc = ConvoxError(describe_aws_error(exc, "updating from %s to %s" % (from_version, version)))
-                exc.details.update(steps=self.scrub([s.to_dict() for s in steps + [failed]]),
-                                   changed=bool(steps) or exc.details.get("changed", False))
-                if steps:
-                    exc.msg = "%s (rack %s is on %s after %d of %d steps)" % (
-                        exc.msg.rstrip("."), self.name, from_version, len(steps), len(path)) + "."
-                raise exc
+                error = self.step_failed(exc, steps, Step(from_version, version, getattr(exc, "details", {}).get(
+                    "status", "FAILED"), round(time.time() - t0, 1)), len(templates.path))
+                if error is exc:
+                    raise
+                raise error from exc
             steps.append(step)
             if step.status != NO_CHANGES and not self.wait_enabled:
                 break
-        if protection != current.termination_protection:
-            self.stacks.set_termination_protection(current.stack_id, protection)
-            current.termination_protection = protection
+        if prepared.protection != current.termination_protection:
+            self.stacks.set_termination_protection(current.stack_id, prepared.protection)
+            current.termination_protection = prepared.protection
         resources = self.resources_of(current.stack_id)
-        return self.result(True, current, plan, steps=steps, resources=resources, before=before, after=after,
-                           note=note)
+        return self.result(True, current, prepared.plan, steps=steps, resources=resources, before=prepared.before,
+                           after=prepared.after, note=prepared.note)
+
+    def step_failed(self, exc: Exception, steps: list[Step], failed: Step, total: int) -> Exception:
+        """The error of a step that failed: the rack may be on a release in the middle of the path, so it says which,
+        and which steps were done (an AWS error of the first step goes up as it is)."""
+        if not isinstance(exc, ConvoxError):
+            if not steps:
+                return exc
+            doing = "updating from %s to %s" % (failed.from_version, failed.to_version)
+            exc = ConvoxError(describe_aws_error(exc, doing))
+        exc.details.update(steps=self.scrub([s.to_dict() for s in steps + [failed]]),
+                           changed=bool(steps) or exc.details.get("changed", False))
+        if steps:
+            exc.msg = "%s (rack %s is on %s after %d of %d steps)" % (
+                exc.msg.rstrip("."), self.name, failed.from_version, len(steps), total) + "."
+        return exc
 
     # -- absent ---------------------------------------------------------------------------------
     @operation("uninstalling the rack")

@@ -10,10 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._statuses import LAST_OPERATION_FAILED
 
-# a rack in one of these is not where its last operation meant it to be
-FAILED_STATUSES = ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED",
-                   "UPDATE_ROLLBACK_COMPLETE", "UPDATE_ROLLBACK_FAILED", "IMPORT_ROLLBACK_COMPLETE")
 NOT_INSTALLED = "NOT_INSTALLED"
 STATES = ("ok", "behind", "failed", "drifted")
 
@@ -79,7 +77,7 @@ def report_row(host: str, rack: str, org: str | None, region: str | None, info: 
         row["error"] = "; ".join(errors)
     states: list[str] = []
     last_failed = isinstance(last_update, dict) and last_update.get("result") == "failed"
-    if errors or row["status"] in FAILED_STATUSES or last_failed:
+    if errors or row["status"] in LAST_OPERATION_FAILED or last_failed:
         states.append("failed")
     if (row["behind"] or 0) > 0 or row["status"] == NOT_INSTALLED:
         states.append("behind")

@@ -20,7 +20,7 @@ from .common import CALLER, UPDATABLE, add_event, find_stack, template_dict
 from .patching import Patches
 
 PATCHES = Patches("cfn")
-ROLLBACK_BLOCKED = {}      # stack name -> logical ids whose rollback fails until skipped (set_stack rollback_blocked)
+ROLLBACK_BLOCKED: dict[str, list[str]] = {}      # stack name -> logical ids whose rollback fails until skipped (set_stack rollback_blocked)
 RESPONSE = "moto.cloudformation.responses:CloudFormationResponse"
 BACKEND = "moto.cloudformation.models:CloudFormationBackend"
 STACK = "moto.cloudformation.models:Stack"
@@ -448,12 +448,14 @@ def _get_stack_from_s3_url(dummy):
         from urllib.parse import unquote
         version = (parse_qs(parts.query).get("versionId") or [None])[0]
         key = backend.get_object(bucket_name, unquote(key_name), version_id=version)
+        if key is None:
+            raise _validation_error("S3 error: Access Denied (the template %s names no object)" % template_url)
         return key.value.decode("utf-8")
     return get_stack_from_s3_url
 
 
 # -- intrinsic functions ---------------------------------------------------------------------------------------------
-IMPORTS = {}       # importing stack id -> the export names it imported
+IMPORTS: dict[str, set[str]] = {}       # importing stack id -> the export names it imported
 
 
 @PATCHES.wrap("moto.cloudformation.parsing:clean_json",

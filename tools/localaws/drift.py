@@ -14,15 +14,16 @@ from __future__ import annotations
 import datetime
 import time
 import uuid
+from typing import Any
 
 from . import iam, timing
 from .patching import Patches
 
 PATCHES = Patches("drift")
 RESPONSE = "moto.cloudformation.responses:CloudFormationResponse"
-DRIFTS = {}            # stack id -> {logical id: dict(status, differences)}, marked by tests
-FAILURES = {}          # stack id -> the reason its detections fail in part
-_DETECTIONS = {}       # detection id -> what it found
+DRIFTS: dict[str, dict[str, Any]] = {}            # stack id -> {logical id: dict(status, differences)}, marked by tests
+FAILURES: dict[str, str] = {}          # stack id -> the reason its detections fail in part
+_DETECTIONS: dict[str, Any] = {}       # detection id -> what it found
 
 
 def reset():

@@ -29,8 +29,8 @@ QUOTAS = {
     "nat_gateways_per_az": ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 5),
     "stacks": ("cloudformation", "L-0485CB21", "Stack count", 2000),
 }
-_RAISED = {}       # (account, region) -> {quota: value} raised by configure_quotas
-_ZONES = {}        # (account, region) -> the zones that keep a default subnet
+_RAISED: dict[tuple[str, str], dict[str, float]] = {}       # (account, region) -> {quota: value} raised by configure_quotas
+_ZONES: dict[tuple[str, str], list[str]] = {}        # (account, region) -> the zones that keep a default subnet
 _LOCK = threading.Lock()
 
 
@@ -155,11 +155,6 @@ def _get_service_quota(original):
                         "Adjustable": True, "GlobalQuota": False}
         return original(self, service_code, quota_code)
     return get_service_quota
-
-
-def _backend(account_id, region_name):
-    from moto.ec2.models import ec2_backends
-    return ec2_backends[account_id][region_name]
 
 
 @PATCHES.wrap("moto.ec2.models.route_tables:RouteTable.delete",

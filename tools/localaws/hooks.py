@@ -8,13 +8,14 @@ each request as one whole line, even from concurrent threads."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from . import drift
 from .common import DEFAULT_ACCOUNT, add_event, backend_of, find_stack
 from .patching import Patches
 
 PATCHES = Patches("hooks")
-FAIL_UPDATES = {}      # stack name -> the failure each of its updates meets (see set_stack)
+FAIL_UPDATES: dict[str, Any] = {}      # stack name -> the failure each of its updates meets (see set_stack)
 
 
 def reset():
@@ -117,7 +118,8 @@ def publish_parameter(spec, account=DEFAULT_ACCOUNT):
     backend._parameters._check_loading_status(name)
     versions = backend._parameters[name]
     last = versions[-1] if versions else None
-    versions.append(Parameter(account_id=backend.account_id, name=name, value=str(spec["value"]),
+    # moto's SSM parameter: concrete at run time, abstract to mypy
+    versions.append(Parameter(account_id=backend.account_id, name=name, value=str(spec["value"]),  # type: ignore[abstract]
                               parameter_type=last.parameter_type if last else "String", description=None,
                               allowed_pattern=None, keyid=None,
                               last_modified_date=datetime.datetime.now(datetime.timezone.utc),

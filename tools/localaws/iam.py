@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from typing import Any
 
 from .common import CALLER, find_stack, template_dict
 from .patching import Patches
@@ -30,7 +31,7 @@ PATCHES = Patches("iam")
 BACKEND = "moto.cloudformation.models:CloudFormationBackend"
 HANDLER_PERMISSIONS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                         "cfn_handler_permissions.json")
-_MODEL = []
+_MODEL: list[Any] = []
 
 
 def handler_permissions():

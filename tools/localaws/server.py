@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import time
+from typing import Any
 
 from . import ec2, hooks, sts, timing
 from .client import query_action, service_of
@@ -298,7 +299,7 @@ def serve(port):
 
     try:
         from moto.server import MotoRequestHandler
-        handler = {"request_handler": MotoRequestHandler}
+        handler: dict[str, Any] = {"request_handler": MotoRequestHandler}
     except ImportError:  # older moto
         handler = {}
     signal.signal(signal.SIGTERM, lambda *a: os._exit(0))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from typing import Any
 
 from .patching import Patches
 
@@ -32,7 +33,7 @@ def _outputs(dummy):
 
 @PATCHES.wrap(STACK + ".parse_template", "(speed) a template text parsed once, copies handed out")
 def _parse_template(original):
-    parsed = {}
+    parsed: dict[str, Any] = {}
 
     def parse_template(template):
         key = template if isinstance(template, str) else None
@@ -104,14 +105,14 @@ class _Same:
     def __eq__(self, other):
         return isinstance(other, _Same) and other.value is self.value
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]   # compared, never hashed
 
 
 def _fingerprint(stack):
     """Everything a stack's DescribeStacks member is made from: scalars and small containers by value,
     moto's resource and output maps and the parsed template by identity (moto builds new ones on
     each create or update), the events by count (every operation adds some)."""
-    key = []
+    key: list[tuple[str, Any]] = []
     for name, value in vars(stack).items():
         if name.startswith("_convox"):
             continue
@@ -144,7 +145,7 @@ def _listing_handler(original, action_result):
         stack.__dict__["_convox_member"] = (key, xml)
         return xml
 
-    class Listing(action_result):
+    class Listing(action_result):  # type: ignore[misc,valid-type]   # moto's ActionResult, passed in
         def __init__(self, page, next_token):
             super().__init__({"Stacks": page[:1], "NextToken": next_token})
             self.page = page

@@ -27,12 +27,13 @@ import json
 import re
 import threading
 import urllib.parse
+from typing import Any
 
 from .common import DEFAULT_ACCOUNT
 from .patching import Patches
 
 PATCHES = Patches("sts")
-_EXPIRY = {}            # access key id -> its expiration (aware datetime) for every credential AssumeRole issued
+_EXPIRY: dict[str, Any] = {}            # access key id -> its expiration (aware datetime) for every credential AssumeRole issued
 _LIFETIME = [0]         # seconds assumed-role credentials live (0: what the caller asked, as moto does)
 _LOCK = threading.Lock()
 ACCESS_KEY = re.compile(r"Credential=([A-Z0-9]+)/")
@@ -150,7 +151,7 @@ def _aware(moment):
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
 
 
-def gate(environ, service, body):
+def gate(environ, service, body) -> tuple[int, str, str] | None:
     """None, or (status, code, message) of AWS's refusal of this request: signed with expired credentials, or an
     AssumeRole of a role that does not trust the caller.  ``body``: the request's body (query services)."""
     match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION") or "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from .common import find_stack
 from .patching import Patches
@@ -18,8 +19,8 @@ from .patching import Patches
 PATCHES = Patches("timing")
 RESPONSE = "moto.cloudformation.responses:CloudFormationResponse"
 TIMING = {"seconds": 0.0}
-_PENDING = {}          # stack id -> dict(until, final, delete, backend)
-_TRANSITIONS = []      # (unix time, region, stack name, status, Version parameter)
+_PENDING: dict[str, dict[str, Any]] = {}          # stack id -> dict(until, final, delete, backend)
+_TRANSITIONS: list[tuple[float, str, str, str, Any]] = []      # (unix time, region, stack name, status, Version parameter)
 LOCK = threading.RLock()
 
 

@@ -15,6 +15,15 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.convox.rack.plugins.filter.fleet_report import COLUMNS, fleet_report_csv, fleet_report_html, fleet_report_rows
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._report import report_row, report_totals
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    ALL_STATUSES,
+    GONE,
+    IN_PROGRESS,
+    LAST_OPERATION_FAILED,
+    REVIEW,
+    STABLE,
+    STUCK,
+)
 
 
 def info(name, status="UPDATE_COMPLETE", version="2", apps=(), org="acme", region="us-east-1"):
@@ -53,10 +62,21 @@ def test_up_to_date_is_ok_and_drift_is_its_own_state():
         {"path": "/Properties/Versioning", "expected": "Enabled", "actual": "Suspended"}]
 
 
-@pytest.mark.parametrize("status", ["UPDATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE", "DELETE_FAILED"])
-def test_a_rack_whose_last_operation_failed_is_failed(status):
+@pytest.mark.parametrize("status", sorted(ALL_STATUSES - IN_PROGRESS))
+def test_the_report_and_the_modules_read_a_status_alike(status):
+    """A settled status is "failed" in the report exactly when the rack's last operation failed, whether or not the
+    modules may still act on it (UPDATE_ROLLBACK_COMPLETE is both: usable, and its last update failed)."""
     row = report_row("h", "prod", "acme", "r", info("prod", status=status), release("2"))
+    failed = status in LAST_OPERATION_FAILED
+    assert ("failed" in row["states"]) is failed, (status, row["states"])
+    assert failed or status in STABLE or status in (GONE, REVIEW)
+    assert status not in STUCK or failed
+
+
+def test_a_rack_whose_last_update_rolled_back_is_failed_in_the_report_and_usable_by_the_modules():
+    row = report_row("h", "prod", "acme", "r", info("prod", status="UPDATE_ROLLBACK_COMPLETE"), release("2"))
     assert row["states"] == ["failed", "behind"]
+    assert "UPDATE_ROLLBACK_COMPLETE" in STABLE          # an app can be changed on it, the next update can start
 
 
 def test_a_failed_update_of_this_run_and_an_unreadable_rack_are_failed():
