@@ -37,7 +37,8 @@ LAYERS = {
     "_parameters": {"_errors", "_templates"},
     "_plan": set(),
     "_buckets": {"_errors"},
-    "_publish": {"_errors", "_specs", "_releases", "_channel", "_common", "_templates", "_stack"},
+    "_publish": {"_errors", "_specs", "_releases", "_channel", "_common", "_templates"},
+    "_release_info": {"_errors", "_specs", "_releases", "_channel", "_common", "_templates"},
     "_managed": {"_errors", "_specs", "_common", "_templates", "_stack", "_channel", "_tags", "_changes", "_parameters",
                  "_buckets", "_plan"},
     "_app": {"_errors", "_common", "_names", "_templates", "_stack", "_managed", "_tags", "_parameters", "_plan",
@@ -47,7 +48,7 @@ LAYERS = {
     "_info": {"_errors", "_common", "_stack", "_tags", "_parameters"},
     "_fleet": {"_errors", "_common", "_accounts", "_stack", "_rack", "_channel", "_releases", "_quotas"},
     "_specs": set(),
-    "_tasks": {"_errors", "_common", "_accounts", "_app", "_info", "_rack", "_publish"},
+    "_tasks": {"_errors", "_common", "_accounts", "_app", "_info", "_rack", "_publish", "_release_info"},
     "_module": {"_errors", "_common", "_accounts", "_specs", "_tasks"},
     "_report": {"_errors", "_statuses"},
 }
@@ -101,6 +102,16 @@ def plugin_problems():
                 private = [n.strip() for n in names.split(",") if n.strip().startswith("_") and n.strip() != "annotations"]
                 if any(part.startswith("_") for part in source.split(".")) or private:
                     bad.append("%s imports a private name of %s: %s" % (rel, source, ", ".join(private) or source))
+            # a private helper (an underscore name of another file; importing the file itself, a package's
+            # private module, is how the layers are used)
+            for source, names in re.findall(r"^\s*from\s+ansible_collections\.convox\.rack\.plugins\.([\w.]+)\s+"
+                                            r"import\s+(\([^)]*\)|[^\n]*)", code, re.M):
+                if "." not in source:
+                    continue
+                private = [n.strip() for n in names.strip("()").replace("\n", ",").split(",")
+                           if n.strip().startswith("_")]
+                if private:
+                    bad.append("%s imports a private helper of another file: %s" % (rel, ", ".join(private)))
             for obj, attr in PRIVATE_READ.findall(code):
                 read = "%s._%s" % (obj, attr)
                 if obj in ALLOWED_OBJECTS or (rel, read) in PRIVATE:

@@ -34,7 +34,8 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
 )
 from ansible_collections.convox.rack.plugins.module_utils._plan import what_changed
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
-from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction, _TemporaryEnviron, controller_client_factory
+from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
+from ansible_collections.convox.rack.plugins.plugin_utils._sessions import TemporaryEnviron, controller_client_factory
 
 # host variable -> option of convox.rack.rack (the role's variables)
 HOST_VARS = (
@@ -80,7 +81,7 @@ class ActionModule(ConvoxAction):
 
     def run(self, tmp=None, task_vars=None):
         result = ActionBase.run(self, tmp, task_vars)
-        with _TemporaryEnviron(self._task_environment()):
+        with TemporaryEnviron(self._task_environment()):
             try:
                 params, dummy = self.validate(self.NAME, self._task.args)
             except ConvoxError as exc:

@@ -17,8 +17,9 @@ from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, RackReader
-from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseInfo, ReleaseManager
+from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils._release_info import ReleaseInfo
 
 Result = Dict[str, Any]
 Warn = Callable[[str], None]

@@ -22,7 +22,7 @@ author:
 
 from ansible.plugins.strategy.linear import StrategyModule as LinearStrategy
 
-from ansible_collections.convox.rack.plugins.plugin_utils._action import warm
+from ansible_collections.convox.rack.plugins.plugin_utils._sessions import warm
 
 
 class StrategyModule(LinearStrategy):

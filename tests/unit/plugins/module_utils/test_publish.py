@@ -15,7 +15,8 @@ from corecompat import patch_module_args
 
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._module import main
-from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseInfo, ReleaseManager
+from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager
+from ansible_collections.convox.rack.plugins.module_utils._release_info import ReleaseInfo
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 
 RACK = {"Parameters": {"Version": {"Type": "String"}}, "Resources": {"Settings": {"Type": "AWS::S3::Bucket"}}}
