@@ -46,9 +46,9 @@ LAYERS = {
     "_rack": {"_errors", "_releases", "_common", "_names", "_templates", "_stack", "_managed", "_app", "_info", "_tags",
               "_changes", "_parameters", "_plan", "_image", "_exports", "_quotas"},
     "_info": {"_errors", "_common", "_stack", "_tags", "_parameters"},
-    "_fleet": {"_errors", "_common", "_accounts", "_stack", "_rack", "_channel", "_releases", "_quotas"},
+    "_fleet": {"_errors", "_common", "_accounts", "_stack", "_managed", "_rack", "_channel", "_releases", "_quotas"},
     "_specs": set(),
-    "_tasks": {"_errors", "_common", "_accounts", "_app", "_info", "_rack", "_publish", "_release_info"},
+    "_tasks": {"_errors", "_common", "_accounts", "_managed", "_app", "_info", "_rack", "_publish", "_release_info"},
     "_module": {"_errors", "_common", "_accounts", "_specs", "_tasks"},
     "_report": {"_errors", "_statuses"},
 }

@@ -34,27 +34,12 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
 )
 from ansible_collections.convox.rack.plugins.module_utils._plan import what_changed
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
+from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 from ansible_collections.convox.rack.plugins.plugin_utils._sessions import TemporaryEnviron, controller_client_factory
 
 # host variable -> option of convox.rack.rack (the role's variables)
-HOST_VARS = (
-    ("name", "rack_name"), ("state", "rack_state"), ("org", "rack_org"), ("region", "rack_region"),
-    ("channel", "rack_channel"), ("version", "rack_version"), ("parameters", "rack_parameters"),
-    ("tags", "rack_tags"), ("purge_tags", "rack_purge_tags"),
-    ("termination_protection", "rack_termination_protection"), ("max_steps", "rack_max_steps"),
-    ("allow_downgrade", "rack_allow_downgrade"), ("force", "rack_force"), ("recover", "rack_recover"),
-    ("adopt", "rack_adopt"), ("wait_timeout", "rack_wait_timeout"), ("apps", "rack_apps"),
-    ("drift", "convox_detect_drift"),
-    ("account_id", "rack_account_id"), ("assume_role_arn", "rack_assume_role_arn"),
-    ("assume_role_external_id", "rack_assume_role_external_id"),
-    ("assume_role_session_name", "rack_assume_role_session_name"),
-    ("notification_arns", "rack_notification_arns"), ("role_arn", "rack_role_arn"),
-    ("resources_to_skip", "rack_resources_to_skip"), ("retain_resources", "rack_retain_resources"),
-    ("cancel_on_timeout", "rack_cancel_on_timeout"), ("rollback_alarms", "rack_rollback_alarms"),
-    ("rollback_monitoring_minutes", "rack_rollback_monitoring_minutes"),
-    ("protect_stateful", "rack_protect_stateful"), ("allow_replace", "rack_allow_replace"),
-)
+HOST_VARS = HOST_VARIABLES        # option -> host variable (module_utils/_specs.py)
 MAX_POLL_INTERVAL = 30.0
 ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>
 
@@ -119,7 +104,7 @@ class ActionModule(ConvoxAction):
             args = {}
             for option, var in HOST_VARS:
                 value = variables.get(var)
-                if value is None or value == "" or (option in ("version", "org", "region", "channel") and not value):
+                if value is None or value == "" or (option in ("version", "org", "region", "channel", "releases") and not value):
                     continue
                 args[option] = value
         except Exception as exc:  # an undefined variable in the host's inventory

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, not_the_rack
 from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, masked
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
@@ -39,40 +39,29 @@ class AppManager(StackManagerBase):
     kind = "app"
     spec = "rack_app"
     FIXED = FIXED
-    found_stack: cfn.Stack | None = None      # the stack of an app discovered by its tags (from_found)
 
     def __init__(self, params: Mapping[str, Any], check_mode: bool = False, *, client_factory: ClientFactory,
                  warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
-                 watcher: cfn.Watcher | None = None) -> None:
-        super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
-        self.rack = validate_rack_name(params["rack"])
-        self.name = validate_app_name(params["name"], self.rack)
-        self.stack_name = "%s-%s" % (self.rack, self.name)
-        self.user_tags = self.params["tags"]
-        self.rack_details = self.params["rack_details"]     # the rack as the caller read it (RackManager sets it)
+                 watcher: cfn.Watcher | None = None, list_resources: bool = True,
+                 found: cfn.Stack | None = None) -> None:
+        """``found``: the stack of an app discovered by its tags (a rack's force uninstall), to delete.  Discovered
+        state is not input: its name and stack name are taken as they are, whatever they look like."""
+        super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher,
+                         list_resources=list_resources)
+        self.found_stack = found
+        if found is not None:
+            self.rack, self.name, self.stack_name = params["rack"], params["name"], found.name
+        else:
+            self.rack = validate_rack_name(params["rack"])
+            self.name = validate_app_name(params["name"], self.rack)
+            self.stack_name = "%s-%s" % (self.rack, self.name)
+        self.user_tags = {} if found is not None else self.params["tags"]
 
     def label(self) -> str:
         return "app %s on rack %s" % (self.name, self.rack)
 
     def channel_purpose(self) -> str:
         return "create app %s or move it to a new release" % self.name
-
-    @classmethod
-    def found(cls, stack: cfn.Stack, rack: str, check_mode: bool, client_factory: ClientFactory,
-              warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
-              wait_timeout: int = 3600, watcher: cfn.Watcher | None = None) -> AppManager:
-        """A manager for an app stack discovered by its tags (a rack's force uninstall): discovered
-        state is not input, so its name is taken as it is, whatever it looks like."""
-        self = cls.__new__(cls)
-        StackManagerBase.__init__(self, {"state": "absent", "wait": True, "wait_timeout": wait_timeout}, check_mode,
-                                  client_factory, warn=warn, sleep=sleep, watcher=watcher)
-        self.name = stack.tags.get("Name") or stack.name
-        self.rack = rack
-        self.stack_name = stack.name
-        self.user_tags = {}
-        self.rack_details = None
-        self.found_stack = stack
-        return self
 
     def delete_found(self) -> None:
         """Delete the discovered app stack (its buckets emptied first)."""
@@ -109,11 +98,10 @@ class AppManager(StackManagerBase):
                            "resources": resources or [],
                            "diff": {"before": before or {}, "after": after or {}}})
 
-    def rack_state(self) -> RackState:
-        """The rack the app is on: as the caller already read it (``rack_details``) or read now; either way
-        checked to be rack ``self.rack``, healthy, with a release."""
-        if self.rack_details:
-            known = self.rack_details
+    def rack_state(self, known: Mapping[str, Any] | None) -> RackState:
+        """The rack the app is on: as the caller already read it (``known``: RackManager's rack, or the deprecated
+        ``rack_details`` option) or read now; either way checked to be rack ``self.rack``, healthy, with a release."""
+        if known:
             if not isinstance(known, dict) or known.get("name") not in (None, self.rack):
                 raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
                                   % self.rack)
@@ -127,21 +115,22 @@ class AppManager(StackManagerBase):
         """Apps change only on rack ``self.rack`` (its tags, when known), existing, in a healthy *_COMPLETE
         state, on a release."""
         if tags is not None and not is_rack(tags, self.rack):
-            raise ConvoxError("stack %s is not rack %s: it lacks the tags System=convox, Type=rack, Rack=%s (its tags: "
-                              "%s), so no app is changed on it." % (self.rack, self.rack, self.rack, format_tags(tags)))
+            raise not_the_rack(self.rack, self.rack, format_tags(tags), ", so no app is changed on it")
         if status is None or status == cfn.GONE:
             raise ConvoxError("rack %s does not exist in region %s." % (self.rack, self.factory.region))
         if status not in cfn.STABLE:
             raise ConvoxError("rack %s is %s; apps can only be changed on a rack in a healthy *_COMPLETE state."
                               % (self.rack, status))
         if not version:
-            raise ConvoxError("rack %s has no Version parameter, so the release of its apps is unknown." % self.rack)
+            raise no_version_parameter(self.rack, " and the release of its apps is unknown")
         return RackState(status, version, tags)
 
     # -- present ---------------------------------------------------------------------------------
     @operation("converging the app")
-    def present(self) -> dict[str, Any]:
-        version = self.rack_state().version
+    def present(self, rack: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Create the app, or move it to its rack's release and change it in place.  ``rack``: the rack as its
+        RackManager just read or planned it (no second read)."""
+        version = self.rack_state(rack or self.params["rack_details"]).version
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)
         adoption = self.adoption_note(stack)

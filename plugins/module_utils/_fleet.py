@@ -23,7 +23,8 @@ from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, verify_account
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
+from ansible_collections.convox.rack.plugins.module_utils._managed import run_manager
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 from ansible_collections.convox.rack.plugins.module_utils._releases import ALIAS_EDGE, ALIASES_LATEST, Releases
@@ -151,10 +152,8 @@ class RegionWatcher:
                             if self.error is not None:     # the endpoint has not answered since (see below)
                                 raise cfn.unreachable_timeout(name, timeout, self.error)
                             last = self.snapshot.get(name)
-                            raise cfn.StackTimeout(
-                                "stack %s is still %s after %d seconds; raise wait_timeout or check the stack in "
-                                "CloudFormation." % (last.name if last else name, last.status if last else "in progress",
-                                                     timeout))
+                            raise cfn.StackTimeout(still_in_progress(last.name if last else name,
+                                                                     last.status if last else "in progress", timeout))
                         self.cond.wait(min(remaining, self.interval * 2))
                     seen = self.started
                     if self.error is not None:
@@ -274,7 +273,6 @@ class Batch:
                     raise
                 results[key] = {"failed": True, "changed": False, "msg": describe_aws_error(exc, "reading the channel")}
                 continue
-            params["list_resources"] = False
             jobs.append((key, params, factory, self.watcher(place(params, factory), factory)))
         for watcher in self.watchers.values():
             try:
@@ -305,12 +303,12 @@ class Batch:
 
     def one(self, key: str, params: dict[str, Any], factory: ClientFactory, watcher: RegionWatcher) -> dict[str, Any]:
         warnings = self.warnings.setdefault(key, [])
-        manager = None
+        secrets: set[str] = set()
         try:
             manager = self.manager(params, check_mode=self.check_mode, client_factory=factory, warn=warnings.append,
                                    quota_reader=self.quota_reader(place(params, factory), factory),
-                                   watcher=_Tracked(watcher, lambda: self.mark(key, "updating")))
-            result = manager.present() if manager.params["state"] == "present" else manager.absent()
+                                   watcher=_Tracked(watcher, lambda: self.mark(key, "updating")), list_resources=False)
+            result = run_manager(manager, secrets)
         except ConvoxError as exc:
             result = dict(failed=True, msg=exc.msg, **exc.details)
             result.setdefault("changed", False)
@@ -323,7 +321,7 @@ class Batch:
             result = {"failed": True, "changed": False, "msg": message}
         if warnings:
             result["warnings"] = list(warnings)
-        result["_secret_values"] = sorted(getattr(manager, "secret_values", ()) or ())
+        result["_secret_values"] = sorted(secrets)
         self.mark(key, "failed" if rack_failed(result) else "done")
         return result
 

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, not_the_rack
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK
 from ansible_collections.convox.rack.plugins.module_utils._tags import format_tags, is_app, is_rack, no_echo_keys
 
@@ -92,8 +92,7 @@ def rack_stack(client_factory: ClientFactory, name: str) -> cfn.Stack:
     if stack is None:
         raise ConvoxError('rack "%s" does not exist in region %s.' % (name, client_factory.region))
     if not is_rack(stack.tags, name):
-        raise ConvoxError("stack %s is not rack %s: it lacks the tags System=convox, Type=rack, Rack=%s (its tags: "
-                          "%s)." % (name, name, name, format_tags(stack.tags)))
+        raise not_the_rack(name, name, format_tags(stack.tags), "")
     return stack
 
 
@@ -114,7 +113,7 @@ class RackReader:
     def version(self, name: str) -> str:
         version = self.stack(name).parameters.get("Version")
         if not version:
-            raise ConvoxError('stack "%s" has no Version parameter; it is not a rack.' % name)
+            raise no_version_parameter(name, "")
         return version
 
     def template(self, name: str) -> dict[str, Any]:

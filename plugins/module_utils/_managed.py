@@ -78,6 +78,16 @@ def stack_state(stack: cfn.Stack | None) -> tuple[Any, ...] | None:
             sorted(stack.tags.items()), stack.termination_protection)
 
 
+def run_manager(manager: Any, secrets: set[str], **present: Any) -> dict[str, Any]:
+    """The one way a manager runs (a module's task, a rack of a fleet batch, an app of a rack): ``present(**present)``
+    or ``absent()`` by its ``state`` option, the secret values it learnt added to ``secrets`` whatever happens (they
+    are masked in the result, and in the failure)."""
+    try:
+        return manager.present(**present) if manager.params["state"] == "present" else manager.absent()
+    finally:
+        secrets.update(getattr(manager, "secret_values", ()) or ())
+
+
 class StackManagerBase:
     """Entry-state handling and operation waiting for one stack (a rack's or an app's)."""
 
@@ -89,7 +99,7 @@ class StackManagerBase:
 
     def __init__(self, params: Mapping[str, Any], check_mode: bool, client_factory: ClientFactory,
                  warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
-                 watcher: cfn.Watcher | None = None) -> None:
+                 watcher: cfn.Watcher | None = None, list_resources: bool = True) -> None:
         self.params = with_defaults(SPECS[self.spec](), params)
         self.check_mode = check_mode
         self.factory = client_factory
@@ -106,8 +116,8 @@ class StackManagerBase:
         self.alarm_arns: dict[str, str] = {}    # rollback_alarms: ARN -> as the task named it (resolved once)
         self.base_template: dict[str, Any] | None = None    # the template the stack has now (before the next step)
         self.own_policy: list[dict[str, Any]] | None = None  # the statements of the stack's own policy (read once)
-        # fleet runs (rack_batch) skip the resource listing after a change: one call per rack saved
-        self.list_resources = params.get("list_resources", True) is not False
+        # the result's resources, listed after a change; fleet runs (rack_batch) skip it: one call per rack saved
+        self.list_resources = list_resources
         self.wait_timeout = int(self.params["wait_timeout"])
         if self.wait_timeout < 1:
             raise ConvoxError("wait_timeout must be a positive number of seconds, not %d." % self.wait_timeout)

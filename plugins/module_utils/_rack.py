@@ -16,11 +16,11 @@ from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines, security_findings, template_diff
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, template_without_version
 from ansible_collections.convox.rack.plugins.module_utils._exports import changed_exports
 from ansible_collections.convox.rack.plugins.module_utils._image import ImageSource, image_source, replacement_reasons
 from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, rack_view
-from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
+from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation, run_manager
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import (
     NO_ECHO_MASK,
@@ -61,8 +61,7 @@ class PathTemplates:
             template = read(version)
             declared = declared_parameters(template)
             if "Version" not in declared:
-                raise ConvoxError("the rack template of version %s declares no Version parameter, so a rack updated "
-                                  "to it could not tell its release; nothing was changed." % version)
+                raise template_without_version(version, "; nothing was changed")
             self.digests[version] = template_digest(template)
             self.declarations[version] = dict(declared)
             self.no_echo |= no_echo_parameters(template)
@@ -133,8 +132,10 @@ class RackManager(StackManagerBase):
 
     def __init__(self, params: Mapping[str, Any], check_mode: bool = False, *, client_factory: ClientFactory,
                  warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
-                 watcher: cfn.Watcher | None = None, quota_reader: QuotaReader | None = None) -> None:
-        super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher)
+                 watcher: cfn.Watcher | None = None, quota_reader: QuotaReader | None = None,
+                 list_resources: bool = True) -> None:
+        super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher,
+                         list_resources=list_resources)
         self.quota_reader = quota_reader      # shared by the racks of a fleet batch in one region, or None
         self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
@@ -167,10 +168,11 @@ class RackManager(StackManagerBase):
             seen.add(app["name"])
             managers.append(AppManager(
                 dict(app, rack=self.name, channel=self.params["channel"], recover=self.params["recover"],
-                     wait=self.wait_enabled, wait_timeout=self.wait_timeout, list_resources=self.list_resources,
+                     wait=self.wait_enabled, wait_timeout=self.wait_timeout,
                      notification_arns=self.params["notification_arns"], role_arn=self.params["role_arn"],
                      cancel_on_timeout=self.params["cancel_on_timeout"]),
-                self.check_mode, client_factory=self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher))
+                self.check_mode, client_factory=self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher,
+                list_resources=self.list_resources))
         return managers
 
     # -- channel ------------------------------------------------------------------------------
@@ -317,11 +319,9 @@ class RackManager(StackManagerBase):
         res["apps"] = []
         diffs = [dict(res["diff"], before_header="rack %s" % self.name, after_header="rack %s" % self.name)]
         for app in self.apps or ():
-            app.rack_details = rack
             try:
-                out = app.present() if app.params["state"] == "present" else app.absent()
+                out = run_manager(app, self.secret_values, rack=rack)
             except ConvoxError as exc:
-                self.secret_values.update(app.secret_values)
                 if "app %s" % app.name not in exc.msg:
                     exc.msg = "app %s on rack %s: %s" % (app.name, self.name, exc.msg)
                 # the rack (and the apps before this one) may have changed already: the task did change things
@@ -329,7 +329,6 @@ class RackManager(StackManagerBase):
                                                "apps": res["apps"]}))
                 exc.details["changed"] = bool(res["changed"] or exc.details.get("changed"))
                 raise
-            self.secret_values.update(app.secret_values)
             diff = out.pop("diff")
             diffs.append(dict(diff, before_header="app %s" % app.stack_name, after_header="app %s" % app.stack_name))
             res["apps"].append(dict(out, name=app.name, state=app.params["state"]))
@@ -344,7 +343,7 @@ class RackManager(StackManagerBase):
         user = self.user_parameters(template)
         check_parameters("rack", self.name, user, template, FIXED, "version %s" % version)
         if "Version" not in declared_parameters(template):
-            raise ConvoxError("the rack template of version %s declares no Version parameter." % version)
+            raise template_without_version(version, "; nothing was changed")
         fixed = {"Version": version}
         source = image_source(template)
         if source is not None and source.by == "collection" and source.parameter not in user:
@@ -384,7 +383,7 @@ class RackManager(StackManagerBase):
         self.current_params = stack.parameters
         current_version = stack.parameters.get("Version")
         if not current_version:
-            raise ConvoxError("stack %s has no Version parameter; it is not a rack." % self.stack_name)
+            raise no_version_parameter(self.stack_name, "")
         full_path, note = self.update_path(stack, current_version, note)
         path = full_path[:self.max_steps] if self.max_steps else full_path
         # omitted on an existing rack: left as it is (like an omitted parameter)
@@ -730,8 +729,9 @@ class RackManager(StackManagerBase):
         version = stack.parameters.get("Version")
         before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
         # the rack's apps are found by their tags, whatever their names look like
-        apps = [AppManager.found(app, self.name, self.check_mode, self.factory, warn=self.warn, sleep=self.sleep,
-                                 wait_timeout=self.wait_timeout, watcher=self.watcher)
+        apps = [AppManager({"rack": self.name, "name": app.tags.get("Name") or app.name, "state": "absent",
+                            "wait_timeout": self.wait_timeout}, self.check_mode, client_factory=self.factory,
+                           warn=self.warn, sleep=self.sleep, watcher=self.watcher, found=app)
                 for app in self.stacks.live() if is_app(app.tags, self.name)]
         plan = Plan("uninstall", version, None, [], extra={"apps": [a.name for a in apps]})
         note = self.adoption_note(stack)

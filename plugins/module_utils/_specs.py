@@ -76,6 +76,29 @@ def account_argument_spec() -> Spec:
     }
 
 
+# The host variable of each rack option a fleet sets per rack, in one place: rack_batch reads them from each host,
+# the role convox.rack.rack passes them to the rack module (roles/rack: its argument spec, defaults and converge task
+# are checked against this by tests/unit/plugins/roles/test_role_spec.py).  ``drift`` is the run's
+# ``convox_detect_drift`` (-e), not a per-rack variable.
+HOST_VARIABLES: tuple[tuple[str, str], ...] = (
+    ("name", "rack_name"), ("state", "rack_state"), ("org", "rack_org"), ("region", "rack_region"),
+    ("channel", "rack_channel"), ("version", "rack_version"), ("parameters", "rack_parameters"),
+    ("tags", "rack_tags"), ("purge_tags", "rack_purge_tags"),
+    ("termination_protection", "rack_termination_protection"), ("max_steps", "rack_max_steps"),
+    ("allow_downgrade", "rack_allow_downgrade"), ("force", "rack_force"), ("recover", "rack_recover"),
+    ("adopt", "rack_adopt"), ("wait_timeout", "rack_wait_timeout"), ("releases", "rack_releases"),
+    ("apps", "rack_apps"), ("drift", "convox_detect_drift"),
+    ("account_id", "rack_account_id"), ("assume_role_arn", "rack_assume_role_arn"),
+    ("assume_role_external_id", "rack_assume_role_external_id"),
+    ("assume_role_session_name", "rack_assume_role_session_name"),
+    ("notification_arns", "rack_notification_arns"), ("role_arn", "rack_role_arn"),
+    ("resources_to_skip", "rack_resources_to_skip"), ("retain_resources", "rack_retain_resources"),
+    ("cancel_on_timeout", "rack_cancel_on_timeout"), ("rollback_alarms", "rack_rollback_alarms"),
+    ("rollback_monitoring_minutes", "rack_rollback_monitoring_minutes"),
+    ("protect_stateful", "rack_protect_stateful"), ("allow_replace", "rack_allow_replace"),
+)
+
+
 def rack_spec() -> Spec:
     spec: Spec = {
         "name": {"type": "str", "required": True, "aliases": ["rack"]},
@@ -116,7 +139,8 @@ def rack_app_spec() -> Spec:
         "parameters": {"type": "dict", "default": {}},
         "recover": {"type": "bool", "default": False},
         "adopt": {"type": "bool", "default": False},
-        "rack_details": {"type": "dict"},
+        # deprecated: RackManager hands its apps the rack itself; nothing else has a use for it
+        "rack_details": {"type": "dict", "removed_in_version": "2.0.0", "removed_from_collection": "convox.rack"},
     }
     spec.update(channel_argument_spec())
     spec.update(tags_argument_spec())

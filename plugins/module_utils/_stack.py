@@ -13,7 +13,7 @@ import uuid
 from typing import Any, Callable, Mapping, Protocol, TypeVar, cast
 
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error, is_transient
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
 
 # what each stack status means (_statuses, pure: the report reads it too), also read here as cfn.STABLE, ...
 from ansible_collections.convox.rack.plugins.module_utils._statuses import (  # noqa: F401  pylint: disable=unused-import
@@ -294,8 +294,7 @@ class Stacks:
                 if done:
                     return stack
                 if self.clock() >= deadline:
-                    raise StackTimeout("stack %s is still %s after %d seconds; raise wait_timeout or check the stack "
-                                       "in CloudFormation." % (name, stack.status, timeout))
+                    raise StackTimeout(still_in_progress(name, stack.status, timeout))
             self.sleep(min(delay, max(deadline - self.clock(), 0.1)))
             delay = min(delay * 2, self.poll_max)
 

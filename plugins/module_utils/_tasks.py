@@ -17,6 +17,7 @@ from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, RackReader
+from ansible_collections.convox.rack.plugins.module_utils._managed import run_manager
 from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 from ansible_collections.convox.rack.plugins.module_utils._release_info import ReleaseInfo
@@ -29,11 +30,7 @@ Run = Callable[[dict, bool, ClientFactory, Warn, Set[str]], Result]
 def state_manager(manager_class: Callable[..., Any]) -> Run:
     """A manager's present() or absent(), by the ``state`` option."""
     def run(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
-        manager = manager_class(params, check_mode=check_mode, client_factory=factory, warn=warn)
-        try:
-            return manager.present() if params["state"] == "present" else manager.absent()
-        finally:
-            secrets.update(getattr(manager, "secret_values", ()) or ())
+        return run_manager(manager_class(params, check_mode=check_mode, client_factory=factory, warn=warn), secrets)
     return run
 
 

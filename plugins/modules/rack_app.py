@@ -64,9 +64,11 @@ options:
     default: false
   rack_details:
     description:
+      - B(Deprecated), to be removed in 2.0.0; setting it reports the deprecation. M(convox.rack.rack) hands the apps
+        of its O(convox.rack.rack#module:apps) option the rack it just read itself, and nothing else needs it.
       - The rack as returned by M(convox.rack.rack) (RV(convox.rack.rack#module:rack)) or an element of
-        RV(convox.rack.rack_info#module:racks), so that the app does not read the rack's stack again (in fleet runs,
-        one CloudFormation call per app instead of two); its status and version are checked as a fresh read would be.
+        RV(convox.rack.rack_info#module:racks), so that the app does not read the rack's stack again; its status and
+        version are checked as a fresh read would be.
     type: dict
 extends_documentation_fragment:
   - convox.rack.account

@@ -49,11 +49,23 @@ def validation_message(validated: ValidationResult, module: str) -> str:
     return "; ".join(m for m in messages if not any(m in other and m != other for other in messages))
 
 
+def deprecated_options(spec: Mapping[str, Any], args: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The deprecations a module would report for ``args`` (options whose spec has ``removed_in_version``)."""
+    out = []
+    for option, rule in sorted(spec.items()):
+        if rule.get("removed_in_version") and args.get(option) is not None:
+            out.append({"msg": "Param '%s' is deprecated. See the module docs for more information" % option,
+                        "version": rule["removed_in_version"],
+                        "collection_name": rule.get("removed_from_collection") or "convox.rack"})
+    return out
+
+
 class ConvoxAction(ActionBase):
     """Subclasses set NAME, the module's short name (its spec in ``_specs``, its run in ``_tasks``), and
     may adjust the validated parameters in ``prepare``."""
 
     NAME: str = ""
+    deprecations: list[dict[str, str]] = []     # of the task's options (validate)
     TRANSFERS_FILES = False
     _requires_connection = False
     supports_diff = True
@@ -88,7 +100,8 @@ class ConvoxAction(ActionBase):
 
     def validate(self, name: str, args: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """(validated params, values to keep out of the result) of module ``name``; ConvoxError with the
-        module's own wording when they are invalid."""
+        module's own wording when they are invalid.  A deprecated option that is set is reported as the module
+        reports it (``self.deprecations``)."""
         spec = aws_argument_spec()
         spec.update(SPECS[name]())
         # a module gets its arguments as JSON: validating what JSON gives makes the values plain Python (not
@@ -97,6 +110,7 @@ class ConvoxAction(ActionBase):
         validated = ArgumentSpecValidator(spec, **SPEC_OPTIONS.get(name, {})).validate(args)
         if validated.error_messages:
             raise ConvoxError(validation_message(validated, "convox.rack.%s" % name))
+        self.deprecations = deprecated_options(spec, args)
         return validated.validated_parameters, validated._no_log_values
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -130,6 +144,8 @@ class ConvoxAction(ActionBase):
             out, secrets = run_task(self.NAME, params, check_mode, bool(self._task.diff), factory, warnings.append)
         if warnings:
             out["warnings"] = warnings
+        if self.deprecations:
+            out["deprecations"] = self.deprecations
         return remove_values(out, set(no_log_values) | secrets)
 
     def _run_async(self) -> dict[str, Any]:

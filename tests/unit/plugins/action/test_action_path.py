@@ -14,6 +14,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.convox.rack.plugins.action.rack import ActionModule as RackAction
+from ansible_collections.convox.rack.plugins.action.rack_app import ActionModule as RackAppAction
 from ansible_collections.convox.rack.plugins.action.rack_info import ActionModule as RackInfoAction
 from ansible_collections.convox.rack.plugins.action.rack_release import ActionModule as ReleaseAction
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
@@ -103,6 +104,23 @@ def test_controller_side_refuses_bad_arguments_before_any_call():
     assert out["msg"].startswith("Unsupported parameters for (convox.rack.rack) module: bogus.")
     out = run(action(RackAction, {"name": "prod", "wait_timeout": "soon", "region": "us-east-1"}))
     assert out["failed"] is True and "wait_timeout" in out["msg"]
+
+
+@pytest.mark.usefixtures("aws")
+def test_controller_side_reports_a_deprecated_option_as_the_module_does(tmp_path):
+    """rack_details is deprecated: set, the task says so (the module path's words, version and collection); the rack
+    it names is still used."""
+    channel = make_channel(str(tmp_path / "c"))
+    rack = {"name": "prod", "status": "UPDATE_COMPLETE", "version": "1"}
+    out = run(action(RackAppAction, {"name": "web1", "rack": "prod", "channel": channel, "rack_details": rack,
+                                     "region": "us-east-1"}, check_mode=True))
+    assert out["deprecations"] == [{"msg": "Param 'rack_details' is deprecated. See the module docs for more "
+                                           "information", "version": "2.0.0", "collection_name": "convox.rack"}]
+    assert not out.get("failed") and out["plan"]["action"] == "create", out
+    without = run(action(RackAppAction, {"name": "web1", "rack": "prod", "channel": channel, "region": "us-east-1"},
+                         check_mode=True))
+    assert "deprecations" not in without and without["failed"]        # no rack prod: read afresh, refused
+    assert without["msg"].startswith("rack prod does not exist in region us-east-1."), without["msg"]
 
 
 @pytest.mark.usefixtures("aws")

@@ -82,7 +82,8 @@ def test_a_wait_times_out_naming_the_stack():
 
 
 class FakeManager:
-    def __init__(self, params, check_mode, client_factory, warn, watcher, quota_reader):
+    def __init__(self, params, check_mode, client_factory, warn, watcher, quota_reader, list_resources=True):
+        assert list_resources is False         # a fleet batch skips the listing of resources after a change
         self.params = params
         self.secret_values = {"s3cr3t"} if params.get("secret") else set()
         warn("careful with %s" % params["name"])
@@ -183,8 +184,8 @@ def test_a_batch_prints_a_line_each_time_a_rack_changes_state():
     now = time.monotonic()
     stacks = FakeStacks({"a": now + 0.2, "b": now + 0.4})
 
-    def manager(params, check_mode, client_factory, warn, watcher, quota_reader):
-        made = Waiting(params, check_mode, client_factory, warn, watcher, quota_reader)
+    def manager(params, check_mode, client_factory, warn, watcher, quota_reader, list_resources=True):
+        made = Waiting(params, check_mode, client_factory, warn, watcher, quota_reader, list_resources)
         made.watcher = watcher
         return made
 

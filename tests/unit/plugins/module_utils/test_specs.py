@@ -127,7 +127,7 @@ def test_an_app_reads_its_rack_from_rack_details(factory, channel):
     ({"name": "prod", "status": "ROLLBACK_COMPLETE", "version": "1"},
      "rack prod is ROLLBACK_COMPLETE; apps can only be changed"),
     ("prod", "rack_details must be the rack returned by convox.rack.rack or rack_info for rack prod."),
-    ({"name": "prod", "status": "CREATE_COMPLETE"}, "rack prod has no Version parameter, so the release of its apps is unknown."),
+    ({"name": "prod", "status": "CREATE_COMPLETE"}, "stack prod has no Version parameter, so it is not a rack and the release of its apps is unknown."),
 ])
 def test_rack_details_are_checked_like_a_fresh_read(factory, channel, details, message):
     calls = []

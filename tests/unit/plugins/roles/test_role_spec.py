@@ -1,7 +1,8 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One source of defaults: the role's argument spec and defaults, the fleet engine's variable map
-(rack_batch HOST_VARS) and the rack module's argument spec say the same thing about every option."""
+"""One source of defaults and of the host-variable map: the role's argument spec, defaults and converge task, the
+fleet engine (rack_batch) and the rack module's argument spec say the same thing about every option, as
+module_utils/_specs.py's HOST_VARIABLES maps them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import yaml
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.action.rack_batch import HOST_VARS
-from ansible_collections.convox.rack.plugins.module_utils._specs import rack_spec
+from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES, rack_spec
 
 ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "rack")
 with open(os.path.join(ROLE, "meta", "argument_specs.yml")) as f:
@@ -25,8 +26,9 @@ OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version",
                       "rack_account_id", "rack_assume_role_arn", "rack_assume_role_external_id",
                       "rack_assume_role_session_name", "rack_notification_arns", "rack_role_arn"}
 ROLE_ONLY_DEFAULT = {"rack_name"}          # the inventory host name
-VAR_OF = {var: option for option, var in HOST_VARS}
-VAR_OF.update(rack_releases="releases")
+VAR_OF = {var: option for option, var in HOST_VARIABLES}
+with open(os.path.join(ROLE, "tasks", "converge.yml")) as f:
+    CONVERGE = yaml.safe_load(f)[0]["convox.rack.rack"]
 
 
 def same_shape(role, module, where):
@@ -44,8 +46,17 @@ def test_every_role_variable_is_a_module_option_of_the_same_shape():
 
 
 def test_fleet_variables_are_module_options():
-    for option, var in HOST_VARS:
+    assert HOST_VARS is HOST_VARIABLES                   # rack_batch reads the one map
+    for option, var in HOST_VARIABLES:
         assert option in MODULE, var
+
+
+def test_the_role_passes_every_option_from_its_host_variable():
+    """The role's converge task and rack_batch agree: each option from the variable the map names, nothing else."""
+    assert set(CONVERGE) == {option for option, dummy in HOST_VARIABLES}
+    for option, var in HOST_VARIABLES:
+        given = CONVERGE[option]
+        assert given.startswith("{{ %s" % var) or "else %s }}" % var in given, (option, given)
 
 
 def test_role_defaults_are_the_specs_and_the_modules():
