@@ -44,6 +44,13 @@ MAX_POLL_INTERVAL = 30.0
 ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>
 
 
+def writable_report_dir(report_dir):
+    """Refuse, before any change, a report directory that cannot take the run's results."""
+    if report_dir and os.path.exists(report_dir) and not (os.path.isdir(report_dir) and os.access(report_dir, os.W_OK)):
+        raise ConvoxError("convox_report_dir %s is not a writable directory, so the run's results (fleet-update.json) "
+                          "could not be written there; no rack was changed." % report_dir)
+
+
 def plan_line(result):
     """``rack: action from -> to via a -> b; parameters {...}`` (or the failure)."""
     row = result.get("convox_row") or {}
@@ -248,23 +255,39 @@ class ActionModule(ConvoxAction):
         sliced = sliced_job(task_vars)
         if sliced:
             return {"failed": True, "msg": sliced}
-        plans = None
-        if params.get("plan_file") and not self._play_context.check_mode:     # apply the approved plans
-            try:
-                with open(params["plan_file"]) as f:
-                    plans = approved_plans(json.load(f), params["plan_file"])
-            except (OSError, ValueError) as exc:
-                return {"failed": True, "msg": "the plan file %s cannot be read (%s); no rack was changed."
-                                               % (params["plan_file"], exc)}
-            except ConvoxError as exc:
-                return {"failed": True, "msg": exc.msg}
         hostvars = task_vars.get("hostvars") or {}
         aws_params = {k: params.get(k) for k in aws_argument_spec()}
-        report_dir = params.get("report_dir")
-        if report_dir and os.path.exists(report_dir) and not (os.path.isdir(report_dir) and os.access(report_dir, os.W_OK)):
-            return {"failed": True, "msg": "convox_report_dir %s is not a writable directory, so the run's results "
-                                           "(fleet-update.json) could not be written there; no rack was changed."
-                                           % report_dir}
+        try:
+            plans = self.approved(params)
+            writable_report_dir(params.get("report_dir"))
+            targets, versions, releases = self.resolve_run(params, hostvars, aws_params)
+        except ConvoxError as exc:
+            return {"failed": True, "msg": exc.msg}
+        lines = ["release of this run: %s = %s in %s" % (alias, version, channel)
+                 for channel, aliases in sorted(versions.items()) for alias, version in sorted(aliases.items())]
+        if not lines and any(t.state == "present" for t in targets):
+            lines = ["release of this run: each rack's own rack_version (no latest, stable or edge)"]
+        if params["report_room"]:
+            lines += self.room_lines(targets, hostvars, aws_params)
+        return {"changed": False, "racks": sorted({t.rack for t in targets}), "versions": versions, "lines": lines,
+                "targets": [dict(vars(t)) for t in targets],
+                "ansible_facts": {"convox_run_versions": versions, "convox_run_releases": releases,
+                                  "convox_run_plan": plans}}
+
+    def approved(self, params):
+        """The approved plans of ``plan_file`` (an apply of update.yml's --check run), or None."""
+        if not params.get("plan_file") or self._play_context.check_mode:
+            return None
+        try:
+            with open(params["plan_file"]) as f:
+                return approved_plans(json.load(f), params["plan_file"])
+        except (OSError, ValueError) as exc:
+            raise ConvoxError("the plan file %s cannot be read (%s); no rack was changed."
+                              % (params["plan_file"], exc)) from exc
+
+    def resolve_run(self, params, hostvars, aws_params):
+        """(targets, versions, releases): every targeted rack where it lives, refused when two hosts are one rack,
+        and the release each alias of each channel names for the whole run."""
         try:
             default = controller_client_factory(aws_params)
             targets = [self.target(host, hostvars, default.region, params.get("state")) for host in params["hosts"]]
@@ -273,7 +296,7 @@ class ActionModule(ConvoxAction):
                 default_account = default("sts").get_caller_identity()["Account"]
             refused = clashes(targets, default_account)
             if refused:
-                return {"failed": True, "msg": "; ".join(refused) + "; no rack was changed."}
+                raise ConvoxError("; ".join(refused) + "; no rack was changed.")
             factories = {}
 
             def read(channel, target):
@@ -288,37 +311,33 @@ class ActionModule(ConvoxAction):
             # a host whose variables the rack module refuses fails alone, in its batch, with the module's message
             valid = [t for t in targets if not isinstance(self.rack_params(t.host, hostvars, aws_params)[0], ConvoxError)]
             versions, releases = run_releases(valid, read)
-        except ConvoxError as exc:
-            return {"failed": True, "msg": exc.msg}
+        except ConvoxError:
+            raise
         except Exception as exc:  # pylint: disable=broad-except
             if not is_aws_error(exc):
                 raise
-            return {"failed": True, "msg": describe_aws_error(exc, "the fleet's preflight") + " No rack was changed."}
-        lines = ["release of this run: %s = %s in %s" % (alias, version, channel)
-                 for channel, aliases in sorted(versions.items()) for alias, version in sorted(aliases.items())]
-        if not lines and any(t.state == "present" for t in targets):
-            lines = ["release of this run: each rack's own rack_version (no latest, stable or edge)"]
-        if params["report_room"]:
-            try:
-                # each account-region the run installs in (a role's account through its role)
-                places: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
-                for t in targets:
-                    if t.state == "present":
-                        role = {k: str(v) for k, v in ((k, hostvars[t.host].get("rack_" + k)) for k in ROLE_VARS) if v}
-                        places.setdefault((t.region or aws_params.get("region") or "", t.account or "",
-                                           tuple(sorted(role.items()))), role)
-                for (region, account, dummy), role in sorted(places.items()):
-                    line = QuotaReader(controller_client_factory(dict(aws_params, region=region or None,
-                                                                      **role))).summary()
-                    lines.append(line.replace("region ", "account %s, region " % account, 1) if account else line)
-            except Exception as exc:  # pylint: disable=broad-except
-                if not is_aws_error(exc):
-                    raise
-                lines.append(describe_aws_error(exc, "reading the regions' quotas"))
-        return {"changed": False, "racks": sorted({t.rack for t in targets}), "versions": versions, "lines": lines,
-                "targets": [dict(vars(t)) for t in targets],
-                "ansible_facts": {"convox_run_versions": versions, "convox_run_releases": releases,
-                                  "convox_run_plan": plans}}
+            raise ConvoxError(describe_aws_error(exc, "the fleet's preflight") + " No rack was changed.") from exc
+        return targets, versions, releases
+
+    @staticmethod
+    def room_lines(targets, hostvars, aws_params):
+        """The quotas' room of each account-region the run installs in (a role's account through its role)."""
+        lines = []
+        try:
+            places: dict[tuple[str, str, tuple[tuple[str, str], ...]], dict[str, str]] = {}
+            for t in targets:
+                if t.state == "present":
+                    role = {k: str(v) for k, v in ((k, hostvars[t.host].get("rack_" + k)) for k in ROLE_VARS) if v}
+                    places.setdefault((t.region or aws_params.get("region") or "", t.account or "",
+                                       tuple(sorted(role.items()))), role)
+            for (region, account, dummy), role in sorted(places.items()):
+                line = QuotaReader(controller_client_factory(dict(aws_params, region=region or None, **role))).summary()
+                lines.append(line.replace("region ", "account %s, region " % account, 1) if account else line)
+        except Exception as exc:  # pylint: disable=broad-except
+            if not is_aws_error(exc):
+                raise
+            lines.append(describe_aws_error(exc, "reading the regions' quotas"))
+        return lines
 
     @staticmethod
     def target(host, hostvars, default_region, state=None):

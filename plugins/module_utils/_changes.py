@@ -149,26 +149,31 @@ def _grants(value: Any) -> set[str]:
     ``Action|Resource|Principal|Condition`` of each Allow statement, with NotAction/NotResource as such."""
     found: set[str] = set()
     if isinstance(value, dict):
-        statements = value.get("Statement") if "Statement" in value else None
-        if statements is not None:
-            for statement in statements if isinstance(statements, list) else [statements]:
-                if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-                    continue
-                scope = _canonical({k: statement.get(k) for k in ("Principal", "NotPrincipal", "Condition")})
-                for kind in ("Action", "NotAction"):
-                    for action in _as_list(statement.get(kind)):
-                        for rkind in ("Resource", "NotResource"):
-                            for resource in _as_list(statement.get(rkind)):
-                                grant = (kind, _canonical(action), rkind, _canonical(resource), scope)
-                                found.add("%s=%s|%s=%s|%s" % grant)
-                        if "Resource" not in statement and "NotResource" not in statement:
-                            found.add("%s=%s|%s" % (kind, _canonical(action), scope))     # resource policies
+        if "Statement" in value and value["Statement"] is not None:
+            for statement in _as_list(value["Statement"]):
+                if isinstance(statement, dict) and statement.get("Effect") == "Allow":
+                    found |= _statement_grants(statement)
         for key, item in value.items():
             if key != "Statement":
                 found |= _grants(item)
     elif isinstance(value, list):
         for item in value:
             found |= _grants(item)
+    return found
+
+
+def _statement_grants(statement: Mapping[str, Any]) -> set[str]:
+    """The grants of one Allow statement: each action (or NotAction) on each resource (or NotResource), with its
+    principal and condition; a resource policy's statement names no resource."""
+    found: set[str] = set()
+    scope = _canonical({k: statement.get(k) for k in ("Principal", "NotPrincipal", "Condition")})
+    for kind in ("Action", "NotAction"):
+        for action in _as_list(statement.get(kind)):
+            for rkind in ("Resource", "NotResource"):
+                for resource in _as_list(statement.get(rkind)):
+                    found.add("%s=%s|%s=%s|%s" % (kind, _canonical(action), rkind, _canonical(resource), scope))
+            if "Resource" not in statement and "NotResource" not in statement:
+                found.add("%s=%s|%s" % (kind, _canonical(action), scope))     # resource policies
     return found
 
 

@@ -69,28 +69,35 @@ def references(value: Any, conditions: Mapping[str, Any]) -> set[str]:
     found: set[str] = set()
     if isinstance(value, dict):
         for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
-                found.add(item)
-            elif key == "Fn::GetAtt":
-                found.add(item[0] if isinstance(item, list) else str(item).split(".", maxsplit=1)[0])
-            elif key == "Fn::Sub":
-                text = item[0] if isinstance(item, list) else item
-                if isinstance(text, str):
-                    found |= {name.split(".")[0] for name in re.findall(r"\$\{([A-Za-z0-9.:]+)\}", text)}
-                if isinstance(item, list) and len(item) > 1:
-                    found |= references(item[1], conditions)
-            elif key in ("Fn::If", "Condition"):
-                name = item[0] if key == "Fn::If" and isinstance(item, list) else item
-                if isinstance(name, str) and name in conditions:
-                    found |= references(conditions[name], conditions)
-                if key == "Fn::If" and isinstance(item, list):
-                    found |= references(item[1:], conditions)
-            else:
-                found |= references(item, conditions)
+            found |= _intrinsic_references(key, item, conditions)
     elif isinstance(value, list):
         for item in value:
             found |= references(item, conditions)
     return found
+
+
+def _intrinsic_references(key: str, item: Any, conditions: Mapping[str, Any]) -> set[str]:
+    """The names one key of a template mapping uses (an intrinsic function's, or whatever its value holds)."""
+    if key == "Ref" and isinstance(item, str):
+        return {item}
+    if key == "Fn::GetAtt":
+        return {item[0] if isinstance(item, list) else str(item).split(".", maxsplit=1)[0]}
+    found: set[str] = set()
+    if key == "Fn::Sub":
+        text = item[0] if isinstance(item, list) else item
+        if isinstance(text, str):
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([A-Za-z0-9.:]+)\}", text)}
+        if isinstance(item, list) and len(item) > 1:
+            found |= references(item[1], conditions)
+        return found
+    if key in ("Fn::If", "Condition"):
+        name = item[0] if key == "Fn::If" and isinstance(item, list) else item
+        if isinstance(name, str) and name in conditions:
+            found |= references(conditions[name], conditions)
+        if key == "Fn::If" and isinstance(item, list):
+            found |= references(item[1:], conditions)
+        return found
+    return references(item, conditions)
 
 
 def replaced_resources(old: Mapping[str, Any], new: Mapping[str, Any], changed: set[str]) -> dict[str, str]:

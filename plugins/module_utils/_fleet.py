@@ -254,24 +254,12 @@ class Batch:
         with self.lock:
             self.states = {key: "waiting" for key, dummy in self.racks}
         for key, params in self.racks:
-            if isinstance(params, ConvoxError):
-                results[key] = dict(failed=True, changed=False, msg=params.msg, **params.details)
-                continue
             try:
-                check_account_params(params)
-                # clients are made here, in one thread: a boto3 session is not thread-safe
-                factory = self.factory_for(params)
-                self.verify(factory, params)
-                for service in ("cloudformation", "s3"):
-                    factory(service)
-                self.share_releases(params, factory)
+                if isinstance(params, ConvoxError):
+                    raise params
+                factory = self.prepare(params)
             except ConvoxError as exc:
                 results[key] = dict(failed=True, changed=False, msg=exc.msg, **exc.details)
-                continue
-            except Exception as exc:  # pylint: disable=broad-except
-                if not is_aws_error(exc):
-                    raise
-                results[key] = {"failed": True, "changed": False, "msg": describe_aws_error(exc, "reading the channel")}
                 continue
             jobs.append((key, params, factory, self.watcher(place(params, factory), factory)))
         for watcher in self.watchers.values():
@@ -290,6 +278,24 @@ class Batch:
             if key in results:
                 self.mark(key, "failed" if rack_failed(results[key]) else "done")
         return results
+
+    def prepare(self, params: dict[str, Any]) -> ClientFactory:
+        """A rack's clients, made here in one thread (a boto3 session is not thread-safe), its account checked and
+        its channel's releases shared; ConvoxError (an AWS error worded) when that fails."""
+        try:
+            check_account_params(params)
+            factory = self.factory_for(params)
+            self.verify(factory, params)
+            for service in ("cloudformation", "s3"):
+                factory(service)
+            self.share_releases(params, factory)
+        except ConvoxError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-except
+            if not is_aws_error(exc):
+                raise
+            raise ConvoxError(describe_aws_error(exc, "reading the channel")) from exc
+        return factory
 
     def share_releases(self, params: dict[str, Any], factory: ClientFactory) -> None:
         """Each channel's versions.json is read once: for the whole run when the run's preflight read it

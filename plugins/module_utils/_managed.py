@@ -523,37 +523,48 @@ class StackManagerBase:
                 self.delete_stack(stack, "deleting the failed install")
             return None, "a failed install (ROLLBACK_COMPLETE) was deleted and is installed again"
         if status == "UPDATE_ROLLBACK_FAILED" and self.params["recover"]:
-            skip = list(self.params.get("resources_to_skip") or [])
-            skipping = " skipping %s (resources_to_skip)" % ", ".join(skip) if skip else ""
-            if self.check_mode:
-                return stack, "the stack would first be recovered with ContinueUpdateRollback%s" % skipping
-            self.confirm(stack)
-            started = self.stacks.now()
-            token = self.stacks.continue_update_rollback(stack.stack_id, skip)
-            try:
-                stack = self.finish(stack.stack_id, "recovering (ContinueUpdateRollback%s)" % skipping, started,
-                                    token, ("UPDATE_ROLLBACK_COMPLETE",))
-            except ConvoxError as exc:
-                if exc.details.get("status") == "UPDATE_ROLLBACK_FAILED":
-                    exc.msg = exc.msg.rstrip(".") + ("; list the resources whose rollback cannot succeed in "
-                                                     "resources_to_skip to leave them as they are.")
-                    exc.args = (exc.msg,)
-                raise
-            return stack, "recovered from UPDATE_ROLLBACK_FAILED with ContinueUpdateRollback%s" % skipping
+            return self.continue_rollback(stack)
         if status in ("UPDATE_FAILED", "CREATE_FAILED") and self.params["recover"]:
-            if self.check_mode:
-                return stack, "the stack would first be rolled back to its last stable state (RollbackStack)"
-            self.confirm(stack)
-            started = self.stacks.now()
-            token = self.stacks.rollback(stack.stack_id)
-            rolled = self.finish(stack.stack_id, "rolling back (RollbackStack)", started, token,
-                                 ("UPDATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE"))
-            stack, note = self.settle_for_present(rolled)        # a failed install is then removed and installed again
-            return stack, "; ".join(n for n in ("rolled back from %s with RollbackStack" % status, note) if n)
+            return self.roll_back(stack)
         if status in cfn.STUCK:
             raise ConvoxError("%s is in %s (%s): %s." % (self.label(), status, (stack.reason or "no reason given").rstrip("."),
                                                          cfn.STUCK_ADVICE[status]), status=status)
         raise ConvoxError("%s is in the unexpected status %s." % (self.label(), status), status=status)
+
+    def continue_rollback(self, stack: cfn.Stack) -> tuple[cfn.Stack | None, str]:
+        """recover of an UPDATE_ROLLBACK_FAILED stack: ContinueUpdateRollback, skipping resources_to_skip; a rollback
+        that fails again names that option."""
+        skip = list(self.params.get("resources_to_skip") or [])
+        skipping = " skipping %s (resources_to_skip)" % ", ".join(skip) if skip else ""
+        if self.check_mode:
+            return stack, "the stack would first be recovered with ContinueUpdateRollback%s" % skipping
+        self.confirm(stack)
+        started = self.stacks.now()
+        token = self.stacks.continue_update_rollback(stack.stack_id, skip)
+        try:
+            recovered = self.finish(stack.stack_id, "recovering (ContinueUpdateRollback%s)" % skipping, started,
+                                    token, ("UPDATE_ROLLBACK_COMPLETE",))
+        except ConvoxError as exc:
+            if exc.details.get("status") == "UPDATE_ROLLBACK_FAILED":
+                exc.msg = exc.msg.rstrip(".") + ("; list the resources whose rollback cannot succeed in "
+                                                 "resources_to_skip to leave them as they are.")
+                exc.args = (exc.msg,)
+            raise
+        return recovered, "recovered from UPDATE_ROLLBACK_FAILED with ContinueUpdateRollback%s" % skipping
+
+    def roll_back(self, stack: cfn.Stack) -> tuple[cfn.Stack | None, str]:
+        """recover of a CREATE_FAILED or UPDATE_FAILED stack (rollback disabled): RollbackStack, then on from the
+        status it settles in (a failed install is then removed and installed again)."""
+        status = stack.status
+        if self.check_mode:
+            return stack, "the stack would first be rolled back to its last stable state (RollbackStack)"
+        self.confirm(stack)
+        started = self.stacks.now()
+        token = self.stacks.rollback(stack.stack_id)
+        rolled = self.finish(stack.stack_id, "rolling back (RollbackStack)", started, token,
+                             ("UPDATE_ROLLBACK_COMPLETE", "ROLLBACK_COMPLETE"))
+        settled, note = self.settle_for_present(rolled)
+        return settled, "; ".join(n for n in ("rolled back from %s with RollbackStack" % status, note) if n)
 
     # -- the stack's buckets ----------------------------------------------------------------------
     def bucket_names(self, stack_id: str) -> list[str]:
