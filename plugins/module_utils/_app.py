@@ -35,6 +35,21 @@ class RackState:
     tags: dict[str, str] | None
 
 
+@dataclass
+class AppPlan:
+    """An app's plan and what applying it takes: made by ``AppManager.plan_present`` without changing anything,
+    executed by ``AppManager.apply``."""
+
+    plan: Plan
+    stack: cfn.Stack | None          # None: the app is created
+    before: dict[str, Any]
+    after: dict[str, Any]
+    note: str | None
+    tags: dict[str, str]
+    parameters: list[dict[str, Any]]
+    template: Template | None        # the release's template (create, or a move to another release)
+
+
 class AppManager(StackManagerBase):
     kind = "app"
     spec = "rack_app"
@@ -128,14 +143,23 @@ class AppManager(StackManagerBase):
     # -- present ---------------------------------------------------------------------------------
     @operation("converging the app")
     def present(self, rack: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Create the app, or move it to its rack's release and change it in place.  ``rack``: the rack as its
+        """Create the app, or move it to its rack's release and change it in place: ``plan_present`` (changing
+        nothing), then, unless in check mode or there is nothing to do, ``apply``.  ``rack``: the rack as its
         RackManager just read or planned it (no second read)."""
         version = self.rack_state(rack or self.params["rack_details"]).version
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)
         adoption = self.adoption_note(stack)
         stack, note = self.settle_for_present(stack)
-        note = "; ".join(n for n in (adoption, note) if n) or None
+        prepared = self.plan_present(stack, version, "; ".join(n for n in (adoption, note) if n) or None)
+        if self.check_mode or prepared.plan.action == "none":
+            return self.result(prepared.plan.action != "none", stack, prepared.plan, before=prepared.before,
+                               after=prepared.after, note=prepared.note)
+        return self.apply(prepared)
+
+    def plan_present(self, stack: cfn.Stack | None, version: str, note: str | None) -> AppPlan:
+        """What converging the app (``stack``, settled; None: not created) on release ``version`` would do, and what
+        doing it takes; changes nothing (in check mode a change set is created and deleted to read the changes)."""
         self.current_params = stack.parameters if stack is not None else {}
         tags = desired_tags(dict(self.carried_tags(stack), **self.system_tags()), self.user_tags,
                             stack.tags if stack else None, self.params["purge_tags"])
@@ -147,12 +171,7 @@ class AppManager(StackManagerBase):
             parameters = build_parameters(created, None, user, fixed)
             after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags)
             plan = Plan("create", None, version, None, parameter_changes({}, user, fixed), added_resources(created))
-            if self.check_mode:
-                return self.result(True, None, plan, before={}, after=after, note=note)
-            stack_id, final, dummy = self.create_and_wait(created, parameters, tags, False, "creating", version)
-            return self.result(True, final, plan, before={}, after=after,
-                               resources=self.resources_of(stack_id) if final else [], note=note)
-
+            return AppPlan(plan, None, {}, after, note, tags, parameters, created)
         current_version = stack.parameters.get("Version")
         before = self.state_view(current_version, stack.parameters, stack.tags)
         template: Template | None = None
@@ -176,19 +195,31 @@ class AppManager(StackManagerBase):
             self.keep_secrets(stack, template, version, tags, plan)
         after = self.state_view(version, after_params, tags)
         if not changes and tags == stack.tags and template is None:
-            return self.result(False, stack, Plan("none", current_version, version), before=before, after=after,
-                               note=note)
+            return AppPlan(Plan("none", current_version, version), stack, before, after, note, tags, params_list, None)
         if self.check_mode:
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
                             self.stacks.plan(stack.name, params_list, tags, template), template)
-            return self.result(True, stack, plan, before=before, after=after, note=note)
-        final, step = self.update_and_wait(stack, params_list, tags, template, "updating to %s" % version,
-                                           current_version, version)
+        return AppPlan(plan, stack, before, after, note, tags, params_list, template)
+
+    def apply(self, prepared: AppPlan) -> dict[str, Any]:
+        """Execute a plan of ``plan_present``: create the stack, or update it (a change CloudFormation finds empty
+        is no change)."""
+        plan, stack = prepared.plan, prepared.stack
+        version = plan.to_version or ""
+        if stack is None:
+            assert prepared.template is not None
+            stack_id, final, dummy = self.create_and_wait(prepared.template, prepared.parameters, prepared.tags, False,
+                                                          "creating", version)
+            return self.result(True, final, plan, before={}, after=prepared.after,
+                               resources=self.resources_of(stack_id) if final else [], note=prepared.note)
+        current_version = stack.parameters.get("Version")
+        final, step = self.update_and_wait(stack, prepared.parameters, prepared.tags, prepared.template,
+                                           "updating to %s" % version, current_version, version)
         if step.status == NO_CHANGES:
             plan.action = "none"
-            return self.result(False, stack, plan, before=before, after=before, note=note)
-        return self.result(True, final, plan, before=before, after=after,
-                           resources=self.resources_of(stack.stack_id) if final else [], note=note)
+            return self.result(False, stack, plan, before=prepared.before, after=prepared.before, note=prepared.note)
+        return self.result(True, final, plan, before=prepared.before, after=prepared.after,
+                           resources=self.resources_of(stack.stack_id) if final else [], note=prepared.note)
 
     # -- absent ----------------------------------------------------------------------------------
     @operation("deleting the app")
