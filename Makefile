@@ -139,7 +139,10 @@ docs-lint: setup
 
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
 # local run); integration prints its slowest tests so the suite's time stays visible
-test: setup lint docs-lint security ansible-test-units matrix integration molecule sanity ee
+TEST_PARTS := lint docs-lint security ansible-test-units matrix integration molecule sanity ee
+test: setup
+	@for part in $(TEST_PARTS); do start=$$(date +%s); $(MAKE) --no-print-directory $$part || exit 1; \
+		echo "make test: $$part took $$(( $$(date +%s) - start )) s"; done
 	@echo "make test: all suites passed"
 
 # the AWX / Automation Platform execution environment definition (docs/examples/awx/): ansible-builder create makes

@@ -28,9 +28,12 @@ DEVELOPMENT = ("tests/", "tools/", "bench/", "extensions/", ".ci/", ".venv/", ".
                "requirements-dev.txt", "pyproject.toml", ".hypothesis/", ".ruff_cache/", "changelogs/fragments/")
 
 
-def galaxy(*args, cwd):
+def galaxy(*args, cwd, collections):
+    # only the temporary collections path: make exports one that already holds this work tree as convox.rack, and
+    # ansible-galaxy would then find the collection "already installed"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections)
     proc = subprocess.run([os.path.join(BIN, "ansible-galaxy")] + list(args), cwd=cwd, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, check=False, timeout=300)
+                          stderr=subprocess.STDOUT, text=True, check=False, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout
     return proc.stdout
 
@@ -40,10 +43,12 @@ def installed(tmp_path_factory):
     """The tarball built from this tree, installed (without dependencies: amazon.aws comes from the ansible package,
     as the README's Installation says for an offline machine) into a collections path of its own."""
     root = tmp_path_factory.mktemp("installed")
-    galaxy("collection", "build", "--output-path", str(root), REPO, cwd=str(root))
-    tarball, = [str(p) for p in root.glob("convox-rack-*.tar.gz")]
     collections = root / "collections"
-    galaxy("collection", "install", "--no-deps", "-p", str(collections), tarball, cwd=str(root))
+    galaxy("collection", "build", "--output-path", str(root), REPO, cwd=str(root), collections=str(collections))
+    tarball, = [str(p) for p in root.glob("convox-rack-*.tar.gz")]
+    out = galaxy("collection", "install", "--no-deps", "-p", str(collections), tarball, cwd=str(root),
+                 collections=str(collections))
+    assert "was installed successfully" in out, out
     return tarball, str(collections)
 
 
