@@ -89,6 +89,7 @@ def build(out):
     run([os.path.join(bindir, "antsibull-docs"), "--config-file", os.path.join(src, "antsibull-docs.cfg"),
          "collection", "--use-current", "--dest-dir", rst, "convox.rack"], cwd=src)
     shutil.move(os.path.join(src, "index.rst"), os.path.join(rst, "index.rst"))
+    shutil.copy(os.path.join(REPO, "CHANGELOG.rst"), os.path.join(rst, "changelog.rst"))
     guide = os.path.join(rst, "guide")
     os.makedirs(guide)
     repository = repository_url()

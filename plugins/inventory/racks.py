@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: racks
 short_description: Convox racks discovered from CloudFormation, grouped by org, region and version
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Discovers racks - CloudFormation stacks tagged C(System=convox) and C(Type=rack) whose C(Rack) tag equals the
     stack's name - in the listed regions. A stack tagged C(Rack=prod) under another name is not the rack C(prod).

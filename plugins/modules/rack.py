@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rack
 short_description: Install, update through required releases, and uninstall a Convox rack
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - A rack is a self-contained AWS environment (VPC, ECS cluster on an Auto Scaling group, load balancer, KMS key,
     encrypted buckets and tables, log group, IAM) built as one CloudFormation stack named after the rack, from the

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rack_app
 short_description: Create, update and delete an app on a Convox rack
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - An app is the CloudFormation stack C(<rack>-<app>), built from C(<channel>/<rack version>/app.json) - the app
     template of the release the rack runs - and tagged C(System=convox), C(Type=app), C(Rack=<rack>), C(Name=<app>).

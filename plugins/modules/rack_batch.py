@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rack_batch
 short_description: Converge a batch of racks at once, waiting shared per region (fleet runs)
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - The fleet playbooks' way of moving racks at AWS speed. Run once per batch (C(run_once)), it converges every rack
     of O(hosts) at once, whatever C(forks) is - each rack exactly as M(convox.rack.rack) would, from the host's

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rack_info
 short_description: List Convox racks in a region, with their versions, outputs and apps
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Lists the racks of a region - stacks tagged C(System=convox), C(Type=rack) - with status, release, parameters,
     outputs and apps (each name, status, release); what C(convox racks), C(convox rack) and C(convox apps) show.

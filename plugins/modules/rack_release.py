@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rack_release
 short_description: Publish a rack release into a release channel
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Uploads C(<version>/rack.json) and C(<version>/app.json) into a release channel and adds (or
     updates) the release's entry in C(versions.json).

@@ -8,7 +8,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: rack_release_info
 short_description: Read a release channel and compute a rack's update path
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads C(versions.json) of a release channel and returns its releases in release order.
   - Resolves a target (V(latest), V(stable), V(edge) or an explicit version) and, given a rack or a

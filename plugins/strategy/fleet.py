@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: fleet
 short_description: The linear strategy, with the collection's AWS code loaded before workers fork
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Runs a play exactly as the P(ansible.builtin.linear#strategy) strategy does (task by task, in lockstep per batch
     of hosts).
