@@ -108,7 +108,7 @@ def build(out):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--out", default=os.path.join(REPO, ".tmp", "docs-site"))
     args = parser.parse_args(argv)
     print("documentation site: %s" % build(os.path.abspath(args.out)))

@@ -39,7 +39,7 @@ def interpreter(version):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("collection")
     parser.add_argument("--skip", action="append", default=[], help="a Python the full sanity set runs on")
     args = parser.parse_args(argv)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, cast
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
@@ -207,8 +207,8 @@ class AppManager(StackManagerBase):
         plan, stack = prepared.plan, prepared.stack
         version = plan.to_version or ""
         if stack is None:
-            assert prepared.template is not None
-            stack_id, final, dummy = self.create_and_wait(prepared.template, prepared.parameters, prepared.tags, False,
+            created = cast(Template, prepared.template)       # plan_present reads the release's for a create
+            stack_id, final, dummy = self.create_and_wait(created, prepared.parameters, prepared.tags, False,
                                                           "creating", version)
             return self.result(True, final, plan, before={}, after=prepared.after,
                                resources=self.resources_of(stack_id) if final else [], note=prepared.note)

@@ -109,7 +109,7 @@ class RackPlan:
     anything, executed by ``RackManager.apply``."""
 
     plan: Plan
-    stack: cfn.Stack | None
+    stack: cfn.Stack
     before: dict[str, Any]
     after: dict[str, Any]
     note: str | None
@@ -120,7 +120,7 @@ class RackPlan:
     user: dict[str, str] = dataclasses.field(default_factory=dict)
     images: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
     # in place: the stack's parameters after the change, whether the stack is updated and protection changed
-    parameters: list[dict[str, Any]] | None = None
+    parameters: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     update_stack: bool = False
     protection_changed: bool = False
 
@@ -419,13 +419,12 @@ class RackManager(StackManagerBase):
     def apply(self, prepared: RackPlan) -> dict[str, Any]:
         """Execute a plan of ``plan_update``: each step of its path, or its change in place."""
         if prepared.templates is not None:
-            return self.apply_versions(prepared)
+            return self.apply_versions(prepared, prepared.templates)
         return self.apply_in_place(prepared)
 
     # -- the same release: parameters, tags, termination protection in place --------------------------------
     def plan_in_place(self, prepared: RackPlan) -> RackPlan:
         stack = prepared.stack
-        assert stack is not None
         current_version = stack.parameters["Version"]
         tags, protection = prepared.tags, prepared.protection
         user = self.in_place_parameters(stack, "rack %s (version %s)" % (self.name, current_version))
@@ -461,7 +460,6 @@ class RackManager(StackManagerBase):
 
     def apply_in_place(self, prepared: RackPlan) -> dict[str, Any]:
         stack = prepared.stack
-        assert stack is not None and prepared.parameters is not None
         version = stack.parameters["Version"]
         steps: list[Step] = []
         resources: list[dict[str, Any]] = []
@@ -621,7 +619,6 @@ class RackManager(StackManagerBase):
     # -- along the path: one stack update per release ----------------------------------------------------
     def plan_versions(self, prepared: RackPlan, path: list[str], full_path: list[str]) -> RackPlan:
         stack = prepared.stack
-        assert stack is not None
         current_version = stack.parameters.get("Version")
         tags, protection = prepared.tags, prepared.protection
         if not self.check_mode and not self.wait_enabled and len(path) > 1:
@@ -673,9 +670,7 @@ class RackManager(StackManagerBase):
         return build_parameters(template, current_parameters, {k: v for k, v in prepared.user.items() if k in decl},
                                 dict(prepared.images.get(version, {}), Version=version))
 
-    def apply_versions(self, prepared: RackPlan) -> dict[str, Any]:
-        templates = prepared.templates
-        assert prepared.stack is not None and templates is not None
+    def apply_versions(self, prepared: RackPlan, templates: PathTemplates) -> dict[str, Any]:
         steps: list[Step] = []
         current = prepared.stack
         for version in templates.path:

@@ -119,3 +119,28 @@ def aws(localaws_server):
 
 def target(name, playbook="main.yml"):
     return os.path.join(HERE, "targets", name, playbook)
+
+
+def _galaxy(*args, cwd, collections):
+    # only the temporary collections path: make exports one that already holds this work tree as convox.rack, and
+    # ansible-galaxy would then find the collection "already installed"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections)
+    proc = subprocess.run([os.path.join(BIN, "ansible-galaxy")] + list(args), cwd=cwd, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, check=False, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout
+    return proc.stdout
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory):
+    """The collection as a user gets it: the tarball ``ansible-galaxy collection build`` makes of this tree,
+    installed (without dependencies: amazon.aws comes from the ansible package, as the README's Installation says
+    for an offline machine) into a collections path of its own.  (tarball, collections path)."""
+    root = tmp_path_factory.mktemp("installed")
+    collections = str(root / "collections")
+    _galaxy("collection", "build", "--output-path", str(root), REPO, cwd=str(root), collections=collections)
+    tarball, = [str(p) for p in root.glob("convox-rack-*.tar.gz")]
+    out = _galaxy("collection", "install", "--no-deps", "-p", collections, tarball, cwd=str(root),
+                  collections=collections)
+    assert "was installed successfully" in out, out
+    return tarball, collections

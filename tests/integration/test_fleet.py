@@ -1,12 +1,15 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The fleet playbooks over the demo inventory (6 racks, 2 orgs, 2 regions) against local AWS."""
+"""The fleet playbooks over the demo inventory (6 racks, 2 orgs, 2 regions) against local AWS, run as a user runs
+them: by name (``convox.rack.site``, ``.update``, ``.uninstall``, ``.demo.publish``) from the collection's tarball
+installed into a collections path of its own (conftest's ``installed``)."""
 
 from __future__ import annotations
 
 import os
 import re
 
+import pytest
 from conftest import REPO
 
 PLAYBOOKS = os.path.join(REPO, "playbooks")
@@ -26,8 +29,20 @@ def version(aws, rack):
     return {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"]
 
 
+COLLECTIONS = None       # the installed collection's path (the fixture below)
+
+
+@pytest.fixture(autouse=True)
+def _by_name_from_the_installed_collection(installed):
+    global COLLECTIONS
+    COLLECTIONS = installed[1]
+
+
 def run(aws, name, *args, **kw):
-    return aws.playbook(os.path.join(PLAYBOOKS, name), *args, inventory=DEMO, cwd=REPO, **kw)
+    """Playbook ``name`` (e.g. "demo/publish.yml") of the installed collection, by its name."""
+    by_name = "convox.rack." + name[:-len(".yml")].replace("/", ".")
+    env = dict(kw.pop("env", None) or {}, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS)
+    return aws.playbook(by_name, *args, inventory=DEMO, cwd=REPO, env=env, **kw)
 
 
 def converge_at_v1(aws):

@@ -27,6 +27,15 @@ def aws_env(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
+    # moto loads its catalog of public AMIs into every region's EC2 backend it starts (half of a rack test's time,
+    # through the quota reader's EC2 calls); only the tests about images need it (the default_amis fixture)
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+@pytest.fixture
+def default_amis(monkeypatch):
+    """moto's catalog of public AMIs in the EC2 backends this test starts."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "true")
 
 
 @pytest.fixture

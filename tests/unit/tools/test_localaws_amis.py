@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 
-@pytest.mark.usefixtures("aws")
+@pytest.mark.usefixtures("default_amis", "aws")
 def test_image_id_filter_answers_as_before():
     ec2 = boto3.client("ec2", region_name="us-east-1")
     every = ec2.describe_images()["Images"]
