@@ -129,10 +129,17 @@ class Bench:
         racks = self.racks(n)
         rack_body, app_body = json.dumps(rack), json.dumps(app)
 
+        # the rack template takes its instances' image as a parameter (Metadata Convox::Image names the SSM parameter
+        # the collection reads at install): a rack made here gets the image the collection would have set
+        source = rack["Metadata"]["Convox::Image"]
+        images = {region: self.client("ssm", region).get_parameter(Name=source["Ssm"])["Parameter"]["Value"]
+                  for region in sorted({r["region"] for r in racks})}
+
         def create(r):
             cfn = self.client("cloudformation", r["region"])
             cfn.create_stack(StackName=r["name"], TemplateBody=rack_body, Capabilities=["CAPABILITY_IAM"],
-                             Parameters=[{"ParameterKey": "Version", "ParameterValue": V1}],
+                             Parameters=[{"ParameterKey": "Version", "ParameterValue": V1},
+                                         {"ParameterKey": source["Parameter"], "ParameterValue": images[r["region"]]}],
                              Tags=[{"Key": k, "Value": v} for k, v in sorted({
                                  "System": "convox", "Type": "rack", "Rack": r["name"], "Org": r["org"]}.items())],
                              EnableTerminationProtection=True)
