@@ -18,7 +18,16 @@ import pytest
 import yaml
 from conftest import REPO
 from safety import app_stack, rack_stack, run_tasks, snapshot, write_channel
-from test_fleet import PLAYBOOKS, RACKS, V1, V2, V3, converge_at_v1, run
+from test_fleet import (
+    PLAYBOOKS,
+    RACKS,
+    V1,
+    V2,
+    V3,
+    by_name_from_the_installed_collection,  # noqa: F401  (autouse: run() plays from the installed tarball)
+    converge_at_v1,
+    run,
+)
 
 DRIFT = {"Settings": {"status": "MODIFIED", "differences": [
     {"path": "/VersioningConfiguration/Status", "expected": "Enabled", "actual": "Suspended", "type": "NOT_EQUAL"}]}}

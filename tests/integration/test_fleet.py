@@ -33,7 +33,7 @@ COLLECTIONS = None       # the installed collection's path (the fixture below)
 
 
 @pytest.fixture(autouse=True)
-def _by_name_from_the_installed_collection(installed):
+def by_name_from_the_installed_collection(installed):
     global COLLECTIONS
     COLLECTIONS = installed[1]
 
