@@ -18,13 +18,13 @@ import pytest
 import yaml
 from conftest import REPO
 from safety import app_stack, rack_stack, run_tasks, snapshot, write_channel
-from test_fleet import (
+from test_fleet import (  # pylint: disable=unused-import  # an autouse fixture: run() plays from the installed tarball
     PLAYBOOKS,
     RACKS,
     V1,
     V2,
     V3,
-    by_name_from_the_installed_collection,  # noqa: F401  (autouse: run() plays from the installed tarball)
+    by_name_from_the_installed_collection,  # noqa: F401
     converge_at_v1,
     run,
 )
