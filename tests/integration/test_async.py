@@ -16,7 +16,7 @@ def test_async_and_poll(aws, tmp_path, path):
     channel = write_channel(str(tmp_path / "channel"), ["1"])
     localaws.set_timing(aws.endpoint, seconds=3)
     rack = "async-%s" % path
-    aws.playbook(target("async"), extra_vars={"channel": channel, "rack": rack},
+    aws.playbook(target("async"), extra_vars={"channel": channel, "rack": rack, "path": path},
                  env={"CONVOX_RACK_CONTROLLER_SIDE": "true" if path == "controller" else "false",
                       "ANSIBLE_ASYNC_DIR": str(tmp_path / "async")})
     statuses = [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == rack]
