@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 2
 # overlaps those waits (each worker has its own local endpoint)
 INTEGRATION_WORKERS ?= 3
 
-.PHONY: docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: deps-newest docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -34,34 +34,45 @@ CORE_218 := $(VENV)/core-2.18
 
 setup: $(VENV)/.installed $(COLLECTIONS)/ansible_collections/convox/rack $(OLDEST_CORE)/.installed $(CORE_218)/.installed
 
-$(CORE_218)/.installed: $(VENV)/.installed requirements.txt tests/unit/requirements.txt
+# Every environment installs exactly what constraints.txt pins for it (tools/constraints.py renders each one's and
+# checks the result): a dependency's new release changes nothing until a pin moves (make deps-newest).
+CONSTRAINTS := $(PYTHON) tools/constraints.py
+
+$(CORE_218)/.installed: $(VENV)/.installed requirements.txt tests/unit/requirements.txt constraints.txt
 	test -x $(CORE_218)/bin/python || $(PYTHON) -m venv $(CORE_218)
-	$(CORE_218)/bin/python -m pip install --quiet --upgrade pip
-	$(CORE_218)/bin/python -m pip install --quiet "ansible-core>=2.18,<2.19" -r requirements.txt \
-		-r tests/unit/requirements.txt "pytest>=8,<10" "pytest-xdist>=3,<4"
+	$(CONSTRAINTS) render core-2.18 > $(CORE_218)/constraints.txt
+	$(CORE_218)/bin/python -m pip install --quiet -c $(CORE_218)/constraints.txt pip
+	$(CORE_218)/bin/python -m pip install --quiet -c $(CORE_218)/constraints.txt "ansible-core>=2.18,<2.19" \
+		-r requirements.txt -r tests/unit/requirements.txt "pytest>=8,<10" "pytest-xdist>=3,<4"
+	$(CONSTRAINTS) check core-2.18 $(CORE_218)/bin/python
 	mkdir -p $(CORE_218)/collections/ansible_collections/convox
 	ln -sfn $(CURDIR) $(CORE_218)/collections/ansible_collections/convox/rack
 	for ns in amazon ansible; do ln -sfn "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections/$$ns" \
 		$(CORE_218)/collections/ansible_collections/$$ns; done
 	touch $@
 
-$(OLDEST_CORE)/.installed: meta/runtime.yml requirements.txt galaxy.yml tools/floors.py tests/unit/requirements.txt
+$(OLDEST_CORE)/.installed: meta/runtime.yml requirements.txt galaxy.yml tools/floors.py tests/unit/requirements.txt constraints.txt
 	test -x $(OLDEST_CORE)/bin/python || $(PYTHON) -m venv $(OLDEST_CORE)
-	$(OLDEST_CORE)/bin/python -m pip install --quiet --upgrade pip
+	$(CONSTRAINTS) render oldest > $(OLDEST_CORE)/constraints.txt
+	$(OLDEST_CORE)/bin/python -m pip install --quiet -c $(OLDEST_CORE)/constraints.txt pip
 	$(OLDEST_CORE)/bin/python tools/floors.py > $(OLDEST_CORE)/floors.txt
-	$(OLDEST_CORE)/bin/python -m pip install --quiet -r tests/unit/requirements.txt "pytest>=8,<10" "pytest-xdist>=3,<4"
-	@# then the floors exactly, over what the test harness pulled in, with their own dependencies (boto3's floor
-	@# needs the s3transfer of its day: a newer one imports what botocore's floor lacks). The local endpoint's
-	@# cfn-lint asks a newer PyYAML than the collection's floor; the harness runs on it all the same.
-	$(OLDEST_CORE)/bin/python -m pip install --quiet -r $(OLDEST_CORE)/floors.txt
+	@# the test harness with the floors it can run on (boto3's floor with the s3transfer of its day), then the floors
+	@# it cannot (the local endpoint's cfn-lint asks a newer PyYAML than the collection's floor; the harness runs on it
+	@# all the same) exactly, without their dependencies
+	$(OLDEST_CORE)/bin/python -m pip install --quiet -c $(OLDEST_CORE)/constraints.txt -r tests/unit/requirements.txt \
+		"pytest>=8,<10" "pytest-xdist>=3,<4" ansible-core boto3 botocore
+	$(OLDEST_CORE)/bin/python -m pip install --quiet --no-deps -r $(OLDEST_CORE)/floors.txt
 	$(OLDEST_CORE)/bin/python -m pip check | grep -v -i '^cfn-lint .* pyyaml' | (! grep .)
+	$(CONSTRAINTS) check oldest $(OLDEST_CORE)/bin/python
 	$(OLDEST_CORE)/bin/python tools/floors.py --collections $(OLDEST_CORE)/collections
 	touch $@
 
-$(VENV)/.installed: requirements-dev.txt requirements.txt
+$(VENV)/.installed: requirements-dev.txt requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -r requirements.txt
+	$(CONSTRAINTS) render main > $(VENV)/constraints.txt
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt pip
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -r requirements-dev.txt -r requirements.txt
+	$(CONSTRAINTS) check main $(BIN)/python
 	touch $@
 
 $(COLLECTIONS)/ansible_collections/convox/rack:
@@ -84,10 +95,12 @@ lint: setup
 # checkov CloudFormation checks on the rack and app templates; a skipped check carries its
 # justification inline (Metadata.checkov.skip).  Own virtualenv: checkov pins its dependencies.
 CHECKOV_VENV := $(VENV)/checkov
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints.txt
 	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r requirements-checkov.txt
+	$(CONSTRAINTS) render checkov > $(CHECKOV_VENV)/constraints.txt
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -c $(CHECKOV_VENV)/constraints.txt pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -c $(CHECKOV_VENV)/constraints.txt -r requirements-checkov.txt
+	$(CONSTRAINTS) check checkov $(CHECKOV_VENV)/bin/python
 	touch $@
 
 # every virtualenv at once (.ci/run: make -j3 setup-all, then make test): they build independently but for 2.18's,
@@ -169,8 +182,14 @@ demo: setup
 test-aws: setup
 	$(BIN)/python tools/test_aws.py
 
+# the newest release of every dependency (the ranges of requirements-dev.txt and requirements.txt, no constraints)
+# in .venv/newest: what would move, and whether the endpoint's tests, the unit tests and the least-privilege
+# lifecycle still pass on it.  Not in make test: a pin moves on purpose (tools/constraints.py freeze).
+deps-newest:
+	$(PYTHON) tools/deps_newest.py $(DEPS_ARGS)
+
 bench: setup
-	$(BIN)/python -m pip install --quiet -r bench/requirements.txt
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -r bench/requirements.txt
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:

@@ -20,7 +20,7 @@ SHIPPED = ["README.md", "COPYING", "CHANGELOG.rst", "requirements.txt", "bindep.
            "playbooks/report.yml", "playbooks/inventory/demo/hosts.yml", "formation/rack.yml", "docs/guide.md",
            "changelogs/changelog.yaml"]
 DEVELOPMENT = ("tests/", "tools/", "bench/", "extensions/", ".ci/", ".venv/", ".tmp/", "docs/site/", "Makefile",
-               "requirements-dev.txt", "pyproject.toml", ".hypothesis/", ".ruff_cache/", "changelogs/fragments/")
+               "requirements-dev.txt", "constraints.txt", "pyproject.toml", ".hypothesis/", ".ruff_cache/", "changelogs/fragments/")
 
 
 def test_the_tarball_holds_what_users_need_and_not_the_development_tree(installed):

@@ -1,6 +1,6 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""python -m localaws start|stop|serve|rules (tools/ on PYTHONPATH)."""
+"""python -m localaws start|stop|serve|rules|actions (tools/ on PYTHONPATH)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def main(argv=None):
     p = sub.add_parser("serve")
     p.add_argument("--port", type=int, required=True)
     sub.add_parser("rules")
+    sub.add_parser("actions", help="the IAM action each operation is authorized under, where it is not its name")
     args = parser.parse_args(argv)
     if args.cmd == "serve":
         from .server import serve
@@ -27,6 +28,10 @@ def main(argv=None):
         print(client.start(args.state_dir))
     elif args.cmd == "stop":
         client.stop(args.state_dir)
+    elif args.cmd == "actions":
+        from .actions import table
+        for operation, action in table():
+            print("%-55s %s" % (operation, action))
     else:
         from .parts import rules
         for part, target, rule in rules():
