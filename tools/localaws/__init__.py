@@ -17,6 +17,7 @@ state and its reset:
 * ``sts``      accounts: roles that trust an account, expiring assumed-role credentials
 * ``iam``      the IAM model (CloudFormation acts with the caller's permissions; S3 refusals as AWS words them)
 * ``s3``       S3 fidelity (atomic conditional writes)
+* ``cloudwatch`` alarms (DescribeAlarms' filters together and by type, composite alarms)
 * ``timing``   real-duration mode (``set_timing``) and its transition log
 * ``drift``    drift detection
 * ``speed``    the same answers, faster

@@ -7,8 +7,8 @@ handler error) fails that resource and the stack rolls back - ROLLBACK_COMPLETE 
 and UPDATE_ROLLBACK_COMPLETE after an update - instead of leaving a stack CREATE_IN_PROGRESS forever; an export
 another stack imports cannot change or disappear (the update fails naming the export and the importer, and rolls
 back; a delete fails); ListImports; Fn::GetAZs returns the zones with a default subnet of the stack's own region;
-Fn::Select past the end of its list is a template error; a TemplateURL must name an object of a bucket in the
-stack's region."""
+Fn::Select past the end of its list is a template error; a TemplateURL must name an object of a bucket of the
+stack's partition (in aws-cn and aws-us-gov, of its region)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ def template_error(message):
 def _call_action(original):
     def call_action(self):
         CALLER.authorization = self.headers.get("Authorization")
+        CALLER.headers = dict(self.headers)        # an assumed role's key is read with its session token
         CALLER.account = self.current_account
         CALLER.token = self._get_param("ClientRequestToken")
         try:
@@ -422,8 +423,9 @@ def _asg_delete(dummy):
 
 # -- templates by URL ------------------------------------------------------------------------------------------------
 @PATCHES.wrap("moto.cloudformation.responses:CloudFormationResponse._get_stack_from_s3_url",
-              "a TemplateURL names an object of an S3 bucket in the stack's own region (ValidationError otherwise) and "
-              "reads the object version it names (versionId)")
+              "a TemplateURL names an object of an S3 bucket of the stack's partition - in the aws partition of any region, "
+              "in aws-cn and aws-us-gov of the stack's own region - at an endpoint of the bucket's region (ValidationError "
+              "otherwise), and reads the object version it names (versionId)")
 def _get_stack_from_s3_url(dummy):
     from urllib.parse import parse_qs, urlparse
 
@@ -440,11 +442,16 @@ def _get_stack_from_s3_url(dummy):
         labels = host.split(".")
         after = labels[labels.index("s3") + 1:] if "s3" in labels else []
         named = after[0] if after and after[0] not in ("amazonaws", "dualstack") else None   # ...s3.<region>.amazonaws.com
-        if bucket.region_name != self.region or (named is not None and named != bucket.region_name):
+        # the aws partition reads a template from a bucket of any of its regions (Convox passes its us-east-1
+        # bucket from every region); aws-cn and aws-us-gov only from a bucket in the stack's own region; a URL that
+        # names a region must name the bucket's
+        same_region_only = self.partition != "aws"
+        if (same_region_only and bucket.region_name != self.region) or (named is not None
+                                                                        and named != bucket.region_name):
             raise _validation_error("S3 error: The bucket you are attempting to access must be addressed using the "
                                     "specified endpoint. Please send all future requests to this endpoint. (the "
-                                    "template's bucket %s is in %s; the stack is in %s)"
-                                    % (bucket_name, bucket.region_name, self.region))
+                                    "template's bucket %s is in %s; the stack is in %s, partition %s)"
+                                    % (bucket_name, bucket.region_name, self.region, self.partition))
         from urllib.parse import unquote
         version = (parse_qs(parts.query).get("versionId") or [None])[0]
         key = backend.get_object(bucket_name, unquote(key_name), version_id=version)

@@ -96,7 +96,7 @@ def denied(actions, authorization, account, headers=None, resource="*"):
 def _caller_denies(actions):
     if not actions or not _checked_caller():
         return None, None
-    return denied(actions, CALLER.authorization, CALLER.account)
+    return denied(actions, CALLER.authorization, CALLER.account, getattr(CALLER, "headers", None))
 
 
 def _needed(template, names, op, model, tagged):
@@ -300,6 +300,51 @@ def _iam_request_init(original):
         operation = action[0] if isinstance(action, list) else action
         self._action = iam_action(self._service, operation, path, body, method, dict(headers or {}))
     return init
+
+
+@PATCHES.wrap("moto.sts.responses:TokenResponse._determine_resource",
+              "AssumeRole is authorized on the role it names (a policy allowing sts:AssumeRole on that role ARN "
+              "only), whether its parameters come in the query string or the body")
+def _sts_resource(dummy):
+    def determine_resource(self):
+        action = self._get_param("Action") or (self.querystring.get("Action") or [None])[0]
+        if action in ("AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"):
+            return self._get_param("RoleArn") or "*"
+        return "*"
+    return determine_resource
+
+
+@PATCHES.wrap("moto.iam.access_control:IAMRequestBase._check_role_trust_relationship",
+              "a role's trust policy naming an account (arn:aws:iam::<account>:root, or the bare id) trusts every "
+              "principal of that account that its own policies allow sts:AssumeRole, as on AWS (moto matched the "
+              "principal's ARN only); sts:ExternalId conditions still apply")
+def _trust(original):
+    def check(self, role_arn):
+        if original(self, role_arn):
+            return True
+        caller = str(self._access_key.arn)
+        account = caller.split(":")[4] if caller.count(":") >= 5 else ""
+        role = self.backend.get_role_by_arn(role_arn)
+        document = role.assume_role_policy_document
+        policy = json.loads(document) if isinstance(document, str) else document
+        statements = policy.get("Statement") or []
+        for statement in statements if isinstance(statements, list) else [statements]:
+            actions = statement.get("Action") or []
+            actions = [actions] if isinstance(actions, str) else actions
+            if statement.get("Effect") != "Allow" or not any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+                continue
+            principal = statement.get("Principal")
+            principals = principal.get("AWS") if isinstance(principal, dict) else principal
+            principals = [principals] if isinstance(principals, str) else list(principals or [])
+            if not any(p in ("*", caller, account, "arn:aws:iam::%s:root" % account) for p in principals):
+                continue
+            wanted = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("sts:ExternalId")
+            given = self._data.get("ExternalId")
+            given = given[0] if isinstance(given, list) else given
+            if wanted is None or wanted == given:
+                return True
+        return False
+    return check
 
 
 @PATCHES.wrap("moto.s3.responses:S3Response.get_object",

@@ -5,11 +5,11 @@ real-duration timing act after moto's own update, the CloudFormation rules befor
 
 from __future__ import annotations
 
-from . import cfn, drift, ec2, hooks, iam, s3, speed, sts, timing
+from . import cfn, cloudwatch, drift, ec2, hooks, iam, s3, speed, sts, timing
 from .patching import Patches, rules
 
 # innermost first: hooks and timing wrap moto's UpdateStack, cfn's state check wraps them
-PARTS = (hooks, timing, drift, speed, cfn, ec2, s3, iam, sts)
+PARTS = (hooks, timing, drift, speed, cfn, ec2, s3, cloudwatch, iam, sts)
 
 
 def apply():

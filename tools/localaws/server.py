@@ -44,9 +44,15 @@ class Faults:
         with self.lock:
             self.in_flight -= 1
 
-    def pick(self, path):
+    def pick(self, path, service=None):
         if not self.spec or path.startswith("/_localaws") or path.startswith("/moto-api"):
             return None, 0.0
+        # {"services": {"servicequotas": "error500"}}: every request to that service meets that fault
+        always = (self.spec.get("services") or {}).get(service or "")
+        if always:
+            with self.lock:
+                self.injected[always] = self.injected.get(always, 0) + 1
+            return always, float(self.spec.get("latency", 0.0))
         with self.lock:
             roll = self.rng.random()
             latency = float(self.spec.get("latency", 0.0))
@@ -255,7 +261,7 @@ def _app():
             body = (b'<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message>'
                     b'</Error><RequestId>rate-limit</RequestId></ErrorResponse>')
             return respond(start_response, 400, body, "text/xml")
-        kind, latency = FAULTS.pick(path)
+        kind, latency = FAULTS.pick(path, _service_region(environ)[0] if FAULTS.spec.get("services") else None)
         if latency:
             FAULTS.enter()          # how many requests wait out their latency at once: a client's concurrency
             try:
@@ -271,8 +277,10 @@ def _app():
                 except OSError:
                     pass
             raise ConnectionAbortedError("fault injection: dropped connection")
-        if kind in ("throttle", "limit", "error500", "error503"):
+        if kind in ("throttle", "limit", "error500", "error503", "unsupported"):
             status, name, message = {
+                "unsupported": (400, "UnsupportedOperation" if not environ.get("HTTP_X_AMZ_TARGET")
+                                else "UnsupportedOperationException", "This operation is not supported here"),
                 "throttle": (400, "ThrottlingException" if environ.get("HTTP_X_AMZ_TARGET") else "Throttling",
                              "Rate exceeded"),
                 "limit": (400, "RequestLimitExceeded", "Rate exceeded"),

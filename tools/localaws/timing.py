@@ -86,8 +86,10 @@ def fired_trigger(stack):
         parts = arn.split(":")
         if len(parts) < 7:
             continue
-        alarm = cloudwatch_backends[parts[4]][parts[3]].alarms.get(parts[6])
-        if alarm is not None and alarm.state_value == "ALARM":
+        from .cloudwatch import state_of
+        backend = cloudwatch_backends[parts[4]][parts[3]]
+        alarm = backend.alarms.get(parts[6])
+        if alarm is not None and state_of(backend, alarm) == "ALARM":
             return arn
     return None
 

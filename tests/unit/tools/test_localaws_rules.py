@@ -154,18 +154,34 @@ def test_an_ssm_value_can_change_between_operations_and_cloudformation_resolves_
     assert resolved() == "ami-00000000000000002"      # any update re-resolves it: a new image without asking
 
 
-def test_a_template_url_must_be_in_the_stack_region():
+def test_a_template_url_follows_the_partition_rule():
+    """In the aws partition CloudFormation reads a template from a bucket of any region (Convox's us-east-1 bucket
+    serves every region); a URL naming a region must name the bucket's; aws-cn and aws-us-gov read only from a bucket
+    in the stack's own region."""
     s3 = client("s3", "eu-west-1")
     s3.create_bucket(Bucket="templates-eu", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     body = json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
     version = s3.put_object(Bucket="templates-eu", Key="t.json", Body=body)
     url = "https://templates-eu.s3.eu-west-1.amazonaws.com/t.json"
-    refused = error(client("cloudformation").create_stack, StackName="far", TemplateURL=url)
-    assert refused["Message"].startswith("S3 error: The bucket you are attempting to access must be addressed using the "
-                                         "specified endpoint.")
+    client("cloudformation").create_stack(StackName="far", TemplateURL=url)          # another region of aws: read
+    assert client("cloudformation").describe_stacks(StackName="far")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    wrong = error(client("cloudformation").create_stack, StackName="misnamed",
+                  TemplateURL="https://templates-eu.s3.us-west-2.amazonaws.com/t.json")
+    assert wrong["Message"].startswith("S3 error: The bucket you are attempting to access must be addressed using the "
+                                       "specified endpoint.")
     client("cloudformation", "eu-west-1").create_stack(StackName="near", TemplateURL=url + "?versionId=%s"
                                                        % version.get("VersionId", "null"))
     assert client("cloudformation", "eu-west-1").describe_stacks(StackName="near")["Stacks"][0]["StackStatus"] == \
+        "CREATE_COMPLETE"
+    # aws-cn: a bucket of another region of the partition is refused, one of the stack's region is read
+    cn = client("s3", "cn-north-1")
+    cn.create_bucket(Bucket="templates-bj", CreateBucketConfiguration={"LocationConstraint": "cn-north-1"})
+    cn.put_object(Bucket="templates-bj", Key="t.json", Body=body)
+    cn_url = "https://templates-bj.s3.cn-north-1.amazonaws.com.cn/t.json"
+    refused = error(client("cloudformation", "cn-northwest-1").create_stack, StackName="far", TemplateURL=cn_url)
+    assert "must be addressed using the specified endpoint" in refused["Message"], refused
+    client("cloudformation", "cn-north-1").create_stack(StackName="near", TemplateURL=cn_url)
+    assert client("cloudformation", "cn-north-1").describe_stacks(StackName="near")["Stacks"][0]["StackStatus"] == \
         "CREATE_COMPLETE"
 
 
@@ -239,3 +255,67 @@ def test_a_resource_made_early_for_an_export_fails_the_same_way():
     cfn.create_stack(StackName="exporting", TemplateBody=json.dumps(template))
     assert cfn.describe_stacks(StackName="exporting")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
     assert cfn.list_exports()["Exports"] == []
+
+
+# -- CloudWatch alarms ------------------------------------------------------------------------------------------------
+def metric_alarm(cw, name):
+    cw.put_metric_alarm(AlarmName=name, MetricName="Errors", Namespace="App", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+
+
+def test_describe_alarms_applies_every_filter_and_returns_the_types_asked_for():
+    cw = client("cloudwatch")
+    metric_alarm(cw, "calm")
+    metric_alarm(cw, "firing")
+    cw.set_alarm_state(AlarmName="firing", StateValue="ALARM", StateReason="test")
+    cw.put_composite_alarm(AlarmName="either", AlarmRule='ALARM("calm") OR ALARM("firing")')
+    named = cw.describe_alarms(AlarmNames=["calm", "firing", "either"], StateValue="ALARM")
+    assert [a["AlarmName"] for a in named["MetricAlarms"]] == ["firing"]      # "calm" is OK: not returned
+    assert named["CompositeAlarms"] == []                                    # AlarmTypes omitted: metric alarms only
+    both = cw.describe_alarms(AlarmNames=["calm", "either"], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    assert [a["AlarmName"] for a in both["MetricAlarms"]] == ["calm"]
+    assert [(a["AlarmName"], a["StateValue"]) for a in both["CompositeAlarms"]] == [("either", "ALARM")]
+
+
+def test_a_composite_alarm_follows_its_rule():
+    cw = client("cloudwatch")
+    metric_alarm(cw, "one")
+    metric_alarm(cw, "two")
+    cw.put_composite_alarm(AlarmName="all", AlarmRule='ALARM("one") AND NOT OK("two")')
+
+    def state():
+        return cw.describe_alarms(AlarmNames=["all"], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]["StateValue"]
+    assert state() == "OK"
+    cw.set_alarm_state(AlarmName="one", StateValue="ALARM", StateReason="test")
+    assert state() == "OK"
+    arn = cw.describe_alarms(AlarmNames=["two"])["MetricAlarms"][0]["AlarmArn"]
+    cw.put_composite_alarm(AlarmName="all", AlarmRule='ALARM("one") AND NOT OK("%s")' % arn)
+    cw.set_alarm_state(AlarmName="two", StateValue="ALARM", StateReason="test")
+    assert state() == "ALARM"
+    refused = error(cw.put_composite_alarm, AlarmName="bad", AlarmRule='ALARM(one')
+    assert "cannot be parsed" in refused["Message"]
+
+
+def test_assume_role_is_authorized_on_the_role_and_a_trust_in_the_account_covers_its_users(enforced):
+    iam = client("iam")
+    arn = "arn:aws:iam::123456789012:role/fleet"
+    iam.create_role(RoleName="fleet", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
+    iam.create_role(RoleName="foreign", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}}]}))
+    sts = as_user(["sts:GetCallerIdentity"])("sts")
+    allowed = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [arn, "arn:aws:iam::123456789012:role/foreign"]}
+    iam.put_user_policy(UserName="someone", PolicyName="p",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allowed]}))
+    enforced()
+    assert sts.assume_role(RoleArn=arn, RoleSessionName="ok")["AssumedRoleUser"]["Arn"].endswith("fleet/ok")
+    refused = error(sts.assume_role, RoleArn="arn:aws:iam::123456789012:role/foreign", RoleSessionName="no")
+    assert refused["Code"] == "AccessDenied"
+    from moto import settings
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = float("inf")
+    other = {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::123456789012:role/x"}
+    iam.put_user_policy(UserName="someone", PolicyName="p",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [other]}))
+    enforced()
+    refused = error(sts.assume_role, RoleArn=arn, RoleSessionName="no")       # allowed on another role only
+    assert refused["Code"] == "AccessDenied" and "sts:AssumeRole" in refused["Message"]
