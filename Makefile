@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 2
 # overlaps those waits (each worker has its own local endpoint)
 INTEGRATION_WORKERS ?= 3
 
-.PHONY: deps-newest docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: deps-newest galaxy docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -103,9 +103,23 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints.txt
 	$(CONSTRAINTS) check checkov $(CHECKOV_VENV)/bin/python
 	touch $@
 
+# Galaxy's and Automation Hub's importer (galaxy-importer), in its own virtualenv: it pins older attrs and flake8
+IMPORTER_VENV := $(VENV)/importer
+$(IMPORTER_VENV)/.installed: constraints.txt
+	test -x $(IMPORTER_VENV)/bin/python || $(PYTHON) -m venv $(IMPORTER_VENV)
+	$(CONSTRAINTS) render importer > $(IMPORTER_VENV)/constraints.txt
+	$(IMPORTER_VENV)/bin/python -m pip install --quiet -c $(IMPORTER_VENV)/constraints.txt pip
+	$(IMPORTER_VENV)/bin/python -m pip install --quiet -c $(IMPORTER_VENV)/constraints.txt galaxy-importer
+	$(CONSTRAINTS) check importer $(IMPORTER_VENV)/bin/python
+	touch $@
+
+# the built tarball through galaxy-importer, configured as Automation Hub runs it (tools/galaxy_import.py)
+galaxy: setup $(IMPORTER_VENV)/.installed
+	$(BIN)/python tools/galaxy_import.py $(IMPORTER_VENV)/bin/python
+
 # every virtualenv at once (.ci/run: make -j3 setup-all, then make test): they build independently but for 2.18's,
 # which links .venv's amazon.aws
-setup-all: setup $(CHECKOV_VENV)/.installed
+setup-all: setup $(CHECKOV_VENV)/.installed $(IMPORTER_VENV)/.installed
 
 security: $(CHECKOV_VENV)/.installed
 	$(CHECKOV_VENV)/bin/checkov --directory formation --framework cloudformation --skip-download --compact --quiet
@@ -156,7 +170,7 @@ docs-lint: setup
 
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
 # local run); integration prints its slowest tests so the suite's time stays visible
-TEST_PARTS := lint docs-lint security ansible-test-units matrix integration molecule sanity ee
+TEST_PARTS := lint docs-lint security galaxy ansible-test-units matrix integration molecule sanity ee
 test: setup
 	@for part in $(TEST_PARTS); do start=$$(date +%s); $(MAKE) --no-print-directory $$part || exit 1; \
 		echo "make test: $$part took $$(( $$(date +%s) - start )) s"; done

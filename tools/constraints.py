@@ -9,6 +9,7 @@ is written below it as comments pip ignores, ``#[<environment>] name==version``:
 
 * ``core-2.18``  ansible-core 2.18 (and what it needs older), the rest as .venv;
 * ``checkov``    checkov's own virtualenv (checkov pins some of its dependencies older);
+* ``importer``   galaxy-importer's own virtualenv (Galaxy's and Automation Hub's importer pins older attrs, flake8);
 * ``oldest``     the floors' environment: the packages tools/floors.py names (ansible-core, boto3, botocore,
                  PyYAML) are exactly the floors it states; lines here pin what the floors need older (s3transfer,
                  resolvelib) and the patch release of ansible-core's floor series.
@@ -32,7 +33,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILE = os.path.join(REPO, "constraints.txt")
 VENV = os.path.join(REPO, ".venv")
 ENVIRONMENTS = {"main": VENV, "core-2.18": os.path.join(VENV, "core-2.18"), "checkov": os.path.join(VENV, "checkov"),
-                "oldest": os.path.join(VENV, "core-oldest")}
+                "importer": os.path.join(VENV, "importer"), "oldest": os.path.join(VENV, "core-oldest")}
 _LINE = re.compile(r"^(#\[(?P<env>[a-z0-9.-]+)\]\s*)?(?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s;#]+)\s*$")
 HEADER = """\
 # Exact versions of every test and tool dependency, for every environment make builds (tools/constraints.py).
@@ -135,7 +136,7 @@ def freeze() -> str:
                 main[key] = pin
     lines = [HEADER] + ["%s==%s\n" % pin for dummy, pin in sorted(main.items())]
     skip = {key for key, pin in floors().items() if not pin[1].endswith("*")}
-    for env in ("core-2.18", "checkov", "oldest"):
+    for env in ("core-2.18", "checkov", "importer", "oldest"):
         for key, (name, version) in sorted(found.get(env, {}).items()):
             if key in main and main[key][1] == version:
                 continue

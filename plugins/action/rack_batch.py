@@ -6,8 +6,10 @@ each host's rack result handed back as that host's task result."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import stat
 from typing import Any, cast
 
 from ansible.module_utils.common.parameters import remove_values
@@ -16,6 +18,7 @@ from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.module_utils._accounts import ACCOUNT_OPTIONS
+from ansible_collections.convox.rack.plugins.module_utils._alarms import alarm_name, arn_place, read_alarms
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
@@ -27,20 +30,24 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
     needs_default_account,
     pinned_version,
     plan_key,
+    qualified,
     result_row,
     role_account,
+    run_pins,
     run_releases,
     sliced_job,
 )
 from ansible_collections.convox.rack.plugins.module_utils._plan import what_changed
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES
+from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_digest
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 from ansible_collections.convox.rack.plugins.plugin_utils._sessions import TemporaryEnviron, controller_client_factory
 
 # host variable -> option of convox.rack.rack (the role's variables)
 HOST_VARS = HOST_VARIABLES        # option -> host variable (module_utils/_specs.py)
 MAX_POLL_INTERVAL = 30.0
+MAX_PLAN_BYTES = 32 * 1024 * 1024     # a plan file of update.yml --check: about 2 KB a rack
 ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>
 
 
@@ -49,6 +56,13 @@ def writable_report_dir(report_dir):
     if report_dir and os.path.exists(report_dir) and not (os.path.isdir(report_dir) and os.access(report_dir, os.W_OK)):
         raise ConvoxError("convox_report_dir %s is not a writable directory, so the run's results (fleet-update.json) "
                           "could not be written there; no rack was changed." % report_dir)
+
+
+def uninstall_elsewhere(host, rack_params):
+    """Why site.yml and update.yml leave a rack whose rack_state is absent alone: only uninstall.yml deletes racks."""
+    return ("rack_state is absent, and site.yml and update.yml never uninstall a rack: to delete rack %s, run "
+            "uninstall.yml -l %s -e confirm=%s (it lists what it would delete first); it was left as it is."
+            % (rack_params["name"], host, host))
 
 
 def plan_line(result):
@@ -81,10 +95,10 @@ class ActionModule(ConvoxAction):
                 return result
             if params.get("result") is not None:
                 result.update(self.host_result(params["result"]))
-            elif params["bake_minutes"] > 0 or params["bake_alarms"]:
-                result.update(self.bake(params, task_vars))
             elif params["preflight"]:
                 result.update(self.preflight(params, task_vars))
+            elif params["bake_minutes"] > 0 or params["bake_alarms"]:
+                result.update(self.bake(params, task_vars))
             else:
                 result.update(self.batch(params, task_vars))
         return result
@@ -135,6 +149,8 @@ class ActionModule(ConvoxAction):
         racks, no_log = [], {}
         for host in params["hosts"]:
             rack_params, no_log[host] = self.rack_params(host, hostvars, aws_params, params["versions"])
+            if isinstance(rack_params, dict) and rack_params.get("state") == "absent":
+                rack_params = ConvoxError(uninstall_elsewhere(host, rack_params), not_moved=True)
             racks.append((host, rack_params))
         factories = {}
 
@@ -161,12 +177,11 @@ class ActionModule(ConvoxAction):
         runner = Batch(racks, check_mode, factory_for, max_concurrent=params["max_concurrent"],
                        poll_interval=min(max(params["poll_interval"], 0.1), MAX_POLL_INTERVAL),
                        releases=params["releases"], progress=Display().display if params["label"] else None,
-                       label=params["label"])
+                       label=params["label"], pins=params["pins"])
         results = runner.run()
         for host, rack_params in racks:
             res = results[host]
-            if plans is not None:
-                res = self.stale(res, rack_params, plans, aws_params)
+            res = self.stale(res, rack_params, plans or {}, aws_params)
             secrets = set(cast("list[str]", res.pop("_secret_values", ()))) | set(no_log.get(host, ()))
             res = remove_values(res, secrets) if secrets else res
             res["convox_row"] = result_row(host, rack_params, res, check_mode)
@@ -176,11 +191,10 @@ class ActionModule(ConvoxAction):
 
     # -- the bake gate ----------------------------------------------------------------------------------
     def bake(self, params, task_vars):
-        """After a batch: wait ``bake_minutes``, then read ``bake_alarms`` (names, in each account-region of the batch's
-        racks, through their roles; ARNs, in theirs): ``halt`` names the first in ALARM ("" to go on)."""
+        """After a batch: wait ``bake_minutes``, then read ``bake_alarms`` (metric and composite; a name in each
+        account-region of the batch's racks, through their roles; an ARN in its own account and region): ``halt``
+        names each in ALARM, and - the gate fails closed - each that cannot be found or read ("" to go on)."""
         import time
-
-        from ansible_collections.convox.rack.plugins.module_utils._fleet import place
         hostvars = task_vars.get("hostvars") or {}
         aws_params = {k: params.get(k) for k in aws_argument_spec()}
         if params["bake_minutes"] > 0:
@@ -189,33 +203,92 @@ class ActionModule(ConvoxAction):
         alarms = [str(a) for a in params["bake_alarms"]]
         if not alarms:
             return {"changed": False, "halt": ""}
-        places: dict[str, Any] = {}
-        for host in params["hosts"]:
+        try:
+            found = self.read_gate_alarms(self.alarm_reads(alarms, params["hosts"], hostvars, aws_params), aws_params)
+        except ConvoxError as exc:
+            return {"changed": False, "halt": "the bake alarms could not be read (%s)" % exc.msg.rstrip(".")}
+        firing = ["%s (%s)" % (name, where) for where, name, state in found if state == "ALARM"]
+        missing = ["%s (%s): no such alarm" % (name, where) for where, name, state in found if state is None]
+        return {"changed": False, "halt": ", ".join(sorted(firing) + sorted(missing))}
+
+    def alarm_reads(self, alarms, hosts, hostvars, aws_params):
+        """{(account, region): (role, [alarm names and ARNs to read there])}: each name in every account-region of
+        ``hosts``' racks, through their roles; each ARN in its own account and region, through the role of a rack of
+        that account (the run's own credentials for their own account).  An ARN no targeted rack's credentials reach
+        is a ConvoxError: a gate that cannot be read is not kept."""
+        places: dict[tuple[str, str], dict[str, Any]] = {}
+        for host in hosts:
             rack_params, dummy = self.rack_params(host, hostvars, aws_params)
             if isinstance(rack_params, ConvoxError):
                 continue
             role = {k: rack_params.get(k) for k in ROLE_VARS if rack_params.get(k)}
-            region = rack_params.get("region") or aws_params.get("region")
-            places.setdefault(place(rack_params), (region, role))
-        firing = []
+            account = rack_params.get("account_id") or role_account(rack_params.get("assume_role_arn")) or ""
+            places.setdefault((account, rack_params.get("region") or aws_params.get("region") or ""), role)
+        by_account: dict[str, dict[str, Any]] = {}
+        for (account, dummy), role in sorted(places.items()):
+            by_account.setdefault(account, role)
+        reads: dict[tuple[str, str], tuple[dict[str, Any], list[str]]] = {}
+        names = [a for a in alarms if arn_place(a) is None]
+        for key, role in places.items():
+            if names:
+                reads.setdefault(key, (role, []))[1].extend(names)
+        own = None
+        for arn in (a for a in alarms if arn_place(a) is not None):
+            account, region = arn_place(arn) or ("", "")
+            reach = by_account.get(account)
+            if reach is None and "" in by_account:
+                if own is None:
+                    own = controller_client_factory(aws_params)("sts").get_caller_identity()["Account"]
+                reach = by_account[""] if own == account else None
+            if reach is None:
+                raise ConvoxError("alarm %s is in account %s, which no targeted rack's credentials reach (no rack of "
+                                  "that account, or its role), so it cannot be read there" % (arn, account))
+            reads.setdefault((account, region), (reach, []))[1].append(arn)
+        return reads
+
+    @staticmethod
+    def read_gate_alarms(reads, aws_params):
+        """[(where, alarm, its state or None when it does not exist)] for ``reads`` (``alarm_reads``)."""
+        out: list[tuple[str, str, str | None]] = []
         try:
-            for where, (region, role) in sorted(places.items()):
-                account = where.split("/")[0] if "/" in where else None
-                names = [a for a in alarms if not a.startswith("arn:")]
-                names += [a.split(":alarm:", 1)[1] for a in alarms if a.startswith("arn:") and ":alarm:" in a
-                          and a.split(":")[3] == region and (account is None or a.split(":")[4] == account)]
-                if not names:
-                    continue
-                cloudwatch = controller_client_factory(dict(aws_params, region=region, **role))("cloudwatch")
-                answer = cloudwatch.describe_alarms(AlarmNames=sorted(set(names)), StateValue="ALARM")
-                firing += ["%s (%s)" % (a["AlarmName"], where) for a in answer.get("MetricAlarms") or []]
-        except ConvoxError as exc:
-            return {"failed": True, "msg": "the bake gate could not read its alarms: %s" % exc.msg}
+            for (account, region), (role, wanted) in sorted(reads.items()):
+                where = "%s/%s" % (account, region) if account else region
+                factory = controller_client_factory(dict(aws_params, region=region or None, **role))
+                found = read_alarms(factory("cloudwatch"), wanted)
+                for alarm in sorted(set(wanted)):
+                    seen = found.get(alarm_name(alarm))
+                    if seen is not None and (not alarm.startswith("arn:") or seen["arn"] in ("", alarm)):
+                        out.append((where, alarm_name(alarm), seen["state"]))
+                    else:
+                        out.append((where, alarm_name(alarm), None))
+        except ConvoxError:
+            raise
         except Exception as exc:  # pylint: disable=broad-except
             if not is_aws_error(exc):
                 raise
-            return {"failed": True, "msg": describe_aws_error(exc, "reading the bake alarms (convox_bake_alarms)")}
-        return {"changed": False, "halt": ", ".join(sorted(firing))}
+            raise ConvoxError(describe_aws_error(exc, "reading the alarms")) from exc
+        return out
+
+    def check_gate_alarms(self, params, hostvars, aws_params, targets):
+        """Before any change: every convox_bake_alarms alarm exists where the gate reads it, and every rack's
+        rollback_alarms in its own account and region (metric or composite); else the run is refused."""
+        present = [t.host for t in targets if t.state == "present"]
+        problems = []
+        if params["bake_alarms"]:
+            found = self.read_gate_alarms(self.alarm_reads([str(a) for a in params["bake_alarms"]], present,
+                                                           hostvars, aws_params), aws_params)
+            problems += ["convox_bake_alarms: no CloudWatch alarm %s in %s" % (name, where)
+                         for where, name, state in found if state is None]
+        for host in present:
+            rack_params, dummy = self.rack_params(host, hostvars, aws_params)
+            if isinstance(rack_params, ConvoxError) or not rack_params.get("rollback_alarms"):
+                continue
+            found = self.read_gate_alarms(self.alarm_reads([str(a) for a in rack_params["rollback_alarms"]], [host],
+                                                           hostvars, aws_params), aws_params)
+            problems += ["rack %s: rollback_alarms: no CloudWatch alarm %s in %s" % (rack_params["name"], name, where)
+                         for where, name, state in found if state is None]
+        if problems:
+            raise ConvoxError("%s, so the gate would not be kept; no rack was changed." % "; ".join(problems))
 
     # -- approved plans ----------------------------------------------------------------------------------
     @staticmethod
@@ -260,64 +333,105 @@ class ActionModule(ConvoxAction):
         try:
             plans = self.approved(params)
             writable_report_dir(params.get("report_dir"))
-            targets, versions, releases = self.resolve_run(params, hostvars, aws_params)
+            targets, versions, releases, pins = self.resolve_run(params, hostvars, aws_params)
+            self.check_gate_alarms(params, hostvars, aws_params, targets)
         except ConvoxError as exc:
             return {"failed": True, "msg": exc.msg}
         lines = ["release of this run: %s = %s in %s" % (alias, version, channel)
                  for channel, aliases in sorted(versions.items()) for alias, version in sorted(aliases.items())]
+        lines += ["template of release %s in %s pinned for the run: sha256 %s" % (version, channel, digest[:16])
+                  for channel, by_version in sorted(pins.items()) for version, digest in sorted(by_version.items())]
         if not lines and any(t.state == "present" for t in targets):
             lines = ["release of this run: each rack's own rack_version (no latest, stable or edge)"]
         if params["report_room"]:
             lines += self.room_lines(targets, hostvars, aws_params)
         return {"changed": False, "racks": sorted({t.rack for t in targets}), "versions": versions, "lines": lines,
+                "qualified": sorted(qualified(vars(t)) for t in targets),
                 "targets": [dict(vars(t)) for t in targets],
                 "ansible_facts": {"convox_run_versions": versions, "convox_run_releases": releases,
-                                  "convox_run_plan": plans}}
+                                  "convox_run_pins": pins, "convox_run_plan": plans}}
 
     def approved(self, params):
         """The approved plans of ``plan_file`` (an apply of update.yml's --check run), or None."""
         if not params.get("plan_file") or self._play_context.check_mode:
             return None
+        path = params["plan_file"]
         try:
-            with open(params["plan_file"]) as f:
-                return approved_plans(json.load(f), params["plan_file"])
-        except (OSError, ValueError) as exc:
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode):
+                raise ConvoxError("the plan file %s is not a regular file; no rack was changed." % path)
+            if info.st_size > MAX_PLAN_BYTES:
+                raise ConvoxError("the plan file %s is %d bytes, more than a plan file holds (%d); no rack was changed."
+                                  % (path, info.st_size, MAX_PLAN_BYTES))
+            with open(path) as f:
+                return approved_plans(json.loads(f.read(MAX_PLAN_BYTES + 1)), path)
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConvoxError("the plan file %s cannot be read (%s); no rack was changed."
                               % (params["plan_file"], exc)) from exc
 
     def resolve_run(self, params, hostvars, aws_params):
-        """(targets, versions, releases): every targeted rack where it lives, refused when two hosts are one rack,
-        and the release each alias of each channel names for the whole run."""
+        """(targets, versions, releases, pins): every targeted rack where it lives, refused when two hosts are one
+        rack; the release each alias of each channel names for the whole run; and the digest of the rack template
+        of every release the run goes to.  Each channel is read with the credentials of a rack that uses it (its
+        role), never with the run's base credentials in its stead."""
         try:
             default = controller_client_factory(aws_params)
             targets = [self.target(host, hostvars, default.region, params.get("state")) for host in params["hosts"]]
             default_account = None
-            if needs_default_account(targets):
+            if needs_default_account(targets) or (params.get("state") == "absent"
+                                                  and any(t.account is None for t in targets)):
                 default_account = default("sts").get_caller_identity()["Account"]
             refused = clashes(targets, default_account)
             if refused:
                 raise ConvoxError("; ".join(refused) + "; no rack was changed.")
-            factories = {}
-
-            def read(channel, target):
-                if target.region not in factories:
-                    factories[target.region] = controller_client_factory(dict(aws_params, region=target.region))
-                    factories[target.region].channel_timeout = self.channel_timeout()
-                try:
-                    return open_channel(channel, factories[target.region]).read_releases()
-                except ConvoxError as exc:
-                    raise ConvoxError("channel %s could not be read before the run: %s No rack was changed."
-                                      % (channel, exc.msg)) from exc
+            read, digest = self.channel_readers(hostvars, aws_params)
             # a host whose variables the rack module refuses fails alone, in its batch, with the module's message
             valid = [t for t in targets if not isinstance(self.rack_params(t.host, hostvars, aws_params)[0], ConvoxError)]
             versions, releases = run_releases(valid, read)
+            pins = run_pins(valid, versions, releases, digest) if params.get("state") != "absent" else {}
         except ConvoxError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
             if not is_aws_error(exc):
                 raise
             raise ConvoxError(describe_aws_error(exc, "the fleet's preflight") + " No rack was changed.") from exc
-        return targets, versions, releases
+        if default_account:
+            targets = [dataclasses.replace(t, account=t.account or default_account) for t in targets]
+        return targets, versions, releases, pins
+
+    def channel_readers(self, hostvars, aws_params):
+        """(read(channel, target) -> Releases, digest(channel, version, target) -> the sha256 of its rack template):
+        a channel read with the credentials of the rack that uses it (its role), a ConvoxError naming the channel."""
+        factories = {}
+
+        def channel_of(channel, target):
+            role = self.role_of(target.host, hostvars)
+            key = (target.region, tuple(sorted(role.items())))
+            if key not in factories:
+                factories[key] = controller_client_factory(dict(aws_params, region=target.region, **role))
+                factories[key].channel_timeout = self.channel_timeout()
+            return open_channel(channel, factories[key])
+
+        def read(channel, target):
+            try:
+                return channel_of(channel, target).read_releases()
+            except ConvoxError as exc:
+                raise ConvoxError("channel %s could not be read before the run: %s No rack was changed."
+                                  % (channel, exc.msg)) from exc
+
+        def digest(channel, version, target):
+            try:
+                text, url = channel_of(channel, target).read_template(version, "rack")
+                return template_digest(parse_template(text, "%s/%s/rack.json" % (channel, version), url))
+            except ConvoxError as exc:
+                raise ConvoxError("the template of release %s could not be read before the run: %s No rack was "
+                                  "changed." % (version, exc.msg)) from exc
+        return read, digest
+
+    @staticmethod
+    def role_of(host, hostvars):
+        """The role options (assume_role_arn, ...) of ``host``'s rack: what its reads go through."""
+        return {k: str(v) for k, v in ((k, hostvars[host].get("rack_" + k)) for k in ROLE_VARS) if v}
 
     @staticmethod
     def room_lines(targets, hostvars, aws_params):

@@ -22,6 +22,16 @@ options:
         back and deleting its resources - instead of the task's own credentials, as in M(amazon.aws.cloudformation).
       - Not given, an existing stack keeps the role it has. The task's credentials need C(iam:PassRole) on it.
     type: str
+  template_bucket:
+    description:
+      - An S3 bucket to stage a template larger than CloudFormation's 51,200-byte C(TemplateBody) limit that its
+        channel cannot serve by URL (a C(file://) channel, an C(https://) channel not served by S3, or - in the
+        C(aws-cn) and C(aws-us-gov) partitions - a channel bucket in another region). The template is written once
+        as C(convox-rack/templates/<sha256>.json) and CloudFormation reads it from there (C(TemplateURL)).
+      - Outside the C(aws) partition the bucket must be in the stack's region. Without it, such a template is an error
+        naming this option, before any change. A dry run never stages it, and plans that step from a template diff.
+    type: str
+    version_added: 1.1.0
   resources_to_skip:
     description:
       - With O(recover=true) on a stack in C(UPDATE_ROLLBACK_FAILED), the logical ids (C(Nested.Logical) for a nested

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 from ansible.utils.helpers import pct_to_int
 
-from ansible_collections.convox.rack.plugins.module_utils._fleet import result_row
+from ansible_collections.convox.rack.plugins.module_utils._fleet import confirm_problem, result_row
 
 
 def _var(hostvars, host, name):
@@ -37,37 +37,41 @@ def halt_reason(hosts, hostvars, canary_hosts=None, max_fail_percentage=0):
     canary = {str(h) for h in (canary_hosts or [])}
     failed = 0
     canary_failed = False
+    gate = fleet_gate(hosts, hostvars)      # a bake alarm or a republished release halts the fleet, whatever else
+    if gate:
+        return gate
     for host in hosts:
         row = _result(hostvars, host)
-        if row is not None and row.get("bake_alarm"):       # a bake alarm halts the fleet, whatever the racks did
-            return "bake alarm %s was in ALARM after %s" % (row["bake_alarm"], row.get("bake_after") or "a batch")
         if row is not None and row.get("result") == "failed":
             failed += 1
             canary_failed = canary_failed or host in canary
     if canary_failed:
         return "the canary failed"
     if failed * 100 > int(max_fail_percentage or 0) * max(len(hosts), 1):
-        return "%d racks failed" % failed
+        return "%d rack%s failed" % (failed, "" if failed == 1 else "s")
     return ""
 
 
 def fleet_table(hosts, hostvars, check_mode=False):
     """The fleet summary: one line per rack with a result, then the totals."""
     rows = [row for row in (_result(hostvars, str(h)) for h in sorted(hosts)) if row is not None]
-    fmt = "%-16s %-8s %-12s %-52s %-5s %s"
-    lines = [fmt % ("RACK", "ORG", "REGION", "FROM -> TO (PATH)", "STEPS", "RESULT")]
+    fmt = "%-16s %-8s %-12s %-12s %-52s %-5s %s"
+    lines = [fmt % ("RACK", "ORG", "ACCOUNT", "REGION", "FROM -> TO (PATH)", "STEPS", "RESULT")]
     for row in rows:
         path = " -> ".join([row.get("from") or "-"] + (list(row.get("path") or []) or [row.get("to") or "-"]))
         outcome = row.get("result", "")
         if row.get("msg"):
             outcome += ": " + row["msg"]
-        lines.append(fmt % (row.get("rack"), row.get("org") or "", row.get("region") or "", path, row.get("steps", 0),
-                            outcome))
+        lines.append(fmt % (row.get("rack"), row.get("org") or "", row.get("account") or "-", row.get("region") or "",
+                            path, row.get("steps", 0), outcome))
     count = {k: len([r for r in rows if r.get("result") in k]) for k in (
-        ("failed",), ("updated", "planned"), ("ok",), ("skipped",))}
-    lines.append("%d failed, %d %s, %d up to date, %d skipped" % (
+        ("failed",), ("updated", "planned"), ("ok",), ("skipped",), ("uninstalled",))}
+    total = "%d failed, %d %s, %d up to date, %d skipped" % (
         count[("failed",)], count[("updated", "planned")], "to update" if check_mode else "updated", count[("ok",)],
-        count[("skipped",)]))
+        count[("skipped",)])
+    if count[("uninstalled",)]:
+        total += ", %d uninstalled" % count[("uninstalled",)]
+    lines.append(total)
     risky = [row.get("rack") for row in rows if row.get("stateful")]
     if risky:
         lines.append("WARNING: %d rack%s would remove or replace a stateful resource (bucket, table, key, log group "
@@ -128,7 +132,31 @@ def fleet_batch_label(batch, hosts, serial="25%"):
     return "batch %d/%d" % (first // size + 1, len(starts))
 
 
+def uninstall_confirm(confirm, targets):
+    """Why ``confirm`` does not name exactly the racks of ``targets`` (the preflight's) ("" when it does)."""
+    return confirm_problem(confirm, targets or [])
+
+
+def fleet_gate(hosts, hostvars):
+    """Why a fleet run stopped at a gate that no rack's failure explains ("" when none did): a bake alarm in ALARM
+    after a batch (the last one included), or a release republished during the run."""
+    for host in sorted(str(h) for h in hosts):
+        row = _result(hostvars, host)
+        if row is not None and row.get("bake_alarm"):
+            return "bake alarm %s was in ALARM after %s" % (row["bake_alarm"], row.get("bake_after") or "a batch")
+        if row is not None and row.get("republished"):
+            return row.get("msg") or "a release was republished during the run"
+    return ""
+
+
+def fleet_moved(hosts, hostvars):
+    """The racks whose recorded result says they changed (updated or uninstalled)."""
+    return [row.get("rack") for row in (_result(hostvars, str(h)) for h in sorted(hosts))
+            if row is not None and row.get("result") in ("updated", "uninstalled")]
+
+
 class FilterModule:
     def filters(self):
         return {"halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,
-                "fleet_results": fleet_results, "fleet_row": fleet_row, "fleet_batch_label": fleet_batch_label}
+                "fleet_results": fleet_results, "fleet_row": fleet_row, "fleet_batch_label": fleet_batch_label,
+                "uninstall_confirm": uninstall_confirm, "fleet_gate": fleet_gate, "fleet_moved": fleet_moved}

@@ -269,8 +269,8 @@ def fleet_report_html(rows, title="Convox fleet report", generated="", scope="")
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
         "script-src 'unsafe-inline'\">",
         "<title>%s</title><style>%s</style></head><body>" % (esc(title), STYLE),
-        "<h1>%s</h1><p class=\"meta\">%d racks%s%s</p>" % (
-            esc(title), len(rows), (" &middot; <b class=\"scope\">%s</b>" % esc(scope)) if scope else "",
+        "<h1>%s</h1><p class=\"meta\">%d rack%s%s%s</p>" % (
+            esc(title), len(rows), "" if len(rows) == 1 else "s", (" &middot; <b class=\"scope\">%s</b>" % esc(scope)) if scope else "",
             (" &middot; generated " + esc(generated)) if generated else ""),
         "<div class=\"totals\">%s</div>" % "".join('<span class="t-%s">%d %s</span>' % (k, totals[k], k) for k in STATES),
         _matrix_html(rows),
@@ -286,8 +286,16 @@ def fleet_report_html(rows, title="Convox fleet report", generated="", scope="")
     ))
 
 
+def unreadable_place(entry):
+    """One place the inventory could not read, in words: ``account A region R (reason)``."""
+    entry = entry if isinstance(entry, dict) else {"region": str(entry)}
+    account = entry.get("account") or ""
+    return "%s%s (%s)" % ("account %s " % account if account else "", "region %s" % entry.get("region"),
+                          str(entry.get("reason") or "unreadable").rstrip("."))
+
+
 class FilterModule:
     def filters(self):
         return {"fleet_report_rows": fleet_report_rows, "fleet_report_csv": fleet_report_csv,
                 "fleet_report_html": fleet_report_html, "fleet_report_totals": report_totals,
-                "fleet_update_results": fleet_update_results}
+                "fleet_update_results": fleet_update_results, "unreadable_place": unreadable_place}

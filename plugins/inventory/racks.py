@@ -73,15 +73,14 @@ options:
       - A region that cannot be read (unknown region, no credentials, access denied) fails the inventory, and so does
         an error in O(compose), O(groups) or O(keyed_groups).
       - V(false) skips an unreadable region with a warning (and ignores template errors, as C(constructed) does).
+        Each place skipped is listed in the variable C(convox_unreadable_scope) of group C(all) (its C(account),
+        C(region), C(assume_role_arn) and C(reason)), and the fleet report says the fleet was read only in part.
     type: bool
     default: true
 extends_documentation_fragment:
   - inventory_cache
   - constructed
-  - amazon.aws.boto3
-  - amazon.aws.common.plugins
-  - amazon.aws.region.plugins
-  - amazon.aws.assume_role.plugins
+  - convox.rack.aws.plugins
 """
 
 EXAMPLES = r"""
@@ -127,7 +126,7 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_factory
+from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_account, role_factory
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, client_kwargs
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
@@ -236,6 +235,7 @@ class InventoryModule(AWSInventoryBase):
                                                        thread_name_prefix="convox-racks") as pool:
                 answers.update(zip(readable, pool.map(read_region, [places[label] for label in readable])))
         found: list[dict[str, Any]] = []
+        self.unreadable = []
         for region in places:            # in the order of the accounts and regions options
             answer = answers[region]
             if isinstance(answer, ConvoxError):
@@ -243,6 +243,11 @@ class InventoryModule(AWSInventoryBase):
                 if strict:
                     raise AnsibleError(message + " (set strict: false to skip unreadable regions)")
                 Display().warning(message)
+                account = places[region][1] or {}
+                self.unreadable.append({"region": region.split(" ", 1)[0],
+                                        "account": role_account(account.get("assume_role_arn")) or "",
+                                        "assume_role_arn": account.get("assume_role_arn") or "",
+                                        "reason": answer.msg})
                 continue
             found.extend(r for r in answer if not orgs or r.get("org") in orgs)
         return found
@@ -253,11 +258,15 @@ class InventoryModule(AWSInventoryBase):
         regions = self.get_option("regions") or [region for dummy, region in self.all_clients("cloudformation")]
         orgs = self.get_option("orgs") or []
         accounts = account_entries(self.get_option("accounts"))
-        cached, racks = self.get_cached_result(path, cache)
-        if not cached or not all(isinstance(r, dict) and set(FIELDS) <= set(r) for r in racks or []):
+        cached, answer = self.get_cached_result(path, cache)
+        racks = answer.get("racks") if cached and isinstance(answer, dict) else None
+        self.unreadable = (answer.get("unreadable") or []) if racks is not None else []
+        if not isinstance(racks, list) or not all(isinstance(r, dict) and set(FIELDS) <= set(r) for r in racks):
             racks = self._racks(regions, orgs, self.get_option("strict"), accounts)
         self._populate(racks)
-        self.update_cached_result(path, cache, racks)
+        # what could not be read (strict: false), for the fleet report: a fleet read in part is never shown as whole
+        self.inventory.set_variable("all", "convox_unreadable_scope", [wrap_var(dict(u)) for u in self.unreadable])
+        self.update_cached_result(path, cache, {"racks": racks, "unreadable": self.unreadable})
 
     def _host_name(self, hostvars):
         template = self.get_option("hostnames")
@@ -287,7 +296,9 @@ class InventoryModule(AWSInventoryBase):
             if host in hosts:
                 other = hosts[host][1]
                 raise AnsibleError("convox.rack.racks: rack %s in %s and rack %s in %s would both be host %s; set "
-                                   "hostnames (for example '{{ rack_name }}-{{ rack_region }}') to tell them apart."
+                                   "hostnames to tell them apart, by account and region: for example "
+                                   "'{{ rack_name }}-{{ rack_account_id }}-{{ rack_region }}' (or "
+                                   "'{{ rack_name }}-{{ rack_region }}' for one account)."
                                    % (other["name"], self._where(other), rack["name"], self._where(rack), host))
             hosts[host] = (hostvars, rack)
         for host, (hostvars, rack) in hosts.items():

@@ -24,9 +24,28 @@ try:
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK first
     CredentialProvider = CredentialResolver = DeferredRefreshableCredentials = object  # type: ignore[assignment,misc]
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}$")
-SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
+# matched whole (fullmatch: no trailing newline slips through) and in ASCII only (no other script's digits)
+ACCOUNT_ID = re.compile(r"[0-9]{12}", re.ASCII)
+ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f|-eusc)?:iam::([0-9]{12}):role/"
+                      r"((?:[A-Za-z0-9+=,.@_-]+/)*)[A-Za-z0-9+=,.@_-]{1,64}", re.ASCII)
+SESSION_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]{2,64}", re.ASCII)
+
+
+def valid_role_arn(arn: Any) -> re.Match[str] | None:
+    """The match of an IAM role ARN, whole (a path of ``/``-separated names, none of them ``.`` or ``..``), or
+    None."""
+    match = ROLE_ARN.fullmatch(str(arn)) if isinstance(arn, str) and len(arn) <= 2048 else None
+    if match is None or any(part in (".", "..") for part in match.group(2).split("/")):
+        return None
+    return match
+
+
+def role_account(arn: str | None) -> str | None:
+    """The account of an IAM role ARN (arn:<partition>:iam::<account>:role/<name>), or None when it is not one."""
+    match = valid_role_arn(arn)
+    return match.group(1) if match else None
+
+
 DEFAULT_SESSION_NAME = "convox-rack"
 ACCOUNT_OPTIONS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name", "account_id")
 # botocore renews a role's credentials 15 minutes before they expire (10: blocking); for shorter lives the same
@@ -38,18 +57,18 @@ def check_account_params(params: Mapping[str, Any]) -> None:
     """Refuse, in one sentence and before any call, account options that cannot be right."""
     account = params.get("account_id")
     role = params.get("assume_role_arn")
-    if account is not None and not ACCOUNT_ID.match(str(account)):
+    if account is not None and not ACCOUNT_ID.fullmatch(str(account)):
         raise ConvoxError('account_id "%s" is not an AWS account id (12 digits).' % account)
     if not role:
         extra = [k for k in ("assume_role_external_id", "assume_role_session_name") if params.get(k)]
         if extra:
             raise ConvoxError("%s needs assume_role_arn (the role to assume)." % " and ".join(extra))
         return
-    match = ROLE_ARN.match(str(role))
+    match = valid_role_arn(role)
     if not match:
         raise ConvoxError('assume_role_arn "%s" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).' % role)
     name = params.get("assume_role_session_name")
-    if name and not SESSION_NAME.match(str(name)):
+    if name and not SESSION_NAME.fullmatch(str(name)):
         raise ConvoxError('assume_role_session_name "%s" is not a valid session name (2 to 64 of letters, digits and '
                           '+=,.@_-).' % name)
     if account and match.group(1) != str(account):

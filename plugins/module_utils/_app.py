@@ -20,7 +20,7 @@ from ansible_collections.convox.rack.plugins.module_utils._managed import StackM
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
-from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_rack
+from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_convox_app, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters
 
 FIXED = ("Rack", "Version")
@@ -64,6 +64,7 @@ class AppManager(StackManagerBase):
         super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher,
                          list_resources=list_resources)
         self.found_stack = found
+        self.known: tuple[cfn.Stack | None] | None = None   # the app's stack as its rack read it, used once
         if found is not None:
             self.rack, self.name, self.stack_name = params["rack"], params["name"], found.name
         else:
@@ -83,6 +84,17 @@ class AppManager(StackManagerBase):
         stack = self.wait_settled(self.found_stack, gone_ok=True)
         if stack is not None:
             self.delete_stack_and_buckets(stack, "deleting")
+
+    def refuse_convox_app(self, stack: cfn.Stack | None) -> None:
+        """An app Convox made (``Generation`` tag, no ``Version`` parameter) is rendered per app by the rack itself,
+        from its own Go template: the collection lists it and deletes it with its rack, and never changes it here."""
+        if stack is not None and is_convox_app(stack.tags, stack.parameters):
+            raise ConvoxError("app %s of rack %s was made by Convox (stack %s: %s, no Version parameter): the rack "
+                              "renders it per app from its own template, so it is never updated or deleted from a "
+                              "channel here; manage it with the convox CLI (an uninstall of the rack with force deletes "
+                              "it with the rack); nothing was changed."
+                              % (self.name, self.rack, stack.name,
+                                 format_tags({k: v for k, v in stack.tags.items() if k in ("Generation", "Version")})))
 
     def system_tags(self) -> dict[str, str]:
         return app_tags(self.rack, self.name)
@@ -147,8 +159,12 @@ class AppManager(StackManagerBase):
         nothing), then, unless in check mode or there is nothing to do, ``apply``.  ``rack``: the rack as its
         RackManager just read or planned it (no second read)."""
         version = self.rack_state(rack or self.params["rack_details"]).version
-        stack = self.stacks.describe(self.stack_name)
+        if self.known is not None:           # its rack already read it (the fingerprint of the rack's plan covers it)
+            stack, self.known = self.known[0], None
+        else:
+            stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)
+        self.refuse_convox_app(stack)
         adoption = self.adoption_note(stack)
         stack, note = self.settle_for_present(stack)
         prepared = self.plan_present(stack, version, "; ".join(n for n in (adoption, note) if n) or None)
@@ -198,7 +214,7 @@ class AppManager(StackManagerBase):
             return AppPlan(Plan("none", current_version, version), stack, before, after, note, tags, params_list, None)
         if self.check_mode:
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
-                            self.stacks.plan(stack.name, params_list, tags, template), template)
+                            self.first_step_changes(stack, params_list, tags, template, plan), template)
         return AppPlan(plan, stack, before, after, note, tags, params_list, template)
 
     def apply(self, prepared: AppPlan) -> dict[str, Any]:
@@ -226,6 +242,7 @@ class AppManager(StackManagerBase):
     def absent(self) -> dict[str, Any]:
         stack = self.stacks.describe(self.stack_name)
         self.check_owned(stack)                    # before anything else: not ours, not touched
+        self.refuse_convox_app(stack)
         stack = self.wait_settled(stack, gone_ok=True)
         if stack is None:
             return self.result(False, None, Plan("none"))

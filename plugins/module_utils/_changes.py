@@ -11,15 +11,24 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, Iterable, Mapping
 
-# Resources whose removal or replacement loses data.
+# Resources whose removal or replacement loses something that cannot be recreated as it was: data (buckets, tables,
+# databases, file systems, caches, queues, streams, logs, secrets, parameters, backups) or an identity others hold on
+# to (a key's material, a user pool's users and their ids, a hosted zone's name servers, a certificate, a key pair,
+# an Elastic IP's address).  docs/reliability.md ("Safety") says how the list is chosen.
 STATEFUL_TYPES = frozenset([
-    "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::KMS::Key", "AWS::Logs::LogGroup",
-    "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::EFS::FileSystem", "AWS::ElastiCache::CacheCluster",
-    "AWS::ElastiCache::ReplicationGroup", "AWS::SQS::Queue", "AWS::ECR::Repository", "AWS::SecretsManager::Secret",
-    "AWS::EC2::Volume", "AWS::Kinesis::Stream", "AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain",
-    "AWS::Neptune::DBCluster", "AWS::Neptune::DBInstance", "AWS::DocDB::DBCluster", "AWS::DocDB::DBInstance",
-    "AWS::Redshift::Cluster", "AWS::FSx::FileSystem", "AWS::Backup::BackupVault", "AWS::MSK::Cluster",
-    "AWS::Timestream::Table", "AWS::Cassandra::Table", "AWS::MemoryDB::Cluster",
+    # data
+    "AWS::S3::Bucket", "AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::Logs::LogGroup",
+    "AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::RDS::GlobalCluster", "AWS::EFS::FileSystem",
+    "AWS::ElastiCache::CacheCluster", "AWS::ElastiCache::ReplicationGroup", "AWS::ElastiCache::ServerlessCache",
+    "AWS::ElastiCache::GlobalReplicationGroup", "AWS::SQS::Queue", "AWS::ECR::Repository",
+    "AWS::SecretsManager::Secret", "AWS::SSM::Parameter", "AWS::EC2::Volume", "AWS::Kinesis::Stream",
+    "AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain", "AWS::Neptune::DBCluster",
+    "AWS::Neptune::DBInstance", "AWS::DocDB::DBCluster", "AWS::DocDB::DBInstance", "AWS::Redshift::Cluster",
+    "AWS::FSx::FileSystem", "AWS::Backup::BackupVault", "AWS::MSK::Cluster", "AWS::Timestream::Table",
+    "AWS::Cassandra::Table", "AWS::MemoryDB::Cluster",
+    # identity: recreated, it is another one
+    "AWS::KMS::Key", "AWS::Cognito::UserPool", "AWS::Cognito::IdentityPool", "AWS::Route53::HostedZone",
+    "AWS::CertificateManager::Certificate", "AWS::EC2::KeyPair", "AWS::EC2::EIP",
 ])
 # DeletionPolicy / UpdateReplacePolicy values that keep the data when CloudFormation deletes or replaces the resource
 KEEPING_POLICIES = ("Retain", "RetainExceptOnCreate", "Snapshot")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import socket
 import ssl
 import stat
@@ -37,7 +38,13 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 from urllib.parse import quote, urlparse
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, partition_dns_suffix
+from ansible_collections.convox.rack.plugins.module_utils._common import (
+    ClientFactory,
+    aws_error_code,
+    aws_error_message,
+    partition_dns_suffix,
+    partition_of,
+)
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases, validate_version_name
 
@@ -95,12 +102,52 @@ class ObjectUrl:
     def region(self) -> str:
         return self.channel.bucket_region()
 
+    def partition(self) -> str:
+        return partition_of(self.region())
+
     def url(self) -> str:
         region = self.region()
         url = "https://%s.s3.%s.%s/%s" % (self.bucket, region, partition_dns_suffix(region), quote(self.key))
         if self.version_id and self.version_id != "null":
             url += "?versionId=%s" % quote(self.version_id, safe="")
         return url
+
+
+# an HTTPS channel served by S3 itself (Convox's https://convox.s3.amazonaws.com/release): virtual-hosted
+# (<bucket>.s3[.<region>].amazonaws.com[.cn]) or path-style (s3[.<region>].amazonaws.com[.cn]/<bucket>)
+_S3_HOST = re.compile(r"^(?:(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\.)?s3(?:[.-](?P<region>[a-z]{2}(?:-[a-z]+)+-\d))?"
+                      r"\.(?P<domain>amazonaws\.com(?:\.cn)?)$", re.ASCII)
+
+
+class HttpsS3Url:
+    """The URL of an HTTPS channel's object when S3 serves the channel: CloudFormation reads it there itself (the
+    way Convox's CLI passes TemplateURL=https://convox.s3.amazonaws.com/release/<v>/rack.json from every region).
+    Its region is the one the host names; the global endpoint (no region) is us-east-1's."""
+
+    def __init__(self, url: str, bucket: str, region: str | None, domain: str) -> None:
+        self._url = url
+        self.bucket = bucket
+        self._region = region or ("cn-north-1" if domain.endswith(".cn") else "us-east-1")
+        self.domain = domain
+
+    def region(self) -> str:
+        return self._region
+
+    def partition(self) -> str:
+        return "aws-cn" if self.domain.endswith(".cn") else partition_of(self._region)
+
+    def url(self) -> str:
+        return self._url
+
+
+def https_s3_url(url: str) -> HttpsS3Url | None:
+    """An HttpsS3Url for ``url`` when its host is an S3 endpoint, else None."""
+    parsed = urlparse(url)
+    match = _S3_HOST.match((parsed.hostname or "").lower())
+    if parsed.scheme != "https" or match is None:
+        return None
+    bucket = match.group("bucket") or parsed.path.lstrip("/").split("/", 1)[0]
+    return HttpsS3Url(url, bucket, match.group("region"), match.group("domain")) if bucket else None
 
 
 class Channel:
@@ -123,7 +170,7 @@ class Channel:
         object larger than ``limit`` bytes is refused before more than ``limit + 1`` bytes are read."""
         raise NotImplementedError
 
-    def template_url(self, key: str, token: str | None) -> ObjectUrl | None:
+    def template_url(self, key: str, token: str | None) -> ObjectUrl | HttpsS3Url | None:
         """Where CloudFormation can read the object ``key`` (as read with ``token``) itself, or None."""
         return None
 
@@ -171,15 +218,23 @@ class Channel:
         except ConvoxError as exc:
             raise ConvoxError("channel %s: %s" % (self.url, exc.msg)) from None
 
-    def read_template(self, version: str, kind: str) -> tuple[str, ObjectUrl | None]:
+    def read_template(self, version: str, kind: str) -> tuple[str, ObjectUrl | HttpsS3Url | None]:
         """(text, url) of the ``kind`` template of ``version``: ``url`` is where CloudFormation can
         read exactly these bytes (S3 channels), else None."""
         validate_version_name(version)
         key = "%s/%s.json" % (version, kind)
         body, token = self.get(key, MAX_TEMPLATE_BYTES)
+        if body is None and kind == "rack":
+            # Convox publishes <version>/formation.json for every release, rack.json only since 20171102200537
+            key = "%s/formation.json" % version
+            body, token = self.get(key, MAX_TEMPLATE_BYTES)
+        if body is None and kind == "app":
+            raise ConvoxError("release %s of channel %s has no app template (%s/app.json is missing): a rack-only "
+                              "release, as Convox publishes them, whose apps the rack renders itself; an app of this "
+                              "collection cannot follow its rack to it." % (version, self.url, version))
         if body is None:
-            raise ConvoxError("channel %s has no %s template for version \"%s\" (%s is missing)."
-                              % (self.url, kind, version, key))
+            raise ConvoxError("channel %s has no %s template for version \"%s\" (%s/%s.json and %s/formation.json are "
+                              "missing)." % (self.url, kind, version, version, kind, version))
         try:
             return body.decode("utf-8"), self.template_url(key, token)
         except UnicodeDecodeError:
@@ -435,6 +490,10 @@ class HttpsChannel(Channel):
             raise ConvoxError("channel %s is unreachable (%s)." % (self.url, getattr(exc, "reason", None) or exc)) from exc
         return body, None
 
+    def template_url(self, key: str, token: str | None) -> HttpsS3Url | None:
+        """Where CloudFormation reads the object itself: its own URL, when S3 serves the channel."""
+        return https_s3_url(self.describe(key))
+
     def put(self, key: str, body: bytes) -> None:
         raise self.read_only()
 
@@ -443,6 +502,55 @@ class HttpsChannel(Channel):
 
     def delete(self, key: str) -> None:
         raise self.read_only()
+
+
+class TemplateStager:
+    """A template too large for the request that its channel cannot serve by URL, put into ``template_bucket``
+    (``convox-rack/templates/<sha256>.json``: written once, whatever the release or rack) for CloudFormation to read.
+    The bucket must be where CloudFormation may read it: in the stack's own region outside the aws partition."""
+
+    PREFIX = "convox-rack/templates/"
+
+    def __init__(self, bucket: str, client_factory: ClientFactory) -> None:
+        self.bucket = bucket
+        self.factory = client_factory
+        self._region: str | None = None
+
+    def region(self) -> str:
+        if self._region is None:
+            try:
+                location = self.factory("s3").get_bucket_location(Bucket=self.bucket).get("LocationConstraint")
+            except Exception as exc:
+                raise ConvoxError("template_bucket %s cannot be read (%s: %s); it stages templates too large for the "
+                                  "request (s3:GetBucketLocation)." % (self.bucket, aws_error_code(exc) or
+                                                                       type(exc).__name__,
+                                                                       aws_error_message(exc).rstrip("."))) from exc
+            self._region = {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(location, location)
+        return str(self._region)
+
+    def __call__(self, body: bytes, stack_region: str | None) -> str:
+        region = self.region()
+        partition = partition_of(stack_region)
+        if partition != partition_of(region) or (partition != "aws" and region != stack_region):
+            raise ConvoxError("template_bucket %s is in %s: CloudFormation in %s reads a template only from a bucket "
+                              "in its own region; name a bucket of %s." % (self.bucket, region, stack_region,
+                                                                           stack_region))
+        key = "%s%s.json" % (self.PREFIX, hashlib.sha256(body).hexdigest())
+        s3 = self.factory("s3")
+        try:
+            try:
+                s3.head_object(Bucket=self.bucket, Key=key)
+            except Exception as exc:
+                if aws_error_code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                    raise
+                s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+        except ConvoxError:
+            raise
+        except Exception as exc:
+            raise ConvoxError("the template could not be staged in template_bucket %s (%s: %s)."
+                              % (self.bucket, aws_error_code(exc) or type(exc).__name__,
+                                 aws_error_message(exc).rstrip("."))) from exc
+        return "https://%s.s3.%s.%s/%s" % (self.bucket, region, partition_dns_suffix(region), key)
 
 
 def open_channel(url: Any, client_factory: ClientFactory | None = None, validate_certs: bool = True) -> Channel:

@@ -125,6 +125,24 @@ def partition_dns_suffix(region: str) -> str:
     return "amazonaws.com"
 
 
+def partition_of(region: str | None) -> str:
+    """The partition of ``region`` (aws, aws-cn, aws-us-gov, ...), from botocore's endpoint data; aws when unknown."""
+    if not region:
+        return "aws"
+    try:
+        import botocore.loaders
+        partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+    except Exception:  # pragma: no cover - botocore always ships its endpoint data
+        return "aws"
+    for partition in partitions:
+        if region in partition.get("regions", {}):
+            return str(partition["partition"])
+    for partition in partitions:
+        if re.match(partition.get("regionRegex", "$^"), region):
+            return str(partition["partition"])
+    return "aws"
+
+
 class ClientFactory:
     """Callable ``factory(service) -> RetryingClient``; caches one client per service.  A region whose name is not
     an AWS region's fails before any request (one sentence, rather than retries against a missing endpoint)."""

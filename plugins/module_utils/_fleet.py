@@ -20,7 +20,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, verify_account
+from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_account, verify_account
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
@@ -28,6 +28,7 @@ from ansible_collections.convox.rack.plugins.module_utils._managed import run_ma
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
 from ansible_collections.convox.rack.plugins.module_utils._releases import ALIAS_EDGE, ALIASES_LATEST, Releases
+from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_digest
 
 DEFAULT_POLL_INTERVAL = 30.0   # the longest gap between two reads of a region
 MIN_POLL_INTERVAL = 1.5        # the shortest
@@ -187,7 +188,8 @@ class Batch:
                  factory_for: Callable[[dict[str, Any]], ClientFactory], max_concurrent: int = 0,
                  poll_interval: float = DEFAULT_POLL_INTERVAL, manager: Callable[..., Any] = RackManager,
                  releases: Mapping[str, list[dict[str, Any]]] | None = None,
-                 progress: Callable[[str], None] | None = None, label: str = "batch") -> None:
+                 progress: Callable[[str], None] | None = None, label: str = "batch",
+                 pins: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.racks = list(racks)
         self.check_mode = check_mode
         self.factory_for = factory_for
@@ -204,6 +206,9 @@ class Batch:
         self.label = label
         self.states: dict[str, str] = {}  # rack -> waiting, updating, done, failed
         self.last_line = ""
+        # the rack templates of the run's target releases, as its start pinned them (digests): read once for the
+        # batch when a rack first needs one, checked, and handed to every rack of the batch
+        self.templates = PinnedTemplates(pins or {})
 
     def mark(self, key: str, state: str) -> None:
         """Record that rack ``key`` is now ``state``; report the batch's counts when they change."""
@@ -289,6 +294,7 @@ class Batch:
             for service in ("cloudformation", "s3"):
                 factory(service)
             self.share_releases(params, factory)
+            self.templates.reader(str(params.get("channel") or ""), factory)
         except ConvoxError:
             raise
         except Exception as exc:  # pylint: disable=broad-except
@@ -313,11 +319,15 @@ class Batch:
         try:
             manager = self.manager(params, check_mode=self.check_mode, client_factory=factory, warn=warnings.append,
                                    quota_reader=self.quota_reader(place(params, factory), factory),
-                                   watcher=_Tracked(watcher, lambda: self.mark(key, "updating")), list_resources=False)
+                                   watcher=_Tracked(watcher, lambda: self.mark(key, "updating")), list_resources=False,
+                                   shared_templates=self.templates)
             result = run_manager(manager, secrets)
         except ConvoxError as exc:
-            result = dict(failed=True, msg=exc.msg, **exc.details)
-            result.setdefault("changed", False)
+            if exc.details.get("republished") and not exc.details.get("changed"):
+                result = {"changed": False, "halted": True, "republished": True, "msg": exc.msg}   # a gate, not a fault
+            else:
+                result = dict(failed=True, msg=exc.msg, **exc.details)
+                result.setdefault("changed", False)
         except Exception as exc:  # pylint: disable=broad-except  # one rack's failure is that rack's result
             name = params.get("name")
             if not is_aws_error(exc):
@@ -330,6 +340,52 @@ class Batch:
         result["_secret_values"] = sorted(secrets)
         self.mark(key, "failed" if rack_failed(result) else "done")
         return result
+
+
+class PinnedTemplates:
+    """The rack templates a fleet run pinned when it started ({channel: {version: sha256}}), as a batch's racks read
+    them (``get((channel, version, kind))``, the managers' shared templates): each is read once for the whole batch,
+    the first time a rack needs it (a rack with nothing to do reads none), with the credentials of a rack that uses
+    the channel, and checked against its pin.  A release republished since the run started is refused to every rack of
+    the batch (ConvoxError with ``republished``): the canary and earlier batches ran the pinned bytes."""
+
+    def __init__(self, pins: Mapping[str, Mapping[str, str]]) -> None:
+        self.pins = {str(c): dict(v) for c, v in pins.items()}
+        self.factories: dict[str, ClientFactory] = {}
+        self.read: dict[tuple[str, str], tuple[str, Any] | ConvoxError] = {}
+        self.lock = threading.Lock()
+
+    def reader(self, channel: str, factory: ClientFactory) -> None:
+        """The credentials the batch reads ``channel``'s pinned templates with: those of its first rack."""
+        if channel in self.pins:
+            self.factories.setdefault(channel, factory)
+
+    def get(self, key: tuple[str, str, str], default: Any = None) -> tuple[str, Any] | None:
+        channel, version, kind = key
+        digest = self.pins.get(channel, {}).get(version)
+        if kind != "rack" or digest is None or channel not in self.factories:
+            return default
+        with self.lock:
+            if (channel, version) not in self.read:
+                self.read[(channel, version)] = self._read(channel, version, digest)
+            found = self.read[(channel, version)]
+        if isinstance(found, ConvoxError):
+            raise ConvoxError(found.msg, **found.details)
+        return found
+
+    def _read(self, channel: str, version: str, digest: str) -> tuple[str, Any] | ConvoxError:
+        try:
+            text, url = open_channel(channel, self.factories[channel]).read_template(version, "rack")
+            now = template_digest(parse_template(text, "%s/%s/rack.json" % (channel, version), url))
+        except ConvoxError as exc:
+            now, text, url = "unreadable (%s)" % exc.msg.rstrip("."), "", None
+        if now == digest:
+            return text, url
+        return ConvoxError(
+            "release %s of channel %s changed during this run: its rack template is not the one the run pinned when it "
+            "started (sha256 %s, now %s), which the canary and earlier batches ran; this batch was stopped and none of "
+            "its racks was changed (run again to plan from the channel as it is now)."
+            % (version, channel, digest[:12], now[:12] if len(now) == 64 else now), republished=True)
 
 
 def rack_failed(result: Mapping[str, Any]) -> bool:
@@ -369,17 +425,24 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
         outcome = "failed"
     elif result.get("halted") or result.get("not_moved"):
         outcome = "skipped"
+    elif result.get("changed") and plan.get("action") == "uninstall":
+        outcome = "planned" if check_mode else "uninstalled"
     elif result.get("changed"):
         outcome = "planned" if check_mode else "updated"
     else:
         outcome = "ok"
     path = list(plan.get("path") or [])
     steps = len(path) if check_mode and not failed else len(result.get("steps") or [])
+    done = [s for s in result.get("steps") or [] if isinstance(s, dict)]
+    failed_step = ("%s -> %s (%s)" % (done[-1].get("from") or "-", done[-1].get("to") or "-", done[-1].get("status"))
+                   if failed and done else "")
     return {"host": host, "rack": params.get("name") or host, "org": params.get("org") or "",
             "account": params.get("account_id") or role_account(params.get("assume_role_arn")) or "",
             "region": params.get("region") or "", "from": plan.get("from_version") or "-",
             "to": plan.get("to_version") or "-", "path": path, "steps": steps, "result": outcome,
             "msg": result.get("msg", "") if failed or result.get("halted") or result.get("not_moved") else "",
+            "halted": bool(result.get("halted")), "republished": bool(result.get("republished")),
+            "failed_step": failed_step,
             "stateful": len(plan.get("stateful_changes") or []),
             "fingerprint": plan.get("fingerprint") or "", "fingerprint_of": plan.get("fingerprint_of") or {},
             "single_task_apps": sorted({str(a.get("app")) for a in plan.get("single_task_apps") or []}),
@@ -403,12 +466,6 @@ class Target:
     state: str = "present"
     channel: str | None = None
     version: str | None = None
-
-
-def role_account(arn: str | None) -> str | None:
-    """The account of an IAM role ARN (arn:<partition>:iam::<account>:role/<name>), or None."""
-    parts = str(arn or "").split(":")
-    return parts[4] if len(parts) >= 6 and parts[2] == "iam" and parts[4] else None
 
 
 def clashes(targets: Iterable[Target], default_account: str | None = None) -> list[str]:
@@ -441,6 +498,60 @@ def sliced_job(variables: Mapping[str, Any]) -> str:
                     "budget for the whole fleet, which one slice cannot see; set the job template's job slicing to "
                     "1 (or, for a workflow of your own named like the template, -e convox_not_a_sliced_job=true); "
                     "no rack was changed." % workflow)
+    return ""
+
+
+def qualified(target: Mapping[str, Any]) -> str:
+    """``account/region/rack``: how uninstall.yml names a rack it would delete (``-`` for an unknown account)."""
+    return "%s/%s/%s" % (target.get("account") or "-", target.get("region") or "default", target.get("rack"))
+
+
+def confirm_name(target: Mapping[str, Any], targets: list[Mapping[str, Any]]) -> str:
+    """The shortest name that confirms ``target`` alone: its rack name, else ``region/rack``, else
+    ``account/region/rack``."""
+    for name in (str(target.get("rack")), "%s/%s" % (target.get("region"), target.get("rack"))):
+        if sum(1 for t in targets if name in names_of(t, targets)) == 1:
+            return name
+    return qualified(target)
+
+
+def names_of(target: Mapping[str, Any], targets: list[Mapping[str, Any]]) -> set[str]:
+    """What a confirm entry may say to name ``target``: its rack name, ``region/rack``, ``account/region/rack``, and -
+    only as a qualifier, when its rack name is shared with another targeted rack - its host name (a host's name alone
+    never confirms the deletion of a rack of another name that it stands for)."""
+    names = {str(target.get("rack")), "%s/%s" % (target.get("region"), target.get("rack")), qualified(target)}
+    if sum(1 for t in targets if t.get("rack") == target.get("rack")) > 1 and target.get("host"):
+        names.add(str(target["host"]))
+    return names
+
+
+def confirm_problem(confirm: Any, targets: Iterable[Mapping[str, Any]]) -> str:
+    """Why ``confirm`` (uninstall.yml's ``-e confirm=``, a comma list) does not name exactly the racks ``targets``
+    would delete ("" when it does).  Each entry names one rack: its rack name, ``region/rack``,
+    ``account/region/rack``, or - for a rack whose name another targeted rack shares - its host name; an entry that
+    matches several racks is refused as ambiguous, one that matches none as unknown, and every targeted rack must be
+    named."""
+    rows: list[Mapping[str, Any]] = [dict(t) for t in targets]
+    targets = rows
+    listed = ", ".join(sorted(qualified(t) for t in targets))
+    hint = "pass -e confirm=%s" % ",".join(sorted(confirm_name(t, targets) for t in targets))
+    if confirm is None or not str(confirm).strip():
+        return "uninstall.yml deletes racks: it would delete %s; to confirm, %s." % (listed, hint)
+    named: set[int] = set()
+    for entry in [e.strip() for e in str(confirm).split(",") if e.strip()]:
+        matches = [i for i, t in enumerate(targets) if entry in names_of(t, targets)]
+        if len(matches) > 1:
+            both = ", ".join(sorted(qualified(targets[i]) for i in matches))
+            return ("confirm entry %s is ambiguous: it matches %s; name each rack as account/region/rack (or by its "
+                    "host name); nothing was deleted." % (entry, both))
+        if not matches:
+            return ("confirm entry %s names no rack this run would delete (%s) - a confirm names racks, not the hosts "
+                    "that stand for them; to confirm, %s; nothing was deleted." % (entry, listed, hint))
+        named.add(matches[0])
+    missing = sorted(qualified(t) for i, t in enumerate(targets) if i not in named)
+    if missing:
+        return ("confirm does not name %s, which this run would also delete; to confirm, %s (or limit the run with -l); "
+                "nothing was deleted." % (", ".join(missing), hint))
     return ""
 
 
@@ -493,6 +604,25 @@ def run_releases(targets: Iterable[Target], read: Callable[[str, Target], Releas
         if target.version in ALIASES:
             versions.setdefault(target.channel, {})[target.version] = releases[target.channel].resolve(target.version)
     return versions, {channel: rels.to_list() for channel, rels in releases.items()}
+
+
+def run_pins(targets: Iterable[Target], versions: Mapping[str, Mapping[str, str]],
+             releases: Mapping[str, list[dict[str, Any]]], digest: Callable[[str, str, Target], str]
+             ) -> dict[str, dict[str, str]]:
+    """{channel: {version: digest}}: the rack template of every release the run's present targets go to, read once
+    each (``digest(channel, version, a target using it)``) when the run starts, so every batch - the canary's
+    included - gets exactly those bytes, and a release republished meanwhile stops the batches after it.  A version
+    the channel does not list is left to its racks (each fails naming it)."""
+    pins: dict[str, dict[str, str]] = {}
+    for target in targets:
+        if target.state != "present" or not target.channel or not target.version:
+            continue
+        version = pinned_version(target.channel, target.version, versions)
+        listed = {str(entry.get("version")) for entry in releases.get(target.channel) or []}
+        if not version or version not in listed or version in pins.get(target.channel, {}):
+            continue
+        pins.setdefault(target.channel, {})[version] = digest(target.channel, version, target)
+    return pins
 
 
 def pinned_version(channel: str | None, version: str | None, versions: Mapping[str, Mapping[str, str]] | None) -> str | None:

@@ -11,7 +11,15 @@ from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, not_the_rack
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK
-from ansible_collections.convox.rack.plugins.module_utils._tags import format_tags, is_app, is_rack, no_echo_keys
+from ansible_collections.convox.rack.plugins.module_utils._tags import (
+    format_tags,
+    is_app,
+    is_convox_app,
+    is_rack,
+    no_echo_keys,
+    no_echo_output_keys,
+)
+from ansible_collections.convox.rack.plugins.module_utils._templates import no_echo_outputs
 
 
 def kept_secret(stack: cfn.Stack) -> set[str]:
@@ -21,13 +29,26 @@ def kept_secret(stack: cfn.Stack) -> set[str]:
             if key in no_echo_keys(stack.tags) and value and value != NO_ECHO_MASK}
 
 
-def masked(stack: cfn.Stack) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(parameters, outputs) of ``stack`` as results show them: a parameter that was ever NoEcho masked, and its
-    value masked in the outputs too."""
+def needs_template(stack: cfn.Stack) -> bool:
+    """Whether masking ``stack``'s outputs needs its template: it has NoEcho parameters, and no tag of the
+    collection says which outputs refer to them (a stack the collection never changed, such as a Convox rack)."""
+    return any(v == NO_ECHO_MASK for v in stack.parameters.values()) and no_echo_output_keys(stack.tags) is None
+
+
+def masked(stack: cfn.Stack, template: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(parameters, outputs) of ``stack`` as results show them: a parameter that was ever NoEcho masked, its value
+    masked in the outputs too, and every output that refers to a NoEcho parameter masked (as the stack's tag lists
+    them, else as ``template`` declares them)."""
     secrets = kept_secret(stack)
     parameters = {k: NO_ECHO_MASK if v in secrets else v for k, v in stack.parameters.items()}
+    hidden = no_echo_output_keys(stack.tags)
+    if hidden is None:
+        hidden = no_echo_outputs(template) if template is not None else set()
     outputs = {}
     for key, value in stack.outputs.items():
+        if key in hidden:
+            outputs[key] = NO_ECHO_MASK
+            continue
         for secret in secrets:
             value = value.replace(secret, NO_ECHO_MASK) if isinstance(value, str) else value
         outputs[key] = value
@@ -37,12 +58,13 @@ def masked(stack: cfn.Stack) -> tuple[dict[str, Any], dict[str, Any]]:
 def is_rack_stack(stack: cfn.Stack) -> bool:
     """A rack as discovery sees it: the rack tags, and a ``Rack`` tag equal to the stack's own name (a
     stack tagged ``Rack=prod`` under another name is not the rack prod, and not a rack at all)."""
-    return is_rack(stack.tags, stack.name)
+    return is_rack(stack.tags, stack.name) and stack.tags.get("Rack", stack.name) == stack.name
 
 
-def rack_view(stack: cfn.Stack, region: str | None) -> dict[str, Any]:
-    """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``)."""
-    parameters, outputs = masked(stack)
+def rack_view(stack: cfn.Stack, region: str | None, template: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What every module returns about a rack (rack's ``rack``, an element of rack_info's ``racks``); ``template``:
+    the stack's, when ``needs_template`` says its outputs cannot be masked without it."""
+    parameters, outputs = masked(stack, template)
     return {"name": stack.name, "org": stack.tags.get("Org"), "region": region, "account_id": stack.account_id,
             "status": stack.status, "version": stack.parameters.get("Version"), "stack_id": stack.stack_id,
             "parameters": parameters, "outputs": outputs, "tags": stack.tags,
@@ -52,8 +74,12 @@ def rack_view(stack: cfn.Stack, region: str | None) -> dict[str, Any]:
 def app_entry(stack: cfn.Stack) -> dict[str, Any]:
     """One app of a rack, as listed by rack_info and by an uninstall's plan."""
     rack = stack.tags.get("Rack") or ""
+    convox = is_convox_app(stack.tags, stack.parameters)
+    # an app Convox rendered has no Version parameter: its release is its Version tag
+    version = stack.tags.get("Version") if convox else stack.parameters.get("Version")
     return {"name": stack.tags.get("Name") or stack.name[len(rack) + 1:], "stack_name": stack.name,
-            "status": stack.status, "version": stack.parameters.get("Version"), "parameters": masked(stack)[0]}
+            "status": stack.status, "version": version, "parameters": masked(stack)[0],
+            "made_by": "convox" if convox else "collection"}
 
 
 class RackInfo:
@@ -78,9 +104,10 @@ class RackInfo:
         for stack in stacks:
             if not is_rack_stack(stack):
                 continue
-            rack = rack_view(stack, self.factory.region)
-            if (name and rack["name"] != name) or (org and rack["org"] != org):
+            if (name and stack.name != name) or (org and stack.tags.get("Org") != org):
                 continue
+            rack = rack_view(stack, self.factory.region,
+                             self.stacks.template(stack.stack_id) if needs_template(stack) else None)
             rack["apps"] = sorted(apps_by_rack.get(rack["name"], []), key=lambda a: a["name"])
             racks.append(rack)
         return sorted(racks, key=lambda r: r["name"])

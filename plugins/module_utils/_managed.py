@@ -14,6 +14,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._alarms import TRIGGER_TYPES, alarm_name, arn_place, read_alarms
 from ansible_collections.convox.rack.plugins.module_utils._buckets import delete_bucket, empty_bucket
 from ansible_collections.convox.rack.plugins.module_utils._changes import (
     annotate,
@@ -22,8 +23,9 @@ from ansible_collections.convox.rack.plugins.module_utils._changes import (
     security_findings,
     stateful_changes,
     stateful_warning,
+    template_diff,
 )
-from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, open_channel
+from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, TemplateStager, open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import (
     ClientFactory,
     aws_error_code,
@@ -35,8 +37,21 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPECS, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._tags import NO_ECHO_TAG, check_owned, format_tags, no_echo_keys
-from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters, parse_template
+from ansible_collections.convox.rack.plugins.module_utils._tags import (
+    NO_ECHO_OUTPUTS_TAG,
+    NO_ECHO_TAG,
+    check_owned,
+    format_tags,
+    installed_by_cli,
+    no_echo_keys,
+)
+from ansible_collections.convox.rack.plugins.module_utils._templates import (
+    Template,
+    declared_parameters,
+    no_echo_outputs,
+    no_echo_parameters,
+    parse_template,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 ROLLBACK_WAIT = 3600        # seconds, at least, that a cancelled update's rollback is waited for
@@ -88,6 +103,15 @@ def run_manager(manager: Any, secrets: set[str], **present: Any) -> dict[str, An
         secrets.update(getattr(manager, "secret_values", ()) or ())
 
 
+def mark_no_echo_outputs(template: Mapping[str, Any], tags: dict[str, str]) -> None:
+    """The tag that lists ``template``'s outputs referring to a NoEcho parameter ("-": none), on a stack that has
+    NoEcho parameters, so that a later read masks them without reading the template."""
+    if no_echo_parameters(template):
+        tags[NO_ECHO_OUTPUTS_TAG] = ",".join(sorted(no_echo_outputs(template))) or "-"
+    else:
+        tags.pop(NO_ECHO_OUTPUTS_TAG, None)
+
+
 class StackManagerBase:
     """Entry-state handling and operation waiting for one stack (a rack's or an app's)."""
 
@@ -129,6 +153,8 @@ class StackManagerBase:
         self._channel: Channel | None = None
         self.confirmed = False          # the stack was read afresh before the first change (fleet runs)
         self.changes: list[str] = []    # changes made outside CloudFormation stacks (buckets emptied)
+        # .get((channel, version, kind)) -> (text, url): templates a fleet batch read once for its racks
+        self.shared_templates: Any = {}
 
     # -- what a failure says -------------------------------------------------------------------
     @property
@@ -190,10 +216,25 @@ class StackManagerBase:
         """This kind's template of release ``version``, parsed; one CloudFormation could not be
         given (over its request limit, outside S3) fails here, before any change."""
         where = "%s/%s/%s.json" % (self.channel.url, version, self.kind)
-        text, url = self.channel.read_template(version, self.kind)
+        shared = self.shared_templates.get((str(self.params.get("channel")), version, self.kind))
+        # a fleet batch reads each pinned release's template once, checked against the run's pin, for all its racks
+        text, url = shared if shared is not None else self.channel.read_template(version, self.kind)
         template = parse_template(text, where, url)
-        template.request_source(self.factory.region)
+        if self.params.get("template_bucket"):
+            template.stager = TemplateStager(str(self.params["template_bucket"]), self.factory)
+        template.source_kind(self.factory.region)       # how CloudFormation gets it; staged only when it is sent
         return template
+
+    def first_step_changes(self, stack: cfn.Stack, parameters: list[dict[str, Any]], tags: Mapping[str, str],
+                           template: Template | None, plan: Plan) -> list[dict[str, Any]]:
+        """The resource changes of a dry run's first step: from a change set, unless its template would have to be
+        staged in template_bucket first (a write a dry run does not make): then from a static diff against the live
+        template, saying so."""
+        if template is not None and template.source_kind(self.factory.region) == "staged":
+            self.plan_warning(plan, "%s: the first step is planned from a template diff, not a change set: its template "
+                                    "is staged in template_bucket only when the update runs." % self.label())
+            return template_diff(self.stacks.template(stack.stack_id), template)
+        return self.stacks.plan(stack.name, parameters, tags, template)
 
     # -- ownership -------------------------------------------------------------------------------
     def expected_tags(self) -> dict[str, str]:  # pragma: no cover - abstract
@@ -213,6 +254,9 @@ class StackManagerBase:
     def adoption_note(self, stack: cfn.Stack | None) -> str | None:
         if not self.adopted_tags or stack is None:
             return None
+        if installed_by_cli(stack.tags) and set(self.adopted_tags) == {"Rack"}:
+            return ("rack %s was installed by the Convox CLI (tags System=convox, Type=rack, no Rack tag): it gains the "
+                    "tag %s with its first change" % (stack.name, format_tags(self.adopted_tags)))
         return "stack %s is adopted: it gains the tags %s" % (stack.name, format_tags(self.adopted_tags))
 
     # -- secrets: values of NoEcho parameters never leave the manager -------------------------
@@ -228,9 +272,8 @@ class StackManagerBase:
 
     def carried_tags(self, stack: cfn.Stack | None) -> dict[str, str]:
         """The collection's tags a stack keeps from one operation to the next (``convox:no-echo``)."""
-        if stack is not None and stack.tags.get(NO_ECHO_TAG):
-            return {NO_ECHO_TAG: stack.tags[NO_ECHO_TAG]}
-        return {}
+        return {key: stack.tags[key] for key in (NO_ECHO_TAG, NO_ECHO_OUTPUTS_TAG)
+                if stack is not None and stack.tags.get(key)}
 
     def learn_secrets(self, stack: cfn.Stack, no_echo: Iterable[str]) -> None:
         """Every parameter that is NoEcho somewhere - masked by CloudFormation on the stack now, listed in its
@@ -257,6 +300,7 @@ class StackManagerBase:
             tags[NO_ECHO_TAG] = ",".join(exposed)
         else:
             tags.pop(NO_ECHO_TAG, None)
+        mark_no_echo_outputs(target, tags)
 
     def security_change(self, plan: Plan, step: str, finding: str, warning: str) -> None:
         """A security-sensitive change of the plan: listed in its ``security_changes`` and warned about."""
@@ -450,28 +494,33 @@ class StackManagerBase:
 
     # -- rollback alarms ------------------------------------------------------------------------------
     def arm_rollback_alarms(self) -> None:
-        """rollback_alarms as the rollback triggers of every update (RollbackConfiguration): names resolved to ARNs
-        once, before any change; an alarm that does not exist fails the task, changing nothing."""
+        """rollback_alarms as the rollback triggers of every update (RollbackConfiguration): every alarm of the
+        stack's region - named, or by ARN - read once before any change, metric and composite alike; one that does
+        not exist fails the task, changing nothing."""
         wanted = [str(a) for a in self.params.get("rollback_alarms") or []]
         if not wanted or self.alarm_arns:
             return
-        names = [a for a in wanted if not a.startswith("arn:")]
-        found: dict[str, str] = {}
-        if names:
-            try:
-                answer = self.factory("cloudwatch").describe_alarms(AlarmNames=names)
-            except Exception as exc:
-                if is_aws_error(exc):
-                    raise ConvoxError(describe_aws_error(exc, "reading rollback_alarms %s" % ", ".join(names))) from exc
-                raise
-            found = {a["AlarmName"]: a["AlarmArn"] for a in answer.get("MetricAlarms") or []}
-            missing = [n for n in names if n not in found]
-            if missing:
-                raise ConvoxError("rollback_alarms: no CloudWatch alarm named %s in %s, so it could not guard the "
-                                  "update; nothing was changed." % (", ".join(missing), self.factory.region))
-        self.alarm_arns = {(found.get(a) or a): a for a in wanted}
+        # an ARN of another region is passed on as it is (CloudFormation is its judge); the rest is read here
+        local = [a for a in wanted if arn_place(a) is None or (arn_place(a) or ("", ""))[1] == self.factory.region]
+        try:
+            found = read_alarms(self.factory("cloudwatch"), local) if local else {}
+        except Exception as exc:
+            if is_aws_error(exc):
+                raise ConvoxError(describe_aws_error(exc, "reading rollback_alarms %s" % ", ".join(local))) from exc
+            raise
+        missing = [a for a in local if alarm_name(a) not in found
+                   or (a.startswith("arn:") and found[alarm_name(a)]["arn"] not in ("", a))]
+        if missing:
+            raise ConvoxError("rollback_alarms: no CloudWatch alarm named %s in %s, so it could not guard the update; "
+                              "nothing was changed." % (", ".join(missing), self.factory.region))
+        triggers = []
+        for alarm in wanted:
+            seen = found.get(alarm_name(alarm)) if alarm in local else None
+            arn = (seen or {}).get("arn") or alarm
+            self.alarm_arns[arn] = alarm
+            triggers.append({"Arn": arn, "Type": TRIGGER_TYPES[(seen or {}).get("type") or "MetricAlarm"]})
         self.stacks.update_options["RollbackConfiguration"] = {
-            "RollbackTriggers": [{"Arn": arn, "Type": "AWS::CloudWatch::Alarm"} for arn in self.alarm_arns],
+            "RollbackTriggers": triggers,
             "MonitoringTimeInMinutes": int(self.params.get("rollback_monitoring_minutes") or 0)}
 
     def fired_alarms(self) -> list[str]:
@@ -479,11 +528,10 @@ class StackManagerBase:
         if not self.alarm_arns:
             return []
         try:
-            names = [arn.split(":alarm:", 1)[-1] for arn in self.alarm_arns]
-            answer = self.factory("cloudwatch").describe_alarms(AlarmNames=names, StateValue="ALARM")
+            found = read_alarms(self.factory("cloudwatch"), list(self.alarm_arns))
         except Exception:  # pylint: disable=broad-except  # the failure is reported either way
             return []
-        return sorted(a["AlarmName"] for a in answer.get("MetricAlarms") or [])
+        return sorted(name for name, alarm in found.items() if alarm["state"] == "ALARM")
 
     def cancel_after_timeout(self, stack_id: str, operation: str) -> cfn.Stack | None:
         """cancel_on_timeout: the update outlived wait_timeout: cancel it (CancelUpdateStack), wait for the rollback

@@ -52,6 +52,32 @@ def check_parameters(kind: str, name: str, user: Mapping[str, str], template: Ma
                               % (key, kind, name, ", ".join(str(a) for a in allowed), user[key]))
 
 
+def missing_values(template: Mapping[str, Any], user: Mapping[str, str], fixed: Mapping[str, str],
+                   current: Mapping[str, str] | None = None) -> list[str]:
+    """The parameters ``template`` declares with no ``Default`` that would get no value: not the user's, not the
+    collection's, not the stack's own (an update keeps those)."""
+    return sorted(key for key, decl in declared_parameters(template).items()
+                  if not (isinstance(decl, dict) and "Default" in decl)
+                  and key not in user and key not in fixed and key not in (current or {}))
+
+
+def require_values(kind: str, name: str, template: Mapping[str, Any], user: Mapping[str, str],
+                   fixed: Mapping[str, str], where: str, current: Mapping[str, str] | None = None) -> None:
+    """Refuse, before any call (a dry run too), parameters with no default that would get no value, naming all."""
+    missing = missing_values(template, user, fixed, current)
+    if not missing:
+        return
+    decls = declared_parameters(template)
+    secret = [k for k in missing if isinstance(decls.get(k), dict) and str(decls[k].get("NoEcho", "")).lower() == "true"]
+    hint = (" (%s NoEcho: generate %s, e.g. \"{{ lookup('ansible.builtin.password', '/dev/null', length=30, "
+            "chars=['ascii_letters', 'digits']) }}\")" % (", ".join(secret), "it" if len(secret) == 1 else "them")
+            if secret else "")
+    raise ConvoxError("%s %s: the %s template of %s declares %s with no default and no value: %s; give %s in "
+                      "parameters%s; nothing was changed."
+                      % (kind, name, kind, where, "a parameter" if len(missing) == 1 else "parameters",
+                         ", ".join(missing), "it" if len(missing) == 1 else "them", hint))
+
+
 def build_parameters(template: Mapping[str, Any], current: Mapping[str, str] | None, user: Mapping[str, str],
                      fixed: Mapping[str, str]) -> list[dict[str, Any]]:
     """The Parameters list for a create/update with ``template``.

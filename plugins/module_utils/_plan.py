@@ -61,10 +61,19 @@ def added_resources(template: Mapping[str, Any]) -> list[dict[str, Any]]:
             for k, v in sorted(template["Resources"].items())]
 
 
-# what a plan is computed from, by part: a fingerprint that differs says which part changed
+# what a plan is computed from, by part: a fingerprint that differs says which part changed.  Everything that alters
+# what the apply does is a part of it: the stack as it is, what the task asks for, the path and its templates, the
+# apps, every guard rail and where the rack lives.
 BASIS = {"stack": "the stack (its status or last update)", "parameters": "the stack's parameters",
          "tags": "the stack's tags", "target": "the target (version, parameters, tags or protection asked for)",
-         "path": "the path of releases", "templates": "a template on the path (the channel)"}
+         "path": "the path of releases", "templates": "a template on the path (the channel)",
+         "state": "the state asked for (present or absent)",
+         "apps": "the apps (their state, release, parameters or stacks)",
+         "protect_stateful": "protect_stateful", "allow_replace": "allow_replace",
+         "retain_resources": "retain_resources", "resources_to_skip": "resources_to_skip",
+         "notification_arns": "notification_arns", "role_arn": "role_arn",
+         "rollback_alarms": "rollback_alarms (or rollback_monitoring_minutes)",
+         "force": "force", "recover": "recover", "where": "the account or region"}
 
 
 def fingerprint(basis: Mapping[str, Any]) -> tuple[str, dict[str, str]]:

@@ -12,7 +12,7 @@ import dataclasses
 import threading
 from typing import Any, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, describe_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
 
 # quota -> (Service Quotas service code, quota code, name, AWS's published default)
 QUOTAS = {
@@ -25,6 +25,12 @@ QUOTAS = {
 RESOURCE_QUOTAS = {"AWS::EC2::VPC": "vpcs", "AWS::EC2::InternetGateway": "internet_gateways",
                    "AWS::EC2::EIP": "elastic_ips", "AWS::EC2::NatGateway": "nat_gateways_per_az"}
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NoSuchResourceException")
+
+
+def advisory_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failed advisory read (an AWS error of any code, or the endpoint not answering - botocore's
+    own errors), which only warns; anything else is a fault of the collection and is raised."""
+    return is_aws_error(exc) or isinstance(exc, (OSError, TimeoutError))
 
 
 def _truth(value: Any, params: Mapping[str, str], conditions: Mapping[str, Any], seen: dict[str, bool]) -> Any:
@@ -112,6 +118,7 @@ class QuotaReader:
     def __init__(self, factory: ClientFactory) -> None:
         self.factory = factory
         self.denied: str | None = None       # why Service Quotas could not be read, when it could not
+        self.unread: str | None = None       # why the region's usage could not be read, when it could not
         self._quotas: dict[str, int] | None = None
         self._assumed: list[str] = []
         self._used: dict[str, int] | None = None
@@ -121,42 +128,63 @@ class QuotaReader:
         if self._quotas is None:
             quotas, assumed = {}, []
             for name, (service, code, title, default) in QUOTAS.items():
+                if self.denied:            # Service Quotas failed once (after its retries): the rest are assumed too
+                    quotas[name] = default
+                    assumed.append(name)
+                    continue
                 try:
                     answer = self.factory("service-quotas").get_service_quota(ServiceCode=service, QuotaCode=code)
                     quotas[name] = int(answer["Quota"]["Value"])
                 except Exception as exc:
-                    if aws_error_code(exc) not in DENIED:
+                    # an advisory read: whatever made it fail (denied, an operation the endpoint does not offer, a
+                    # 5xx after the retries, no answer at all), the run goes on with AWS's published default
+                    if not advisory_failure(exc):
                         raise
                     quotas[name] = default
                     assumed.append(name)
-                    self.denied = describe_aws_error(exc, "reading the quota %s" % title)
+                    self.denied = describe_aws_error(exc, "reading the quota %s (Service Quotas GetServiceQuota)"
+                                                     % title)
             self._quotas, self._assumed = quotas, assumed
         return self._quotas, self._assumed
 
     def used(self) -> dict[str, int]:
+        """What the region uses of each quota; when it cannot be read (an advisory read), nothing is counted and
+        ``unread`` says why."""
         if self._used is None:
-            ec2 = self.factory("ec2")
-            vpcs = ec2.paginate("describe_vpcs").get("Vpcs", [])
-            gateways = ec2.paginate("describe_internet_gateways").get("InternetGateways", [])
-            addresses = ec2.describe_addresses().get("Addresses", [])
-            nats = [n for n in ec2.paginate("describe_nat_gateways").get("NatGateways", [])
-                    if n.get("State") in ("pending", "available")]
-            zones: dict[str, int] = {}
-            subnets = {s["SubnetId"]: s["AvailabilityZone"] for s in ec2.paginate("describe_subnets").get("Subnets", [])}
-            for nat in nats:            # the NAT gateway quota is per zone: a NAT is in its subnet's zone
-                zone = subnets.get(nat.get("SubnetId"), "?")
-                zones[zone] = zones.get(zone, 0) + 1
-            stacks = [s for s in self.factory("cloudformation").paginate("describe_stacks").get("Stacks", [])
-                      if s.get("StackStatus") != "DELETE_COMPLETE"]
-            self._used = {"vpcs": len(vpcs), "internet_gateways": len(gateways),
-                          "elastic_ips": len([a for a in addresses if a.get("Domain", "vpc") == "vpc"]),
-                          "nat_gateways_per_az": max(zones.values()) if zones else 0, "stacks": len(stacks)}
+            try:
+                self._used = self._read_used()
+            except Exception as exc:
+                if not advisory_failure(exc):
+                    raise
+                self.unread = describe_aws_error(exc, "reading what the region uses (EC2 and CloudFormation)")
+                self._used = dict.fromkeys(QUOTAS, 0)
         return self._used
+
+    def _read_used(self) -> dict[str, int]:
+        ec2 = self.factory("ec2")
+        vpcs = ec2.paginate("describe_vpcs").get("Vpcs", [])
+        gateways = ec2.paginate("describe_internet_gateways").get("InternetGateways", [])
+        addresses = ec2.describe_addresses().get("Addresses", [])
+        nats = [n for n in ec2.paginate("describe_nat_gateways").get("NatGateways", [])
+                if n.get("State") in ("pending", "available")]
+        zones: dict[str, int] = {}
+        subnets = {s["SubnetId"]: s["AvailabilityZone"] for s in ec2.paginate("describe_subnets").get("Subnets", [])}
+        for nat in nats:            # the NAT gateway quota is per zone: a NAT is in its subnet's zone
+            zone = subnets.get(nat.get("SubnetId"), "?")
+            zones[zone] = zones.get(zone, 0) + 1
+        stacks = [s for s in self.factory("cloudformation").paginate("describe_stacks").get("Stacks", [])
+                  if s.get("StackStatus") != "DELETE_COMPLETE"]
+        return {"vpcs": len(vpcs), "internet_gateways": len(gateways),
+                "elastic_ips": len([a for a in addresses if a.get("Domain", "vpc") == "vpc"]),
+                "nat_gateways_per_az": max(zones.values()) if zones else 0, "stacks": len(stacks)}
 
     def room(self, needs: Mapping[str, int]) -> Room:
         quotas, assumed = self.quotas()
         used = self.used()
         fits = [(quotas[name] - used[name]) // need for name, need in needs.items() if need]
+        if self.unread:            # usage unknown: the region's room is not known either, and limits nothing
+            return Room(self.factory.region, None, quotas, dict(used), dict(needs), sorted(QUOTAS),
+                        "; ".join(r for r in (self.denied, self.unread) if r))
         return Room(self.factory.region, min(fits) if fits else None, quotas, dict(used), dict(needs), assumed,
                     self.denied)
 
@@ -176,6 +204,9 @@ class QuotaReader:
         """The region's quotas and what is used of them, one line."""
         quotas, assumed = self.quotas()
         used = self.used()
+        if self.unread:
+            return "region %s: %s; its room is not known (advisory read; the run goes on)" % (
+                self.factory.region, self.unread.rstrip("."))
         return "region %s: %s" % (self.factory.region, ", ".join(
             "%s %d of %d%s" % (QUOTAS[name][2], used[name], quotas[name], " (default assumed)" if name in assumed else "")
             for name in QUOTAS))

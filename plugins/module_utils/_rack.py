@@ -13,14 +13,15 @@ import time
 from typing import Any, Callable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils._accounts import role_account
 from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
 from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines, security_findings, template_diff
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, template_without_version
 from ansible_collections.convox.rack.plugins.module_utils._exports import changed_exports
 from ansible_collections.convox.rack.plugins.module_utils._image import ImageSource, image_source, replacement_reasons
-from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, rack_view
-from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation, run_manager
+from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, needs_template, rack_view
+from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, mark_no_echo_outputs, operation, run_manager
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import (
     NO_ECHO_MASK,
@@ -28,14 +29,39 @@ from ansible_collections.convox.rack.plugins.module_utils._parameters import (
     check_parameters,
     parameter_changes,
     parameters_from_current,
+    require_values,
 )
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources, fingerprint
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, Room, rack_needs
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
-from ansible_collections.convox.rack.plugins.module_utils._tags import desired_tags, is_app, rack_tags
+from ansible_collections.convox.rack.plugins.module_utils._tags import (
+    desired_tags,
+    installed_by_cli,
+    is_app,
+    rack_dependent,
+    rack_tags,
+)
 from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters, template_digest
 
 FIXED = ("Version",)
+
+
+def added_parameters(current: Mapping[str, str], user: Mapping[str, str], declared: Mapping[str, Any]
+                     ) -> list[dict[str, Any]]:
+    """The parameters a release adds that the task does not set: each takes its default, and an SSM-typed one is
+    resolved by CloudFormation again at every update of the stack (``ssm``)."""
+    out = []
+    for key in sorted(declared):
+        if key in current or key in user or key == "Version":
+            continue
+        decl = declared[key] if isinstance(declared[key], dict) else {}
+        kind = str(decl.get("Type") or "String")
+        entry = {"name": key, "type": kind, "default": decl.get("Default"), "ssm": kind.startswith("AWS::SSM::")}
+        if entry["ssm"]:
+            entry["note"] = ("SSM-typed: CloudFormation resolves %s again at every update of the stack"
+                             % decl.get("Default"))
+        out.append(entry)
+    return out
 
 
 class PathTemplates:
@@ -133,9 +159,10 @@ class RackManager(StackManagerBase):
     def __init__(self, params: Mapping[str, Any], check_mode: bool = False, *, client_factory: ClientFactory,
                  warn: Callable[[str], None] | None = None, sleep: Callable[[float], Any] = time.sleep,
                  watcher: cfn.Watcher | None = None, quota_reader: QuotaReader | None = None,
-                 list_resources: bool = True) -> None:
+                 list_resources: bool = True, shared_templates: Any = None) -> None:
         super().__init__(params, check_mode, client_factory, warn=warn, sleep=sleep, watcher=watcher,
                          list_resources=list_resources)
+        self.shared_templates = shared_templates or {}
         self.quota_reader = quota_reader      # shared by the racks of a fleet batch in one region, or None
         self.name = validate_rack_name(params["name"])
         self.stack_name = self.name
@@ -170,6 +197,7 @@ class RackManager(StackManagerBase):
                 dict(app, rack=self.name, channel=self.params["channel"], recover=self.params["recover"],
                      wait=self.wait_enabled, wait_timeout=self.wait_timeout,
                      notification_arns=self.params["notification_arns"], role_arn=self.params["role_arn"],
+                     template_bucket=self.params.get("template_bucket"),
                      cancel_on_timeout=self.params["cancel_on_timeout"]),
                 self.check_mode, client_factory=self.factory, warn=self.warn, sleep=self.sleep, watcher=self.watcher,
                 list_resources=self.list_resources))
@@ -195,7 +223,11 @@ class RackManager(StackManagerBase):
 
     def describe_rack(self, stack: cfn.Stack) -> dict[str, Any]:
         self.secret_values |= kept_secret(stack)
-        return rack_view(stack, self.factory.region)
+        view = rack_view(stack, self.factory.region, self.live_template(stack) if needs_template(stack) else None)
+        # an output that refers to a NoEcho parameter is a secret wherever its value appears (a diff, a message)
+        self.secret_values |= {v for k, v in stack.outputs.items()
+                               if view["outputs"].get(k) == NO_ECHO_MASK and isinstance(v, str) and v}
+        return view
 
     def view(self, stack: cfn.Stack) -> tuple[str, dict[str, Any]]:
         return "rack", self.describe_rack(stack)
@@ -248,18 +280,19 @@ class RackManager(StackManagerBase):
                                                                 ", %s: 1" % item["parameter"] if item["parameter"] else ""))
 
     # -- approved plans -----------------------------------------------------------------------------
-    def approve(self, plan: Plan, stack: cfn.Stack | None, digests: Mapping[str, str], target: Mapping[str, Any]) -> None:
-        """Seal ``plan`` with the fingerprint of what it was computed from - the stack's status and last update, its
-        parameters and tags, the target asked for, the path, each step's template digest - and, with
-        expect_fingerprint, refuse (changing nothing) a plan that is not the approved one."""
+    def approve(self, plan: Plan, stack: cfn.Stack | None, digests: Mapping[str, str], target: Mapping[str, Any],
+                apps: Any = None) -> None:
+        """Seal ``plan`` with the fingerprint of everything its apply would do - the stack as it is (status, last
+        update, parameters, tags), the target asked for, the path and each step's template digest, the state, the
+        apps, every guard rail and where the rack lives (``plan_basis``) - and, with expect_fingerprint, refuse
+        (changing nothing) a plan that is not the approved one."""
         # a NoEcho value is no part of it, not even hashed: only that it is set
         target = dict(target, parameters=[(k, NO_ECHO_MASK if k in self.secret_keys else v)
                                           for k, v in target.get("parameters") or []])
-        basis = {"stack": [stack.stack_id, stack.status, str(stack.last_updated)] if stack is not None else None,
-                 "parameters": sorted(stack.parameters.items()) if stack is not None else None,
-                 "tags": sorted(stack.tags.items()) if stack is not None else None,
-                 "target": target, "path": list(plan.path or []), "templates": dict(digests)}
-        self.arm_rollback_alarms()       # the alarms exist (resolved once), in check mode too
+        basis = self.plan_basis(stack, apps if apps is not None else self.apps_basis())
+        basis.update(target=target, path=list(plan.path or []), templates=dict(digests))
+        if self.params["state"] == "present":
+            self.arm_rollback_alarms()       # the alarms exist (resolved once), in check mode too
         whole, parts = fingerprint(basis)
         plan.extra["fingerprint"] = whole
         plan.extra["fingerprint_of"] = parts
@@ -269,6 +302,49 @@ class RackManager(StackManagerBase):
                               "(expect_fingerprint), so the stack, the channel or the task's parameters changed since it "
                               "was approved; nothing was changed." % (self.name, whole, expected),
                               stale=True, fingerprint=whole, fingerprint_of=parts)
+
+    def plan_basis(self, stack: cfn.Stack | None, apps: Any) -> dict[str, Any]:
+        """The parts of the fingerprint that are not the target, the path and its templates."""
+        params = self.params
+        return {
+            "stack": [stack.stack_id, stack.status, str(stack.last_updated)] if stack is not None else None,
+            "parameters": sorted(stack.parameters.items()) if stack is not None else None,
+            "tags": sorted(stack.tags.items()) if stack is not None else None,
+            "state": params["state"], "apps": apps,
+            "protect_stateful": bool(params.get("protect_stateful", True)),
+            "allow_replace": sorted(str(a) for a in params.get("allow_replace") or []),
+            "retain_resources": sorted(str(a) for a in params.get("retain_resources") or []),
+            "resources_to_skip": sorted(str(a) for a in params.get("resources_to_skip") or []),
+            "notification_arns": (sorted(str(a) for a in params["notification_arns"])
+                                  if params.get("notification_arns") is not None else None),
+            "role_arn": params.get("role_arn") or None,
+            "rollback_alarms": [sorted(str(a) for a in params.get("rollback_alarms") or []),
+                                int(params.get("rollback_monitoring_minutes") or 0)],
+            "force": bool(params.get("force")), "recover": bool(params.get("recover")),
+            "where": [self.factory.region, params.get("account_id") or role_account(params.get("assume_role_arn"))],
+        }
+
+    def apps_basis(self) -> Any:
+        """What the apps part of the fingerprint covers for a present rack: each app of the ``apps`` option as asked
+        (state, parameters - NoEcho values masked -, tags) and its stack as it is now (status, last update, release,
+        parameters), read before any change.  None without the option."""
+        if self.apps is None:
+            return None
+        out = []
+        for app in self.apps:
+            found = self.stacks.describe(app.stack_name)
+            app.known = (found,)                     # the app plans from this very read: no second DescribeStacks
+            stack = None
+            if found is not None:
+                values = sorted((k, NO_ECHO_MASK if v in self.secret_values else v) for k, v in found.parameters.items())
+                stack = [found.stack_id, found.status, str(found.last_updated), values]
+            asked = app.params
+            out.append([app.name, asked["state"],
+                        sorted((str(k), NO_ECHO_MASK if str(v) in self.secret_values else str(v))
+                               for k, v in (asked.get("parameters") or {}).items()),
+                        sorted((str(k), str(v)) for k, v in (asked.get("tags") or {}).items()),
+                        bool(asked.get("purge_tags", True)), stack])
+        return out
 
     # -- present --------------------------------------------------------------------------------
     @operation("converging the rack")
@@ -348,8 +424,10 @@ class RackManager(StackManagerBase):
         source = image_source(template)
         if source is not None and source.by == "collection" and source.parameter not in user:
             fixed[source.parameter] = self.resolve_image(source)
+        require_values("rack", self.name, template, user, fixed, "version %s" % version)
         room = self.room_for(template, user)
         tags = desired_tags(self.system_tags(), self.user_tags, None, True)
+        mark_no_echo_outputs(template, tags)
         protection = self.params["termination_protection"] is not False     # on unless turned off
         parameters = build_parameters(template, None, user, fixed)
         plan = Plan("install", None, version, [version], parameter_changes({}, user, fixed), added_resources(template))
@@ -417,10 +495,15 @@ class RackManager(StackManagerBase):
         return path, note
 
     def apply(self, prepared: RackPlan) -> dict[str, Any]:
-        """Execute a plan of ``plan_update``: each step of its path, or its change in place."""
-        if prepared.templates is not None:
-            return self.apply_versions(prepared, prepared.templates)
-        return self.apply_in_place(prepared)
+        """Execute a plan of ``plan_update``: each step of its path, or its change in place.  A failure keeps the
+        plan it was executing (from, to, path), beside the steps done and the one that failed."""
+        try:
+            if prepared.templates is not None:
+                return self.apply_versions(prepared, prepared.templates)
+            return self.apply_in_place(prepared)
+        except ConvoxError as exc:
+            exc.details.setdefault("plan", self.scrub(prepared.plan.to_dict()))
+            raise
 
     # -- the same release: parameters, tags, termination protection in place --------------------------------
     def plan_in_place(self, prepared: RackPlan) -> RackPlan:
@@ -429,6 +512,8 @@ class RackManager(StackManagerBase):
         tags, protection = prepared.tags, prepared.protection
         user = self.in_place_parameters(stack, "rack %s (version %s)" % (self.name, current_version))
         changes = parameter_changes(stack.parameters, user)
+        if installed_by_cli(stack.tags) and not changes and {k: v for k, v in tags.items() if k != "Rack"} == stack.tags:
+            tags = prepared.tags = dict(stack.tags)     # a rack the CLI installed gains its Rack tag with a change only
         prepared.update_stack = bool(changes) or tags != stack.tags
         prepared.protection_changed = protection != stack.termination_protection
         after_params = dict(stack.parameters, **user)
@@ -484,9 +569,9 @@ class RackManager(StackManagerBase):
         reader = self.quota_reader or QuotaReader(self.factory)
         room = reader.reserve(rack_needs(template, user))
         if room.assumed:
-            self.warn("rack %s: %s; AWS's default quotas were assumed for region %s (grant servicequotas:"
-                      "GetServiceQuota, or a raised quota goes unseen)." % (self.name, (room.denied or "").rstrip("."),
-                                                                            self.factory.region))
+            self.warn("rack %s: %s; an advisory read, so the install goes on with AWS's published default quotas for "
+                      "region %s (a raised quota goes unseen until the read works: servicequotas:GetServiceQuota)."
+                      % (self.name, (room.denied or "").rstrip("."), self.factory.region))
         if room.racks is not None and room.racks < 1:
             raise ConvoxError("rack %s cannot be installed: %s; nothing was changed (ask AWS for a quota increase in "
                               "Service Quotas, or install it in another region)." % (self.name, room.sentence()))
@@ -627,6 +712,12 @@ class RackManager(StackManagerBase):
         self.learn_secrets(stack, templates.no_echo)
         user = prepared.user = self.user_parameters(templates.target)
         templates.check(self.name, user)
+        kept = dict(stack.parameters)
+        for version in path:       # a release on the path that adds a parameter with no default needs its value
+            decl = {"Parameters": templates.declarations[version]}
+            require_values("rack", self.name, decl, {k: v for k, v in user.items() if k in decl["Parameters"]},
+                           {"Version": version}, "version %s" % version, kept)
+            kept.update(dict.fromkeys(decl["Parameters"], ""))
         images = prepared.images = self.path_images(stack, templates, user)
         declared_target = declared_parameters(templates.target)
         after_params = {k: v for k, v in stack.parameters.items() if k in declared_target}
@@ -637,6 +728,9 @@ class RackManager(StackManagerBase):
             stack.parameters, user, dict(images.get(path[-1], {}), Version=path[-1])))
         if full_path != path:
             plan.extra["remaining_path"] = full_path[len(path):]
+        added = added_parameters(stack.parameters, user, declared_target)
+        if added:
+            plan.extra["added_parameters"] = added
         self.keep_secrets(stack, templates.target, path[-1], tags, plan)
         first_values = dict(stack.parameters, **{k: v for k, v in user.items() if k in templates.declarations[path[0]]})
         first_values.update(images.get(path[0], {}), Version=path[0])
@@ -657,9 +751,9 @@ class RackManager(StackManagerBase):
         if self.check_mode:
             first = path[0]
             self.plan_steps(stack, plan, prepared.after, "%s -> %s" % (current_version, first),
-                            self.stacks.plan(stack.name, self.step_parameters(prepared, first, templates.first,
-                                                                              stack.parameters), tags,
-                                             templates.first), templates.first, templates.later)
+                            self.first_step_changes(stack, self.step_parameters(prepared, first, templates.first,
+                                                                                stack.parameters), tags,
+                                                    templates.first, plan), templates.first, templates.later)
         return prepared
 
     @staticmethod
@@ -720,18 +814,25 @@ class RackManager(StackManagerBase):
         self.check_owned(stack)                    # before anything else: not ours, not touched
         stack = self.wait_settled(stack, gone_ok=True)
         if stack is None:
-            return self.result(False, None, Plan("none", path=[]))
+            plan = Plan("none", path=[])
+            self.approve(plan, None, {}, {}, apps=[])
+            return self.result(False, None, plan)
         version = stack.parameters.get("Version")
         before = self.state_view(version, stack.parameters, stack.tags, stack.termination_protection)
-        # the rack's apps are found by their tags, whatever their names look like
+        # what depends on the rack is found by its tags, whatever the names look like: every stack tagged
+        # System=convox and Rack=<rack> - apps of either kind (the collection's, Convox's own), Convox's service and
+        # resource stacks - and nothing of another rack; nested stacks go with their parent
         apps = [AppManager({"rack": self.name, "name": app.tags.get("Name") or app.name, "state": "absent",
                             "wait_timeout": self.wait_timeout}, self.check_mode, client_factory=self.factory,
                            warn=self.warn, sleep=self.sleep, watcher=self.watcher, found=app)
-                for app in self.stacks.live() if is_app(app.tags, self.name)]
+                for app in self.stacks.live() if rack_dependent(app.tags, self.name) and not app.raw.get("ParentId")]
         plan = Plan("uninstall", version, None, [], extra={"apps": [a.name for a in apps]})
         note = self.adoption_note(stack)
         if note:
             plan.extra["note"] = note
+        # an approved uninstall binds the stack and the apps it deletes with it, as found now
+        self.approve(plan, stack, {}, {}, apps=[[app.name, app.found_stack.stack_id, app.found_stack.status]
+                                                for app in apps if app.found_stack is not None])
         if apps and not self.params["force"]:
             raise ConvoxError("rack %s still has apps (%s); delete them first or set force: true to delete them with "
                               "the rack." % (self.name, ", ".join(a.name for a in apps)))

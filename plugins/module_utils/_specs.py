@@ -56,6 +56,7 @@ def stack_options_argument_spec() -> Spec:
     return {
         "notification_arns": {"type": "list", "elements": "str"},
         "role_arn": {"type": "str"},
+        "template_bucket": {"type": "str"},
         "resources_to_skip": {"type": "list", "elements": "str", "default": []},
         "retain_resources": {"type": "list", "elements": "str", "default": []},
         "cancel_on_timeout": {"type": "bool", "default": False},
@@ -92,6 +93,7 @@ HOST_VARIABLES: tuple[tuple[str, str], ...] = (
     ("assume_role_external_id", "rack_assume_role_external_id"),
     ("assume_role_session_name", "rack_assume_role_session_name"),
     ("notification_arns", "rack_notification_arns"), ("role_arn", "rack_role_arn"),
+    ("template_bucket", "rack_template_bucket"),
     ("resources_to_skip", "rack_resources_to_skip"), ("retain_resources", "rack_retain_resources"),
     ("cancel_on_timeout", "rack_cancel_on_timeout"), ("rollback_alarms", "rack_rollback_alarms"),
     ("rollback_monitoring_minutes", "rack_rollback_monitoring_minutes"),
@@ -196,6 +198,7 @@ def rack_batch_spec() -> Spec:
         "state": {"type": "str", "choices": ["present", "absent"]},
         "versions": {"type": "dict", "default": {}},
         "releases": {"type": "dict", "default": {}},
+        "pins": {"type": "dict", "default": {}},
         "halted": {"type": "str", "default": ""},
         "max_concurrent": {"type": "int", "default": 0},
         "poll_interval": {"type": "float", "default": 30},

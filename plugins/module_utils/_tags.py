@@ -4,7 +4,8 @@
 """The tag schema: which tags make a stack a rack or an app, and the ownership rule.
 
 A stack is the rack ``<rack>`` only if it carries ``System=convox``, ``Type=rack`` and
-``Rack=<rack>``; it is the app ``<app>`` of ``<rack>`` only if it carries ``System=convox``,
+``Rack=<rack>`` - or, installed by the Convox CLI, is named ``<rack>`` and carries ``System=convox``, ``Type=rack``
+and no ``Rack`` tag; it is the app ``<app>`` of ``<rack>`` only if it carries ``System=convox``,
 ``Type=app``, ``Rack=<rack>`` and ``Name=<app>``.  Every manager checks this before any call that
 changes a stack (and, in check mode, before planning).  Pure: imports only the error type.
 """
@@ -19,6 +20,10 @@ SYSTEM = "convox"
 # the parameters of a stack whose values stay masked although its template no longer declares them NoEcho (a
 # release dropped NoEcho): the collection's memory that they were secret, kept on the stack itself
 NO_ECHO_TAG = "convox:no-echo"
+# the outputs of a stack whose values refer to a NoEcho parameter (Convox's ``Password`` output): CloudFormation shows
+# outputs unmasked, the collection masks these; "-" for none.  Set with every change the collection makes, so that
+# reading the stack later needs no template
+NO_ECHO_OUTPUTS_TAG = "convox:no-echo-outputs"
 
 
 def rack_tags(rack: str, org: str | None = None) -> dict[str, str]:
@@ -34,9 +39,30 @@ def app_tags(rack: str, app: str) -> dict[str, str]:
     return {"System": SYSTEM, "Type": "app", "Rack": rack, "Name": app}
 
 
+def installed_by_cli(tags: Mapping[str, str]) -> bool:
+    """Whether ``tags`` are those the Convox CLI's installer gives a rack (since release 20180923002725):
+    ``System=convox``, ``Type=rack`` and no ``Rack`` tag.  A stack whose name is the rack's name and carries them
+    *is* that rack."""
+    return tags.get("System") == SYSTEM and tags.get("Type") == "rack" and "Rack" not in tags
+
+
 def is_rack(tags: Mapping[str, str], rack: str | None = None) -> bool:
-    """Whether ``tags`` mark a rack (the rack ``rack``, when given)."""
-    return tags.get("System") == SYSTEM and tags.get("Type") == "rack" and (rack is None or tags.get("Rack") == rack)
+    """Whether ``tags`` mark a rack (the rack ``rack``, when given: callers pass the name of the stack the tags are
+    read from, so a stack the Convox CLI installed - no ``Rack`` tag - is the rack of its own name)."""
+    return tags.get("System") == SYSTEM and tags.get("Type") == "rack" and \
+        (rack is None or tags.get("Rack") == rack or "Rack" not in tags)
+
+
+def is_convox_app(tags: Mapping[str, str], parameters: Mapping[str, Any] | None = None) -> bool:
+    """Whether an app stack was made by Convox itself - the rack renders it per app from its own Go template: a
+    ``Generation`` tag, or no ``Version`` parameter - rather than from a channel's app.json by this collection."""
+    return "Generation" in tags or (parameters is not None and "Version" not in parameters)
+
+
+def rack_dependent(tags: Mapping[str, str], rack: str) -> bool:
+    """A stack an uninstall of ``rack`` with ``force`` deletes before the rack: ``System=convox`` and ``Rack=<rack>``
+    (apps of either kind, Convox's ``Type=service`` / ``Type=resource`` stacks), never a rack."""
+    return tags.get("System") == SYSTEM and tags.get("Rack") == rack and tags.get("Type") not in ("rack", None)
 
 
 def is_app(tags: Mapping[str, str], rack: str | None = None, app: str | None = None) -> bool:
@@ -48,6 +74,14 @@ def is_app(tags: Mapping[str, str], rack: str | None = None, app: str | None = N
 def no_echo_keys(tags: Mapping[str, str] | None) -> set[str]:
     """The parameter keys ``NO_ECHO_TAG`` lists."""
     return {key.strip() for key in str((tags or {}).get(NO_ECHO_TAG) or "").split(",") if key.strip()}
+
+
+def no_echo_output_keys(tags: Mapping[str, str] | None) -> set[str] | None:
+    """The output keys ``NO_ECHO_OUTPUTS_TAG`` lists, or None when the stack does not carry it (unknown)."""
+    value = (tags or {}).get(NO_ECHO_OUTPUTS_TAG)
+    if value is None:
+        return None
+    return {key.strip() for key in str(value).split(",") if key.strip() and key.strip() != "-"}
 
 
 def format_tags(tags: Mapping[str, Any] | None) -> str:
@@ -90,6 +124,9 @@ def check_owned(kind_label: str, stack_name: str, tags: Mapping[str, str], expec
     missing = missing_tags(tags, expected)
     if not missing:
         return {}
+    if expected.get("Type") == "rack" and installed_by_cli(tags) and stack_name == expected.get("Rack") \
+            and set(missing) == {"Rack"}:
+        return missing      # a rack the Convox CLI installed is this rack: it gains its Rack tag on the first change
     belongs = owner(tags)
     if belongs is not None:
         raise ConvoxError("stack %s belongs to %s (its tags: %s), not to %s; a stack owned by another rack or app is "

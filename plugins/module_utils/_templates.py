@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Any, Dict, Mapping
+from typing import Any, Callable, Dict, Mapping
 
 try:
     import yaml
@@ -17,6 +17,7 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
+from ansible_collections.convox.rack.plugins.module_utils._common import partition_of
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 # CloudFormation takes at most this many bytes of template in the request itself (TemplateBody);
@@ -24,40 +25,68 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 MAX_TEMPLATE_BODY = 51200
 
 
+class NeedsStaging(ConvoxError):
+    """A template too large for the request that no URL CloudFormation may read serves: it must be staged into
+    ``template_bucket`` first (which a dry run does not do)."""
+
+
 class Template(Dict[str, Any]):
     """A parsed template that remembers where it came from (``where``, for messages) and, when
-    CloudFormation can read the very same bytes itself, where (``url``: an S3 channel's object, with ``region()``
-    and ``url()``, looked up only when needed)."""
+    CloudFormation can read the very same bytes itself, where (``url``: an S3 object, with ``region()``,
+    ``partition()`` and ``url()``, looked up only when needed).  ``stager``, when set, puts a template no such URL
+    serves into the task's ``template_bucket`` and answers its URL."""
 
     def __init__(self, data: Mapping[str, Any], where: str, url: Any = None) -> None:
         super().__init__(data)
         self.where = where
         self.url = url
+        self.stager: Callable[[bytes, str | None], str] | None = None
 
     def body(self) -> str:
         """The template as sent in a request: compact JSON."""
         return json.dumps(self, separators=(",", ":"))
 
-    def request_source(self, region: str | None = None) -> dict[str, str]:
-        """``{"TemplateBody": ...}`` or, for a template over CloudFormation's request limit that an
-        S3 channel holds in ``region`` (the stack's), ``{"TemplateURL": ...}``; otherwise a ConvoxError naming the
-        limit, or the bucket's region."""
-        body = self.body()
-        size = len(body.encode("utf-8"))
-        if size <= MAX_TEMPLATE_BODY:
-            return {"TemplateBody": body}
+    def url_serves(self, region: str | None) -> bool:
+        """Whether CloudFormation in ``region`` may read the template from ``url``: in the aws partition from a
+        bucket of any region of it; in aws-cn and aws-us-gov only from a bucket in the stack's own region."""
         if not self.url:
-            raise ConvoxError("template %s is %d bytes, over CloudFormation's limit of %d bytes for a template sent "
-                              "in the request; publish it to an s3:// channel, from which CloudFormation reads it by "
-                              "URL." % (self.where, size, MAX_TEMPLATE_BODY))
-        bucket_region = self.url.region()
-        if region and bucket_region != region:
-            raise ConvoxError("template %s is %d bytes, over CloudFormation's limit of %d bytes for a template sent "
-                              "in the request, and CloudFormation reads a larger one only from a bucket in the stack's "
-                              "region: bucket %s is in %s, the stack in %s; publish the release to a channel whose "
-                              "bucket is in %s." % (self.where, size, MAX_TEMPLATE_BODY, self.url.bucket,
-                                                    bucket_region, region, region))
-        return {"TemplateURL": self.url.url()}
+            return False
+        stack_partition = partition_of(region)
+        if self.url.partition() != stack_partition:
+            return False
+        return stack_partition == "aws" or self.url.region() == region
+
+    def source_kind(self, region: str | None = None) -> str:
+        """How the template reaches CloudFormation in ``region``: "body", "url" or "staged"; a ConvoxError (naming
+        template_bucket) when none can carry it.  Reads nothing but the URL's region, stages nothing."""
+        size = len(self.body().encode("utf-8"))
+        if size <= MAX_TEMPLATE_BODY:
+            return "body"
+        if self.url_serves(region):
+            return "url"
+        if self.stager is not None:
+            return "staged"
+        why = ("no S3 object of its channel can be read by CloudFormation" if not self.url else
+               "CloudFormation in %s (partition %s) reads a template only from a bucket in the stack's own region, "
+               "and its channel's bucket is in %s" % (region, partition_of(region), self.url.region()))
+        raise NeedsStaging("template %s is %d bytes, over CloudFormation's limit of %d bytes for a template sent in the "
+                           "request, and %s; set template_bucket (host variable rack_template_bucket) to an S3 bucket in "
+                           "%s, where the collection stages it (keyed by its digest)."
+                           % (self.where, size, MAX_TEMPLATE_BODY, why, region or "the stack's region"))
+
+    def request_source(self, region: str | None = None) -> dict[str, str]:
+        """``{"TemplateBody": ...}``, or ``{"TemplateURL": ...}`` for a template over CloudFormation's request limit:
+        the channel object's own URL where the partition allows it, else the template staged into
+        ``template_bucket``; otherwise a ConvoxError naming that option."""
+        kind = self.source_kind(region)
+        if kind == "body":
+            return {"TemplateBody": self.body()}
+        if kind == "url":
+            return {"TemplateURL": self.url.url()}
+        stager = self.stager
+        if stager is None:     # pragma: no cover - source_kind said "staged" only with a stager
+            raise NeedsStaging("template %s needs template_bucket." % self.where)
+        return {"TemplateURL": stager(self.body().encode("utf-8"), region)}
 
 
 def template_source(template: Mapping[str, Any], region: str | None = None) -> dict[str, str]:
@@ -163,6 +192,30 @@ def declared_parameters(template: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(params, dict):
         return {}
     return params
+
+
+def _refers_to(value: Any, names: set[str]) -> bool:
+    """Whether ``value`` (a part of a template) refers to one of ``names``: Ref, Fn::Sub's ${name}, anywhere in it."""
+    if isinstance(value, dict):
+        if value.get("Ref") in names:
+            return True
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str) and any("${%s}" % n in text for n in names):
+            return True
+        return any(_refers_to(v, names) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, names) for v in value)
+    return False
+
+
+def no_echo_outputs(template: Mapping[str, Any]) -> set[str]:
+    """The outputs of ``template`` whose value refers to a NoEcho parameter (CloudFormation shows them unmasked)."""
+    secret = no_echo_parameters(template)
+    outputs = template.get("Outputs") or {}
+    if not secret or not isinstance(outputs, dict):
+        return set()
+    return {k for k, v in outputs.items() if isinstance(v, dict) and _refers_to(v.get("Value"), secret)}
 
 
 def no_echo_parameters(template: Mapping[str, Any]) -> set[str]:

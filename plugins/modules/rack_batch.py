@@ -100,6 +100,14 @@ options:
         not in it is read once for the batch.
     type: dict
     default: {}
+  pins:
+    description:
+      - With O(hosts), the rack template of each release the run goes to, as the run read it when it started (the
+        preflight's fact C(convox_run_pins), a dictionary of channel to version to the template's sha256 digest).
+        The batch reads each of them once, for all its racks, and checks it against the pin; a release republished
+        since the run started stops every rack of the batch on that channel, none of which is changed.
+    type: dict
+    default: {}
   halted:
     description:
       - With O(hosts), why the fleet halted before this batch (C(update.yml) passes its C(convox_halt)). When not
@@ -148,9 +156,7 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - convox.rack.aws.modules
 attributes:
   check_mode:
     support: full

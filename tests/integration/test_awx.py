@@ -68,3 +68,41 @@ def test_a_fleet_update_publishes_one_entry_per_rack_with_set_stats(aws, tmp_pat
     # the same as fleet-update.json
     with open(tmp_path / "report" / "fleet-update.json") as f:
         assert sorted(r["rack"] for r in json.load(f)["results"]) == sorted(rows)
+
+
+def test_the_failing_rack_alone_is_failed_in_awx_host_summary(aws, tmp_path, monkeypatch):
+    """Through ansible-runner, AWX's engine: the playbook_on_stats event counts a failure on the failing rack alone,
+    the racks that updated are ok; the failed rack's row (set_stats, fleet-update.json) keeps its from, to, path and
+    the step that failed."""
+    import ansible_runner
+    channel = write_channel(str(tmp_path / "channel"), [entry("1"), entry("2")])
+    inventory = fleet(tmp_path, channel)
+    aws.playbook(os.path.join(REPO, "playbooks", "site.yml"), inventory=inventory, cwd=REPO)
+    aws.set_stack(stack_name="acme-c",
+                  fail_updates={"logical_id": "Data", "type": "AWS::S3::Bucket", "reason": "Bucket policy denied"})
+    private = tmp_path / "runner"
+    (private / "env").mkdir(parents=True)
+    env = aws.env(ANSIBLE_SHOW_CUSTOM_STATS="true")
+    monkeypatch.setenv("PATH", env["PATH"])    # the runner starts the ansible-playbook its PATH finds: this one's
+    run = ansible_runner.run(private_data_dir=str(private), playbook="playbooks/update.yml",
+                             inventory=inventory, envvars=env, quiet=True, project_dir=REPO,
+                             extravars={"rack_version": "2", "convox_max_fail_percentage": 50,
+                                        "convox_report_dir": str(tmp_path / "report")})
+    stats = [e for e in run.events if e["event"] == "playbook_on_stats"][-1]["event_data"]
+    assert run.rc != 0 and run.status == "failed"
+    assert stats["failures"] == {"acme-c": 1}, stats
+    assert "acme-a" not in stats.get("dark", {}) and {"acme-a", "acme-b"} <= set(stats["ok"]), stats
+    assert stats["changed"].keys() >= {"acme-a", "acme-b"}
+    failed_events = {e["event_data"].get("host") for e in run.events if e["event"] == "runner_on_failed"
+                     and not e["event_data"].get("ignore_errors")}
+    assert failed_events <= {"acme-c"}, failed_events
+    with open(tmp_path / "report" / "fleet-update.json") as f:
+        rows = {r["rack"]: r for r in json.load(f)["results"]}
+    failed = rows["acme-c"]
+    assert (failed["result"], failed["from"], failed["to"], failed["path"]) == ("failed", "1", "2", ["2"]), failed
+    assert failed["steps"] == 1 and "Bucket policy denied" in failed["msg"], failed
+    assert failed["failed_step"] == "1 -> 2 (UPDATE_ROLLBACK_COMPLETE)", failed
+    custom = stats["artifact_data"]              # what set_stats published, as AWX hands it to a workflow
+    assert custom["convox_fleet_failed"] == ["acme-c"] and sorted(custom["convox_fleet_moved"]) == ["acme-a", "acme-b"]
+    assert {r["rack"]: r["result"] for r in custom["convox_fleet_results"]} == {
+        "acme-a": "updated", "acme-b": "updated", "acme-c": "failed"}

@@ -163,10 +163,11 @@ def test_a_region_full_by_its_quotas_refuses_installs_before_any_change(aws, tmp
            "NAT gateways per Availability Zone 0 of 5, Stack count 4 of 2000" in out, out[-3000:]
 
 
-def test_a_large_template_is_read_from_its_buckets_region_and_never_across_regions(aws, tmp_path):
-    """CloudFormation reads a template over its 51,200-byte request limit by URL, only from a bucket in the stack's
-    region: the URL names the bucket's region (GetBucketLocation), not the client's; a rack in another region is
-    refused before any call, naming both regions; a template within the limit goes in the request from anywhere."""
+def test_a_large_template_is_read_by_url_as_the_partition_allows(aws, tmp_path):
+    """CloudFormation reads a template over its 51,200-byte request limit by URL: in the aws partition from a bucket of
+    any region (as Convox's CLI passes its us-east-1 bucket from every region); the URL names the bucket's region
+    (GetBucketLocation), not the client's; in aws-cn (the stack's region only) the template is refused before any call,
+    naming template_bucket; a template within the limit goes in the request from anywhere."""
     from test_safety_channel import padded
     src = tmp_path / "src"
     src.mkdir()
@@ -183,26 +184,25 @@ def test_a_large_template_is_read_from_its_buckets_region_and_never_across_regio
                               {"convox.rack.rack_release": {"channel": channel, "version": "2", "src": str(small)}}],
               name="publish.yml")
     rec = aws.recording.mark()
-    far, near, small_far = run_tasks(aws, tmp_path, [
+    far, near, small_far, china = run_tasks(aws, tmp_path, [
         rack(name="far", channel=channel, version="1", region="us-east-1"),
         rack(name="near", channel=channel, version="1", region="eu-west-1"),
-        rack(name="small", channel=channel, version="2", region="us-east-1")])
-    assert far["failed"] and not far["changed"]
-    assert far["msg"] == (
-        "template %s/1/rack.json is %d bytes, over CloudFormation's limit of 51200 bytes for a template sent in the "
-        "request, and CloudFormation reads a larger one only from a bucket in the stack's region: bucket eu-releases "
-        "is in eu-west-1, the stack in us-east-1; publish the release to a channel whose bucket is in us-east-1."
-        % (channel, len(json.dumps(padded(60000), separators=(",", ":"))))), far["msg"]
+        rack(name="small", channel=channel, version="2", region="us-east-1"),
+        rack(name="china", channel=channel, version="1", region="cn-north-1")])
+    assert far["changed"] and not far.get("failed"), far.get("msg")
+    assert china["failed"] and not china["changed"]
+    assert ("CloudFormation in cn-north-1 (partition aws-cn) reads a template only from a bucket in the stack's own "
+            "region, and its channel's bucket is in eu-west-1; set template_bucket") in china["msg"], china["msg"]
     creates = rec.params("CreateStack")
-    assert [c["StackName"] for c in creates] == ["near", "small"], creates
+    assert [c["StackName"] for c in creates] == ["far", "near", "small"], creates
     assert creates[0]["TemplateURL"].startswith("https://eu-releases.s3.eu-west-1.amazonaws.com/stable/1/rack.json")
-    assert "TemplateBody" in creates[1]
+    assert creates[1]["TemplateURL"] == creates[0]["TemplateURL"]
+    assert "TemplateBody" in creates[2]
     assert near["changed"] and not near.get("failed") and small_far["changed"] and not small_far.get("failed")
     body = aws.client("cloudformation", "eu-west-1").get_template(StackName="near")["TemplateBody"]
     body = body if isinstance(body, dict) else json.loads(body)
     assert len(body["Resources"]["Logs"]["Metadata"]["padding"]) == 60000
-    names = {s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]}
-    assert "far" not in names
+    assert aws.client("cloudformation", "cn-north-1").describe_stacks()["Stacks"] == []
 
 
 SERVICE_APP = {

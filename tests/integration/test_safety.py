@@ -200,11 +200,13 @@ def test_uninstall_confirms_the_racks_it_deletes_not_the_hosts(aws, tmp_path):
     rec = aws.recording.mark()
     out = aws.playbook(uninstall, "-l", "scratch", inventory=str(inventory), cwd=REPO,
                        extra_vars={"confirm": "scratch"}, expect_rc=2)
-    assert "to confirm, pass -e confirm=prod-critical (the racks that would be deleted, got scratch)" in out, out
+    assert ("confirm entry scratch names no rack this run would delete (123456789012/us-east-1/prod-critical) - a confirm "
+            "names racks, not the hosts that stand for them; to confirm, pass -e confirm=prod-critical; nothing was "
+            "deleted.") in " ".join(out.split()), out
     out = aws.playbook(uninstall, "-l", "other,twin", inventory=str(inventory), cwd=REPO,
                        extra_vars={"confirm": "scratch"}, expect_rc=2)
-    assert ("hosts other, twin all resolve to rack scratch in us-east-1; one rack must be one host; no rack was "
-            "changed.") in out, out
+    assert ("hosts other, twin all resolve to rack scratch in us-east-1 of account 123456789012; one rack must be one "
+            "host; no rack was changed.") in out, out
     site = os.path.join(REPO, "playbooks", "site.yml")
     out = aws.playbook(site, inventory=str(inventory), cwd=REPO, expect_rc=2)
     assert "hosts other, regional, twin all resolve to rack scratch in us-east-1" in out, out
@@ -265,7 +267,8 @@ def test_a_missing_template_on_the_path_fails_before_any_change(aws, tmp_path):
     rec = aws.recording.mark()
     (res,) = run_tasks(aws, tmp_path, [rack_task(name="long", channel=channel, version="latest")])
     assert res["failed"] and not res["changed"] and not res.get("steps"), res
-    assert res["msg"] == ('channel %s has no rack template for version "3" (3/rack.json is missing).' % channel)
+    assert res["msg"] == ('channel %s has no rack template for version "3" (3/rack.json and 3/formation.json are missing).'
+                          % channel)
     assert rec.mutating(include_plan=True) == []
     assert snapshot(aws) == before
 

@@ -123,8 +123,9 @@ def test_a_template_over_the_request_limit_goes_by_url_from_s3_or_is_refused(aws
     assert published["changed"] and not published.get("failed"), published
     assert from_file["failed"] and from_file["msg"].startswith(
         "template %s/1/rack.json is " % file_channel) and from_file["msg"].endswith(
-        "bytes, over CloudFormation's limit of 51200 bytes for a template sent in the request; publish it to an "
-        "s3:// channel, from which CloudFormation reads it by URL."), from_file["msg"]
+        "bytes, over CloudFormation's limit of 51200 bytes for a template sent in the request, and no S3 object of its "
+        "channel can be read by CloudFormation; set template_bucket (host variable rack_template_bucket) to an S3 "
+        "bucket in us-east-1, where the collection stages it (keyed by its digest)."), from_file["msg"]
     assert [c for c in rec.mutating() if c[0] == "cloudformation"] == []
 
     (installed,) = run_tasks(aws, tmp_path, [rack_task(name="big", channel="s3://releases/stable")])

@@ -111,3 +111,20 @@ def test_an_unreadable_region_fails_the_inventory_and_the_fleet_run(aws, tmp_pat
     proc = run(BIN, ["ansible-inventory", "-i", inventory, "--list"], aws.env(), check=True)
     assert "region mars-north-1 could not be read" in proc.stderr
     assert sorted(json.loads(proc.stdout)["_meta"]["hostvars"]) == ["acme-prod"]
+
+
+def test_a_fleet_read_in_part_is_reported_as_such(aws, tmp_path):
+    """strict: false skips an unreadable region; the report then says the fleet is not whole, naming the place and
+    why (HTML and JSON), instead of showing the racks it could read as the fleet."""
+    rack_stack(aws, "acme-prod", org="acme")
+    inventory = inventory_file(tmp_path, "strict: false\n", regions=("us-east-1", "mars-north-1"))
+    report = tmp_path / "report"
+    aws.playbook(os.path.join(REPO, "playbooks", "report.yml"), inventory=inventory, cwd=REPO,
+                 extra_vars={"convox_report_dir": str(report), "rack_channel": "file://%s" % tmp_path})
+    with open(report / "fleet-report.json") as f:
+        data = json.load(f)
+    assert [r["rack"] for r in data["racks"]] == ["acme-prod"]
+    assert [u["region"] for u in data["unreadable_scope"]] == ["mars-north-1"]
+    assert data["scope"].startswith("NOT the whole fleet: the inventory could not read region mars-north-1 ("), data
+    page = (report / "fleet-report.html").read_text()
+    assert "NOT the whole fleet: the inventory could not read region mars-north-1" in page

@@ -59,12 +59,13 @@ def test_a_batch_installs_each_rack_from_its_variables(fleet):
     assert results["acme-prod"]["rack"]["version"] == "1" and results["acme-dev"]["rack"]["version"] == "3"
     assert results["acme-dev"]["rack"]["tags"]["Team"] == "a"
     row = dict(results["acme-prod"]["convox_row"])
-    assert len(row.pop("fingerprint")) == 32 and sorted(row.pop("fingerprint_of")) == [
-        "parameters", "path", "stack", "tags", "target", "templates"]
+    from ansible_collections.convox.rack.plugins.module_utils._plan import BASIS
+    assert len(row.pop("fingerprint")) == 32 and sorted(row.pop("fingerprint_of")) == sorted(BASIS)
     assert row == {
         "host": "acme-prod", "rack": "prod", "org": "acme", "account": "", "region": "us-east-1", "from": "-", "to": "1",
         "path": ["1"],
-        "steps": 1, "result": "updated", "msg": "", "stateful": 0, "security": 0, "drifted": 0, "single_task_apps": []}
+        "steps": 1, "result": "updated", "msg": "", "stateful": 0, "security": 0, "drifted": 0, "single_task_apps": [],
+        "halted": False, "republished": False, "failed_step": ""}
     assert "hunter2" not in json.dumps(out)                     # a NoEcho value never in a result
     assert results["broken"]["failed"] is True and results["broken"]["convox_row"]["result"] == "failed"
     assert results["broken"]["msg"].startswith('rack name "bad name" is invalid')
@@ -128,7 +129,7 @@ def test_the_preflight_refuses_two_hosts_that_resolve_to_one_rack(fleet):
     out = preflight(hostvars)
     assert "failed" not in out, out
     assert [(t["host"], t["account"], t["region"]) for t in out["targets"]] == [
-        ("a", "111111111111", "us-east-1"), ("b", None, "us-east-1"), ("c", "222222222222", "us-east-1")]
+        ("a", "111111111111", "us-east-1"), ("b", "123456789012", "us-east-1"), ("c", "222222222222", "us-east-1")]
     hostvars["a"]["rack_account_id"] = "123456789012"            # moto's account: the credentials' own
     out = preflight(hostvars)
     assert out["failed"] is True and out["msg"].startswith("hosts a, b all resolve to rack x in us-east-1 of account "
@@ -146,8 +147,14 @@ def test_the_preflight_resolves_latest_and_edge_once_for_the_run(fleet, tmp_path
     assert out["versions"] == {channel: {"latest": "3", "edge": "4"}}
     assert out["ansible_facts"]["convox_run_versions"] == out["versions"]
     assert [r["version"] for r in out["ansible_facts"]["convox_run_releases"][channel]] == ["1", "2", "3", "4"]
-    assert out["lines"] == ["release of this run: edge = 4 in %s" % channel,
-                            "release of this run: latest = 3 in %s" % channel]
+    assert out["lines"][:2] == ["release of this run: edge = 4 in %s" % channel,
+                                "release of this run: latest = 3 in %s" % channel]
+    # the rack template of each release the run goes to is pinned (its digest) when the run starts
+    pins = out["ansible_facts"]["convox_run_pins"][channel]
+    assert sorted(pins) == sorted({fleet[h]["rack_version"] for h in ("acme-prod",)} | {"3", "4"})
+    assert all(len(d) == 64 for d in pins.values())
+    assert out["lines"][2:] == ["template of release %s in %s pinned for the run: sha256 %s" % (v, channel, pins[v][:16])
+                                for v in sorted(pins)]
     assert out["racks"] == ["acme-dev", "edge", "gone", "prod"]
     # a batch given the run's versions goes there, whatever the channel says by then
     res = batch(fleet, hosts=["acme-dev", "edge"], versions={channel: {"latest": "2", "edge": "2"}}, check_mode=True)

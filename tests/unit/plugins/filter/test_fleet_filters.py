@@ -32,7 +32,7 @@ def test_halt_reason():
     hostvars = {"c": {"convox_result": row("c", "updated")}, "x": {"convox_result": row("x", "failed")},
                 "y": {"convox_result": row("y", "updated")}, "z": {}}
     hosts = ["c", "x", "y", "z"]
-    assert halt_reason(hosts, hostvars, ["c"], 0) == "1 racks failed"
+    assert halt_reason(hosts, hostvars, ["c"], 0) == "1 rack failed"
     assert halt_reason(hosts, hostvars, ["c"], 25) == ""           # 1 of 4 is not more than 25 %
     assert halt_reason(hosts, hostvars, ["x"], 100) == "the canary failed"
     assert halt_reason(hosts, {"c": {}}, [], 0) == ""
@@ -43,10 +43,10 @@ def test_table_and_failed():
                 "a": {"convox_result": row("a", "updated")}, "c": {"convox_result": row("c", "skipped", path=[])},
                 "d": {}}
     lines = fleet_table(["a", "b", "c", "d"], hostvars)
-    assert lines[0].split() == ["RACK", "ORG", "REGION", "FROM", "->", "TO", "(PATH)", "STEPS", "RESULT"]
-    assert lines[1].split() == ["a", "acme", "us-east-1", "1", "->", "2", "->", "3", "2", "updated"]
+    assert lines[0].split() == ["RACK", "ORG", "ACCOUNT", "REGION", "FROM", "->", "TO", "(PATH)", "STEPS", "RESULT"]
+    assert lines[1].split() == ["a", "acme", "-", "us-east-1", "1", "->", "2", "->", "3", "2", "updated"]
     assert lines[2].endswith("failed: boom")
-    assert lines[3].split()[3:6] == ["1", "->", "3"]                # no path: from -> to
+    assert lines[3].split()[4:7] == ["1", "->", "3"]                # no path: from -> to
     assert lines[-1] == "1 failed, 1 updated, 0 up to date, 1 skipped"
     assert fleet_table(["a"], hostvars, check_mode=True)[-1] == "0 failed, 1 to update, 0 up to date, 0 skipped"
     assert fleet_failed(["a", "b", "c", "d"], hostvars) == ["b"]
@@ -67,7 +67,7 @@ def test_a_host_row_is_the_batch_row_else_made_the_same_way():
     assert fleet_row("h1", hostvars, {"failed": True, "msg": "rack_batch: bad options."}) == {
         "host": "h1", "rack": "prod", "org": "acme", "account": "", "region": "eu-west-1", "from": "-", "to": "-", "path": [],
         "steps": 0, "result": "failed", "msg": "rack_batch: bad options.", "stateful": 0, "security": 0, "drifted": 0,
-        "fingerprint": "", "fingerprint_of": {}, "single_task_apps": []}
+        "fingerprint": "", "fingerprint_of": {}, "single_task_apps": [], "halted": False, "republished": False, "failed_step": ""}
     assert fleet_row("h2", hostvars, {"failed": True})["rack"] == "h2"
     assert fleet_row("h2", hostvars, {"changed": True, "plan": {"to_version": "3"}}, True)["result"] == "planned"
 

@@ -97,7 +97,8 @@ def test_one_name_in_two_regions_fails_unless_hostnames_tells_them_apart(aws):
     with pytest.raises(AnsibleError) as err:
         populate(plugin())
     assert ("rack prod in us-east-1 of account %s and rack prod in eu-west-1 of account %s would both be host prod; "
-            "set hostnames" % (ACCOUNT, ACCOUNT)) in str(err.value)
+            "set hostnames to tell them apart, by account and region: for example "
+            "'{{ rack_name }}-{{ rack_account_id }}-{{ rack_region }}'" % (ACCOUNT, ACCOUNT)) in str(err.value)
     inv = plugin(hostnames=trust_as_template("{{ rack_name }}-{{ rack_region }}"))
     populate(inv)
     assert sorted(hosts(inv)) == ["prod-eu-west-1", "prod-us-east-1"]
@@ -147,7 +148,8 @@ def test_parse_reads_every_region_without_the_regions_option_and_caches(aws, mon
     inv.update_cached_result = lambda path, cache, result: stored.update({path: result})
     inv.parse(inv.inventory, DataLoader(), "/x/racks.yml")
     assert sorted(hosts(inv)) == ["mumbai", "prod"]
-    assert stored["/x/racks.yml"] == [       # in the order of the regions all_clients gives
+    assert stored["/x/racks.yml"]["unreadable"] == []
+    assert stored["/x/racks.yml"]["racks"] == [       # in the order of the regions all_clients gives
         {"name": "prod", "org": "acme", "region": "us-east-1", "account_id": ACCOUNT, "current_version": "1",
          "status": "CREATE_COMPLETE"},
         {"name": "mumbai", "org": "acme", "region": "ap-south-1", "account_id": ACCOUNT, "current_version": "1",

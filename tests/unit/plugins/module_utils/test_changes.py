@@ -88,6 +88,28 @@ def test_the_stateful_set_covers_the_data_stores():
         assert is_stateful(rtype), rtype
 
 
+def test_the_stateful_set_covers_identities_that_cannot_be_recreated_as_they_were():
+    # data, and identities others hold on to: a user pool's users, a zone's name servers, a certificate, a key pair,
+    # an address, a parameter's value; every type named exists in AWS's resource schemas (cfn-lint's copy)
+    import json
+    import os
+
+    import cfnlint
+    schemas = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas", "providers", "us-east-1.json")
+    with open(schemas) as f:
+        known = set(json.load(f))
+    for rtype in ("AWS::Cognito::UserPool", "AWS::Route53::HostedZone", "AWS::SSM::Parameter", "AWS::EC2::KeyPair",
+                  "AWS::CertificateManager::Certificate", "AWS::EFS::FileSystem", "AWS::RDS::DBCluster",
+                  "AWS::RDS::DBInstance", "AWS::ElastiCache::CacheCluster", "AWS::ElastiCache::ServerlessCache",
+                  "AWS::EC2::EIP", "AWS::RDS::GlobalCluster"):
+        assert is_stateful(rtype), rtype
+    from ansible_collections.convox.rack.plugins.module_utils._changes import STATEFUL_TYPES
+    assert sorted(STATEFUL_TYPES - known) == []
+    changes = template_diff({"Resources": {"Zone": {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": "a."}}}},
+                            {"Resources": {"Zone": {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": "b."}}}})
+    assert [(c["logical_id"], c["stateful"]) for c in changes] == [("Zone", True)]
+
+
 def policy(*actions, resource="*"):
     return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": resource}]}
 

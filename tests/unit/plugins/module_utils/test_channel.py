@@ -36,7 +36,8 @@ def test_file_channel_reads(tmp_path, form):
     ch = open_channel(url)
     assert ch.read_releases().to_list() == VERSIONS
     assert ch.read_template("1", "rack")[0] == '{"Resources": {}}'
-    with pytest.raises(ConvoxError, match=r'has no app template for version "1" \(1/app.json is missing\)\.$'):
+    with pytest.raises(ConvoxError, match=r'release 1 of channel .* has no app template \(1/app.json is missing\): a '
+                                          r'rack-only release, as Convox publishes them'):
         ch.read_template("1", "app")
 
 
@@ -321,7 +322,7 @@ def test_deeply_nested_versions_json_is_refused_naming_the_channel(tmp_path):
 def test_a_template_url_names_the_buckets_region_and_its_partitions_domain(aws):
     """The client is in us-east-1, the bucket in eu-west-1: the URL CloudFormation reads names eu-west-1 (looked up
     once, only when a template needs its URL), pinned to the version read; a template over the request limit goes by
-    URL to a stack in the bucket's region only."""
+    URL to a stack of any region of the aws partition, and needs template_bucket for a stack of another partition."""
     import boto3
 
     from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
@@ -341,9 +342,11 @@ def test_a_template_url_names_the_buckets_region_and_its_partitions_domain(aws):
     template = parse_template(text, "s3://eu-chan/stable/1/rack.json", url)
     assert template.request_source("eu-west-1") == {
         "TemplateURL": "https://eu-chan.s3.eu-west-1.amazonaws.com/stable/1/rack.json?versionId=%s" % version_id}
-    with pytest.raises(ConvoxError, match=r"bucket eu-chan is in eu-west-1, the stack in us-east-1; publish the release "
-                                          r"to a channel whose bucket is in us-east-1\.$"):
-        template.request_source("us-east-1")
+    assert template.request_source("us-east-1") == template.request_source("eu-west-1")   # aws: any region
+    with pytest.raises(ConvoxError, match=r"CloudFormation in cn-north-1 \(partition aws-cn\) reads a template only "
+                                          r"from a bucket in the stack's own region, and its channel's bucket is in "
+                                          r"eu-west-1; set template_bucket \(host variable rack_template_bucket\)"):
+        template.request_source("cn-north-1")
     assert calls == [1]                                   # one look-up per channel
     small = parse_template('{"Resources": {}}', "small", url)
     assert "TemplateBody" in small.request_source("us-east-1")          # within the limit: sent from anywhere
@@ -371,3 +374,34 @@ def test_a_region_unknown_to_botocore_is_accepted_when_its_name_is_well_formed(m
     for name in ("mars-north-1", "us_east_1", "eu-west", "US-EAST-1"):
         with pytest.raises(ConvoxError, match='^region "%s" is not an AWS region' % name):
             _common.ClientFactory(lambda service: None, name)("cloudformation")
+
+
+def test_an_https_channel_served_by_s3_is_read_by_cloudformation_at_its_own_url():
+    """Convox's https://convox.s3.amazonaws.com/release: its objects' URLs are what CloudFormation reads (TemplateURL),
+    from any region of the aws partition, as the CLI passes them; an HTTPS host that is not S3 serves no URL."""
+    from ansible_collections.convox.rack.plugins.module_utils._channel import https_s3_url
+    from ansible_collections.convox.rack.plugins.module_utils._templates import MAX_TEMPLATE_BODY, NeedsStaging
+    channel = open_channel("https://convox.s3.amazonaws.com/release")
+    url = channel.template_url("20260421192651/rack.json", None)
+    assert url.url() == "https://convox.s3.amazonaws.com/release/20260421192651/rack.json"
+    assert (url.bucket, url.region(), url.partition()) == ("convox", "us-east-1", "aws")
+    assert https_s3_url("https://s3.eu-west-1.amazonaws.com/acme/stable/1/rack.json").region() == "eu-west-1"
+    assert https_s3_url("https://acme.s3.cn-north-1.amazonaws.com.cn/x").partition() == "aws-cn"
+    assert open_channel("https://releases.example.com/stable").template_url("1/rack.json", None) is None
+    big = parse_template(json.dumps({"Resources": {"L": {"Type": "AWS::Logs::LogGroup",
+                                                         "Metadata": {"x": "y" * MAX_TEMPLATE_BODY}}}}), "big", url)
+    assert big.request_source("ap-southeast-2") == {"TemplateURL": url.url()}
+    with pytest.raises(NeedsStaging, match="set template_bucket"):
+        big.request_source("us-gov-west-1")
+
+
+def test_a_convox_release_is_read_from_formation_json_when_it_has_no_rack_json(tmp_path):
+    root = tmp_path / "release"
+    (root / "20160901022059").mkdir(parents=True)
+    (root / "versions.json").write_text(json.dumps([{"version": "20160901022059", "description": "", "published": True,
+                                                     "required": False}]))
+    (root / "20160901022059" / "formation.json").write_text('{"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}')
+    text, dummy = open_channel("file://%s" % root).read_template("20160901022059", "rack")
+    assert json.loads(text)["Resources"]["Q"]["Type"] == "AWS::SQS::Queue"
+    with pytest.raises(ConvoxError, match="has no rack template for version \"2\""):
+        open_channel("file://%s" % root).read_template("2", "rack")

@@ -82,8 +82,10 @@ def test_a_wait_times_out_naming_the_stack():
 
 
 class FakeManager:
-    def __init__(self, params, check_mode, client_factory, warn, watcher, quota_reader, list_resources=True):
+    def __init__(self, params, check_mode, client_factory, warn, watcher, quota_reader, list_resources=True,
+                 shared_templates=None):
         assert list_resources is False         # a fleet batch skips the listing of resources after a change
+        assert shared_templates.pins == {}     # no pinned release: nothing read for the batch
         self.params = params
         self.secret_values = {"s3cr3t"} if params.get("secret") else set()
         warn("careful with %s" % params["name"])
@@ -184,8 +186,9 @@ def test_a_batch_prints_a_line_each_time_a_rack_changes_state():
     now = time.monotonic()
     stacks = FakeStacks({"a": now + 0.2, "b": now + 0.4})
 
-    def manager(params, check_mode, client_factory, warn, watcher, quota_reader, list_resources=True):
-        made = Waiting(params, check_mode, client_factory, warn, watcher, quota_reader, list_resources)
+    def manager(params, check_mode, client_factory, warn, watcher, quota_reader, list_resources=True,
+                shared_templates=None):
+        made = Waiting(params, check_mode, client_factory, warn, watcher, quota_reader, list_resources, shared_templates)
         made.watcher = watcher
         return made
 

@@ -24,7 +24,8 @@ MODULE = dict(aws_argument_spec(), **rack_spec())      # as AnsibleAWSModule mer
 # the module's None does): the module's None
 OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version", "rack_releases", "rack_apps",
                       "rack_account_id", "rack_assume_role_arn", "rack_assume_role_external_id",
-                      "rack_assume_role_session_name", "rack_notification_arns", "rack_role_arn"}
+                      "rack_assume_role_session_name", "rack_notification_arns", "rack_role_arn",
+                      "rack_template_bucket"}
 ROLE_ONLY_DEFAULT = {"rack_name"}          # the inventory host name
 VAR_OF = {var: option for option, var in HOST_VARIABLES}
 with open(os.path.join(ROLE, "tasks", "converge.yml")) as f:
