@@ -23,7 +23,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCS = os.path.join(REPO, "docs")
 SITE = os.path.join(DOCS, "site")
 # the guide pages of the site, in docs/ (docs/README.md is the repository's index of them)
-GUIDE = ["guide.md", "releases.md", "stack-states.md", "reliability.md", "performance.md"]
+GUIDE = ["guide.md", "releases.md", "stack-states.md", "reliability.md", "performance.md", "developing.md"]
 # what the guide pages link to or show, beside them in docs/
 GUIDE_FILES = ["iam-policy.json", "publisher-policy.json"]
 GUIDE_DIRS = ["images", "examples"]

@@ -76,9 +76,7 @@ extends_documentation_fragment:
   - convox.rack.channel
   - convox.rack.tags
   - convox.rack.wait
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - convox.rack.aws.modules
 attributes:
   check_mode:
     support: full

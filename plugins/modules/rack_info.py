@@ -28,9 +28,7 @@ options:
     type: str
 extends_documentation_fragment:
   - convox.rack.account
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - convox.rack.aws.modules
 attributes:
   check_mode:
     support: full

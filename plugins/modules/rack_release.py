@@ -69,9 +69,7 @@ options:
 extends_documentation_fragment:
   - convox.rack.account
   - convox.rack.channel
-  - amazon.aws.common.modules
-  - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - convox.rack.aws.modules
 attributes:
   check_mode:
     support: full

@@ -14,17 +14,13 @@ from typing import Any, Mapping, NoReturn
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 
 from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, known_regions
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 # One boto3 session per profile (and AWS config files) for the life of the process, all sharing one
-# botocore data loader.  When the controller loads this module before forking its workers (the
-# convox.rack.fleet strategy of the fleet playbooks), every worker inherits boto3 already imported,
-# the service models parsed and the default session built with its per-session caches filled, so a
-# worker's client costs about 2 ms instead of 15.
+# botocore data loader: the racks of a fleet batch (one worker, rack_batch) share the parsed service models.
 _SESSIONS: dict[tuple[str, str, str], Any] = {}
 _LOADER: list[Any] = []
-WARM_SERVICES = ("cloudformation", "s3")
 
 
 def _loader() -> Any:
@@ -45,27 +41,6 @@ def _session(profile: str | None) -> Any:
         core.register_component("data_loader", _loader())
         _SESSIONS[key] = boto3.session.Session(botocore_session=core)
     return _SESSIONS[key]
-
-
-def warm() -> bool:
-    """Import the SDK and the managers, parse the service models this collection uses and build the
-    default session (no network, no credentials: the warm-up clients get placeholder keys and are
-    thrown away)."""
-    # pylint: disable=unused-import
-    from ansible_collections.convox.rack.plugins.module_utils import _fleet, _tasks  # noqa: F401
-    loader = _loader()
-    for service in WARM_SERVICES:
-        loader.load_service_model(service, "service-2")
-        loader.load_service_model(service, "endpoint-rule-set-1")
-    loader.load_data("endpoints")
-    loader.load_data("partitions")
-    loader.load_data("sdk-default-configuration")
-    session = _session(os.environ.get("AWS_PROFILE") or os.environ.get("AWS_DEFAULT_PROFILE"))
-    known_regions(session)
-    for service in WARM_SERVICES:
-        session.client(service, region_name="us-east-1", aws_access_key_id="warm-up", aws_secret_access_key="warm-up",
-                       config=botocore_config())
-    return True
 
 
 class _Options:

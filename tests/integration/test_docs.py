@@ -44,8 +44,8 @@ def test_guide_commands_run(aws):
     assert "@org_globex:" in graph and "@region_eu_west_1:" in graph and "@account_123456789012:" in graph
     # the dynamic inventory's group_vars target moves every discovered rack (the inventory sets no rack_version)
     assert "0 failed, 6 to update, 0 up to date, 0 skipped" in outputs[
-        "ansible-playbook -i docs/examples/fleet playbooks/update.yml --check"]
+        "ansible-playbook -i docs/examples/fleet convox.rack.update --check"]
     assert "0 failed, 6 updated, 0 up to date, 0 skipped" in outputs[
-        "ansible-playbook -i playbooks/inventory/demo playbooks/update.yml"]
+        "ansible-playbook -i playbooks/inventory/demo convox.rack.update"]
     assert "MODULE convox.rack.rack" in outputs["ansible-doc convox.rack.rack"] or \
         "convox.rack.rack" in outputs["ansible-doc convox.rack.rack"]

@@ -20,7 +20,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGES = ["index.html", "changelog.html", "guide/guide.html", "guide/releases.html", "guide/stack-states.html", "guide/reliability.html",
          "guide/performance.html"] + ["collections/convox/rack/%s.html" % name for name in (
              "index", "rack_module", "rack_app_module", "rack_batch_module", "rack_info_module", "rack_release_module",
-             "rack_release_info_module", "racks_inventory", "fleet_strategy", "rack_role", "fleet_table_filter",
+             "rack_release_info_module", "racks_inventory", "rack_role", "fleet_table_filter",
              "fleet_batch_label_filter")]
 
 
