@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 2
 # overlaps those waits (each worker has its own local endpoint)
 INTEGRATION_WORKERS ?= 3
 
-.PHONY: deps-newest galaxy docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: deps-newest endpoint galaxy docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -130,13 +130,23 @@ molecule: setup
 units: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
+# Three tiers of tests: the collection's unit tests (tests/unit/plugins: pure, or on moto in-process), which run once
+# per ansible-core; the local endpoint's own tests and the templates' (tests/unit/tools, tests/unit/formation: they
+# depend on moto and cfn-lint, not on ansible-core), which run once; the playbook scenarios (tests/integration).
+PLUGIN_TESTS := tests/unit/plugins
+ENDPOINT_TESTS := tests/unit/tools tests/unit/formation
+
+# the endpoint's rules and the templates, once
+endpoint: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(ENDPOINT_TESTS)
+
 # the unit tests on the floors (the collection found in the oldest environment's own collections directory)
 oldest: setup
-	$(OLDEST_CORE)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit
+	$(OLDEST_CORE)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PLUGIN_TESTS)
 
 # the unit tests on every ansible-core meta/runtime.yml admits but the newest (which ansible-test units runs)
 matrix: oldest
-	$(CORE_218)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/unit
+	$(CORE_218)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PLUGIN_TESTS)
 
 integration: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) --durations=15 tests/integration
@@ -155,7 +165,7 @@ sanity: setup
 
 ansible-test-units: setup
 	$(BIN)/python tools/ansible_test_tree.py $(ATEST_ROOT)
-	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test units --python 3.11 --requirements --color no
+	cd $(ATEST_ROOT)/convox/rack && $(BIN)/ansible-test units --python 3.11 --requirements --color no $(PLUGIN_TESTS)
 
 # The documentation site (antsibull-docs + Sphinx, offline): .tmp/docs-site/html/index.html.  The integration suite
 # builds it too and checks every link in chromium (tests/integration/test_docs_site.py).
@@ -170,7 +180,7 @@ docs-lint: setup
 
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
 # local run); integration prints its slowest tests so the suite's time stays visible
-TEST_PARTS := lint docs-lint security galaxy ansible-test-units matrix integration molecule sanity ee
+TEST_PARTS := lint docs-lint security galaxy endpoint ansible-test-units matrix integration molecule sanity ee
 test: setup
 	@for part in $(TEST_PARTS); do start=$$(date +%s); $(MAKE) --no-print-directory $$part || exit 1; \
 		echo "make test: $$part took $$(( $$(date +%s) - start )) s"; done

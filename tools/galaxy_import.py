@@ -55,13 +55,15 @@ def main(argv: list[str]) -> int:
         result = os.path.join(tmp, "result.json")
         proc = subprocess.run([python, "-m", "galaxy_importer.main", tarball, "--print-result"], env=env, cwd=tmp,
                               capture_output=True, text=True, timeout=900)
-        output = proc.stdout + proc.stderr
-        print("\n".join(line for line in output.splitlines() if not line.startswith("Loading ")))
+        start = proc.stdout.find("\n{")
+        log = (proc.stdout[:start] if start >= 0 else proc.stdout) + proc.stderr
+        output = log
+        # the importer's log (its JSON result, printed after it, is read below, not shown)
+        print("\n".join(line for line in log.splitlines() if not line.startswith("Loading ")))
         data = {}
-        start = proc.stdout.find("{")
         if start >= 0:
             try:
-                data = json.loads(proc.stdout[start:])
+                data = json.loads(proc.stdout[start + 1:])
             except ValueError:
                 data = {}
         with open(result, "w") as f:

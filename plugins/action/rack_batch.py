@@ -39,7 +39,7 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
 )
 from ansible_collections.convox.rack.plugins.module_utils._plan import what_changed
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
-from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES
+from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES, host_rack_args
 from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_digest
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 from ansible_collections.convox.rack.plugins.plugin_utils._sessions import TemporaryEnviron, controller_client_factory
@@ -121,13 +121,7 @@ class ActionModule(ConvoxAction):
         says why they are invalid; the values to keep out of the result).  ``versions``: what latest, stable
         and edge mean for this run (the preflight's), so every batch goes to the release resolved at its start."""
         try:
-            variables = hostvars[host]
-            args = {}
-            for option, var in HOST_VARS:
-                value = variables.get(var)
-                if value is None or value == "" or (option in ("version", "org", "region", "channel", "releases") and not value):
-                    continue
-                args[option] = value
+            args = host_rack_args(hostvars[host])
         except Exception as exc:  # an undefined variable in the host's inventory
             return ConvoxError("host %s: its variables cannot be read (%s)." % (host, exc)), set()
         args.setdefault("name", host)

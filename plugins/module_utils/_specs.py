@@ -101,6 +101,28 @@ HOST_VARIABLES: tuple[tuple[str, str], ...] = (
 )
 
 
+# The emptiness rule of the fleet, stated once: a host variable of these options left empty ("" or []) means "not
+# given" - the rack keeps what it has (its region and channel, its SNS topics, its service role, ...) - so it is not
+# passed at all (the role's converge task omits them; rack_batch drops them; tests/unit/plugins/roles/
+# test_role_spec.py holds the two equal).  A host variable of any other option that is None or "" is not passed.
+OMITTED_WHEN_EMPTY: frozenset[str] = frozenset((
+    "org", "region", "channel", "version", "releases", "account_id", "assume_role_arn", "assume_role_external_id",
+    "assume_role_session_name", "notification_arns", "role_arn", "template_bucket"))
+
+
+def host_rack_args(variables: Mapping[str, Any]) -> dict[str, Any]:
+    """The rack module's arguments a host's variables give (HOST_VARIABLES, the emptiness rule above)."""
+    args: dict[str, Any] = {}
+    for option, var in HOST_VARIABLES:
+        value = variables.get(var)
+        if value is None or (isinstance(value, str) and value == ""):
+            continue
+        if option in OMITTED_WHEN_EMPTY and not value:
+            continue
+        args[option] = value
+    return args
+
+
 def rack_spec() -> Spec:
     spec: Spec = {
         "name": {"type": "str", "required": True, "aliases": ["rack"]},

@@ -12,7 +12,8 @@ import yaml
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
 from ansible_collections.convox.rack.plugins.action.rack_batch import HOST_VARS
-from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES, rack_spec
+from ansible_collections.convox.rack.plugins.module_utils import _specs
+from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES, host_rack_args, rack_spec
 
 ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "rack")
 with open(os.path.join(ROLE, "meta", "argument_specs.yml")) as f:
@@ -22,10 +23,7 @@ with open(os.path.join(ROLE, "defaults", "main.yml")) as f:
 MODULE = dict(aws_argument_spec(), **rack_spec())      # as AnsibleAWSModule merges them
 # an empty role value means "not given" (the task omits it, or, for rack_apps, [] manages no app as
 # the module's None does): the module's None
-OMITTED_WHEN_EMPTY = {"rack_org", "rack_region", "rack_channel", "rack_version", "rack_releases", "rack_apps",
-                      "rack_account_id", "rack_assume_role_arn", "rack_assume_role_external_id",
-                      "rack_assume_role_session_name", "rack_notification_arns", "rack_role_arn",
-                      "rack_template_bucket"}
+OMITTED_WHEN_EMPTY = {var for option, var in HOST_VARIABLES if option in _specs.OMITTED_WHEN_EMPTY} | {"rack_apps"}
 ROLE_ONLY_DEFAULT = {"rack_name"}          # the inventory host name
 VAR_OF = {var: option for option, var in HOST_VARIABLES}
 with open(os.path.join(ROLE, "tasks", "converge.yml")) as f:
@@ -79,3 +77,17 @@ def test_app_suboptions_are_the_modules():
     for name in role:
         same_shape(role[name], module[name], "rack_apps[].%s" % name)
         assert role[name].get("default") == module[name].get("default"), name
+
+
+def test_one_emptiness_rule_for_the_role_and_rack_batch():
+    """The role's converge task omits exactly the options _specs.OMITTED_WHEN_EMPTY names when empty, and rack_batch
+    reads a host's variables by the same rule: an empty rack_notification_arns keeps the stack's topics on both paths
+    (rack_batch once sent [], which removed them)."""
+    omitted = {option for option, given in CONVERGE.items() if "default(omit, true)" in str(given)}
+    assert omitted == set(_specs.OMITTED_WHEN_EMPTY)
+    variables = {var: ([] if isinstance(DEFAULTS.get(var), list) else "") for option, var in HOST_VARIABLES
+                 if option in _specs.OMITTED_WHEN_EMPTY}
+    variables.update(rack_name="prod", rack_state="present")
+    assert host_rack_args(variables) == {"name": "prod", "state": "present"}
+    assert host_rack_args({"rack_notification_arns": ["arn:aws:sns:us-east-1:1:t"]}) == {
+        "notification_arns": ["arn:aws:sns:us-east-1:1:t"]}
