@@ -25,7 +25,8 @@ SITE = os.path.join(DOCS, "site")
 # the guide pages of the site, in docs/ (docs/README.md is the repository's index of them)
 GUIDE = ["guide.md", "releases.md", "stack-states.md", "reliability.md", "performance.md", "developing.md"]
 # what the guide pages link to or show, beside them in docs/
-GUIDE_FILES = ["iam-policy.json", "publisher-policy.json"]
+GUIDE_FILES = ["iam-policy.json", "publisher-policy.json", "operator-with-service-role-policy.json", "service-role-policy.json",
+               "service-role-trust.json"]
 GUIDE_DIRS = ["images", "examples"]
 OUTSIDE_LINK = re.compile(r"(!?)\[([^\]]*)\]\(\.\./([^)\s]+)\)")
 IMAGE = (".png", ".svg", ".jpg", ".gif")

@@ -131,8 +131,11 @@ def role_credentials(sts: Any, role_arn: str, external_id: str | None = None,
     return RenewingCredentials(fetch)
 
 
-# one renewing credential per role (and source, endpoint) for the life of the process: every task and every rack of
-# a batch in that account signs with it, instead of one AssumeRole each
+# one renewing credential per role and region (and source, endpoint) for the life of the process: every task and every
+# rack of a batch in that account and region signs with it, instead of one AssumeRole each.  Per region, because the
+# credentials come from the STS endpoint of the region they are used in (the source's STS client is of that region:
+# botocore resolves an opt-in region's own endpoint): a token of the global endpoint is refused in an opt-in region
+# unless the account made such tokens global.
 _ROLES: dict[tuple[str, ...], tuple[Any, RenewingCredentials]] = {}
 _ROLES_LOCK = threading.Lock()
 
@@ -145,7 +148,7 @@ def role_session(source: ClientFactory, params: Mapping[str, Any], source_key: s
     import botocore.session
     role = str(params["assume_role_arn"])
     key = (role, str(params.get("assume_role_external_id") or ""), str(params.get("assume_role_session_name") or ""),
-           source_key)
+           source_key, str(source.region or ""))
     with _ROLES_LOCK:
         if key not in _ROLES:
             credentials = role_credentials(source("sts").client, role, params.get("assume_role_external_id"),

@@ -35,6 +35,8 @@ CREATE_ONLY = {
     "AWS::EC2::VPCGatewayAttachment": {"VpcId"},
     "AWS::ECR::Repository": {"EncryptionConfiguration", "RepositoryName"},
     "AWS::ECS::Cluster": {"ClusterName"},
+    "AWS::ECS::CapacityProvider": {"ClusterName", "Name"},
+    "AWS::ECS::ClusterCapacityProviderAssociations": {"Cluster"},
     "AWS::ECS::Service": {"Cluster", "Role", "SchedulingStrategy", "ServiceName"},
     "AWS::ECS::TaskDefinition": {"ContainerDefinitions", "Cpu", "EnableFaultInjection", "EphemeralStorage",
                                  "ExecutionRoleArn", "Family", "InferenceAccelerators", "IpcMode", "Memory",

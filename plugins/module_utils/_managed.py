@@ -112,6 +112,9 @@ def mark_no_echo_outputs(template: Mapping[str, Any], tags: dict[str, str]) -> N
         tags.pop(NO_ECHO_OUTPUTS_TAG, None)
 
 
+MAX_ROLLBACK_TRIGGERS = 5       # CloudFormation's quota of rollback triggers per operation
+
+
 class StackManagerBase:
     """Entry-state handling and operation waiting for one stack (a rack's or an app's)."""
 
@@ -500,6 +503,10 @@ class StackManagerBase:
         wanted = [str(a) for a in self.params.get("rollback_alarms") or []]
         if not wanted or self.alarm_arns:
             return
+        if len(wanted) > MAX_ROLLBACK_TRIGGERS:
+            raise ConvoxError("rollback_alarms names %d alarms, more than CloudFormation's %d rollback triggers of an "
+                              "operation; nothing was changed (a composite alarm can stand for several)."
+                              % (len(wanted), MAX_ROLLBACK_TRIGGERS))
         # an ARN of another region is passed on as it is (CloudFormation is its judge); the rest is read here
         local = [a for a in wanted if arn_place(a) is None or (arn_place(a) or ("", ""))[1] == self.factory.region]
         try:

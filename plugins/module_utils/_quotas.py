@@ -21,9 +21,18 @@ QUOTAS = {
     "elastic_ips": ("ec2", "L-0263D0A3", "EC2-VPC Elastic IPs", 5),
     "nat_gateways_per_az": ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 5),
     "stacks": ("cloudformation", "L-0485CB21", "Stack count", 2000),
+    "load_balancers": ("elasticloadbalancing", "L-53DA6B97", "Application Load Balancers per Region", 50),
+    "iam_roles": ("iam", "L-FE177D64", "IAM roles per account", 1000),
+    "vcpus": ("ec2", "L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPUs)", 5),
 }
 RESOURCE_QUOTAS = {"AWS::EC2::VPC": "vpcs", "AWS::EC2::InternetGateway": "internet_gateways",
-                   "AWS::EC2::EIP": "elastic_ips", "AWS::EC2::NatGateway": "nat_gateways_per_az"}
+                   "AWS::EC2::EIP": "elastic_ips", "AWS::EC2::NatGateway": "nat_gateways_per_az",
+                   "AWS::ElasticLoadBalancingV2::LoadBalancer": "load_balancers", "AWS::IAM::Role": "iam_roles"}
+# AWS raises the vCPU quota of most accounts past its published default on its own: when it cannot be read, the
+# default would refuse racks that fit, so an assumed one only warns
+SOFT_DEFAULTS = frozenset(("vcpus",))
+# the instance families the standard On-Demand vCPU quota covers
+STANDARD_FAMILIES = frozenset("acdhimrtz")
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NoSuchResourceException")
 
 
@@ -71,12 +80,51 @@ def rack_needs(template: Mapping[str, Any], parameters: Mapping[str, Any]) -> di
             continue
         if "Condition" in res and not condition(res["Condition"], params, conditions, seen):
             continue
+        if res["Type"] == "AWS::ElasticLoadBalancingV2::LoadBalancer" \
+                and str(_truth((res.get("Properties") or {}).get("Type", "application"), params, conditions, seen)) \
+                != "application":
+            continue
         if res["Type"] == "AWS::EC2::NatGateway":
             zones_with_nat += 1        # one per zone in the rack templates: the per-zone quota counts one each
             needs["nat_gateways_per_az"] = 1
         else:
             needs[RESOURCE_QUOTAS[res["Type"]]] += 1
     return needs
+
+
+def rack_instances(template: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, int]:
+    """{instance type: how many} the Auto Scaling groups of one rack of ``template`` run (their DesiredCapacity, else
+    MinSize; the instance type of their launch template)."""
+    declared = template.get("Parameters") or {}
+    params = {k: str(parameters.get(k, (v or {}).get("Default", ""))) for k, v in declared.items()}
+    conditions = template.get("Conditions") or {}
+    resources = template.get("Resources") or {}
+    seen: dict[str, bool] = {}
+    out: dict[str, int] = {}
+    for res in resources.values():
+        if not isinstance(res, dict) or res.get("Type") != "AWS::AutoScaling::AutoScalingGroup":
+            continue
+        if "Condition" in res and not condition(res["Condition"], params, conditions, seen):
+            continue
+        props = res.get("Properties") or {}
+        count = _truth(props.get("DesiredCapacity", props.get("MinSize", 0)), params, conditions, seen)
+        launch = props.get("LaunchTemplate") or {}
+        ref = launch.get("LaunchTemplateId") or launch.get("LaunchTemplateName") or {}
+        target = resources.get(ref.get("Ref")) if isinstance(ref, dict) else None
+        data = ((target or {}).get("Properties") or {}).get("LaunchTemplateData") or {}
+        itype = _truth(data.get("InstanceType"), params, conditions, seen)
+        try:
+            count = int(str(count))
+        except ValueError:
+            continue
+        if isinstance(itype, str) and itype and count > 0:
+            out[itype] = out.get(itype, 0) + count
+    return out
+
+
+def standard(instance_type: str) -> bool:
+    """Whether the standard On-Demand vCPU quota covers ``instance_type`` (its family letter)."""
+    return instance_type[:1].lower() in STANDARD_FAMILIES and not instance_type.lower().startswith(("inf", "im4", "is4"))
 
 
 @dataclasses.dataclass
@@ -103,6 +151,8 @@ class Room:
 
     def fits(self, name: str) -> int:
         need = self.needs.get(name) or 0
+        if name in SOFT_DEFAULTS and name in self.assumed:
+            return 1 << 30
         return (self.quotas[name] - self.used[name]) // need if need else 1 << 30
 
     def sentence(self) -> str:
@@ -119,6 +169,8 @@ class QuotaReader:
         self.factory = factory
         self.denied: str | None = None       # why Service Quotas could not be read, when it could not
         self.unread: str | None = None       # why the region's usage could not be read, when it could not
+        self.types_unread: str | None = None     # why the vCPUs of the rack's instance types could not be read
+        self._vcpu_sizes: dict[str, int] = {}
         self._quotas: dict[str, int] | None = None
         self._assumed: list[str] = []
         self._used: dict[str, int] | None = None
@@ -160,6 +212,36 @@ class QuotaReader:
                 self._used = dict.fromkeys(QUOTAS, 0)
         return self._used
 
+    def vcpus(self, instances: Mapping[str, int]) -> int:
+        """The standard On-Demand vCPUs ``instances`` ({type: count}) take (EC2 DescribeInstanceTypes); 0 when the
+        types cannot be read (an advisory read: ``unread`` says why, and the quota then limits nothing)."""
+        wanted = sorted(t for t in instances if standard(t))
+        if not wanted:
+            return 0
+        try:
+            sizes = self._vcpus_of(wanted)
+        except Exception as exc:
+            if not advisory_failure(exc):
+                raise
+            self.types_unread = describe_aws_error(exc, "reading the vCPUs of instance type %s (EC2 "
+                                                   "DescribeInstanceTypes)" % ", ".join(wanted))
+            return 0
+        return sum(sizes.get(t, 0) * instances[t] for t in wanted)
+
+    def _vcpus_of(self, types: list[str]) -> dict[str, int]:
+        missing = [t for t in types if t not in self._vcpu_sizes]
+        if missing:
+            answer = self.factory("ec2").describe_instance_types(InstanceTypes=missing)
+            for info in answer.get("InstanceTypes", []):
+                self._vcpu_sizes[info["InstanceType"]] = int((info.get("VCpuInfo") or {}).get("DefaultVCpus") or 0)
+        return self._vcpu_sizes
+
+    def needs(self, template: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, int]:
+        """What one rack of ``template`` with ``parameters`` takes of each quota, its instances' vCPUs included."""
+        needs = rack_needs(template, parameters)
+        needs["vcpus"] = self.vcpus(rack_instances(template, parameters))
+        return needs
+
     def _read_used(self) -> dict[str, int]:
         ec2 = self.factory("ec2")
         vpcs = ec2.paginate("describe_vpcs").get("Vpcs", [])
@@ -174,19 +256,37 @@ class QuotaReader:
             zones[zone] = zones.get(zone, 0) + 1
         stacks = [s for s in self.factory("cloudformation").paginate("describe_stacks").get("Stacks", [])
                   if s.get("StackStatus") != "DELETE_COMPLETE"]
+        balancers = [b for b in self.factory("elbv2").paginate("describe_load_balancers").get("LoadBalancers", [])
+                     if b.get("Type", "application") == "application"]
+        roles = self.factory("iam").paginate("list_roles").get("Roles", [])
+        running: dict[str, int] = {}
+        for reservation in ec2.paginate("describe_instances", Filters=[
+                {"Name": "instance-state-name", "Values": ["pending", "running"]}]).get("Reservations", []):
+            for instance in reservation.get("Instances", []):
+                running[instance["InstanceType"]] = running.get(instance["InstanceType"], 0) + 1
+        wanted = sorted(t for t in running if standard(t))
+        sizes = self._vcpus_of(wanted) if wanted else {}
         return {"vpcs": len(vpcs), "internet_gateways": len(gateways),
                 "elastic_ips": len([a for a in addresses if a.get("Domain", "vpc") == "vpc"]),
-                "nat_gateways_per_az": max(zones.values()) if zones else 0, "stacks": len(stacks)}
+                "nat_gateways_per_az": max(zones.values()) if zones else 0, "stacks": len(stacks),
+                "load_balancers": len(balancers), "iam_roles": len(roles),
+                "vcpus": sum(sizes.get(t, 0) * n for t, n in running.items() if t in sizes)}
 
     def room(self, needs: Mapping[str, int]) -> Room:
         quotas, assumed = self.quotas()
         used = self.used()
-        fits = [(quotas[name] - used[name]) // need for name, need in needs.items() if need]
+        denied = self.denied
+        if self.types_unread and "vcpus" not in assumed:      # the rack's vCPUs are not known: that quota is not checked
+            assumed = assumed + ["vcpus"]
+            denied = "; ".join(r for r in (denied, self.types_unread) if r)
+        # a soft default (assumed because unread) limits nothing: AWS raised it for most accounts on its own
+        fits = [(quotas[name] - used[name]) // need for name, need in needs.items()
+                if need and not (name in SOFT_DEFAULTS and name in assumed)]
         if self.unread:            # usage unknown: the region's room is not known either, and limits nothing
             return Room(self.factory.region, None, quotas, dict(used), dict(needs), sorted(QUOTAS),
-                        "; ".join(r for r in (self.denied, self.unread) if r))
+                        "; ".join(r for r in (denied, self.unread) if r))
         return Room(self.factory.region, min(fits) if fits else None, quotas, dict(used), dict(needs), assumed,
-                    self.denied)
+                    denied)
 
     def reserve(self, needs: Mapping[str, int]) -> Room:
         """The region's room for one more rack that ``needs`` this; when it fits (``racks`` >= 1) its needs are

@@ -32,7 +32,7 @@ from ansible_collections.convox.rack.plugins.module_utils._parameters import (
     require_values,
 )
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources, fingerprint
-from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, Room, rack_needs
+from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, Room
 from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
 from ansible_collections.convox.rack.plugins.module_utils._tags import (
     desired_tags,
@@ -567,7 +567,7 @@ class RackManager(StackManagerBase):
     def room_for(self, template: Template, user: Mapping[str, str]) -> Room:
         """The region's room for this rack, reserved: refused, changing nothing, when its quotas leave none."""
         reader = self.quota_reader or QuotaReader(self.factory)
-        room = reader.reserve(rack_needs(template, user))
+        room = reader.reserve(reader.needs(template, user))
         if room.assumed:
             self.warn("rack %s: %s; an advisory read, so the install goes on with AWS's published default quotas for "
                       "region %s (a raised quota goes unseen until the read works: servicequotas:GetServiceQuota)."

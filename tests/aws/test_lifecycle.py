@@ -15,6 +15,10 @@ import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WAIT = 3600                  # a real rack takes 10 to 20 minutes to create or delete
+# what the rack is installed with: the smallest rack formation/rack.yml allows (InstanceCount: MinValue 2) - checked
+# against the templates' constraints by tests/unit/formation/test_aws_values.py, as CloudFormation would
+RACK_PARAMETERS = {"InstanceCount": 2}
+APP_PARAMETERS: dict = {}
 
 
 def formation(kind):
@@ -45,7 +49,7 @@ def test_publish_two_releases_to_a_new_channel(account):
 def rack(account, **args):
     return {"convox.rack.rack": dict({"name": account.rack, "channel": account.channel, "org": "ci",
                                       "termination_protection": False, "wait_timeout": WAIT,
-                                      "parameters": {"InstanceCount": 1}}, **args)}
+                                      "parameters": dict(RACK_PARAMETERS)}, **args)}
 
 
 def test_install_a_rack(account):
@@ -58,7 +62,8 @@ def test_install_a_rack(account):
 
 
 def test_install_an_app(account):
-    task = {"name": "web1", "rack": account.rack, "channel": account.channel, "wait_timeout": WAIT}
+    task = {"name": "web1", "rack": account.rack, "channel": account.channel, "wait_timeout": WAIT,
+            "parameters": dict(APP_PARAMETERS)}
     app, = account.tasks([{"convox.rack.rack_app": task}])
     assert app["changed"] and not app.get("failed"), app.get("msg")
     assert account.stack("%s-web1" % account.rack)["StackStatus"] == "CREATE_COMPLETE"

@@ -20,4 +20,5 @@ def test_async_and_poll(aws, tmp_path, path):
                  env={"CONVOX_RACK_CONTROLLER_SIDE": "true" if path == "controller" else "false",
                       "ANSIBLE_ASYNC_DIR": str(tmp_path / "async")})
     statuses = [t[3] for t in localaws.transitions(aws.endpoint)["transitions"] if t[2] == rack]
-    assert statuses[:4] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE", "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"], statuses
+    assert statuses[:5] == ["CREATE_IN_PROGRESS", "CREATE_COMPLETE", "UPDATE_IN_PROGRESS",
+                            "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"], statuses

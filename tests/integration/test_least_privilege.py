@@ -118,6 +118,8 @@ def publish(tmp_path, client=None):
     CloudFormation's request limit (CloudFormation reads it from the channel's bucket, whose region it names)."""
     client = client or admin_client
     client("s3").create_bucket(Bucket="convox-releases")
+    # versioned, as the guide advises: CloudFormation then reads each template by its version (s3:GetObjectVersion)
+    client("s3").put_bucket_versioning(Bucket="convox-releases", VersioningConfiguration={"Status": "Enabled"})
     admin = ClientFactory(client, REGION)
     for version, change in (("1", False), ("2", True)):
         src = tmp_path / ("release-%s" % version)
@@ -134,10 +136,15 @@ def publish(tmp_path, client=None):
 WARNINGS: list = []
 
 
+# stack options every rack and app of the lifecycle gets (the service-role setup sets role_arn)
+STACK_OPTIONS: dict = {}
+
+
 def rack(factory, **params):
     base = {"name": "prod", "state": "present", "org": "acme", "channel": CHANNEL, "version": "1", "tags": {}, "purge_tags": True,
             "parameters": {"Private": "Yes", "AvailabilityZones": "3"}, "termination_protection": True, "max_steps": 0,
             "allow_downgrade": False, "force": False, "recover": False, "wait": True, "wait_timeout": 60, "releases": None}
+    base.update(STACK_OPTIONS)
     base.update(params)
     check = base.pop("check", False)
     return RackManager(base, check_mode=check, client_factory=factory, sleep=lambda s: None, warn=WARNINGS.append)
@@ -146,6 +153,7 @@ def rack(factory, **params):
 def app(factory, **params):
     base = {"name": "webapp", "rack": "prod", "state": "present", "channel": CHANNEL, "parameters": {}, "tags": {},
             "purge_tags": True, "wait": True, "wait_timeout": 60}
+    base.update(STACK_OPTIONS)
     base.update(params)
     return AppManager(base, False, client_factory=factory, sleep=lambda s: None, warn=WARNINGS.append)
 
@@ -178,6 +186,11 @@ def lifecycle(factory):
             hooks.FAIL_UPDATES.pop("prod", None)
             hooks.set_stack({"stack_name": "prod", "status": "UPDATE_ROLLBACK_FAILED"})
         with_admin(stuck)
+        return rack(factory, version="2", recover=True).present()
+
+    def recover_rolled_back():
+        # an update left UPDATE_FAILED (rollback disabled): recover rolls it back with RollbackStack first
+        with_admin(lambda: hooks.set_stack({"stack_name": "prod", "status": "UPDATE_FAILED"}))
         return rack(factory, version="2", recover=True).present()
 
     def plan_with_drift():
@@ -213,6 +226,7 @@ def lifecycle(factory):
         ("change a rack parameter through the fleet engine", fleet_engine_change),
         ("a failed update names its cause", failed_update_named),
         ("recover from UPDATE_ROLLBACK_FAILED", recover),
+        ("recover from UPDATE_FAILED (RollbackStack)", recover_rolled_back),
         ("uninstall app", lambda: app(factory, state="absent").absent()),
         ("uninstall rack with objects in its buckets", uninstall_rack),
     ]
@@ -262,7 +276,7 @@ def run_as(policy, tmp_path):
 def test_the_policy_runs_the_whole_lifecycle(tmp_path):
     outcomes, stacks, buckets = run_as(POLICY, tmp_path)
     assert [o for o in outcomes if o[1] != "ok"] == []
-    assert len(outcomes) == 11
+    assert len(outcomes) == 12
     assert stacks == [] and buckets == ["convox-releases"]
 
 
@@ -295,6 +309,11 @@ def needed_by_cloudformation():
         needed |= set(model["stack"]["ssm_parameters"])
     if "Fn::GetAZs" in json.dumps(templates):
         needed |= set(model["stack"]["availability_zones"])
+    if any(str((p or {}).get("Type", "")) == "AWS::EC2::Image::Id"
+           for t in templates for p in (t.get("Parameters") or {}).values()):
+        needed |= set(model["stack"]["image_parameters"])
+    # the release of the lifecycle over CloudFormation's request limit is read by TemplateURL, of a version
+    needed |= set(model["stack"]["template_url"]) | set(model["stack"]["template_url_version"])
     for rtype in types:
         for op in ("create", "update", "delete"):
             needed |= set(model["resources"][rtype][op])
@@ -307,11 +326,16 @@ def needed_by_cloudformation():
 
 def test_the_policy_is_the_collection_calls_plus_the_handler_model():
     by_sid = {st["Sid"]: set(st["Action"]) for st in POLICY["Statement"]}
-    collection = set().union(*(actions for sid, actions in by_sid.items() if sid != "CloudFormationActsWithYourPermissions"))
+    collection = set().union(*(actions for sid, actions in by_sid.items() if sid not in ROLE_STATEMENTS))
     # what CloudFormation needs that the collection's own statements do not already grant
-    assert by_sid["CloudFormationActsWithYourPermissions"] == needed_by_cloudformation() - collection
+    assert set().union(*(by_sid[sid] for sid in ROLE_STATEMENTS)) == needed_by_cloudformation() - collection
+    assert by_sid["CloudFormationPassesRackRolesToTheirServices"] == {"iam:PassRole"}
     assert all(a.startswith("cloudformation:") for a in by_sid["CollectionCallsCloudFormation"])
     assert all(st["Effect"] == "Allow" and st["Resource"] == "*" for st in POLICY["Statement"])
+    # iam:PassRole only to the services the templates pass roles to (the endpoint evaluates the condition)
+    passing, = [st for st in POLICY["Statement"] if st["Sid"] == "CloudFormationPassesRackRolesToTheirServices"]
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": sorted(set(iam.PASSED_TO.values()))}}
+    assert all("Condition" not in st for st in POLICY["Statement"] if st is not passing)
 
 
 def test_the_handler_model_is_what_aws_publishes():
@@ -406,7 +430,8 @@ def test_a_missing_action_fails_the_step_naming_it(aws, tmp_path, action, step, 
 
 # -- the publisher's policy (docs/publisher-policy.json, for a release pipeline) ---------------------------------------
 PUBLISHER = json.loads(open(os.path.join(REPO, "docs", "publisher-policy.json")).read()
-                       .replace("CHANNEL_BUCKET", "convox-releases").replace("CHANNEL_PREFIX", "rack"))
+                       .replace("CHANNEL_BUCKET", "convox-releases").replace("CHANNEL_PREFIX", "rack")
+                       .replace("PARTITION", "aws"))
 
 
 def publishing(factory, tmp_path):
@@ -475,3 +500,117 @@ def test_the_publisher_policy_needs_each_action(action, tmp_path):
         assert message.endswith("S3 answers 403, not 404, for an object that does not exist to a caller without "
                                 "s3:ListBucket on bucket convox-releases, so grant it s3:GetObject on the channel's "
                                 "objects and s3:ListBucket on the bucket (docs/publisher-policy.json)."), message
+
+
+ACCOUNT = "123456789012"
+SERVICE_ROLE = "arn:aws:iam::%s:role/convox-cloudformation" % ACCOUNT
+ROLE_STATEMENTS = ("CloudFormationActsWithYourPermissions", "CloudFormationPassesRackRolesToTheirServices")
+
+
+def service_role_setup():
+    """(the operator's policy, the service role's trust, the service role's policy) of the recommended setup, as the
+    guide says to fill them in."""
+    def doc(name):
+        with open(os.path.join(REPO, "docs", name)) as f:
+            return json.loads(f.read().replace("ACCOUNT", ACCOUNT))
+    return (doc("operator-with-service-role-policy.json"), doc("service-role-trust.json"),
+            doc("service-role-policy.json"))
+
+
+def run_with_service_role(operator_policy, trust, role_policy, tmp_path, monkeypatch):
+    from moto import mock_aws
+    monkeypatch.setitem(STACK_OPTIONS, "role_arn", SERVICE_ROLE)
+    with mock_aws():
+        publish(tmp_path)
+        iam_client = admin_client("iam")
+        iam_client.create_role(RoleName="convox-cloudformation", AssumeRolePolicyDocument=json.dumps(trust))
+        iam_client.put_role_policy(RoleName="convox-cloudformation", PolicyName="convox-rack",
+                                   PolicyDocument=json.dumps(role_policy))
+        factory = operator(operator_policy)
+        try:
+            with enforcing():
+                outcomes = lifecycle(factory)
+            stacks = with_admin(lambda: [s["StackName"] for s in admin_client("cloudformation").describe_stacks()["Stacks"]])
+        finally:
+            hooks.FAIL_UPDATES.clear()
+    return outcomes, stacks
+
+
+def test_the_service_role_setup_runs_the_whole_lifecycle(tmp_path, monkeypatch):
+    """The recommended setup: the operator holds docs/operator-with-service-role-policy.json only - no handler
+    permission, no VPC, key or role of its own - and every stack operation runs as the service role."""
+    outcomes, stacks = run_with_service_role(*service_role_setup(), tmp_path, monkeypatch)
+    assert [o for o in outcomes if o[1] != "ok"] == []
+    assert len(outcomes) == 12 and stacks == []
+
+
+@pytest.mark.parametrize("case", ["operator cannot pass the role", "role passed to another service only",
+                                  "role does not trust CloudFormation", "role lacks a handler permission",
+                                  "rack roles passed to EC2 only"])
+def test_the_service_role_setup_fails_naming_what_is_missing(case, tmp_path, monkeypatch):
+    operator_policy, trust, role_policy = service_role_setup()
+    pass_role = operator_policy["Statement"][-1]
+    if case == "operator cannot pass the role":
+        operator_policy["Statement"] = operator_policy["Statement"][:-1]
+        expected = "not authorized to perform: iam:PassRole on resource: \"%s\"" % SERVICE_ROLE
+    elif case == "role passed to another service only":
+        pass_role["Condition"] = {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+        expected = "not authorized to perform: iam:PassRole on resource: \"%s\"" % SERVICE_ROLE
+    elif case == "role does not trust CloudFormation":
+        trust["Statement"][0]["Principal"] = {"Service": "ec2.amazonaws.com"}
+        expected = "Role %s is invalid or cannot be assumed" % SERVICE_ROLE
+    elif case == "role lacks a handler permission":
+        role_policy = without(role_policy, "ec2:CreateVpc")
+        expected = ("User: arn:aws:sts::%s:assumed-role/convox-cloudformation/AWSCloudFormation is not authorized to "
+                    "perform: ec2:CreateVpc" % ACCOUNT)
+    else:
+        passing = role_policy["Statement"][-1]
+        passing["Condition"] = {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+        expected = "is not authorized to perform: iam:PassRole"
+    outcomes, dummy = run_with_service_role(operator_policy, trust, role_policy, tmp_path, monkeypatch)
+    failed = [(step, message) for step, message in outcomes if message != "ok"]
+    assert failed and expected in failed[0][1], failed
+    if case == "rack roles passed to EC2 only":       # the first resource that passes a role to ECS fails
+        ecs_types = [t for t, service in iam.PASSED_TO.items() if service != "ec2.amazonaws.com"]
+        assert any(failed[0][1].startswith("installing version 1 failed for rack prod: %s " % t) for t in ecs_types), \
+            failed
+
+
+def test_the_service_role_policy_is_what_cloudformation_needs():
+    """docs/service-role-policy.json is exactly the handler model's needs for formation/ (nothing the collection
+    itself calls): iam:PassRole in a statement of its own, to the services the templates pass roles to."""
+    role = json.load(open(os.path.join(REPO, "docs", "service-role-policy.json")))
+    manages, passing = role["Statement"]
+    assert set(manages["Action"]) | set(passing["Action"]) == needed_by_cloudformation()
+    assert sorted(manages["Action"]) == manages["Action"] and passing["Action"] == ["iam:PassRole"]
+    assert passing == [st for st in POLICY["Statement"] if st["Sid"] == "CloudFormationPassesRackRolesToTheirServices"][0]
+
+
+@pytest.mark.parametrize("action", ["ec2:CreateVpc", "ec2:DescribeVpcs", "iam:CreateRole", "kms:CreateKey"])
+def test_the_service_role_needs_what_it_holds(action, tmp_path, monkeypatch):
+    """A sample of the service role's actions, each dropped in turn, fails the lifecycle naming it as the role."""
+    operator_policy, trust, role_policy = service_role_setup()
+    outcomes, dummy = run_with_service_role(operator_policy, trust, without(role_policy, action), tmp_path, monkeypatch)
+    failed = [(step, message) for step, message in outcomes if message != "ok"]
+    assert failed and ("assumed-role/convox-cloudformation/AWSCloudFormation is not authorized to perform: %s"
+                       % action) in failed[0][1], failed
+
+
+def test_the_service_role_setup_is_the_policy_split_in_two():
+    """docs/operator-with-service-role-policy.json is exactly the collection's own statements of docs/iam-policy.json
+    plus iam:PassRole on the one service role, passed to CloudFormation only; the service role trusts CloudFormation
+    of its own account."""
+    operator = json.load(open(os.path.join(REPO, "docs", "operator-with-service-role-policy.json")))
+    trust = json.load(open(os.path.join(REPO, "docs", "service-role-trust.json")))
+    own = [st for st in POLICY["Statement"] if st["Sid"] not in ROLE_STATEMENTS]
+    assert operator["Statement"][:len(own)] == own
+    # what CloudFormation reads with the caller's credentials to validate a request, whatever role it acts with
+    reads, = [st for st in operator["Statement"] if st["Sid"] == "CloudFormationReadsTheRequestAsYou"]
+    model = iam.handler_permissions()["stack"]
+    assert set(reads["Action"]) == (set(model["image_parameters"]) | set(model["template_url_version"])
+                                    | set(model["availability_zones"]))
+    assert len(operator["Statement"]) == len(own) + 2
+    pass_role, = operator["Statement"][-1:]
+    assert pass_role["Action"] == ["iam:PassRole"] and pass_role["Resource"].endswith(":role/convox-cloudformation")
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
+    assert trust["Statement"][0]["Principal"] == {"Service": "cloudformation.amazonaws.com"}

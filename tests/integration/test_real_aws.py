@@ -163,6 +163,24 @@ def test_a_region_full_by_its_quotas_refuses_installs_before_any_change(aws, tmp
            "NAT gateways per Availability Zone 0 of 5, Stack count 4 of 2000" in out, out[-3000:]
 
 
+def test_a_region_out_of_vcpus_refuses_an_install_naming_the_quota(aws, tmp_path):
+    """The vCPU quota in force (Service Quotas) against what runs (EC2) and what the rack's instances take (3 x
+    t3.small: 6 vCPUs, EC2 DescribeInstanceTypes): the second rack does not fit and nothing of it is made."""
+    channel = "file://%s" % (tmp_path / "channel")
+    publish_formation(aws, tmp_path, channel)
+    localaws.set_quotas(aws.endpoint, "us-east-1", vcpus=10)
+    first, = run_tasks(aws, tmp_path, [rack(name="v1", channel=channel)], name="v1.yml")
+    assert not first.get("failed"), first.get("msg")
+    running = [i for r in aws.client("ec2").describe_instances()["Reservations"] for i in r["Instances"]]
+    assert [i["InstanceType"] for i in running] == ["t3.small"] * 3
+    second, = run_tasks(aws, tmp_path, [rack(name="v2", channel=channel)], name="v2.yml")
+    assert second["failed"] and not second["changed"]
+    assert ("rack v2 cannot be installed: region us-east-1 has room for 0 more racks like this one (Running On-Demand "
+            "Standard (A, C, D, H, I, M, R, T, Z) instances (vCPUs): 6 of 10 used); nothing was changed") \
+        in second["msg"], second["msg"]
+    assert [s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"]] == ["v1"]
+
+
 def test_a_large_template_is_read_by_url_as_the_partition_allows(aws, tmp_path):
     """CloudFormation reads a template over its 51,200-byte request limit by URL: in the aws partition from a bucket of
     any region (as Convox's CLI passes its us-east-1 bucket from every region); the URL names the bucket's region

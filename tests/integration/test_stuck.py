@@ -173,7 +173,7 @@ def test_a_protected_bucket_is_not_replaced_and_allow_replace_lets_it(aws, tmp_p
     assert not allowed.get("failed"), allowed.get("msg")
     assert bucket_of(aws) == "prod-store-renamed"
     assert statuses(aws) == ["UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS",
-                             "UPDATE_COMPLETE"], statuses(aws)
+                             "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"], statuses(aws)
 
 
 def test_an_update_failed_with_rollback_disabled_is_rolled_back_with_recover(aws, tmp_path):
@@ -190,7 +190,7 @@ def test_an_update_failed_with_rollback_disabled_is_rolled_back_with_recover(aws
     version = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["Version"]
     assert (stack["StackStatus"], version) == ("UPDATE_COMPLETE", "2")
     assert statuses(aws) == ["UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", "UPDATE_IN_PROGRESS",
-                             "UPDATE_COMPLETE"], statuses(aws)
+                             "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"], statuses(aws)
     with pytest.raises(botocore.exceptions.ClientError) as err:      # the endpoint: only from *_FAILED
         aws.client("cloudformation").rollback_stack(StackName="prod")
     assert err.value.response["Error"]["Code"] == "ValidationError"

@@ -18,6 +18,8 @@ state and its reset:
 * ``iam``      the IAM model (CloudFormation acts with the caller's permissions; S3 refusals as AWS words them)
 * ``s3``       S3 fidelity (atomic conditional writes)
 * ``cloudwatch`` alarms (DescribeAlarms' filters together and by type, composite alarms)
+* ``limits``   CloudFormation's request quotas (template sizes, resources, parameters, outputs, rollback triggers)
+* ``params``   parameter validation (constraints, AWS-specific types) at CreateStack / UpdateStack / CreateChangeSet
 * ``timing``   real-duration mode (``set_timing``) and its transition log
 * ``drift``    drift detection
 * ``speed``    the same answers, faster

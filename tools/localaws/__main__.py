@@ -33,8 +33,12 @@ def main(argv=None):
         for operation, action in table():
             print("%-55s %s" % (operation, action))
     else:
-        from .parts import rules
+        from .parts import docs, rules
+        shown = set()
         for part, target, rule in rules():
+            if part not in shown and docs().get(part):
+                print("%-7s (AWS rules of %s)" % (part, docs()[part]))
+            shown.add(part)
             print("%-7s %-90s %s" % (part, target, rule))
 
 

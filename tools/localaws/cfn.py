@@ -15,11 +15,12 @@ from __future__ import annotations
 import fnmatch
 import functools
 import json
+import os
 
 from .common import CALLER, UPDATABLE, add_event, find_stack, template_dict
 from .patching import Patches
 
-PATCHES = Patches("cfn")
+PATCHES = Patches("cfn", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html")
 ROLLBACK_BLOCKED: dict[str, list[str]] = {}      # stack name -> logical ids whose rollback fails until skipped (set_stack rollback_blocked)
 RESPONSE = "moto.cloudformation.responses:CloudFormationResponse"
 BACKEND = "moto.cloudformation.models:CloudFormationBackend"
@@ -54,10 +55,11 @@ def _call_action(original):
         CALLER.headers = dict(self.headers)        # an assumed role's key is read with its session token
         CALLER.account = self.current_account
         CALLER.token = self._get_param("ClientRequestToken")
+        CALLER.role_arn = self._get_param("RoleARN")      # the service role the request names (DeleteStack too)
         try:
             return original(self)
         finally:
-            CALLER.authorization = CALLER.token = None
+            CALLER.authorization = CALLER.token = CALLER.role_arn = None
     return call_action
 
 
@@ -203,7 +205,7 @@ def _delete_stack(original):
 def _update_stack(original):
     def update_stack(self):
         stack = self.cloudformation_backend.get_stack(self._get_param("StackName"))
-        if stack.status not in UPDATABLE and stack.status != "ROLLBACK_COMPLETE":
+        if stack.status not in UPDATABLE:       # ROLLBACK_COMPLETE too: such a stack can only be deleted
             raise _validation_error("Stack:%s is in %s state and can not be updated." % (stack.stack_id, stack.status),
                                     stack.stack_id)
         body = self._get_param("StackPolicyDuringUpdateBody") or getattr(stack, "policy", None) or ""
@@ -215,17 +217,28 @@ def _update_stack(original):
     return update_stack
 
 
+def _matches(statement, key, value):
+    """Whether a stack policy statement's ``key`` (Action / Resource) or ``Not<key>`` covers ``value``."""
+    if key in statement:
+        listed, negated = statement[key], False
+    elif "Not" + key in statement:
+        listed, negated = statement["Not" + key], True
+    else:
+        return False
+    listed = [listed] if isinstance(listed, str) else listed or []
+    found = any(fnmatch.fnmatchcase(value, pattern) for pattern in listed)
+    return found != negated
+
+
 def _policy_denies(policy, action, logical_id):
     """The statement number of ``policy`` that denies ``action`` on ``logical_id`` (explicit deny, or no allow), or
     None when it is allowed."""
     allowed = False
+    resource = "LogicalResourceId/%s" % logical_id
     for index, statement in enumerate(policy.get("Statement") or [], 1):
-        actions = statement.get("Action") or statement.get("NotAction") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        resources = statement.get("Resource") or []
-        resources = [resources] if isinstance(resources, str) else resources
-        matches_action = any(fnmatch.fnmatchcase(action, a) for a in actions)
-        matches_resource = any(fnmatch.fnmatchcase("LogicalResourceId/%s" % logical_id, r) for r in resources)
+        # NotAction / NotResource: every action (resource) but those listed, as IAM reads them
+        matches_action = _matches(statement, "Action", action)
+        matches_resource = _matches(statement, "Resource", resource)
         if matches_action and matches_resource:
             if statement.get("Effect") == "Deny":
                 return index
@@ -233,15 +246,16 @@ def _policy_denies(policy, action, logical_id):
     return None if allowed else 0
 
 
-def policy_violation(policy, old_template, new_template):
-    """(logical id, type, reason) of the first change a stack policy denies between two templates, or None."""
+def policy_violation(policy, old_template, new_template, old_params=None, new_params=None):
+    """(logical id, type, reason) of the first change a stack policy denies between two templates (and parameter
+    values), or None."""
     old = (old_template or {}).get("Resources") or {}
     new = (new_template or {}).get("Resources") or {}
     for logical_id in sorted(old):
         before, after = old[logical_id], new.get(logical_id)
         if after is None:
             action = "Update:Delete"
-        elif replacement(before.get("Type"), before, after) == "True":
+        elif replacement(before.get("Type"), before, after, old_params, new_params) == "True":
             action = "Update:Replace"
         else:
             continue
@@ -320,32 +334,64 @@ def _parameter_list(dummy):
 
 
 # -- updates and change sets ----------------------------------------------------------------------------------------
-# Properties whose change replaces the resource ("Update requires: Replacement" in the AWS resource reference), for
-# the types the rack and app templates use.
-REPLACEMENT_PROPERTIES = {
-    "AWS::DynamoDB::Table": {"TableName", "KeySchema", "LocalSecondaryIndexes"},
-    "AWS::S3::Bucket": {"BucketName", "ObjectLockEnabled"},
-    "AWS::Logs::LogGroup": {"LogGroupName"},
-    "AWS::KMS::Key": {"KeySpec", "MultiRegion"},
-    "AWS::SQS::Queue": {"QueueName", "FifoQueue"},
-    "AWS::SNS::Topic": {"TopicName", "FifoTopic"},
-    "AWS::IAM::Role": {"RoleName", "Path"},
-    "AWS::EC2::VPC": {"CidrBlock", "InstanceTenancy"},
-    "AWS::EC2::Subnet": {"CidrBlock", "AvailabilityZone", "VpcId"},
-    "AWS::ECS::Cluster": {"ClusterName"},
-    "AWS::ElasticLoadBalancingV2::LoadBalancer": {"Name", "Scheme"},
-    "AWS::ECR::Repository": {"RepositoryName"},
-}
+@functools.lru_cache(maxsize=None)
+def create_only(resource_type):
+    """The top-level properties whose change replaces a resource of ``resource_type``: its resource schema's
+    ``createOnlyProperties`` (cfn-lint ships AWS's schemas); none for a type it does not know."""
+    import cfnlint
+    schemas = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
+    with open(os.path.join(schemas, "providers", "us-east-1.json")) as f:
+        index = json.load(f)
+    if resource_type not in index:
+        return frozenset()
+    with open(os.path.join(schemas, "resources", "%s.json" % index[resource_type])) as f:
+        paths = json.load(f).get("createOnlyProperties") or []
+    return frozenset(p.split("/")[2] for p in paths if p.startswith("/properties/") and p.count("/") >= 2)
 
 
-def replacement(resource_type, old, new):
-    """"True" when a property whose change requires replacement changed, else "False"."""
-    old_props = (old or {}).get("Properties") or {}
-    new_props = (new or {}).get("Properties") or {}
-    changed = {k for k in set(old_props) | set(new_props) if old_props.get(k) != new_props.get(k)}
-    if (old or {}).get("Type") != (new or {}).get("Type") or changed & REPLACEMENT_PROPERTIES.get(resource_type, set()):
+def _resolved(value, params):
+    """``value`` with each Ref to a parameter replaced by the parameter's value (what the resource receives)."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in params:
+            return params[value["Ref"]]
+        return {k: _resolved(v, params) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v, params) for v in value]
+    return value
+
+
+def replacement(resource_type, old, new, old_params=None, new_params=None):
+    """"True" when a create-only property of the resource changes - in the template, or through the value of a
+    parameter it references - else "False"."""
+    if (old or {}).get("Type") != (new or {}).get("Type"):
         return "True"
-    return "False"
+    old_props = _resolved((old or {}).get("Properties") or {}, old_params or {})
+    new_props = _resolved((new or {}).get("Properties") or {}, new_params or {})
+    changed = {k for k in set(old_props) | set(new_props) if old_props.get(k) != new_props.get(k)}
+    return "True" if changed & create_only(resource_type) else "False"
+
+
+def stack_parameters(stack):
+    """The parameter values a stack has now (resolved)."""
+    try:
+        return {k: v for k, v in (stack.resource_map.resolved_parameters or {}).items() if isinstance(v, str)}
+    except Exception:
+        return {}
+
+
+def parameters_after(stack, template, given):
+    """The values the stack's parameters would have with ``template`` and the ``given`` ones (the rest keep theirs,
+    else take their default)."""
+    declared = (template or {}).get("Parameters") or {}
+    now = stack_parameters(stack)
+    out = {}
+    for name, decl in declared.items():
+        value = (given or {}).get(name)
+        if value is None:
+            value = now.get(name, (decl or {}).get("Default"))
+        if value is not None:
+            out[name] = str(value)
+    return out
 
 
 def without_metadata(resource):
@@ -353,16 +399,30 @@ def without_metadata(resource):
 
 
 @PATCHES.wrap("moto.cloudformation.models:ChangeSet.diff",
-              "a Modify change of a change set says whether it replaces the resource (Replacement True/False)")
+              "a Modify change of a change set says whether it replaces the resource (Replacement True/False: a "
+              "create-only property of the type's schema changes, in the template or through a parameter); a "
+              "parameter-only change lists the resources that reference the parameter as modified")
 def _change_set_diff(original):
     def change_set_diff(self):
+        from moto.cloudformation.models import Change
         changes = original(self)
         old = getattr(self.stack.resource_map, "_resource_json_map", {}) or {}
         new = (self.template_dict or {}).get("Resources") or {}
+        given = {k: v for k, v in (self.parameters or {}).items() if v is not None}
+        if given and self.stack.status != "REVIEW_IN_PROGRESS":
+            # a resource whose template is the same but a parameter it references changes is modified too
+            listed = {c.logical_resource_id for c in changes}
+            diff = self.stack.resource_map.build_resource_diff(self.template_dict, given)
+            for name in diff["Modify"]:
+                if name not in listed and name in new:
+                    changes.append(Change(action="Modify", logical_resource_id=name,
+                                          resource_type=new[name].get("Type")))
+        old_params = stack_parameters(self.stack)
+        new_params = parameters_after(self.stack, self.template_dict, given)
         for item in changes:
             if item.action == "Modify":
                 item.replacement = replacement(item.resource_type, old.get(item.logical_resource_id),
-                                               new.get(item.logical_resource_id))
+                                               new.get(item.logical_resource_id), old_params, new_params)
                 item.scope = ["Properties"]
         return changes
     return change_set_diff
@@ -616,11 +676,40 @@ def _snapshot(stack):
     return kept
 
 
+def _cleanup_event(stack):
+    """UPDATE_COMPLETE_CLEANUP_IN_PROGRESS before an update's UPDATE_COMPLETE event, as AWS reports every update."""
+    events = getattr(stack, "events", None) or []
+    if not events or getattr(events[-1], "resource_status", None) != "UPDATE_COMPLETE" \
+            or getattr(events[-1], "logical_resource_id", None) != stack.name:
+        return
+    complete = events.pop()
+    stack._add_stack_event("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    cleanup = events[-1]
+    cleanup.timestamp, complete.timestamp = complete.timestamp, cleanup.timestamp
+    cleanup.client_request_token = complete.client_request_token
+    events.append(complete)
+
+
+def _physical_id(resource):
+    """A resource's physical id; None for what is not a resource (a parameter's value, a pseudo parameter)."""
+    return getattr(resource, "physical_resource_id", None)
+
+
 def _roll_back_update(stack, before, reason, logical_id=None, resource_type=None):
     """Put ``stack`` back as it was before an update that failed (UPDATE_ROLLBACK_COMPLETE), with AWS's events.  (What
     the update deleted in other services stays deleted: the endpoint restores the stack, not every backend.)"""
     before = dict(before)
-    state = before.pop("_resource_map_state")
+    state = dict(before.pop("_resource_map_state"))
+    # a resource the update replaced: moto deleted the old one from its service, so the stack keeps the new one (AWS
+    # would keep the old; either way the stack names a resource that exists, and deleting the stack deletes it)
+    now = getattr(stack.resource_map, "_parsed_resources", {}) or {}
+    then = dict(state.get("_parsed_resources") or {})
+    for lid, resource in now.items():
+        if lid in then and None not in (_physical_id(then[lid]), _physical_id(resource)) \
+                and _physical_id(then[lid]) != _physical_id(resource):
+            then[lid] = resource
+    if "_parsed_resources" in state:
+        state["_parsed_resources"] = then
     for name, value in before.items():
         setattr(stack, name, value)
     vars(stack.resource_map).clear()
@@ -651,7 +740,9 @@ def roll_back_last_update(stack, reason):
               "an export another stack imports cannot change or disappear: the update fails (\"Export X cannot be "
               "updated as it is in use by Y\") and rolls back; a resource that fails rolls the update back; the "
               "stack's exports are what its outputs are now (moto kept the values of its creation); an update without "
-              "RoleARN keeps the stack's service role (moto dropped it)")
+              "RoleARN keeps the stack's service role (moto dropped it); an update reports "
+              "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS before UPDATE_COMPLETE; a rollback keeps a resource the update "
+              "replaced (moto deleted the old one)")
 def _stack_update(original):
     def update(self, *args, **kwargs):
         before = _snapshot(self)
@@ -659,8 +750,10 @@ def _stack_update(original):
         role = getattr(self, "role_arn", None)
         policy = getattr(CALLER, "stack_policy", None)
         if policy:
-            violation = policy_violation(policy, before.get("template_dict"), template_dict(args[0] if args else
-                                                                                            kwargs.get("template")))
+            new_template = template_dict(args[0] if args else kwargs.get("template"))
+            given = kwargs.get("parameters") if "parameters" in kwargs else (args[2] if len(args) > 2 else None)
+            violation = policy_violation(policy, before.get("template_dict"), new_template, stack_parameters(self),
+                                         parameters_after(self, new_template, given))
             if violation:
                 logical_id, resource_type, reason = violation
                 self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
@@ -674,6 +767,7 @@ def _stack_update(original):
             _roll_back_update(self, before, failed.reason, failed.logical_id, failed.resource_type)
             return
         self._localaws_before_update = before       # what CancelUpdateStack restores
+        _cleanup_event(self)
         exports_after = {e.name: e.value for e in self.exports}
         backend = _backend_of(self)
         for name, value in sorted(exports_before.items()):

@@ -16,7 +16,7 @@ from typing import Any
 
 from .patching import Patches
 
-PATCHES = Patches("cloudwatch")
+PATCHES = Patches("cloudwatch", doc="https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html")
 _TOKEN = re.compile(r'\s*(?:(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*"([^"]+)"\s*\)|(AND|OR|NOT|TRUE|FALSE)\b|(\()|(\)))')
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from . import iam, timing
 from .patching import Patches
 
-PATCHES = Patches("drift")
+PATCHES = Patches("drift", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-stack-drift.html")
 RESPONSE = "moto.cloudformation.responses:CloudFormationResponse"
 DRIFTS: dict[str, dict[str, Any]] = {}            # stack id -> {logical id: dict(status, differences)}, marked by tests
 FAILURES: dict[str, str] = {}          # stack id -> the reason its detections fail in part

@@ -20,7 +20,7 @@ import threading
 from .common import DEFAULT_ACCOUNT
 from .patching import Patches
 
-PATCHES = Patches("ec2")
+PATCHES = Patches("ec2", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference-getavailabilityzones.html")
 # AWS's default quotas: (Service Quotas service code, quota code, name)
 QUOTAS = {
     "vpcs": ("vpc", "L-F678F1CE", "VPCs per Region", 5),
@@ -28,6 +28,11 @@ QUOTAS = {
     "elastic_ips": ("ec2", "L-0263D0A3", "EC2-VPC Elastic IPs", 5),
     "nat_gateways_per_az": ("vpc", "L-FE5A380F", "NAT gateways per Availability Zone", 5),
     "stacks": ("cloudformation", "L-0485CB21", "Stack count", 2000),
+    "load_balancers": ("elasticloadbalancing", "L-53DA6B97", "Application Load Balancers per Region", 50),
+    "iam_roles": ("iam", "L-FE177D64", "IAM roles per account", 1000),
+    # AWS publishes 5 as the default and applies more to most accounts on its own; the endpoint answers an
+    # established account's value (the preflight's soft default is tested with the published 5)
+    "vcpus": ("ec2", "L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPUs)", 640),
 }
 _RAISED: dict[tuple[str, str], dict[str, float]] = {}       # (account, region) -> {quota: value} raised by configure_quotas
 _ZONES: dict[tuple[str, str], list[str]] = {}        # (account, region) -> the zones that keep a default subnet

@@ -24,7 +24,7 @@ def reset():
 
 @PATCHES.wrap("moto.cloudformation.responses:CloudFormationResponse.update_stack",
               "(test hook) an update the test made fail on a resource rolls back: UPDATE_ROLLBACK_COMPLETE, with the "
-              "resource's UPDATE_FAILED event")
+              "resource's UPDATE_FAILED event, its template and parameters back to what they were (as AWS leaves it)")
 def _update_stack(original):
     def update_stack(self):
         result = original(self)
@@ -33,6 +33,14 @@ def _update_stack(original):
         if failure is not None and failure.get("after", 0) > 0:
             failure["after"] -= 1       # this update still succeeds
         elif failure is not None:       # the update "ran", failed on a resource, and rolled back
+            before = getattr(stack, "_localaws_before_update", None)
+            if before is not None:      # back to the template and parameters it had, as AWS leaves it
+                from .cfn import _roll_back_update
+                stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
+                _roll_back_update(stack, before, failure.get("reason", "Received 0 SUCCESS signal(s) out of 2."),
+                                  failure.get("logical_id", "Instances"),
+                                  failure.get("type", "AWS::AutoScaling::AutoScalingGroup"))
+                return result
             stack.status = "UPDATE_ROLLBACK_COMPLETE"
             stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
             add_event(stack, {"status": "UPDATE_FAILED", "logical_id": failure.get("logical_id", "Instances"),

@@ -2,7 +2,11 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The IAM model, on when moto's IAM enforcement is (``INITIAL_NO_AUTH_ACTION_COUNT`` / ``/moto-api/reset-auth``).
 
-CloudFormation acts with the caller's permissions, as AWS does without a service role: before a stack is
+CloudFormation acts with the caller's permissions, as AWS does without a service role, or with the service role's
+(``RoleARN`` of the request, else the stack's: a role whose trust lets cloudformation.amazonaws.com assume it, and
+which the caller may ``iam:PassRole`` with ``iam:PassedToService`` cloudformation.amazonaws.com - else the request is
+refused before anything happens).  The template by URL, SSM-typed and image parameters and Fn::GetAZs are read with
+the caller's permissions in both cases (what CloudFormation reads to validate the request).  Before a stack is
 created, updated or deleted the caller must hold the handler permissions of ``tools/cfn_handler_permissions.json``
 for every resource that operation creates, modifies or deletes - and, when the stack carries tags (every rack and
 app does), the tagging permissions AWS publishes for each resource type in its resource schema (``tagging.
@@ -28,7 +32,7 @@ from typing import Any
 from .common import CALLER, find_stack, template_dict
 from .patching import Patches
 
-PATCHES = Patches("iam")
+PATCHES = Patches("iam", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/control-access-with-iam.html")
 BACKEND = "moto.cloudformation.models:CloudFormationBackend"
 HANDLER_PERMISSIONS_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                         "cfn_handler_permissions.json")
@@ -79,24 +83,197 @@ def not_authorized(arn, action, resource=None):
         arn, action, " on resource: \"%s\"" % resource if resource else "", action)
 
 
-def denied(actions, authorization, account, headers=None, resource="*"):
+def _listed(value):
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _wildcard(pattern, value, case=True):
+    import fnmatch
+    return fnmatch.fnmatchcase(value if case else value.lower(), pattern if case else pattern.lower())
+
+
+def _element(statement, key, value, case=True):
+    """Whether ``statement``'s ``key`` (Action, Resource) or ``Not<key>`` covers ``value``; a statement with neither
+    covers everything (a trust policy has no Resource)."""
+    if key in statement:
+        return any(_wildcard(p, value, case) for p in _listed(statement[key]))
+    if "Not" + key in statement:
+        return not any(_wildcard(p, value, case) for p in _listed(statement["Not" + key]))
+    return True
+
+
+CONDITION_OPERATORS = {
+    "StringEquals": lambda want, got: got == want, "StringLike": lambda want, got: _wildcard(want, got),
+    "StringNotEquals": None, "ArnEquals": lambda want, got: got == want, "ArnLike": lambda want, got: _wildcard(want, got)}
+
+
+def _condition_holds(condition, context):
+    """Whether a statement's Condition holds in ``context`` ({key: value}), as IAM evaluates it: every operator and
+    key must hold; a key the context lacks does not (unless the operator ends in IfExists); an operator the model
+    does not know never holds (so a policy relying on it is not proven here)."""
+    for operator, keys in (condition or {}).items():
+        base = operator[:-len("IfExists")] if operator.endswith("IfExists") else operator
+        for key, wanted in keys.items():
+            got = (context or {}).get(key)
+            if got is None:
+                if operator.endswith("IfExists"):
+                    continue
+                return False
+            if base == "StringNotEquals":
+                if got in _listed(wanted):
+                    return False
+                continue
+            test = CONDITION_OPERATORS.get(base)
+            if test is None or not any(test(w, got) for w in _listed(wanted)):
+                return False
+    return True
+
+
+def _first_refused(policies, actions, resource="*", context=None):
+    """The first of ``actions`` that ``policies`` (moto IAMPolicy objects, read for their documents; the evaluation is
+    IAM's: an explicit Deny wins, else an Allow is needed, a statement counting only when its Condition holds) do not
+    allow on ``resource``, or None.  ``context``: {action: {condition key: value}}, the request context."""
+    statements = []
+    for policy in policies:
+        listed = policy._policy_json.get("Statement") or []
+        statements += listed if isinstance(listed, list) else [listed]
+    for action in actions:
+        values = (context or {}).get(action) or {}
+        allowed = False
+        for statement in statements:
+            if not (_element(statement, "Action", action, case=False) and _element(statement, "Resource", resource)):
+                continue
+            if not _condition_holds(statement.get("Condition"), values):
+                continue
+            if statement.get("Effect") == "Deny":
+                allowed = False
+                break
+            allowed = True
+        if not allowed:
+            return action
+    return None
+
+
+def denied(actions, authorization, account, headers=None, resource="*", context=None):
     """(first action of ``actions`` the signer of ``authorization`` may not perform on ``resource``, its ARN), or
     (None, None)."""
-    from moto.iam.access_control import IAMPolicy, PermissionResult, create_access_key
+    from moto.iam.access_control import IAMPolicy, create_access_key
     key_id = authorization.split("Credential=", 1)[1].split("/", 1)[0]
     key = create_access_key(account_id=account, partition="aws", access_key_id=key_id, headers=dict(headers or {}))
-    policies = [IAMPolicy(p) for p in key.collect_policies()]
-    for action in actions:
-        results = [p.is_action_permitted(action, resource) for p in policies]
-        if PermissionResult.DENIED in results or PermissionResult.PERMITTED not in results:
-            return action, key.arn
-    return None, None
+    action = _first_refused([IAMPolicy(p) for p in key.collect_policies()], actions, resource, context)
+    return (action, key.arn) if action else (None, None)
 
 
-def _caller_denies(actions):
+def _caller_denies(actions, resource="*", context=None):
     if not actions or not _checked_caller():
         return None, None
-    return denied(actions, CALLER.authorization, CALLER.account, getattr(CALLER, "headers", None))
+    return denied(actions, CALLER.authorization, CALLER.account, getattr(CALLER, "headers", None), resource, context)
+
+
+# -- the service role (RoleARN): CloudFormation acts with the role's permissions ------------------------------------
+SERVICE_SESSION = "AWSCloudFormation"       # the session name of CloudFormation's calls as a service role
+
+
+def _role(account, role_arn):
+    from moto.iam.models import iam_backends
+    backend = iam_backends[account][role_arn.split(":")[1] if role_arn.count(":") >= 5 else "aws"]
+    try:
+        return backend.get_role_by_arn(role_arn)
+    except Exception:
+        return None
+
+
+def _role_policies(account, role):
+    from moto.iam.access_control import IAMPolicy
+    from moto.iam.models import iam_backends
+    backend = iam_backends[account]["aws"]
+    docs = [role.policies[name] for name in sorted(role.policies)]
+    docs += [backend.get_policy(arn) if isinstance(arn, str) else arn for arn in role.managed_policies]
+    return [IAMPolicy(d) for d in docs]
+
+
+def _trusts_cloudformation(role, account):
+    """Whether ``role``'s trust policy lets CloudFormation (of ``account``) assume it."""
+    document = role.assume_role_policy_document
+    policy = json.loads(document) if isinstance(document, str) else document or {}
+    statements = policy.get("Statement") or []
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else actions
+        service = (statement.get("Principal") or {}).get("Service") if isinstance(statement.get("Principal"), dict) \
+            else None
+        services = [service] if isinstance(service, str) else list(service or [])
+        if statement.get("Effect") != "Allow" or "sts:AssumeRole" not in actions \
+                or "cloudformation.amazonaws.com" not in services:
+            continue
+        source = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("aws:SourceAccount")
+        if source is None or account in ([source] if isinstance(source, str) else source):
+            return True
+    return False
+
+
+def service_role_refusal(role_arn):
+    """Why CloudFormation cannot act as ``role_arn`` for this request's caller (AWS's ValidationError for a role it
+    cannot assume; the caller's missing iam:PassRole, passed to CloudFormation), or None."""
+    if not role_arn or not _checked_caller():
+        return None
+    role = _role(CALLER.account, role_arn)
+    if role is None or not _trusts_cloudformation(role, CALLER.account):
+        return "Role %s is invalid or cannot be assumed" % role_arn
+    action, arn = _caller_denies(["iam:PassRole"], role_arn,
+                                 {"iam:PassRole": {"iam:PassedToService": "cloudformation.amazonaws.com"}})
+    if action:
+        return not_authorized(arn, action, role_arn)
+    return None
+
+
+def check_service_role(role_arn):
+    """Refuse the request when CloudFormation cannot act as ``role_arn`` (ValidationError) or the caller may not pass
+    it (AccessDenied), as AWS does before anything happens."""
+    reason = service_role_refusal(role_arn)
+    if reason is None:
+        return
+    if reason.startswith("Role "):
+        from moto.cloudformation.exceptions import ValidationError
+        raise ValidationError(message=reason)
+    from moto.cloudformation.exceptions import CloudFormationError
+
+    class AccessDenied(CloudFormationError):
+        code = "AccessDenied"
+    raise AccessDenied(reason)
+
+
+def _acting(role_arn=None):
+    """(the policies CloudFormation acts with, the ARN it acts as): the stack's service role when it has one, else
+    the caller's."""
+    from moto.iam.access_control import IAMPolicy, create_access_key
+    if role_arn:
+        role = _role(CALLER.account, role_arn)
+        if role is not None:
+            partition = role_arn.split(":")[1]
+            session = "arn:%s:sts::%s:assumed-role/%s/%s" % (partition, CALLER.account, role.name, SERVICE_SESSION)
+            return _role_policies(CALLER.account, role), session
+    key_id = CALLER.authorization.split("Credential=", 1)[1].split("/", 1)[0]
+    key = create_access_key(account_id=CALLER.account, partition="aws", access_key_id=key_id,
+                            headers=dict(getattr(CALLER, "headers", None) or {}))
+    return [IAMPolicy(p) for p in key.collect_policies()], key.arn
+
+
+def _acting_denies(actions, role_arn=None, context=None):
+    """(first of ``actions`` CloudFormation may not perform, the ARN it acts as), or (None, None)."""
+    if not actions or not _checked_caller():
+        return None, None
+    policies, arn = _acting(role_arn)
+    action = _first_refused(policies, actions, "*", context)
+    return (action, arn) if action else (None, None)
+
+
+# the service a resource type passes its role to (iam:PassedToService, for a policy that allows iam:PassRole to named
+# services only): EC2 (instance profiles, launch templates, Auto Scaling's instances), ECS (services, capacity
+# providers), ECS tasks (task definitions)
+PASSED_TO = {"AWS::AutoScaling::AutoScalingGroup": "ec2.amazonaws.com", "AWS::IAM::InstanceProfile": "ec2.amazonaws.com",
+             "AWS::EC2::LaunchTemplate": "ec2.amazonaws.com", "AWS::ECS::Service": "ecs.amazonaws.com",
+             "AWS::ECS::CapacityProvider": "ecs.amazonaws.com", "AWS::ECS::TaskDefinition": "ecs-tasks.amazonaws.com"}
 
 
 def _needed(template, names, op, model, tagged):
@@ -133,6 +310,9 @@ def _check_stack(template, model):
         needed += model["stack"]["ssm_parameters"]
     if _uses_get_azs(template.get("Resources") or {}) or _uses_get_azs(template.get("Outputs") or {}):
         needed += model["stack"]["availability_zones"]
+    if any(str((p or {}).get("Type", "")) in ("AWS::EC2::Image::Id", "List<AWS::EC2::Image::Id>")
+           for p in params.values()):
+        needed += model["stack"]["image_parameters"]      # CloudFormation checks the image exists, as the caller
     action, arn = _caller_denies(needed)
     if action:
         raise ValidationError(message=not_authorized(arn, action))
@@ -145,18 +325,30 @@ def unreadable(stack):
         return None
     model = handler_permissions()
     for name, res in sorted(((stack.template_dict or {}).get("Resources") or {}).items()):
-        action, arn = _caller_denies(model["resources"].get((res or {}).get("Type"), {}).get("read", []))
+        action, arn = _acting_denies(model["resources"].get((res or {}).get("Type"), {}).get("read", []),
+                                     getattr(stack, "role_arn", None))
         if action:
             return "Failed to detect drift on resource [%s]: %s" % (name, not_authorized(arn, action))
     return None
 
 
-def _first_denied(needed):
-    action, arn = _caller_denies(list(dict.fromkeys(a for dummy, dummy2, a in needed)))
-    if action is None:
+def _first_denied(needed, role_arn=None):
+    """The first (logical id, type, action) of ``needed`` CloudFormation may not perform (as the service role
+    ``role_arn``, else as the caller): {logical_id, type, action, arn}, or None.  An iam:PassRole is evaluated with
+    the service the resource passes its role to (iam:PassedToService)."""
+    if not needed or not _checked_caller():
         return None
-    name, rtype = next((n, t) for n, t, a in needed if a == action)
-    return {"logical_id": name, "type": rtype, "action": action, "arn": arn}
+    policies, arn = _acting(role_arn)
+    seen = set()
+    for name, rtype, action in needed:
+        service = PASSED_TO.get(rtype) if action == "iam:PassRole" else None
+        if (action, service) in seen:
+            continue
+        seen.add((action, service))
+        context = {action: {"iam:PassedToService": service}} if service else None
+        if _first_refused(policies, [action], "*", context):
+            return {"logical_id": name, "type": rtype, "action": action, "arn": arn}
+    return None
 
 
 def _denied_reason(refusal):
@@ -174,17 +366,21 @@ def _fail(stack, refusal, resource_status, final_statuses):
 
 
 @PATCHES.wrap(BACKEND + ".create_stack",
-              "CloudFormation creates every resource with the caller's permissions: handler and (tagged stack) "
-              "tagging permissions; a refused resource is CREATE_FAILED and the stack rolls back to ROLLBACK_COMPLETE")
+              "CloudFormation creates every resource with the caller's permissions, or its service role's (RoleARN: a "
+              "role that trusts cloudformation.amazonaws.com, which the caller may iam:PassRole to CloudFormation, "
+              "else the call is refused): handler and (tagged stack) tagging permissions, iam:PassRole with "
+              "iam:PassedToService; a refused resource is CREATE_FAILED and the stack rolls back to ROLLBACK_COMPLETE")
 def _create_stack(original):
     def create_stack(self, name, template, parameters, *args, **kwargs):
         if not _checked_caller():
             return original(self, name, template, parameters, *args, **kwargs)
         model = handler_permissions()
         tpl = template_dict(template)
+        role_arn = kwargs.get("role_arn")
+        check_service_role(role_arn)
         _check_stack(tpl, model)
         tagged = bool(kwargs.get("tags") or (args[1] if len(args) > 1 else None))
-        refusal = _first_denied(_needed(tpl, list(tpl.get("Resources") or {}), "create", model, tagged))
+        refusal = _first_denied(_needed(tpl, list(tpl.get("Resources") or {}), "create", model, tagged), role_arn)
         if refusal is None:
             return original(self, name, template, parameters, *args, **kwargs)
         empty = json.dumps({"Parameters": tpl.get("Parameters") or {}, "Resources": {}})
@@ -195,7 +391,8 @@ def _create_stack(original):
 
 
 @PATCHES.wrap(BACKEND + ".update_stack",
-              "CloudFormation adds, modifies and removes resources with the caller's permissions (tagging ones for "
+              "CloudFormation adds, modifies and removes resources with the caller's permissions, or the service role's "
+              "(the request's RoleARN, which the caller must be allowed to pass, else the stack's) (tagging ones for "
               "a tagged stack); a refused resource is UPDATE_FAILED and the stack rolls back to "
               "UPDATE_ROLLBACK_COMPLETE")
 def _update_stack(original):
@@ -205,6 +402,8 @@ def _update_stack(original):
         if not _checked_caller():
             return original(self, name, template, role_arn, parameters, tags)
         stack = self.get_stack(name)
+        check_service_role(role_arn)
+        acting_role = role_arn or getattr(stack, "role_arn", None)
         model = handler_permissions()
         tpl = template_dict(template)
         resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
@@ -222,7 +421,7 @@ def _update_stack(original):
         _check_stack(tpl, model)
         needed = (_needed(tpl, diff["Add"], "create", model, tagged) + _needed(tpl, diff["Modify"], "update", model, tagged)
                   + _needed(current, diff["Remove"], "delete", model, tagged))
-        refusal = _first_denied(needed)
+        refusal = _first_denied(needed, acting_role)
         if refusal is None:
             return original(self, name, template, role_arn, parameters, tags)
         stack._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
@@ -232,15 +431,19 @@ def _update_stack(original):
 
 
 @PATCHES.wrap(BACKEND + ".delete_stack",
-              "CloudFormation deletes every resource with the caller's permissions; a refused one leaves the stack "
+              "CloudFormation deletes every resource with the caller's permissions, or the service role's (the "
+              "request's RoleARN, else the stack's); a refused one leaves the stack "
               "DELETE_FAILED")
 def _delete_stack(original):
     def delete_stack(self, name_or_stack_id):
         stack = find_stack(self, name_or_stack_id) if _checked_caller() else None
+        if stack is not None:
+            check_service_role(getattr(CALLER, "role_arn", None))
         if stack is not None and stack.status != "ROLLBACK_COMPLETE":
             current = stack.template_dict or {}
+            role_arn = getattr(CALLER, "role_arn", None) or getattr(stack, "role_arn", None)
             refusal = _first_denied(_needed(current, list(current.get("Resources") or {}), "delete",
-                                            handler_permissions(), False))
+                                            handler_permissions(), False), role_arn)
             if refusal is not None:
                 stack._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
                 _fail(stack, refusal, "DELETE_FAILED", ("DELETE_FAILED",))
@@ -345,6 +548,31 @@ def _trust(original):
                 return True
         return False
     return check
+
+
+@PATCHES.wrap("moto.cloudformation.responses:CloudFormationResponse._get_stack_from_s3_url",
+              "CloudFormation reads a TemplateURL with the caller's permissions: s3:GetObject on the object (and "
+              "s3:GetObjectVersion for a version), else the call fails ('S3 error: Access Denied')")
+def _template_url_read(original):
+    from urllib.parse import parse_qs, urlparse
+
+    def get_stack_from_s3_url(self, template_url):
+        if _checked_caller():
+            from moto.cloudformation.exceptions import ValidationError
+            parts = urlparse(template_url)
+            host = parts.hostname or ""
+            if host.startswith(("s3.", "s3-")) or host in ("localhost", "127.0.0.1"):
+                bucket, dummy, key = parts.path.lstrip("/").partition("/")
+            else:
+                bucket, key = host.split(".")[0], parts.path.lstrip("/")
+            model = handler_permissions()["stack"]
+            needed = model["template_url_version" if "versionId" in parse_qs(parts.query) else "template_url"]
+            action, arn = denied(needed, CALLER.authorization, CALLER.account, getattr(CALLER, "headers", None),
+                                 "arn:aws:s3:::%s/%s" % (bucket, key))
+            if action:
+                raise ValidationError(message="S3 error: Access Denied (%s)" % not_authorized(arn, action))
+        return original(self, template_url)
+    return get_stack_from_s3_url
 
 
 @PATCHES.wrap("moto.s3.responses:S3Response.get_object",

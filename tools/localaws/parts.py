@@ -5,11 +5,12 @@ real-duration timing act after moto's own update, the CloudFormation rules befor
 
 from __future__ import annotations
 
-from . import cfn, cloudwatch, drift, ec2, hooks, iam, s3, speed, sts, timing
-from .patching import Patches, rules
+from . import cfn, cloudwatch, drift, ec2, hooks, iam, limits, params, s3, speed, sts, timing
+from .patching import Patches, docs, rules
 
-# innermost first: hooks and timing wrap moto's UpdateStack, cfn's state check wraps them
-PARTS = (hooks, timing, drift, speed, cfn, ec2, s3, cloudwatch, iam, sts)
+# innermost first: hooks and timing wrap moto's UpdateStack, cfn's state check wraps them; the parameters are
+# validated before the IAM model looks at the resources (outermost)
+PARTS = (hooks, timing, drift, speed, cfn, ec2, s3, cloudwatch, iam, params, limits, sts)
 
 
 def apply():
@@ -31,4 +32,4 @@ def reset():
         part.reset()
 
 
-__all__ = ["apply", "reset", "rules", "Patches", "PARTS"]
+__all__ = ["apply", "reset", "rules", "docs", "Patches", "PARTS"]

@@ -32,8 +32,9 @@ def resolve(target: str) -> tuple[Any, str]:
 class Patches:
     """The patches of one part of the local endpoint."""
 
-    def __init__(self, part: str, listed: bool = True) -> None:
+    def __init__(self, part: str, listed: bool = True, doc: str = "") -> None:
         self.part = part
+        self.doc = doc          # the AWS documentation its rules follow ("" for test hooks and speed-ups)
         self.entries: list[tuple[str, str, Callable[[Any], Any], bool]] = []   # target, rule, make(original), adds
         self.applied = False
         if listed:
@@ -71,6 +72,11 @@ class Patches:
             owner, name = resolve(target)
             setattr(owner, name, make(None if adds else getattr(owner, name)))
         self.applied = True
+
+
+def docs() -> dict[str, str]:
+    """Each part's AWS documentation page (what its rules follow)."""
+    return {table.part: table.doc for table in _TABLES}
 
 
 def rules() -> list[tuple[str, str, str]]:

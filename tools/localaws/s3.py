@@ -9,7 +9,7 @@ import threading
 
 from .patching import Patches
 
-PATCHES = Patches("s3")
+PATCHES = Patches("s3", doc="https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html")
 
 
 @PATCHES.wrap("moto.s3.responses:S3Response.put_object", "a conditional PutObject is checked and written atomically")

@@ -32,7 +32,7 @@ from typing import Any
 from .common import DEFAULT_ACCOUNT
 from .patching import Patches
 
-PATCHES = Patches("sts")
+PATCHES = Patches("sts", doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use.html")
 _EXPIRY: dict[str, Any] = {}            # access key id -> its expiration (aware datetime) for every credential AssumeRole issued
 _LIFETIME = [0]         # seconds assumed-role credentials live (0: what the caller asked, as moto does)
 _LOCK = threading.Lock()

@@ -16,7 +16,7 @@ from typing import Any
 from .common import find_stack
 from .patching import Patches
 
-PATCHES = Patches("timing")
+PATCHES = Patches("timing", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/view-stack-events.html")
 RESPONSE = "moto.cloudformation.responses:CloudFormationResponse"
 TIMING = {"seconds": 0.0}
 _PENDING: dict[str, dict[str, Any]] = {}          # stack id -> dict(until, final, delete, backend)
@@ -127,6 +127,12 @@ def settle():
                 stack.status = "DELETE_IN_PROGRESS"
                 op["backend"].delete_stack(stack_id)
                 log(stack, "DELETE_COMPLETE")
+            elif op["final"] == "UPDATE_COMPLETE" and not op.get("cleaned"):
+                # as AWS does after an update: the cleanup of what it replaced, the stack still busy (an update
+                # or delete meanwhile is refused), then UPDATE_COMPLETE
+                stack.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+                log(stack, stack.status)
+                _PENDING[stack_id] = dict(op, cleaned=True, until=now + max(0.05, TIMING["seconds"] / 5))
             else:
                 stack.status = op["final"]
                 log(stack, op["final"])
@@ -144,7 +150,8 @@ def _create_stack(original):
     return create_stack
 
 
-@PATCHES.wrap(RESPONSE + ".update_stack", "UpdateStack takes time: UPDATE_IN_PROGRESS meanwhile; its rollback triggers "
+@PATCHES.wrap(RESPONSE + ".update_stack", "UpdateStack takes time: UPDATE_IN_PROGRESS, then "
+              "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS (a fifth of it) before UPDATE_COMPLETE; its rollback triggers "
               "(RollbackConfiguration) are watched: an alarm in ALARM during the update rolls it back to the stack as "
               "it was (UPDATE_ROLLBACK_COMPLETE)")
 def _update_stack(original):

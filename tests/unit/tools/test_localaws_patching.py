@@ -15,6 +15,10 @@ def test_every_part_patches_what_the_installed_moto_has():
     listed = rules()
     assert {part for part, dummy, dummy2 in listed} == {p.PATCHES.part for p in parts.PARTS}
     assert all(rule and target.count(":") == 1 for dummy, target, rule in listed)
+    # every part that models AWS names the AWS documentation its rules follow (test hooks and speed-ups do not)
+    documented = {part: doc for part, doc in parts.docs().items() if part in {p.PATCHES.part for p in parts.PARTS}}
+    assert {part for part, doc in documented.items() if not doc} == {"hooks", "speed"}
+    assert all(doc.startswith("https://docs.aws.amazon.com/") for doc in documented.values() if doc)
 
 
 def test_a_renamed_moto_attribute_fails_naming_it_and_nothing_is_patched():

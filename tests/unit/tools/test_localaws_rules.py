@@ -319,3 +319,236 @@ def test_assume_role_is_authorized_on_the_role_and_a_trust_in_the_account_covers
     enforced()
     refused = error(sts.assume_role, RoleArn=arn, RoleSessionName="no")       # allowed on another role only
     assert refused["Code"] == "AccessDenied" and "sts:AssumeRole" in refused["Message"]
+
+
+def test_a_failed_update_rolls_back_its_template_and_parameters():
+    """AWS leaves a stack whose update failed as it was before: the previous template and parameter values."""
+    from localaws import hooks
+    cfn = client("cloudformation")
+    template = {"Parameters": {"Version": {"Type": "String"}}, "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "Version", "ParameterValue": "1"}])
+    hooks.set_stack({"stack_name": "s", "fail_updates": {"logical_id": "Topic", "type": "AWS::SNS::Topic",
+                                                         "reason": "boom"}})
+    newer = dict(template, Resources={"Topic": {"Type": "AWS::SNS::Topic"}, "Queue": {"Type": "AWS::SQS::Queue"}})
+    cfn.update_stack(StackName="s", TemplateBody=json.dumps(newer),
+                     Parameters=[{"ParameterKey": "Version", "ParameterValue": "2"}])
+    stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Version": "1"}
+    body = cfn.get_template(StackName="s")["TemplateBody"]
+    assert "Queue" not in (body if isinstance(body, dict) else json.loads(body))["Resources"]
+    hooks.FAIL_UPDATES.clear()
+
+
+def test_a_failed_update_that_replaced_a_resource_leaves_a_stack_that_deletes():
+    """moto deleted the resource the update replaced; the rolled-back stack names the one that exists, and deleting
+    the stack deletes it (it never names a resource that is gone, which would fail the delete)."""
+    from localaws import hooks
+    cfn, s3 = client("cloudformation"), client("s3")
+    template = {"Parameters": {"Name": {"Type": "String"}},
+                "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "Name"}}}}}
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "Name", "ParameterValue": "one"}])
+    hooks.set_stack({"stack_name": "s", "fail_updates": {"logical_id": "Bucket", "type": "AWS::S3::Bucket",
+                                                         "reason": "boom"}})
+    cfn.update_stack(StackName="s", TemplateBody=json.dumps(template),    # a new name replaces the bucket
+                     Parameters=[{"ParameterKey": "Name", "ParameterValue": "two"}])
+    hooks.FAIL_UPDATES.clear()
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    named = cfn.describe_stack_resource(StackName="s", LogicalResourceId="Bucket")["StackResourceDetail"]
+    existing = [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert named["PhysicalResourceId"] in existing, (named["PhysicalResourceId"], existing)
+    cfn.delete_stack(StackName="s")
+    gone = cfn.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]
+    assert [s["StackName"] for s in gone] == ["s"]
+    assert s3.list_buckets()["Buckets"] == []
+
+
+TOPIC = {"Parameters": {"Version": {"Type": "String"}}, "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+
+
+def version(value):
+    return [{"ParameterKey": "Version", "ParameterValue": value}]
+
+
+def test_a_stack_whose_create_rolled_back_can_only_be_deleted():
+    from localaws import hooks
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("1"))
+    hooks.set_stack({"stack_name": "s", "status": "ROLLBACK_COMPLETE"})
+    refused = error(cfn.update_stack, StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("2"))
+    assert refused["Code"] == "ValidationError"
+    assert refused["Message"].endswith("is in ROLLBACK_COMPLETE state and can not be updated.")
+    cfn.delete_stack(StackName="s")
+    assert [s["StackName"] for s in cfn.list_stacks(StackStatusFilter=["DELETE_COMPLETE"])["StackSummaries"]] == ["s"]
+
+
+def test_an_update_cleans_up_before_it_completes():
+    """Every update reports UPDATE_COMPLETE_CLEANUP_IN_PROGRESS before UPDATE_COMPLETE; in real-duration mode the stack
+    is in that status for a while, and refuses an update meanwhile."""
+    from localaws import timing
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("1"))
+    cfn.update_stack(StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("2"))
+    statuses = [status for logical_id, status, dummy in events(cfn, "s") if logical_id == "s"]
+    assert statuses[-3:] == ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"]
+    timing.configure({"seconds": 60})
+    try:
+        cfn.update_stack(StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("3"))
+        assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_IN_PROGRESS"
+        for op in timing._PENDING.values():
+            op["until"] = 0
+        timing.settle()
+        assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+        busy = error(cfn.update_stack, StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("4"))
+        assert busy["Message"].endswith("is in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS state and can not be updated.")
+        for op in timing._PENDING.values():
+            op["until"] = 0
+        timing.settle()
+        assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+        expected = ["UPDATE_IN_PROGRESS", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_COMPLETE"]
+        assert [t[3] for t in timing.transitions()] == expected
+    finally:
+        timing.configure({"seconds": 0})
+
+
+@pytest.mark.parametrize("statement, denied", [
+    # NotAction: every action but those listed; NotResource: every resource but those listed (as IAM reads them)
+    ({"Effect": "Deny", "NotAction": "Update:Modify", "Principal": "*", "Resource": "*"}, True),
+    ({"Effect": "Deny", "NotAction": "Update:Replace", "Principal": "*", "Resource": "*"}, False),
+    ({"Effect": "Deny", "Action": "Update:*", "Principal": "*", "NotResource": "LogicalResourceId/Bucket"}, False),
+    ({"Effect": "Deny", "Action": "Update:*", "Principal": "*", "NotResource": "LogicalResourceId/Other"}, True),
+])
+def test_a_stack_policy_reads_not_action_and_not_resource_as_aws_does(statement, denied):
+    cfn = client("cloudformation")
+    template = {"Parameters": {"Name": {"Type": "String"}},
+                "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "Name"}}}}}
+    policy = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"}, statement]}
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(template), StackPolicyBody=json.dumps(policy),
+                     Parameters=[{"ParameterKey": "Name", "ParameterValue": "one"}])
+    renamed = dict(template, Metadata={"Release": "2"})
+    renamed["Resources"] = {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "two"}}}
+    cfn.update_stack(StackName="s", TemplateBody=json.dumps(renamed),      # a new BucketName replaces the bucket
+                     Parameters=[{"ParameterKey": "Name", "UsePreviousValue": True}])
+    stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+    if denied:
+        assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+        assert "does not allow [Update:Replace] for resource [LogicalResourceId/Bucket]" in stack["StackStatusReason"]
+    else:
+        assert stack["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def service_role(name, service="cloudformation.amazonaws.com", actions=("logs:CreateLogGroup", "logs:DescribeLogGroups", "logs:PutRetentionPolicy")):
+    iam = client("iam")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": service}}]}))
+    iam.put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]}))
+    return "arn:aws:iam::123456789012:role/%s" % name
+
+
+def test_a_service_role_must_be_passable_and_trust_cloudformation_and_then_acts(enforced):
+    """RoleARN: the role must trust CloudFormation; the caller needs iam:PassRole on it (to CloudFormation); the
+    resources are then created with the role's permissions, not the caller's."""
+    good, untrusting = service_role("cfn"), service_role("ec2only", "ec2.amazonaws.com")
+    weak = service_role("weak", actions=("logs:DescribeLogGroups", "logs:PutRetentionPolicy"))
+    iam = client("iam")
+    iam.create_user(UserName="someone")
+    iam.put_user_policy(UserName="someone", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["cloudformation:CreateStack", "cloudformation:DescribeStacks",
+                                       "cloudformation:DescribeStackEvents"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": [good, untrusting, weak],
+         "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}}]}))
+    key = iam.create_access_key(UserName="someone")["AccessKey"]
+    cfn = boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                                region_name="us-east-1").client("cloudformation")
+    iam.put_user_policy(UserName="someone", PolicyName="q", PolicyDocument=json.dumps({"Version": "2012-10-17",
+                        "Statement": [{"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*",
+                                       "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}]}))
+    enforced()
+    topic = json.dumps({"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup"}}})
+    # the caller has no logs:CreateLogGroup: the role's permissions create the topic
+    cfn.create_stack(StackName="ok", TemplateBody=topic, RoleARN=good)
+    assert cfn.describe_stacks(StackName="ok")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    refused = error(cfn.create_stack, StackName="no", TemplateBody=topic, RoleARN=untrusting)
+    assert (refused["Code"], refused["Message"]) == ("ValidationError",
+                                                     "Role %s is invalid or cannot be assumed" % untrusting)
+    unknown = "arn:aws:iam::123456789012:role/nobody"
+    refused = error(cfn.create_stack, StackName="no", TemplateBody=topic, RoleARN=unknown)
+    assert (refused["Code"], refused["Message"]) == ("ValidationError",
+                                                     "Role %s is invalid or cannot be assumed" % unknown)
+    cfn.create_stack(StackName="weak", TemplateBody=topic, RoleARN=weak)
+    assert cfn.describe_stacks(StackName="weak")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [reason for dummy, status, reason in events(cfn, "weak") if status == "CREATE_FAILED"]
+    assert reasons and "assumed-role/weak/AWSCloudFormation is not authorized to perform: logs:CreateLogGroup" in reasons[0]
+
+
+def test_passing_a_role_needs_iam_pass_role_to_cloudformation(enforced):
+    role = service_role("cfn")
+    iam = client("iam")
+    iam.create_user(UserName="someone")
+    iam.put_user_policy(UserName="someone", PolicyName="p", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["cloudformation:CreateStack"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": role,
+         "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}]}))
+    key = iam.create_access_key(UserName="someone")["AccessKey"]
+    cfn = boto3.session.Session(aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                                region_name="us-east-1").client("cloudformation")
+    enforced()
+    refused = error(cfn.create_stack, StackName="s", TemplateBody=json.dumps(
+        {"Resources": {"Logs": {"Type": "AWS::Logs::LogGroup"}}}), RoleARN=role)
+    assert refused["Code"] == "AccessDenied"
+    assert refused["Message"] == ("User: arn:aws:iam::123456789012:user/someone is not authorized to perform: "
+                                  "iam:PassRole on resource: \"%s\" because no identity-based policy allows the "
+                                  "iam:PassRole action" % role)
+
+
+NAMED = {"Parameters": {"Name": {"Type": "String"}, "Display": {"Type": "String", "Default": "d"}},
+         "Resources": {"Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": {"Ref": "Name"}}},
+                       "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": {"Ref": "Display"}}}}}
+
+
+def test_a_parameter_only_change_set_lists_what_it_modifies_and_replaces_by_the_schemas():
+    """No template change, new parameter values: the change set lists the resources that reference them, with
+    Replacement True when the property is create-only in the type's schema (BucketName), False otherwise."""
+    from localaws import cfn as cfn_part
+    assert "BucketName" in cfn_part.create_only("AWS::S3::Bucket")
+    assert "DisplayName" not in cfn_part.create_only("AWS::SNS::Topic")
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(NAMED),
+                     Parameters=[{"ParameterKey": "Name", "ParameterValue": "one"}])
+
+    def planned(**values):
+        params = [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
+        params += [{"ParameterKey": k, "UsePreviousValue": True} for k in ("Name", "Display") if k not in values]
+        cfn.create_change_set(StackName="s", ChangeSetName="c", ChangeSetType="UPDATE", UsePreviousTemplate=True,
+                              Parameters=params)
+        changes = cfn.describe_change_set(StackName="s", ChangeSetName="c")["Changes"]
+        cfn.delete_change_set(StackName="s", ChangeSetName="c")
+        return {c["ResourceChange"]["LogicalResourceId"]: (c["ResourceChange"]["Action"],
+                                                           c["ResourceChange"].get("Replacement"))
+                for c in changes}
+
+    assert planned(Name="two") == {"Bucket": ("Modify", "True")}
+    assert planned(Display="e") == {"Topic": ("Modify", "False")}
+
+
+def test_a_stack_policy_denies_a_replacement_a_parameter_drives():
+    cfn = client("cloudformation")
+    policy = {"Statement": [{"Effect": "Allow", "Action": "Update:*", "Principal": "*", "Resource": "*"},
+                            {"Effect": "Deny", "Action": "Update:Replace", "Principal": "*",
+                             "Resource": "LogicalResourceId/Bucket"}]}
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(NAMED), StackPolicyBody=json.dumps(policy),
+                     Parameters=[{"ParameterKey": "Name", "ParameterValue": "one"}])
+    cfn.update_stack(StackName="s", UsePreviousTemplate=True,
+                     Parameters=[{"ParameterKey": "Name", "ParameterValue": "two"},
+                                 {"ParameterKey": "Display", "UsePreviousValue": True}])
+    stack = cfn.describe_stacks(StackName="s")["Stacks"][0]
+    assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert "does not allow [Update:Replace] for resource [LogicalResourceId/Bucket]" in stack["StackStatusReason"]
+    assert [b["Name"] for b in client("s3").list_buckets()["Buckets"]] == ["one"]
+    cfn.update_stack(StackName="s", UsePreviousTemplate=True,       # a change that replaces nothing goes through
+                     Parameters=[{"ParameterKey": "Name", "UsePreviousValue": True},
+                                 {"ParameterKey": "Display", "ParameterValue": "e"}])
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"

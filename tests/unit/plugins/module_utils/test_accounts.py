@@ -151,3 +151,32 @@ def test_the_account_check_names_both_accounts():
         verify_account(factory, {"account_id": "111111111111"})
     assert err.value.msg == ("the credentials are of account 123456789012 (arn:aws:sts::123456789012:user/moto), not "
                              "of account_id 111111111111; nothing was read or changed.")
+
+
+def test_a_role_is_assumed_in_each_region_through_that_region_s_sts_endpoint():
+    """One credential per role and region: assumed through the STS client of the region it is used in, so a rack in
+    an opt-in region never signs with a token of the global endpoint (refused there)."""
+    import boto3
+
+    from ansible_collections.convox.rack.plugins.module_utils import _accounts
+    from ansible_collections.convox.rack.plugins.module_utils._common import botocore_config
+
+    _accounts._ROLES.clear()
+    endpoints = []
+
+    def source(region):
+        def make(service):
+            client = boto3.client(service, region_name=region, config=botocore_config())
+            if service == "sts":
+                endpoints.append(client.meta.endpoint_url)
+            return client
+        return ClientFactory(make, region)
+
+    with mock_aws():
+        params = {"assume_role_arn": "arn:aws:iam::123456789012:role/convox"}
+        first = _accounts.role_session(source("af-south-1"), params)
+        again = _accounts.role_session(source("af-south-1"), params)
+        other = _accounts.role_session(source("eu-west-1"), params)
+    assert first is again and other is not first
+    assert endpoints[0] == "https://sts.af-south-1.amazonaws.com"
+    _accounts._ROLES.clear()
