@@ -484,3 +484,23 @@ def test_a_report_dir_that_is_not_a_directory_is_refused_before_any_change(aws, 
                        extra_vars={"convox_report_dir": str(not_a_dir)})
     assert "convox_report_dir %s is not a writable directory" % not_a_dir in out, out
     assert rec.mutating(include_plan=True) == [] and version(aws, "good") == "1"
+
+
+def test_the_report_goes_next_to_the_inventory_whatever_the_current_directory(aws, tmp_path):
+    """Without convox_report_dir the report is written to fleet-report/ beside the inventory, not to the shell's
+    current directory (which under AWX or a CI job is nobody's choice)."""
+    channel = write_channel(str(tmp_path / "channel"), ["1"])
+    rack_stack(aws, "good")
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    inventory = fleet / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {
+        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                 "rack_channel": channel, "rack_version": "latest"}, "hosts": {"good": None}}}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = aws.playbook(os.path.join(PLAYBOOKS, "report.yml"), inventory=str(inventory), cwd=str(elsewhere),
+                       env={"PWD": str(elsewhere)})
+    assert "Fleet report: %s/fleet-report/fleet-report.html" % fleet in out, out[-3000:]
+    assert [r["rack"] for r in json.loads((fleet / "fleet-report" / "fleet-report.json").read_text())["racks"]] == ["good"]
+    assert list(elsewhere.iterdir()) == []
