@@ -17,7 +17,7 @@ PYTEST_WORKERS ?= 2
 # overlaps those waits (each worker has its own local endpoint)
 INTEGRATION_WORKERS ?= 3
 
-.PHONY: deps-newest endpoint galaxy docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
+.PHONY: deps-newest endpoint pure galaxy docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 
 # The oldest environment: exactly the floors the collection states (tools/floors.py: ansible-core from
 # meta/runtime.yml, boto3/botocore/PyYAML from requirements.txt, amazon.aws from galaxy.yml, in its own
@@ -135,6 +135,10 @@ units: setup
 # depend on moto and cfn-lint, not on ansible-core), which run once; the playbook scenarios (tests/integration).
 PLUGIN_TESTS := tests/unit/plugins
 ENDPOINT_TESTS := tests/unit/tools tests/unit/formation
+
+# the fast tier alone (tests marked "pure": no emulator), for a quick loop; make test runs them within the tiers below
+pure: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m pure tests/unit
 
 # the endpoint's rules and the templates, once
 endpoint: setup

@@ -27,7 +27,7 @@ from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxE
 from ansible_collections.convox.rack.plugins.module_utils._managed import run_manager
 from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
 from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-from ansible_collections.convox.rack.plugins.module_utils._releases import ALIAS_EDGE, ALIASES_LATEST, Releases
+from ansible_collections.convox.rack.plugins.module_utils._releases import RESERVED, Releases
 from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_digest
 
 DEFAULT_POLL_INTERVAL = 30.0   # the longest gap between two reads of a region
@@ -451,9 +451,6 @@ def result_row(host: str, params: Any, result: Mapping[str, Any], check_mode: bo
 
 
 # -- before a fleet run changes anything ---------------------------------------------------------------------
-ALIASES = ALIASES_LATEST + (ALIAS_EDGE,)
-
-
 @dataclasses.dataclass(frozen=True)
 class Target:
     """The rack a host resolves to: its name, its region after defaults, its account (None: the account of the
@@ -574,13 +571,6 @@ def approved_plans(data: Any, source: str) -> dict[str, dict[str, Any]]:
     return plans
 
 
-def stale_or_unplanned(key: str, plans: Mapping[str, Mapping[str, Any]] | None) -> str | None:
-    """Why a rack is not moved under an approved plan file (``plans``): not in it ("not in the plan"), or None."""
-    if plans is None or key in plans:
-        return None
-    return "not in the plan"
-
-
 def needs_default_account(targets: Iterable[Target]) -> bool:
     """Whether telling the racks apart needs the account of the run's own credentials: some hosts name an account
     and others do not."""
@@ -601,7 +591,7 @@ def run_releases(targets: Iterable[Target], read: Callable[[str, Target], Releas
             continue
         if target.channel not in releases:
             releases[target.channel] = read(target.channel, target)
-        if target.version in ALIASES:
+        if target.version in RESERVED:
             versions.setdefault(target.channel, {})[target.version] = releases[target.channel].resolve(target.version)
     return versions, {channel: rels.to_list() for channel, rels in releases.items()}
 
@@ -628,6 +618,6 @@ def run_pins(targets: Iterable[Target], versions: Mapping[str, Mapping[str, str]
 def pinned_version(channel: str | None, version: str | None, versions: Mapping[str, Mapping[str, str]] | None) -> str | None:
     """``version`` with an alias replaced by the release the run resolved it to at its start (``versions``, from
     ``run_versions``); any other version as it is."""
-    if channel and version in ALIASES:
+    if channel and version in RESERVED:
         return (versions or {}).get(channel, {}).get(version, version)
     return version

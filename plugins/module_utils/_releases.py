@@ -20,7 +20,7 @@ FIELDS = (("version", str), ("description", str), ("published", bool), ("require
 # A version names a directory of the channel: no "/", no "..", no whitespace (publishing and reading
 # apply the same rule, so a hostile versions.json cannot point a rack at a template elsewhere).
 VERSION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-+")
-RESERVED = ALIASES_LATEST + (ALIAS_EDGE,)
+RESERVED = ALIASES_LATEST + (ALIAS_EDGE,)     # the aliases a version may not be named (the one alias table)
 MAX_VERSION_LENGTH = 128
 
 

@@ -144,3 +144,12 @@ def installed(tmp_path_factory):
                   collections=collections)
     assert "was installed successfully" in out, out
     return tarball, collections
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "scenario: a playbook scenario against the local endpoint (the slow tier)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.scenario)

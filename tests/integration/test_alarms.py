@@ -16,21 +16,14 @@ import time
 import localaws
 import pytest
 from conftest import BIN, REPO
+from fleets import write_fleet
 from safety import entry, write_channel
 
 T = 8
 
 
 def fleet(tmp_path, channel, **extra):
-    data = {"all": {
-        "vars": dict({"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                      "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False,
-                      "rack_region": "us-east-1"}, **extra),
-        "hosts": dict.fromkeys(["alpha", "bravo", "charlie"], {}),
-        "children": {"canary": {"hosts": {"alpha": None}}}}}
-    path = tmp_path / "fleet.yml"
-    path.write_text(json.dumps(data))
-    return str(path)
+    return write_fleet(tmp_path / "fleet.yml", channel, ["alpha", "bravo", "charlie"], **dict({"rack_region": "us-east-1"}, **extra))
 
 
 def alarm(aws, name, state="OK"):

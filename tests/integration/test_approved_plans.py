@@ -12,6 +12,7 @@ import os
 
 import localaws
 from conftest import REPO
+from fleets import write_fleet
 from safety import entry, run_tasks, write_channel
 
 
@@ -21,14 +22,7 @@ def version_of(aws, name):
 
 
 def inventory(tmp_path, channel, racks):
-    data = {"all": {
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                 "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False,
-                 "rack_region": "us-east-1"},
-        "hosts": dict.fromkeys(racks, {}), "children": {"canary": {"hosts": {racks[0]: None}}}}}
-    path = tmp_path / ("fleet-%d.yml" % len(racks))
-    path.write_text(json.dumps(data))
-    return str(path)
+    return write_fleet(tmp_path / ("fleet-%d.yml" % len(racks)), channel, racks, rack_region="us-east-1")
 
 
 def test_the_apply_moves_only_racks_whose_approved_plan_holds(aws, tmp_path):

@@ -9,6 +9,7 @@ import json
 import os
 
 from conftest import REPO
+from fleets import write_fleet
 from safety import entry, write_channel
 
 SLICE = {"awx_job_id": 41, "awx_job_template_name": "fleet update", "awx_workflow_job_id": 40,
@@ -18,13 +19,7 @@ SLICE = {"awx_job_id": 41, "awx_job_template_name": "fleet update", "awx_workflo
 def fleet(tmp_path, channel):
     hosts = {"acme-a": {"rack_region": "us-east-1"}, "acme-b": {"rack_region": "eu-west-1"},
              "acme-c": {"rack_region": "us-east-1"}}
-    inventory = {"all": {
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                 "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False},
-        "hosts": hosts, "children": {"canary": {"hosts": {"acme-a": None}}}}}
-    path = tmp_path / "fleet.yml"
-    path.write_text(json.dumps(inventory))
-    return str(path)
+    return write_fleet(tmp_path / "fleet.yml", channel, hosts)
 
 
 def stacks(aws):

@@ -11,11 +11,11 @@ one before it has finished."""
 from __future__ import annotations
 
 import collections
-import json
 import os
 
 import localaws
 from conftest import REPO
+from fleets import write_fleet
 from safety import entry, write_channel
 
 T = 12
@@ -33,14 +33,7 @@ def fleet(tmp_path, channel):
         hosts[name] = {"rack_org": org, "rack_region": region}
         groups["org_" + org].append(name)
         groups["region_" + region.replace("-", "_")].append(name)
-    groups["canary"] = ["acme-00"]
-    inventory = {"all": {
-        "vars": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                 "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False},
-        "hosts": hosts, "children": {g: {"hosts": dict.fromkeys(members)} for g, members in groups.items()}}}
-    path = tmp_path / "fleet.yml"
-    path.write_text(json.dumps(inventory))
-    return str(path), hosts
+    return write_fleet(tmp_path / "fleet.yml", channel, hosts, canary="acme-00", groups=groups), hosts
 
 
 def intervals(log, status_in, status_out):

@@ -20,6 +20,7 @@ import time
 
 import localaws
 from conftest import BIN, REPO, target
+from fleets import fleet_vars
 
 PLAYBOOKS = os.path.join(REPO, "playbooks")
 FORMATION = os.path.join(REPO, "formation")
@@ -42,9 +43,7 @@ def fleet(tmp_path, count, channel):
     (inventory / "group_vars").mkdir(parents=True)
     (inventory / "hosts.yml").write_text(json.dumps(
         {"all": {"hosts": hosts, "children": {g: {"hosts": h} for g, h in groups.items()}}}))
-    (inventory / "group_vars" / "all.yml").write_text(json.dumps({
-        "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-        "rack_channel": channel, "rack_version": "latest", "rack_termination_protection": False}))
+    (inventory / "group_vars" / "all.yml").write_text(json.dumps(fleet_vars(channel, "latest")))
     return str(inventory), racks
 
 

@@ -15,6 +15,7 @@ import time
 import localaws
 import pytest
 from conftest import BIN, REPO
+from fleets import write_fleet
 from safety import RACK_TEMPLATE, entry, run_tasks, write_channel
 
 UPDATE = os.path.join(REPO, "playbooks", "update.yml")
@@ -36,15 +37,8 @@ def versions(aws, region="us-east-1"):
 
 
 def fleet(tmp_path, channel, racks, hostvars=None, name="fleet.yml", **extra):
-    data = {"all": {
-        "vars": dict({"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                      "rack_channel": channel, "rack_version": "1", "rack_termination_protection": False,
-                      "rack_region": "us-east-1"}, **extra),
-        "hosts": {r: dict((hostvars or {}).get(r, {})) for r in racks},
-        "children": {"canary": {"hosts": {racks[0]: None}}}}}
-    path = tmp_path / name
-    path.write_text(json.dumps(data))
-    return str(path)
+    hosts = {r: dict((hostvars or {}).get(r, {})) for r in racks}
+    return write_fleet(tmp_path / name, channel, hosts, **dict({"rack_region": "us-east-1"}, **extra))
 
 
 def alarm(aws, name, state="OK", region="us-east-1"):

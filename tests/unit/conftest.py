@@ -38,11 +38,20 @@ def default_amis(monkeypatch):
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "true")
 
 
+@pytest.fixture(scope="session")
+def endpoint_rules():
+    """The local endpoint's rules (tools/localaws: what moto lacks, as AWS documents it) applied to moto, once per
+    session, for the tests that use moto: the pure tests never import it."""
+    from localaws import parts
+    parts.apply()
+    return parts
+
+
 @pytest.fixture
-def aws():
+def aws(endpoint_rules):
     from moto import mock_aws
     with mock_aws():
-        parts.reset()
+        endpoint_rules.reset()
         yield
 
 
@@ -58,6 +67,21 @@ def factory(aws):
 
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, HERE)          # the tests' own helpers (corecompat), under ansible-test's rootdir too
-from localaws import parts  # noqa: E402  (what moto lacks, as AWS documents it)
 
-parts.apply()
+
+# The tiers (make test runs each once): "pure" - no emulator, seconds; "emulator" - moto in-process with the local
+# endpoint's rules; the playbook scenarios (tests/integration) are marked "scenario" by their own conftest.
+EMULATOR_FIXTURES = frozenset(("aws", "factory", "endpoint_rules"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "pure: a unit test without the emulator (no moto): the fast tier")
+    config.addinivalue_line("markers", "emulator: a test on moto in-process with the local endpoint's rules")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = getattr(item, "module", None)
+        imports_moto = module is not None and any(name in vars(module) for name in ("mock_aws", "moto"))
+        on_moto = imports_moto or bool(EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())))
+        item.add_marker(pytest.mark.emulator if on_moto else pytest.mark.pure)
