@@ -54,7 +54,7 @@ def main(argv: list[str]) -> int:
         env.update(GALAXY_IMPORTER_CONFIG=config, PATH=bindir + os.pathsep + env.get("PATH", ""))
         result = os.path.join(tmp, "result.json")
         proc = subprocess.run([python, "-m", "galaxy_importer.main", tarball, "--print-result"], env=env, cwd=tmp,
-                              capture_output=True, text=True, timeout=900)
+                              capture_output=True, text=True, timeout=900, check=False)
         start = proc.stdout.find("\n{")
         log = (proc.stdout[:start] if start >= 0 else proc.stdout) + proc.stderr
         output = log
