@@ -103,8 +103,8 @@ def _element(statement, key, value, case=True):
 
 
 CONDITION_OPERATORS = {
-    "StringEquals": lambda want, got: got == want, "StringLike": lambda want, got: _wildcard(want, got),
-    "StringNotEquals": None, "ArnEquals": lambda want, got: got == want, "ArnLike": lambda want, got: _wildcard(want, got)}
+    "StringEquals": lambda want, got: got == want, "StringLike": _wildcard,
+    "StringNotEquals": None, "ArnEquals": lambda want, got: got == want, "ArnLike": _wildcard}
 
 
 def _condition_holds(condition, context):
