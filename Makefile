@@ -81,7 +81,7 @@ $(COLLECTIONS)/ansible_collections/convox/rack:
 
 lint: setup
 	$(BIN)/yamllint -s .
-	$(BIN)/cfn-lint formation/*.yml
+	$(BIN)/cfn-lint --include-checks I -- formation/*.yml
 	$(BIN)/python tools/check_layers.py
 	$(BIN)/ruff check .
 	@# ansible-test sanity's pep8 (its line length and ignore list), so a finding fails here in seconds
