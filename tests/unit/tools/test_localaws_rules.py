@@ -552,3 +552,30 @@ def test_a_stack_policy_denies_a_replacement_a_parameter_drives():
                      Parameters=[{"ParameterKey": "Name", "UsePreviousValue": True},
                                  {"ParameterKey": "Display", "ParameterValue": "e"}])
     assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_an_update_that_changes_nothing_is_refused_and_a_tag_change_is_not():
+    cfn = client("cloudformation")
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("1"),
+                     Tags=[{"Key": "Team", "Value": "a"}])
+    same = error(cfn.update_stack, StackName="s", TemplateBody=json.dumps(TOPIC), Parameters=version("1"),
+                 Tags=[{"Key": "Team", "Value": "a"}])
+    assert (same["Code"], same["Message"]) == ("ValidationError", "No updates are to be performed.")
+    previous = error(cfn.update_stack, StackName="s", UsePreviousTemplate=True,
+                     Parameters=[{"ParameterKey": "Version", "UsePreviousValue": True}],
+                     Tags=[{"Key": "Team", "Value": "a"}])
+    assert previous["Message"] == "No updates are to be performed."
+    cfn.update_stack(StackName="s", UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Version",
+                                                                           "UsePreviousValue": True}],
+                     Tags=[{"Key": "Team", "Value": "b"}])
+    assert cfn.describe_stacks(StackName="s")["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+def test_a_create_that_fails_rolls_back_through_rollback_in_progress():
+    """A resource that fails (a VPC past the quota) rolls the create back: ROLLBACK_IN_PROGRESS, ROLLBACK_COMPLETE."""
+    cfn = client("cloudformation")
+    template = {"Resources": {"Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}}}}
+    ec2.configure_quotas({"region": "us-east-1", "quotas": {"vpcs": 1}})     # the default VPC takes the one
+    cfn.create_stack(StackName="s", TemplateBody=json.dumps(template))
+    statuses = [status for logical_id, status, dummy in events(cfn, "s") if logical_id == "s"]
+    assert statuses == ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"], statuses
