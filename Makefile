@@ -133,7 +133,8 @@ units: setup
 # Three tiers of tests: the collection's unit tests (tests/unit/plugins: pure, or on moto in-process), which run once
 # per ansible-core; the local endpoint's own tests and the templates' (tests/unit/tools, tests/unit/formation: they
 # depend on moto and cfn-lint, not on ansible-core), which run once; the playbook scenarios (tests/integration).
-PLUGIN_TESTS := tests/unit/plugins
+# (a directory target of ansible-test units needs its trailing slash)
+PLUGIN_TESTS := tests/unit/plugins/
 ENDPOINT_TESTS := tests/unit/tools tests/unit/formation
 
 # the fast tier alone (tests marked "pure": no emulator), for a quick loop; make test runs them within the tiers below
