@@ -1,8 +1,8 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """`make demo`: start the local AWS endpoint, publish demo releases, converge the demo fleet,
-dry-run and run a fleet update, write the fleet report (fleet-report/fleet-report.html next to the
-inventory) and stop the
+dry-run and run a fleet update, write the fleet report (playbooks/inventory/fleet-report/fleet-report.html,
+beside the demo inventory) and stop the
 endpoint again (KEEP=1 leaves it running).
 
 Each playbook runs with the JSON callback; the demo prints what a person reads - the channel,

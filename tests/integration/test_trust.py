@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -504,3 +505,11 @@ def test_the_report_goes_next_to_the_inventory_whatever_the_current_directory(aw
     assert "Fleet report: %s/fleet-report/fleet-report.html" % fleet in out, out[-3000:]
     assert [r["rack"] for r in json.loads((fleet / "fleet-report" / "fleet-report.json").read_text())["racks"]] == ["good"]
     assert list(elsewhere.iterdir()) == []
+    # an inventory directory: the report goes beside it, never inside it (Ansible would read its CSV and JSON as
+    # inventory on the next run), so running twice reads the same one rack
+    shutil.rmtree(fleet / "fleet-report")
+    for dummy in range(2):
+        out = aws.playbook(os.path.join(PLAYBOOKS, "report.yml"), inventory=str(fleet), cwd=str(elsewhere),
+                           env={"PWD": str(elsewhere)})
+        assert "Fleet report: %s/fleet-report/fleet-report.html" % tmp_path in out, out[-3000:]
+        assert "1 rack" in " ".join(out.split()) and sorted(p.name for p in fleet.iterdir()) == ["hosts.yml"], out[-3000:]
