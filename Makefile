@@ -13,9 +13,9 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_DEPRECATION_WARNINGS := false
 PYTEST_WORKERS ?= 2
-# the integration tests mostly wait on stack operations in real-duration mode: one worker more than the 2 cores
+# the integration tests mostly wait on stack operations in real-duration mode: two workers more than the 2 cores
 # overlaps those waits (each worker has its own local endpoint)
-INTEGRATION_WORKERS ?= 3
+INTEGRATION_WORKERS ?= 4
 
 .PHONY: deps-newest endpoint pure galaxy docs docs-lint ee matrix setup setup-all test test-aws lint security units oldest integration molecule sanity ansible-test-units demo localaws-start localaws-stop clean bench
 

@@ -130,7 +130,8 @@ def test_a_rack_of_another_account_is_refused_naming_both_and_nothing_changes(aw
 
 
 # -- a fleet in three accounts and two regions, for minutes, with credentials expiring every minute ---------------
-T = 15              # seconds each stack operation takes (real-duration mode)
+T = 10              # seconds each stack operation takes (real-duration mode)
+CREDENTIALS = 35    # seconds assumed-role credentials live (the run takes more than twice that)
 
 
 def rack_name(account, region):
@@ -138,7 +139,7 @@ def rack_name(account, region):
 
 
 def test_a_fleet_across_accounts_moves_every_rack_in_its_own_account_while_credentials_expire(aws, tmp_path):
-    made = roles(aws, credential_seconds=60)
+    made = roles(aws, credential_seconds=CREDENTIALS)
     assert made == [ROLE % account for account in ACCOUNTS]
     channel = write_channel(str(tmp_path / "channel"),
                             [entry("1"), entry("2", required=True), entry("3")])
@@ -203,7 +204,7 @@ def test_a_fleet_across_accounts_moves_every_rack_in_its_own_account_while_crede
                  "batch 3/3: 0/1 done, 1 updating, 0 failed", "batch 3/3: 1/1 done, 0 updating, 0 failed"):
         assert line in out, (line, out[-6000:])
     assert out.index("batch 1/3: 2/2 done") < out.index("batch 2/3: 0/2 done") < out.index("batch 3/3: 1/1 done")
-    assert elapsed > 2 * 60, elapsed                # the run outlived its credentials (60 s) twice over
+    assert elapsed > 2 * CREDENTIALS, elapsed       # the run outlived its credentials twice over
     for account in ACCOUNTS:
         assert "account %s, region us-east-1: VPCs" % account in out, out[:4000]
         for region in REGIONS:
