@@ -99,6 +99,12 @@ def test_an_installer_made_rack_is_that_rack_and_gains_its_rack_tag_with_its_fir
     assert {"Password", "ClientId"} <= set(previous), previous
     assert stack(aws, "acme")["Parameters"] and all(
         p.get("ParameterValue") != password for p in stack(aws, "acme")["Parameters"])
+    # from its first change on, the rack says which outputs are secret: a converge no longer reads its template
+    assert "convox:no-echo-outputs" in tags(aws, "acme"), tags(aws, "acme")
+    aws.recording.mark()
+    again, = run_tasks(aws, tmp_path, [{"convox.rack.rack": {"name": "acme"}}], name="again.yml")
+    assert not again.get("failed") and not again["changed"], again.get("msg")
+    assert [c for c in aws.recording.calls() if c[1] == "GetTemplate"] == []
 
 
 def write_play(tmp_path, rack):
