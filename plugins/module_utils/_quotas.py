@@ -31,6 +31,13 @@ RESOURCE_QUOTAS = {"AWS::EC2::VPC": "vpcs", "AWS::EC2::InternetGateway": "intern
 # AWS raises the vCPU quota of most accounts past its published default on its own: when it cannot be read, the
 # default would refuse racks that fit, so an assumed one only warns
 SOFT_DEFAULTS = frozenset(("vcpus",))
+
+
+def limits(name: str, assumed: Any) -> bool:
+    """Whether quota ``name`` limits the racks a region takes: not when it is a soft default that was assumed."""
+    return not (name in SOFT_DEFAULTS and name in assumed)
+
+
 # the instance families the standard On-Demand vCPU quota covers
 STANDARD_FAMILIES = frozenset("acdhimrtz")
 DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NoSuchResourceException")
@@ -151,9 +158,7 @@ class Room:
 
     def fits(self, name: str) -> int:
         need = self.needs.get(name) or 0
-        if name in SOFT_DEFAULTS and name in self.assumed:
-            return 1 << 30
-        return (self.quotas[name] - self.used[name]) // need if need else 1 << 30
+        return (self.quotas[name] - self.used[name]) // need if need and limits(name, self.assumed) else 1 << 30
 
     def sentence(self) -> str:
         if self.racks is None:
@@ -280,8 +285,7 @@ class QuotaReader:
             assumed = assumed + ["vcpus"]
             denied = "; ".join(r for r in (denied, self.types_unread) if r)
         # a soft default (assumed because unread) limits nothing: AWS raised it for most accounts on its own
-        fits = [(quotas[name] - used[name]) // need for name, need in needs.items()
-                if need and not (name in SOFT_DEFAULTS and name in assumed)]
+        fits = [(quotas[name] - used[name]) // need for name, need in needs.items() if need and limits(name, assumed)]
         if self.unread:            # usage unknown: the region's room is not known either, and limits nothing
             return Room(self.factory.region, None, quotas, dict(used), dict(needs), sorted(QUOTAS),
                         "; ".join(r for r in (denied, self.unread) if r))

@@ -34,10 +34,10 @@ def main(argv=None):
             print("%-55s %s" % (operation, action))
     else:
         from .parts import docs, rules
-        shown = set()
+        pages, shown = docs(), set()
         for part, target, rule in rules():
-            if part not in shown and docs().get(part):
-                print("%-7s (AWS rules of %s)" % (part, docs()[part]))
+            if part not in shown and pages.get(part):
+                print("%-7s (AWS rules of %s)" % (part, pages[part]))
             shown.add(part)
             print("%-7s %-90s %s" % (part, target, rule))
 

@@ -12,12 +12,11 @@ stack's partition (in aws-cn and aws-us-gov, of its region)."""
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import json
 import os
 
-from .common import CALLER, UPDATABLE, add_event, find_stack, template_dict
+from .common import CALLER, UPDATABLE, add_event, covers, find_stack, template_dict
 from .patching import Patches
 
 PATCHES = Patches("cfn", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html")
@@ -217,19 +216,6 @@ def _update_stack(original):
     return update_stack
 
 
-def _matches(statement, key, value):
-    """Whether a stack policy statement's ``key`` (Action / Resource) or ``Not<key>`` covers ``value``."""
-    if key in statement:
-        listed, negated = statement[key], False
-    elif "Not" + key in statement:
-        listed, negated = statement["Not" + key], True
-    else:
-        return False
-    listed = [listed] if isinstance(listed, str) else listed or []
-    found = any(fnmatch.fnmatchcase(value, pattern) for pattern in listed)
-    return found != negated
-
-
 def _policy_denies(policy, action, logical_id):
     """The statement number of ``policy`` that denies ``action`` on ``logical_id`` (explicit deny, or no allow), or
     None when it is allowed."""
@@ -237,8 +223,8 @@ def _policy_denies(policy, action, logical_id):
     resource = "LogicalResourceId/%s" % logical_id
     for index, statement in enumerate(policy.get("Statement") or [], 1):
         # NotAction / NotResource: every action (resource) but those listed, as IAM reads them
-        matches_action = _matches(statement, "Action", action)
-        matches_resource = _matches(statement, "Resource", resource)
+        matches_action = covers(statement, "Action", action)
+        matches_resource = covers(statement, "Resource", resource)
         if matches_action and matches_resource:
             if statement.get("Effect") == "Deny":
                 return index

@@ -43,3 +43,24 @@ def template_dict(body):
 def backend_of(account, region):
     from moto.cloudformation.models import cloudformation_backends
     return cloudformation_backends[account][region]
+
+
+def listed(value):
+    """A policy element as a list (IAM and stack policies allow one string or a list)."""
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def wildcard(pattern, value, case=True):
+    """IAM's wildcard match (``*`` and ``?``); ``case=False`` for what IAM compares without case (actions)."""
+    import fnmatch
+    return fnmatch.fnmatchcase(value if case else value.lower(), pattern if case else pattern.lower())
+
+
+def covers(statement, key, value, case=True, absent=False):
+    """Whether a policy statement's ``key`` (Action, Resource) - or ``Not<key>``: everything but what it lists -
+    covers ``value``; ``absent``: the answer for a statement with neither (a trust policy has no Resource)."""
+    if key in statement:
+        return any(wildcard(p, value, case) for p in listed(statement[key]))
+    if "Not" + key in statement:
+        return not any(wildcard(p, value, case) for p in listed(statement["Not" + key]))
+    return absent

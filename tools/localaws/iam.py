@@ -29,7 +29,7 @@ import json
 import os
 from typing import Any
 
-from .common import CALLER, find_stack, template_dict
+from .common import CALLER, covers, find_stack, listed, template_dict, wildcard
 from .patching import Patches
 
 PATCHES = Patches("iam", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/control-access-with-iam.html")
@@ -83,28 +83,10 @@ def not_authorized(arn, action, resource=None):
         arn, action, " on resource: \"%s\"" % resource if resource else "", action)
 
 
-def _listed(value):
-    return [value] if isinstance(value, str) else list(value or [])
-
-
-def _wildcard(pattern, value, case=True):
-    import fnmatch
-    return fnmatch.fnmatchcase(value if case else value.lower(), pattern if case else pattern.lower())
-
-
-def _element(statement, key, value, case=True):
-    """Whether ``statement``'s ``key`` (Action, Resource) or ``Not<key>`` covers ``value``; a statement with neither
-    covers everything (a trust policy has no Resource)."""
-    if key in statement:
-        return any(_wildcard(p, value, case) for p in _listed(statement[key]))
-    if "Not" + key in statement:
-        return not any(_wildcard(p, value, case) for p in _listed(statement["Not" + key]))
-    return True
-
-
 CONDITION_OPERATORS = {
-    "StringEquals": lambda want, got: got == want, "StringLike": _wildcard,
-    "StringNotEquals": None, "ArnEquals": lambda want, got: got == want, "ArnLike": _wildcard}
+    "StringEquals": lambda want, got: got == want, "StringLike": wildcard,
+    "ArnEquals": lambda want, got: got == want, "ArnLike": wildcard}
+NEGATED_OPERATORS = {"StringNotEquals": "StringEquals"}      # holds when its positive twin does not
 
 
 def _condition_holds(condition, context):
@@ -119,12 +101,8 @@ def _condition_holds(condition, context):
                 if operator.endswith("IfExists"):
                     continue
                 return False
-            if base == "StringNotEquals":
-                if got in _listed(wanted):
-                    return False
-                continue
-            test = CONDITION_OPERATORS.get(base)
-            if test is None or not any(test(w, got) for w in _listed(wanted)):
+            test = CONDITION_OPERATORS.get(NEGATED_OPERATORS.get(base, base))
+            if test is None or any(test(w, got) for w in listed(wanted)) == (base in NEGATED_OPERATORS):
                 return False
     return True
 
@@ -141,7 +119,8 @@ def _first_refused(policies, actions, resource="*", context=None):
         values = (context or {}).get(action) or {}
         allowed = False
         for statement in statements:
-            if not (_element(statement, "Action", action, case=False) and _element(statement, "Resource", resource)):
+            if not (covers(statement, "Action", action, case=False, absent=True)
+                    and covers(statement, "Resource", resource, absent=True)):
                 continue
             if not _condition_holds(statement.get("Condition"), values):
                 continue
@@ -154,14 +133,20 @@ def _first_refused(policies, actions, resource="*", context=None):
     return None
 
 
-def denied(actions, authorization, account, headers=None, resource="*", context=None):
-    """(first action of ``actions`` the signer of ``authorization`` may not perform on ``resource``, its ARN), or
-    (None, None)."""
+def signer_policies(authorization, account, headers=None):
+    """(the policies of the signer of ``authorization``, its ARN)."""
     from moto.iam.access_control import IAMPolicy, create_access_key
     key_id = authorization.split("Credential=", 1)[1].split("/", 1)[0]
     key = create_access_key(account_id=account, partition="aws", access_key_id=key_id, headers=dict(headers or {}))
-    action = _first_refused([IAMPolicy(p) for p in key.collect_policies()], actions, resource, context)
-    return (action, key.arn) if action else (None, None)
+    return [IAMPolicy(p) for p in key.collect_policies()], key.arn
+
+
+def denied(actions, authorization, account, headers=None, resource="*", context=None):
+    """(first action of ``actions`` the signer of ``authorization`` may not perform on ``resource``, its ARN), or
+    (None, None)."""
+    policies, arn = signer_policies(authorization, account, headers)
+    action = _first_refused(policies, actions, resource, context)
+    return (action, arn) if action else (None, None)
 
 
 def _caller_denies(actions, resource="*", context=None):
@@ -198,16 +183,13 @@ def _trusts_cloudformation(role, account):
     policy = json.loads(document) if isinstance(document, str) else document or {}
     statements = policy.get("Statement") or []
     for statement in statements if isinstance(statements, list) else [statements]:
-        actions = statement.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else actions
-        service = (statement.get("Principal") or {}).get("Service") if isinstance(statement.get("Principal"), dict) \
-            else None
-        services = [service] if isinstance(service, str) else list(service or [])
-        if statement.get("Effect") != "Allow" or "sts:AssumeRole" not in actions \
+        principal = statement.get("Principal")
+        services = listed(principal.get("Service") if isinstance(principal, dict) else None)
+        if statement.get("Effect") != "Allow" or "sts:AssumeRole" not in listed(statement.get("Action")) \
                 or "cloudformation.amazonaws.com" not in services:
             continue
         source = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("aws:SourceAccount")
-        if source is None or account in ([source] if isinstance(source, str) else source):
+        if source is None or account in listed(source):
             return True
     return False
 
@@ -246,26 +228,13 @@ def check_service_role(role_arn):
 def _acting(role_arn=None):
     """(the policies CloudFormation acts with, the ARN it acts as): the stack's service role when it has one, else
     the caller's."""
-    from moto.iam.access_control import IAMPolicy, create_access_key
     if role_arn:
         role = _role(CALLER.account, role_arn)
         if role is not None:
             partition = role_arn.split(":")[1]
             session = "arn:%s:sts::%s:assumed-role/%s/%s" % (partition, CALLER.account, role.name, SERVICE_SESSION)
             return _role_policies(CALLER.account, role), session
-    key_id = CALLER.authorization.split("Credential=", 1)[1].split("/", 1)[0]
-    key = create_access_key(account_id=CALLER.account, partition="aws", access_key_id=key_id,
-                            headers=dict(getattr(CALLER, "headers", None) or {}))
-    return [IAMPolicy(p) for p in key.collect_policies()], key.arn
-
-
-def _acting_denies(actions, role_arn=None, context=None):
-    """(first of ``actions`` CloudFormation may not perform, the ARN it acts as), or (None, None)."""
-    if not actions or not _checked_caller():
-        return None, None
-    policies, arn = _acting(role_arn)
-    action = _first_refused(policies, actions, "*", context)
-    return (action, arn) if action else (None, None)
+    return signer_policies(CALLER.authorization, CALLER.account, getattr(CALLER, "headers", None))
 
 
 # the service a resource type passes its role to (iam:PassedToService, for a policy that allows iam:PassRole to named
@@ -324,9 +293,9 @@ def unreadable(stack):
     if not _checked_caller():
         return None
     model = handler_permissions()
+    policies, arn = _acting(getattr(stack, "role_arn", None))
     for name, res in sorted(((stack.template_dict or {}).get("Resources") or {}).items()):
-        action, arn = _acting_denies(model["resources"].get((res or {}).get("Type"), {}).get("read", []),
-                                     getattr(stack, "role_arn", None))
+        action = _first_refused(policies, model["resources"].get((res or {}).get("Type"), {}).get("read", []))
         if action:
             return "Failed to detect drift on resource [%s]: %s" % (name, not_authorized(arn, action))
     return None
