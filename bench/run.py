@@ -199,12 +199,14 @@ class Bench:
 
     def noop_table(self, inventory, n):
         site = os.path.join(REPO, "playbooks", "site.yml")
-        pairs = {"debug": [], "ping": [], "site": [], "peer": []}
+        pairs = {"debug": [], "ping": [], "site": [], "peer": [], "per_host": [], "aws_module": []}
         for dummy in range(self.args.runs):   # interleaved, so the ratios pair runs made together
             pairs["debug"].append(self.playbook(inventory, os.path.join(HERE, "floor_debug.yml")))
             pairs["ping"].append(self.playbook(inventory, os.path.join(HERE, "floor_ping.yml")))
             pairs["site"].append(self.playbook(inventory, site))
             pairs["peer"].append(self.playbook(inventory, os.path.join(HERE, "peer.yml")))
+            pairs["per_host"].append(self.playbook(inventory, os.path.join(HERE, "per_host.yml")))
+            pairs["aws_module"].append(self.playbook(inventory, os.path.join(HERE, "aws_module.yml")))
         med = {k: statistics.median(v) for k, v in pairs.items()}
         # the same with one rack: what a run costs before any rack (start-up, warm-up, channel read),
         # and so what each further rack adds
@@ -217,7 +219,7 @@ class Bench:
         per_rack_ms = {k: round((med[k] - one_med[k]) / max(n - 1, 1) * 1000, 1) for k in one_med}
         return {"racks": n, "wall": med, "runs": pairs, "one_rack": one_med, "per_rack_ms": per_rack_ms,
                 "site_vs_module_floor": med["site"] / med["ping"], "site_vs_dispatch_floor": med["site"] / med["debug"],
-                "peer_vs_site": med["peer"] / med["site"]}
+                "peer_vs_site": med["peer"] / med["site"], "per_host_vs_aws_module": med["per_host"] / med["aws_module"]}
 
     def call_table(self, inventory, n, path, *args):
         calls = self.calls(inventory, path, *args)
@@ -609,7 +611,9 @@ class Bench:
         for key, label in (("debug", "ansible.builtin.debug (dispatch floor)"),
                            ("ping", "ansible.builtin.ping (module floor)"),
                            ("site", "convox.rack site.yml"),
-                           ("peer", "amazon.aws.cloudformation (peer)")):
+                           ("peer", "amazon.aws.cloudformation (peer)"),
+                           ("per_host", "convox.rack.rack task per host"),
+                           ("aws_module", "amazon.aws.cloudformation_info (any AWS module)")):
             print("%-48s %8.2f" % (label, noop["wall"][key]))
         print("one rack: debug %.2fs, site %.2fs; each further rack: debug %.1f ms, site %.1f ms"
               % (noop["one_rack"]["debug"], noop["one_rack"]["site"], noop["per_rack_ms"]["debug"],
@@ -617,6 +621,9 @@ class Bench:
         print("site / module floor   %.2fx   (target <= 0.6x)" % noop["site_vs_module_floor"])
         print("site / dispatch floor %.2fx   (target <= 2.5x)" % noop["site_vs_dispatch_floor"])
         print("peer / site           %.2fx   (target >= 3.5x)" % noop["peer_vs_site"])
+        if "per_host_vs_aws_module" in noop:
+            print("rack task / AWS module %.2fx  (a module of the collection costs what any AWS module costs)"
+                  % noop["per_host_vs_aws_module"])
         if "latency" in r:
             lat = r["latency"]["noop"]
             print("with %.0f ms per AWS call: site %.2fs, peer %.2fs, peer / site %.2fx (target >= 5x)"

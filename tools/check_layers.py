@@ -3,7 +3,7 @@
 """Enforce the layering of plugins/: arrows point down only.
 
 Between kinds of plugin: modules and filters use module_utils only; plugin_utils uses module_utils;
-action, inventory and strategy plugins use plugin_utils and module_utils; nothing imports a module (argument
+action and inventory plugins use plugin_utils and module_utils; nothing imports a module (argument
 specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
 _errors <- _releases, _names, _tags, _templates, _statuses <- _common <- _accounts, _channel, _stack <- _managed <- _publish, _app <- _rack
@@ -67,7 +67,6 @@ KINDS = {
     "action": {"module_utils", "plugin_utils"},
     "inventory": {"module_utils", "plugin_utils"},
     "filter": {"module_utils"},
-    "strategy": {"module_utils", "plugin_utils"},
     "doc_fragments": set(),
 }
 FOREIGN_IMPORT = re.compile(r"^\s*from\s+(ansible(?:\.[\w.]+)?|ansible_collections\.amazon\.aws[\w.]*)\s+import\s+\(?([^)\n]*)",
@@ -79,7 +78,7 @@ PRIVATE = {
         "AnsibleModule offers diff mode only as _diff (amazon.aws's modules read it the same way)",
     ("plugin_utils/_action.py", "validated._no_log_values"):
         "ArgumentSpecValidator's result offers the task's no_log values only as _no_log_values (AnsibleModule reads "
-        "the same attribute); the controller path keeps them out of the result as the module path does",
+        "the same attribute); the fleet engine keeps every rack's no_log values out of its results as a module does",
 }
 ALLOWED_OBJECTS = {"os"}          # os._exit is public
 

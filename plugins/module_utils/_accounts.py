@@ -5,9 +5,8 @@
 session name, ``account_id``), the role's credentials - renewing themselves before they expire, through botocore's
 refreshing credentials, so that a run may last many hours - and the check of the caller's account.
 
-Knows nothing of Ansible: both ways a task runs (``_module.module_client_factory`` on a host,
-``plugin_utils/_sessions.controller_client_factory`` in the controller) build their clients here when a role is
-given."""
+Knows nothing of Ansible: the modules (``_module.module_client_factory``) and the fleet engine
+(``plugin_utils/_sessions.controller_client_factory``) build their clients here when a role is given."""
 
 from __future__ import annotations
 

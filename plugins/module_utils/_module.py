@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A module's ``main()`` on a host: ``AnsibleAWSModule`` with the module's spec (``_specs``), the task
 run (``_tasks``), the result handed to exit_json / fail_json.  The one place that talks to the module
-object; the action plugins run the same ``_tasks`` in the controller."""
+object."""
 
 from __future__ import annotations
 

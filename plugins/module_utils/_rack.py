@@ -4,7 +4,7 @@
 """RackManager: install, update along the required-release path, change in place, uninstall.
 
 Takes validated params, check mode and a client factory and raises ConvoxError; it never sees
-the Ansible module object, so a module's main() and an action plugin can both drive it."""
+the Ansible module object, so the module's main() and the fleet engine (rack_batch) both drive it."""
 
 from __future__ import annotations
 

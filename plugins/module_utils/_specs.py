@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The argument spec of every module, in one place: the module on a host and its action plugin in the
-controller validate against the same spec (amazon.aws's AWS options are
+"""The argument spec of every module, in one place: each module validates against it, and the fleet engine
+(``rack_batch``) validates every rack's host variables against the rack module's (amazon.aws's AWS options are
 added by each).  The shared options match the doc fragments of the same name."""
 
 from __future__ import annotations

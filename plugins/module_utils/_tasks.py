@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What each module does with its validated parameters, written once for both ways a task runs:
-``_module.main`` on a host (``AnsibleAWSModule``) and ``plugin_utils/_action.py`` in the controller.
+"""What each module does with its validated parameters, apart from the module object (``_module.main`` hands it the
+``AnsibleAWSModule``'s params, check mode, diff and client factory), so it is tested without one.
 
 ``run_task(name, params, check_mode, diff, factory, warn)`` returns the task result (a failure is a
 result with ``failed`` and ``msg``, from the collection's ConvoxError or an AWS error) and the values to keep out of

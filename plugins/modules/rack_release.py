@@ -33,6 +33,9 @@ options:
   src:
     description:
       - A directory holding C(rack.json) (or C(rack.yml)) and C(app.json) (or C(app.yml)).
+      - A relative path is looked up on the controller as other file arguments are, in the role's or play's
+        C(files/) directory, then beside the playbook (over a C(local) connection; on another connection it names a
+        directory of the host the module runs on).
       - Required with O(state=present).
     type: path
   description:

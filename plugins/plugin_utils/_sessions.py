@@ -1,17 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Sessions and credentials on the controller: one boto3 session per profile for the life of the process (warmed
-before the fleet strategy forks its workers), AWS options resolved by amazon.aws exactly as AnsibleAWSModule
-resolves them, a role assumed per account (``module_utils/_accounts.py``), and the task's ``environment:`` applied
-while a manager runs."""
+"""Sessions and credentials of the fleet engine (``rack_batch``, in the controller): one boto3 session per profile
+for the life of the task, AWS options resolved by amazon.aws's plugin-side API (``plugin_utils.botocore``) as
+AnsibleAWSModule resolves a module's, a role assumed per account (``module_utils/_accounts.py``), and the task's
+``environment:`` applied while the batch runs."""
 
 from __future__ import annotations
 
 import os
 from typing import Any, Mapping, NoReturn
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
+from ansible_collections.amazon.aws.plugins.plugin_utils.base import AWSPluginBase
+from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 
 from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
@@ -43,15 +44,18 @@ def _session(profile: str | None) -> Any:
     return _SESSIONS[key]
 
 
-class _Options:
-    """What amazon.aws's ``get_aws_connection_info`` reads of a module: its validated ``params``, and
-    ``fail_json`` for a contradiction in them (raised here as the collection's error)."""
+class AWSOptions(AWSPluginBase):
+    """Validated AWS options as amazon.aws's plugin-side API reads them (``get_options``); a contradiction in them
+    (``fail_aws``) is raised as the collection's error."""
 
     def __init__(self, params: Mapping[str, Any]) -> None:
         self.params = params
 
-    def fail_json(self, msg: str, **kwargs: Any) -> NoReturn:
-        raise ConvoxError(msg)
+    def get_options(self) -> Mapping[str, Any]:
+        return self.params
+
+    def _do_fail(self, message: str) -> NoReturn:
+        raise ConvoxError(message)
 
 
 def controller_client_factory(params: Mapping[str, Any]) -> ClientFactory:
@@ -59,7 +63,7 @@ def controller_client_factory(params: Mapping[str, Any]) -> ClientFactory:
     AnsibleAWSModule resolves them (credentials, profile, region, endpoint, CA bundle, aws_config)."""
     import botocore.config
 
-    region, endpoint, connect_kwargs = get_aws_connection_info(_Options(params))  # type: ignore[arg-type]
+    region, endpoint, connect_kwargs = get_aws_connection_info(AWSOptions(params))
     connect_kwargs = dict(connect_kwargs)
     profile = connect_kwargs.pop("profile_name", None)
     config = botocore_config()
@@ -80,8 +84,8 @@ def controller_client_factory(params: Mapping[str, Any]) -> ClientFactory:
 
 
 class TemporaryEnviron:
-    """The task's ``environment:`` applied to this (forked worker) process while the manager runs,
-    so AWS_* fallbacks and the SDK see what a module would see."""
+    """The task's ``environment:`` applied to this process (Ansible's worker for the task) while the batch runs, so
+    the options' AWS_* fallbacks and the SDK see what a module would see."""
 
     def __init__(self, env: Mapping[str, Any] | None) -> None:
         self.env = {str(k): str(v) for k, v in (env or {}).items()}

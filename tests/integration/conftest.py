@@ -150,6 +150,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "scenario: a playbook scenario against the local endpoint (the slow tier)")
 
 
+# The scenarios that take a minute or more (most of it waiting on real-duration stack operations): handed to the
+# workers first, so that none of them starts last and becomes the suite's tail (make test prints the slowest).
+LONG = ("test_accounts.py::test_a_fleet_across_accounts", "test_fleet_speed.py::", "test_docs.py::test_guide_commands",
+        "test_fleet.py::test_site_is_idempotent", "test_approved_plans.py::", "test_drift_report.py::test_fleet_drift",
+        "test_examples.py::", "test_async.py::", "test_fleet.py::test_a_failed_canary", "test_reliability.py::")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         item.add_marker(pytest.mark.scenario)
+    items.sort(key=lambda item: not any(long in item.nodeid for long in LONG))     # stable: otherwise as collected

@@ -99,9 +99,8 @@ def test_the_endpoint_refuses_an_untrusted_role_and_expired_credentials(aws):
         "service-quotas": ("ExpiredTokenException", "The security token included in the request is expired")}
 
 
-# -- the account check, both paths ------------------------------------------------------------------------------
-@pytest.mark.parametrize("controller_side", ["true", "false"])
-def test_a_rack_of_another_account_is_refused_naming_both_and_nothing_changes(aws, tmp_path, controller_side):
+# -- the account check ------------------------------------------------------------------------------------------
+def test_a_rack_of_another_account_is_refused_naming_both_and_nothing_changes(aws, tmp_path):
     roles(aws)
     channel = write_channel(str(tmp_path / "channel"), [entry("1")])
     aws.recording.mark()
@@ -112,7 +111,7 @@ def test_a_rack_of_another_account_is_refused_naming_both_and_nothing_changes(aw
         {"convox.rack.rack": dict(rack, assume_role_arn=ROLE % ACCOUNTS[0], account_id=ACCOUNTS[2])},
         {"convox.rack.rack": dict(rack, assume_role_arn=ROLE % ACCOUNTS[0], account_id="111111111112")},
         {"convox.rack.rack_info": {"account_id": "999999999999"}},
-    ], env={"CONVOX_RACK_CONTROLLER_SIDE": controller_side})
+    ])
     mismatch = ("the credentials are of account %s (arn:aws:iam::%s:user/moto), not of account_id 999999999999; "
                 "nothing was read or changed." % (BASE, BASE))
     # moto answers GetCallerIdentity for its default user with an sts ARN
@@ -143,7 +142,7 @@ def test_a_fleet_across_accounts_moves_every_rack_in_its_own_account_while_crede
     assert made == [ROLE % account for account in ACCOUNTS]
     channel = write_channel(str(tmp_path / "channel"),
                             [entry("1"), entry("2", required=True), entry("3")])
-    # the racks, installed in their accounts through each account's role (the module path)
+    # the racks, installed in their accounts through each account's role (the module)
     tasks = [{"convox.rack.rack": {"name": rack_name(account, region), "region": region, "channel": channel,
                                    "version": "1", "termination_protection": False, "org": "org%s" % account[0],
                                    "assume_role_arn": ROLE % account, "account_id": account,
@@ -152,7 +151,7 @@ def test_a_fleet_across_accounts_moves_every_rack_in_its_own_account_while_crede
              for account in ACCOUNTS for region in REGIONS]
     for task in tasks:
         task["convox.rack.rack"] = {k: v for k, v in task["convox.rack.rack"].items() if v is not None}
-    results = run_tasks(aws, tmp_path, tasks, env={"CONVOX_RACK_CONTROLLER_SIDE": "false"})
+    results = run_tasks(aws, tmp_path, tasks)
     assert all(r.get("changed") and not r.get("failed") for r in results), results
     for account in ACCOUNTS:
         for region in REGIONS:

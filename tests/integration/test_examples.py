@@ -8,7 +8,6 @@ from __future__ import annotations
 import ast
 import os
 
-import pytest
 import yaml
 from conftest import REPO
 
@@ -24,8 +23,7 @@ def examples(module):
     raise AssertionError("%s has no EXAMPLES" % module)
 
 
-@pytest.mark.parametrize("side", ["controller", "module"])
-def test_module_examples_run(aws, tmp_path, side):
+def test_module_examples_run(aws, tmp_path):
     aws.client("s3").create_bucket(Bucket="acme-convox-releases")
     tasks = []
     for module in ORDER:
@@ -36,10 +34,9 @@ def test_module_examples_run(aws, tmp_path, side):
     playbook = tmp_path / "examples.yml"
     text = yaml.safe_dump([{"name": "Module EXAMPLES", "hosts": "localhost", "gather_facts": False, "tasks": tasks}],
                           sort_keys=False)
-    # the examples' file channel, private to this test (both sides run at once under xdist)
+    # the examples' file channel, private to this test
     playbook.write_text(text.replace("file:///tmp/convox/channel", "file://%s/channel" % tmp_path))
-    env = {"CONVOX_RACK_CONTROLLER_SIDE": "false"} if side == "module" else {}
-    out = aws.playbook(str(playbook), env=env)
+    out = aws.playbook(str(playbook))
     assert "failed=0" in out
     racks = aws.client("cloudformation").describe_stacks(StackName="production")["Stacks"]
     assert racks[0]["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")

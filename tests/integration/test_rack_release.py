@@ -32,6 +32,24 @@ def test_publish_and_read(aws, tmp_path, kind):
         assert aws.client("s3").get_object(Bucket="convox-releases", Key="stable/20240101000000/rack.json")
 
 
+def test_a_relative_src_is_found_under_the_plays_files_then_beside_the_playbook(aws, tmp_path):
+    """rack_release is an ordinary module; its action plugin only finds a relative src on the controller, as copy
+    does, wherever ansible-playbook was started (here: another directory)."""
+    import shutil
+    play = tmp_path / "play"
+    shutil.copytree(FILES + "/release-a", str(play / "files" / "rel-1"))
+    shutil.copytree(FILES + "/release-a", str(play / "rel-2"))
+    (play / "publish.yml").write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - convox.rack.rack_release: {channel: 'file://%s/c', version: '1', src: rel-1}\n"
+        "    - convox.rack.rack_release: {channel: 'file://%s/c', version: '2', src: rel-2}\n" % (tmp_path, tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    aws.playbook(str(play / "publish.yml"), cwd=str(elsewhere))
+    assert [e["version"] for e in json.loads((tmp_path / "c" / "versions.json").read_text())] == ["1", "2"]
+    assert (tmp_path / "c" / "1" / "rack.json").exists() and (tmp_path / "c" / "2" / "app.json").exists()
+
+
 def test_check_mode_writes_nothing(aws):
     """Counted with the moto recorder: a --check publish makes only reads."""
     aws.client("s3").create_bucket(Bucket="convox-releases")

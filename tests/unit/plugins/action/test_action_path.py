@@ -1,21 +1,18 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one execution path: the action plugins validate against ``_specs`` and run ``_tasks`` in the
-controller, exactly what a module's ``main()`` runs on a host (in-process moto)."""
+"""What a module's ``main()`` runs (``_tasks``, in-process moto), and rack_release's action plugin: a relative
+``src`` found on the controller, then the module run as any module."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from unittest import mock
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.parsing.dataloader import DataLoader
 
-from ansible_collections.convox.rack.plugins.action.rack import ActionModule as RackAction
-from ansible_collections.convox.rack.plugins.action.rack_app import ActionModule as RackAppAction
-from ansible_collections.convox.rack.plugins.action.rack_info import ActionModule as RackInfoAction
 from ansible_collections.convox.rack.plugins.action.rack_release import ActionModule as ReleaseAction
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
 from ansible_collections.convox.rack.plugins.module_utils._tasks import TASKS, run_task
@@ -35,13 +32,12 @@ def validated(name, args):
 
 def test_every_module_has_a_spec_and_a_task():
     assert set(TASKS) | {"rack_batch"} == set(SPECS)
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins")
     for name in ("rack", "rack_app", "rack_release", "rack_info", "rack_release_info"):
-        with open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "plugins", "modules",
-                               name + ".py")) as f:
-            text = f.read()
-        assert 'run_module("%s")' % name in text              # the module's main() runs the same task
-        assert "plugins.modules" not in open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "..",
-                                                          "plugins", "action", name + ".py")).read()
+        with open(os.path.join(root, "modules", name + ".py")) as f:
+            assert 'run_module("%s")' % name in f.read()        # the module's main() runs its task
+    # one way to run a module: only the fleet engine, and rack_release's path lookup, have an action plugin
+    assert sorted(f for f in os.listdir(os.path.join(root, "action")) if f.endswith(".py")) == ["rack_batch.py", "rack_release.py"]
 
 
 @pytest.mark.usefixtures("aws")
@@ -86,54 +82,30 @@ def test_run_task_words_an_aws_error_outside_a_manager(factory):
         run_task("rack_info", params, False, False, factory, lambda msg: None)
 
 
-@pytest.mark.usefixtures("aws")
-def test_controller_side_runs_the_same_task():
-    boto3 = __import__("boto3")
-    cfn = boto3.client("cloudformation", region_name="us-east-1")
-    cfn.create_stack(StackName="prod", TemplateBody=json.dumps({"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}),
-                     Tags=[{"Key": "System", "Value": "convox"}, {"Key": "Type", "Value": "rack"},
-                           {"Key": "Rack", "Value": "prod"}])
-    out = run(action(RackInfoAction, {"region": "us-east-1"}))
-    assert out["changed"] is False and [r["name"] for r in out["racks"]] == ["prod"]
-
-
-@pytest.mark.usefixtures("aws")
-def test_controller_side_refuses_bad_arguments_before_any_call():
-    out = run(action(RackAction, {"name": "prod", "bogus": 1, "region": "us-east-1"}))
-    assert out["failed"] is True
-    assert out["msg"].startswith("Unsupported parameters for (convox.rack.rack) module: bogus.")
-    out = run(action(RackAction, {"name": "prod", "wait_timeout": "soon", "region": "us-east-1"}))
-    assert out["failed"] is True and "wait_timeout" in out["msg"]
-
-
-@pytest.mark.usefixtures("aws")
-def test_controller_side_reports_a_deprecated_option_as_the_module_does(tmp_path):
-    """rack_details is deprecated: set, the task says so (the module path's words, version and collection); the rack
-    it names is still used."""
-    channel = make_channel(str(tmp_path / "c"))
-    rack = {"name": "prod", "status": "UPDATE_COMPLETE", "version": "1"}
-    out = run(action(RackAppAction, {"name": "web1", "rack": "prod", "channel": channel, "rack_details": rack,
-                                     "region": "us-east-1"}, check_mode=True))
-    assert out["deprecations"] == [{"msg": "Param 'rack_details' is deprecated. See the module docs for more "
-                                           "information", "version": "2.0.0", "collection_name": "convox.rack"}]
-    assert not out.get("failed") and out["plan"]["action"] == "create", out
-    without = run(action(RackAppAction, {"name": "web1", "rack": "prod", "channel": channel, "region": "us-east-1"},
-                         check_mode=True))
-    assert "deprecations" not in without and without["failed"]        # no rack prod: read afresh, refused
-    assert without["msg"].startswith("rack prod does not exist in region us-east-1."), without["msg"]
-
-
-@pytest.mark.usefixtures("aws")
-def test_controller_side_masks_aws_secrets_given_as_arguments(tmp_path):
-    out = run(action(RackAction, {"name": "prod", "channel": make_channel(str(tmp_path / "c")), "version": "9",
-                                  "region": "us-east-1", "secret_key": "SECRETSECRET", "access_key": "AKIA"}))
-    assert out["failed"] is True
-    assert "SECRETSECRET" not in json.dumps(out)
-
-
-def test_rack_release_looks_up_a_relative_src_under_files(tmp_path):
+def test_rack_release_looks_up_a_relative_src_under_files_then_beside_the_playbook(tmp_path):
     (tmp_path / "files" / "release-1").mkdir(parents=True)
-    plugin = action(ReleaseAction, {}, basedir=str(tmp_path))
-    params = plugin.prepare({"src": "release-1"})
-    assert params["src"] == str(tmp_path / "files" / "release-1")
-    assert plugin.prepare({"src": "elsewhere"})["src"] == "elsewhere"       # not found: as given
+    (tmp_path / "release-2").mkdir()
+    plugin = action(ReleaseAction, {})
+    plugin._task.get_search_path.return_value = [str(tmp_path)]
+    plugin._loader = DataLoader()
+    assert plugin.resolved_src("release-1") == str(tmp_path / "files" / "release-1")
+    assert plugin.resolved_src("release-2") == str(tmp_path / "release-2")
+    assert plugin.resolved_src("elsewhere") == "elsewhere"          # not found: as given (the module names it)
+    assert plugin.resolved_src("/abs/release") == "/abs/release"
+    plugin._connection.transport = "ssh"                            # a directory of the host the module runs on
+    assert plugin.resolved_src("release-1") == "release-1"
+
+
+def test_rack_release_runs_its_module_as_ansible_runs_any_module(tmp_path):
+    (tmp_path / "files" / "release-1").mkdir(parents=True)
+    plugin = action(ReleaseAction, {"name": "1", "src": "release-1", "channel": "file:///c"})
+    plugin._task.get_search_path.return_value = [str(tmp_path)]
+    plugin._loader = DataLoader()
+    plugin._connection.has_native_async = False
+    plugin._task.async_val = 30
+    with mock.patch.object(ReleaseAction, "_execute_module", return_value={"changed": True}) as execute:
+        out = run(plugin)
+    assert out == {"changed": True}
+    execute.assert_called_once_with(module_name="convox.rack.rack_release", task_vars={}, wrap_async=True,
+                                    module_args={"name": "1", "src": str(tmp_path / "files" / "release-1"),
+                                                 "channel": "file:///c"})
