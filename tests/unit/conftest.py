@@ -38,13 +38,50 @@ def default_amis(monkeypatch):
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "true")
 
 
+_RULES: list = []
+
+
+def _endpoint_rules():
+    if not _RULES:
+        from localaws import parts
+        parts.apply()
+        _RULES.append(parts)
+    return _RULES[0]
+
+
 @pytest.fixture(scope="session")
 def endpoint_rules():
     """The local endpoint's rules (tools/localaws: what moto lacks, as AWS documents it) applied to moto, once per
-    session, for the tests that use moto: the pure tests never import it."""
-    from localaws import parts
-    parts.apply()
-    return parts
+    process, for the tests that use moto: the pure tests never import it."""
+    return _endpoint_rules()
+
+
+# the services the emulator tests reach (botocore's models and moto's backends, loaded before any test)
+SERVICES = ("cloudformation", "s3", "sts", "ssm", "ec2", "service-quotas", "cloudwatch", "elbv2", "elb", "iam", "ecs",
+            "autoscaling", "kms", "dynamodb", "logs")
+
+
+def pytest_collection_finish(session):
+    """ansible-test units runs every test in a fork of its worker (its ansible_forked plugin), so what a test loads
+    lazily it loads again in every fork: moto and its backends, the endpoint's rules, botocore's service models -
+    over a second a test, four times plain pytest's time.  When an emulator test is selected they are loaded here,
+    once per worker, before the forks."""
+    if not any(EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items):
+        return
+    _endpoint_rules()
+    import boto3
+    from moto.backends import get_backend
+    from moto.core.utils import get_service_model
+
+    from ansible_collections.convox.rack.plugins.module_utils._common import known_regions
+    known_regions()
+    for service in SERVICES:
+        boto3.client(service, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+        get_service_model(service)                  # moto's own copy, to read requests and word responses
+        try:
+            get_backend(service.replace("-", ""))
+        except (KeyError, ModuleNotFoundError):
+            pass
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import functools
 import json
 import os
 
-from .common import CALLER, UPDATABLE, add_event, covers, find_stack, template_dict
+from .common import CALLER, UPDATABLE, add_event, cfnlint_schemas, covers, find_stack, template_dict
 from .patching import Patches
 
 PATCHES = Patches("cfn", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks.html")
@@ -324,8 +324,7 @@ def _parameter_list(dummy):
 def create_only(resource_type):
     """The top-level properties whose change replaces a resource of ``resource_type``: its resource schema's
     ``createOnlyProperties`` (cfn-lint ships AWS's schemas); none for a type it does not know."""
-    import cfnlint
-    schemas = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
+    schemas = cfnlint_schemas()
     with open(os.path.join(schemas, "providers", "us-east-1.json")) as f:
         index = json.load(f)
     if resource_type not in index:

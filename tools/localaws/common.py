@@ -6,6 +6,7 @@ it, a template's dictionary, and the request being served (its caller and Client
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 DEFAULT_ACCOUNT = "123456789012"
@@ -13,6 +14,16 @@ UPDATABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "
              "IMPORT_ROLLBACK_COMPLETE")
 # the CloudFormation request being served in this thread: authorization header, account, ClientRequestToken
 CALLER = threading.local()
+
+
+def cfnlint_schemas():
+    """The directory of AWS's CloudFormation resource schemas cfn-lint ships, found without importing cfn-lint (its
+    package imports sympy and networkx: a second in every process that only reads its data)."""
+    import importlib.util
+    spec = importlib.util.find_spec("cfnlint")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("localaws: cfn-lint is not installed (the endpoint reads its copy of AWS's resource schemas)")
+    return os.path.join(list(spec.submodule_search_locations)[0], "data", "schemas")
 
 
 def find_stack(backend, name):

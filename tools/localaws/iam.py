@@ -29,7 +29,7 @@ import json
 import os
 from typing import Any
 
-from .common import CALLER, covers, find_stack, listed, template_dict, wildcard
+from .common import CALLER, cfnlint_schemas, covers, find_stack, listed, template_dict, wildcard
 from .patching import Patches
 
 PATCHES = Patches("iam", doc="https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/control-access-with-iam.html")
@@ -51,8 +51,7 @@ def handler_permissions():
 def tagging_permissions(resource_type):
     """The tagging permissions AWS publishes for ``resource_type`` (its schema's ``tagging.permissions``; none for a
     type that is not taggable), from cfn-lint's copy of the CloudFormation resource schemas."""
-    import cfnlint
-    schemas = os.path.join(os.path.dirname(cfnlint.__file__), "data", "schemas")
+    schemas = cfnlint_schemas()
     try:
         with open(os.path.join(schemas, "providers", "us-east-1.json")) as f:
             index = json.load(f)
