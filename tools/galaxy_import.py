@@ -34,7 +34,8 @@ RUN_ANSIBLE_TEST = False
 RUN_FLAKE8 = False
 ANSIBLE_LOCAL_TMP = {tmp}/ansible-tmp
 """
-EXPECTED = {"module": {"rack", "rack_app", "rack_batch", "rack_info", "rack_release", "rack_release_info"},
+EXPECTED = {"module": {"rack", "rack_app", "rack_batch", "rack_batch_bake", "rack_batch_preflight", "rack_batch_result",
+                       "rack_info", "rack_release", "rack_release_info"},
             "inventory": {"racks"}, "role": {"rack"}}
 
 

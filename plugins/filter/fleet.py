@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """The fleet filters (halt_reason, fleet_table, fleet_failed, fleet_results, fleet_row, fleet_batch_label); each is documented in
-the .yml file of its name beside this one.  Which rack a host resolves to is the preflight's (rack_batch)."""
+the .yml file of its name beside this one.  Which rack a host resolves to is the preflight's (rack_batch_preflight)."""
 
 from __future__ import annotations
 

@@ -212,12 +212,7 @@ def rack_release_info_spec() -> Spec:
 
 def rack_batch_spec() -> Spec:
     return {
-        "hosts": {"type": "list", "elements": "str"},
-        "result": {"type": "dict"},
-        "preflight": {"type": "bool", "default": False},
-        "report_dir": {"type": "path"},
-        "report_room": {"type": "bool", "default": False},
-        "state": {"type": "str", "choices": ["present", "absent"]},
+        "hosts": {"type": "list", "elements": "str", "required": True},
         "versions": {"type": "dict", "default": {}},
         "releases": {"type": "dict", "default": {}},
         "pins": {"type": "dict", "default": {}},
@@ -225,10 +220,32 @@ def rack_batch_spec() -> Spec:
         "max_concurrent": {"type": "int", "default": 0},
         "poll_interval": {"type": "float", "default": 30},
         "label": {"type": "str", "default": ""},
-        "plan_file": {"type": "path"},
         "plan": {"type": "dict"},
+    }
+
+
+def rack_batch_preflight_spec() -> Spec:
+    return {
+        "hosts": {"type": "list", "elements": "str", "required": True},
+        "report_dir": {"type": "path"},
+        "report_room": {"type": "bool", "default": False},
+        "state": {"type": "str", "choices": ["present", "absent"]},
+        "plan_file": {"type": "path"},
+        "bake_alarms": {"type": "list", "elements": "str", "default": []},
+    }
+
+
+def rack_batch_bake_spec() -> Spec:
+    return {
+        "hosts": {"type": "list", "elements": "str", "required": True},
         "bake_minutes": {"type": "float", "default": 0},
         "bake_alarms": {"type": "list", "elements": "str", "default": []},
+    }
+
+
+def rack_batch_result_spec() -> Spec:
+    return {
+        "result": {"type": "dict", "required": True},
     }
 
 
@@ -238,13 +255,15 @@ SPECS: dict[str, Callable[[], Spec]] = {
     "rack_release": rack_release_spec,
     "rack_info": rack_info_spec,
     "rack_release_info": rack_release_info_spec,
+    # the fleet engine's four entry points (controller-side: plugins/action/rack_batch*.py)
     "rack_batch": rack_batch_spec,
+    "rack_batch_preflight": rack_batch_preflight_spec,
+    "rack_batch_bake": rack_batch_bake_spec,
+    "rack_batch_result": rack_batch_result_spec,
 }
 
 # the validator keywords of each module (mutually_exclusive, required_if, ...)
 SPEC_OPTIONS: dict[str, dict[str, Any]] = {
     "rack_release": {"required_if": [("state", "present", ["src"])]},
     "rack_release_info": {"mutually_exclusive": [("rack", "current")]},
-    "rack_batch": {"mutually_exclusive": [("hosts", "result")], "required_one_of": [("hosts", "result")]},
-    # (bake: with hosts and bake_minutes or bake_alarms, the batch is not converged but baked)
 }

@@ -19,7 +19,8 @@ from conftest import REPO
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PAGES = ["index.html", "changelog.html", "guide/guide.html", "guide/releases.html", "guide/stack-states.html", "guide/reliability.html",
          "guide/performance.html"] + ["collections/convox/rack/%s.html" % name for name in (
-             "index", "rack_module", "rack_app_module", "rack_batch_module", "rack_info_module", "rack_release_module",
+             "index", "rack_module", "rack_app_module", "rack_batch_module", "rack_batch_preflight_module",
+             "rack_batch_bake_module", "rack_batch_result_module", "rack_info_module", "rack_release_module",
              "rack_release_info_module", "racks_inventory", "rack_role", "fleet_table_filter",
              "fleet_batch_label_filter")]
 

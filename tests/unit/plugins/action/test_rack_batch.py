@@ -1,8 +1,8 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""rack_batch's action plugin (in-process moto): a batch's racks from their host variables, each
-host's result, summary line and plan line; a host whose variables are invalid fails alone; a halted
-fleet touches no rack; secrets stay out; a host's own result handed back with its fact."""
+"""The fleet engine's entry points (in-process moto): rack_batch - a batch's racks from their host variables, each
+host's result, summary line and plan line; a host whose variables are invalid fails alone; a halted fleet touches no
+rack; secrets stay out; rack_batch_result - a host's own result handed back with its fact; rack_batch_preflight."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import sys
 import pytest
 
 from ansible_collections.convox.rack.plugins.action.rack_batch import ActionModule as BatchAction
+from ansible_collections.convox.rack.plugins.action.rack_batch_preflight import ActionModule as PreflightAction
+from ansible_collections.convox.rack.plugins.action.rack_batch_result import ActionModule as ResultAction
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
@@ -32,9 +34,9 @@ def fleet(aws, tmp_path):
     }
 
 
-def batch(hostvars, check_mode=False, **args):
+def batch(hostvars, check_mode=False, entry=BatchAction, **args):
     args.setdefault("hosts", sorted(hostvars))
-    return run(action(BatchAction, dict(args, region="us-east-1"), check_mode=check_mode),
+    return run(action(entry, dict(args, region="us-east-1"), check_mode=check_mode),
                task_vars={"hostvars": hostvars})
 
 
@@ -99,21 +101,25 @@ def test_bad_options_of_the_batch_fail_before_any_call(fleet):
     assert out["failed"] is True and re.fullmatch(r"argument 'poll_interval' is of type (str|<class 'str'>) and we were "
                                                   r"unable to convert to float: <class 'str'> cannot be converted to a "
                                                   r"float", out["msg"]), out["msg"]
-    out = run(action(BatchAction, {"hosts": ["a"], "result": {}}), task_vars={"hostvars": fleet})
-    assert out["failed"] is True and out["msg"] == "parameters are mutually exclusive: hosts|result"
+    # each entry point takes its own options only: a preflight's option is not the batch's
+    out = run(action(BatchAction, {"hosts": ["a"], "preflight": True}), task_vars={"hostvars": fleet})
+    assert out["failed"] is True
+    assert out["msg"].startswith("Unsupported parameters for (convox.rack.rack_batch) module: preflight."), out["msg"]
+    out = run(action(ResultAction, {"hosts": ["a"]}), task_vars={"hostvars": fleet})
+    assert out["failed"] is True and "missing required arguments: result" in out["msg"], out["msg"]
     assert stacks() == []
 
 
 def test_a_host_result_is_its_task_result_with_its_summary_line():
     row = {"rack": "prod", "result": "updated"}
     given = {"changed": True, "diff": {"before": {}, "after": {}}, "convox_row": row}
-    out = run(action(BatchAction, {"result": given}))
+    out = run(action(ResultAction, {"result": given}))
     assert out["changed"] is True and out["ansible_facts"] == {"convox_result": row} and "diff" not in out
-    assert "diff" in run(action(BatchAction, {"result": given}, diff=True))
+    assert "diff" in run(action(ResultAction, {"result": given}, diff=True))
 
 
 def preflight(hostvars, **args):
-    return batch(hostvars, preflight=True, **args)
+    return batch(hostvars, entry=PreflightAction, **args)
 
 
 def test_the_preflight_refuses_two_hosts_that_resolve_to_one_rack(fleet):

@@ -11,9 +11,9 @@ import os
 import yaml
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-from ansible_collections.convox.rack.plugins.action.rack_batch import HOST_VARS
 from ansible_collections.convox.rack.plugins.module_utils import _specs
 from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES, host_rack_args, rack_spec
+from ansible_collections.convox.rack.plugins.plugin_utils._fleet_engine import HOST_VARS
 
 ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "rack")
 with open(os.path.join(ROLE, "meta", "argument_specs.yml")) as f:

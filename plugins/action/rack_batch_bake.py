@@ -1,0 +1,16 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) convox.rack contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""convox.rack.rack_batch_bake (controller-side): the bake gate after a batch: wait, then read the alarms
+(plugins/plugin_utils/_fleet_engine.py)."""
+
+from __future__ import annotations
+
+from ansible_collections.convox.rack.plugins.plugin_utils._fleet_engine import FleetEngine
+
+
+class ActionModule(FleetEngine):
+    NAME = "rack_batch_bake"
+
+    def entry(self, params, task_vars):
+        return self.bake(params, task_vars)
