@@ -36,9 +36,17 @@ description:
   - 'Each host variable maps to the option of M(convox.rack.rack) of the same name: C(rack_name) (default: the host
     name), C(rack_state), C(rack_org), C(rack_region), C(rack_channel), C(rack_version), C(rack_parameters),
     C(rack_tags), C(rack_purge_tags), C(rack_termination_protection), C(rack_max_steps), C(rack_allow_downgrade),
-    C(rack_force), C(rack_recover), C(rack_adopt), C(rack_wait_timeout), C(rack_apps), C(rack_account_id),
-    C(rack_assume_role_arn), C(rack_assume_role_external_id), C(rack_assume_role_session_name). Empty values are
-    omitted.'
+    C(rack_force), C(rack_recover), C(rack_adopt), C(rack_wait_timeout), C(rack_releases), C(rack_apps),
+    C(rack_account_id), C(rack_assume_role_arn), C(rack_assume_role_external_id), C(rack_assume_role_session_name),
+    C(rack_notification_arns), C(rack_role_arn), C(rack_template_bucket), C(rack_resources_to_skip),
+    C(rack_retain_resources), C(rack_cancel_on_timeout), C(rack_rollback_alarms),
+    C(rack_rollback_monitoring_minutes), C(rack_protect_stateful), C(rack_allow_replace); and the run''s
+    C(convox_detect_drift) to its O(convox.rack.rack#module:drift).'
+  - 'A variable that is not set, V(null) or an empty string is not passed, so the option keeps its default; for
+    C(rack_org), C(rack_region), C(rack_channel), C(rack_version), C(rack_releases), C(rack_account_id), the
+    C(rack_assume_role_*) variables, C(rack_notification_arns), C(rack_role_arn) and C(rack_template_bucket) an empty
+    list means not set too - the rack keeps what it has (its SNS topics, its service role) - exactly as the role
+    C(convox.rack.rack) passes them.'
 author:
   - Convox Rack Maintainers (@convox-rack)
 options:

@@ -91,3 +91,25 @@ def test_one_emptiness_rule_for_the_role_and_rack_batch():
     assert host_rack_args(variables) == {"name": "prod", "state": "present"}
     assert host_rack_args({"rack_notification_arns": ["arn:aws:sns:us-east-1:1:t"]}) == {
         "notification_arns": ["arn:aws:sns:us-east-1:1:t"]}
+
+
+def _batch_description():
+    import ast
+    with open(os.path.join(os.path.dirname(ROLE), "..", "plugins", "modules", "rack_batch.py")) as f:
+        tree = ast.parse(f.read())
+    doc, = [yaml.safe_load(node.value.value) for node in tree.body
+            if isinstance(node, ast.Assign) and node.targets[0].id == "DOCUMENTATION"]
+    return doc["description"]
+
+
+def test_rack_batch_documents_the_host_variables_and_the_emptiness_rule_it_reads():
+    """rack_batch's documentation lists exactly HOST_VARIABLES, and as empty-list-means-unset exactly
+    OMITTED_WHEN_EMPTY (the rule the role and rack_batch share)."""
+    import re
+    mapping, = [d for d in _batch_description() if d.startswith("Each host variable maps")]
+    assert sorted(re.findall(r"C\((\w+)\)", mapping)) == sorted(var for dummy, var in HOST_VARIABLES)
+    rule, = [d for d in _batch_description() if "an empty" in d and "list means not set" in d]
+    named = set(re.findall(r"C\((rack_\w+)\)", rule))
+    named |= {var for option, var in HOST_VARIABLES if option.startswith("assume_role_")} if "C(rack_assume_role_*)" \
+        in rule else set()
+    assert named == {var for option, var in HOST_VARIABLES if option in _specs.OMITTED_WHEN_EMPTY}
