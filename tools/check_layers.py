@@ -43,7 +43,7 @@ LAYERS = {
     "_managed": {"_errors", "_specs", "_common", "_templates", "_stack", "_channel", "_tags", "_changes", "_parameters",
                  "_buckets", "_plan", "_alarms"},
     "_app": {"_errors", "_common", "_names", "_templates", "_stack", "_managed", "_tags", "_parameters", "_plan",
-             "_info"},
+             "_info", "_quotas"},
     "_rack": {"_errors", "_releases", "_common", "_names", "_templates", "_stack", "_managed", "_app", "_info", "_tags",
               "_changes", "_parameters", "_plan", "_image", "_exports", "_quotas", "_accounts"},
     "_info": {"_errors", "_common", "_stack", "_tags", "_parameters", "_templates"},

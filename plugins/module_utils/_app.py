@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, cast
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, not_the_rack
 from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, masked
 from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
 from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
 from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
 from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
+from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, advisory_failure, listener_imports
 from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_convox_app, is_rack
 from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters
 
@@ -182,6 +183,7 @@ class AppManager(StackManagerBase):
         fixed = {"Rack": self.rack, "Version": version}
         if stack is None:
             created = self.template(version)
+            self.check_rule_room(created)
             user = self.user_parameters(created)
             check_parameters("app", self.name, user, created, FIXED, "version %s" % version)
             parameters = build_parameters(created, None, user, fixed)
@@ -216,6 +218,32 @@ class AppManager(StackManagerBase):
             self.plan_steps(stack, plan, after, "%s -> %s" % (current_version, version),
                             self.first_step_changes(stack, params_list, tags, template, plan), template)
         return AppPlan(plan, stack, before, after, note, tags, params_list, template)
+
+    def check_rule_room(self, template: Template) -> None:
+        """Before an app is created: its rack's load balancer has room for the listener rules the app adds (the
+        account's Rules per Application Load Balancer, 100 unless raised: about 100 apps a rack), else it is refused
+        naming the rack, the count and the quota, and nothing is created.  An advisory read: when ELB cannot be read
+        the create goes on, saying so (CloudFormation then refuses a rule past the quota with TooManyRules)."""
+        wanted = listener_imports(template, {"Rack": self.rack, "AWS::StackName": self.stack_name})
+        if not wanted:
+            return
+        rack = self.stacks.describe(self.rack)
+        exports = {rack.export_names[k]: v for k, v in rack.outputs.items() if k in rack.export_names} if rack else {}
+        for listener in sorted({exports[name] for name in wanted if exports.get(name)}):
+            adds = len([name for name in wanted if exports.get(name) == listener])
+            try:
+                used, limit = QuotaReader(self.factory).listener_rules(listener)
+            except Exception as exc:
+                if not advisory_failure(exc):
+                    raise
+                self.warn("the listener rules of rack %s's load balancer could not be counted (%s); app %s is "
+                          "created without that check." % (self.rack, describe_aws_error(exc, "reading them"), self.name))
+                continue
+            if used + adds > limit:
+                raise ConvoxError("rack %s's load balancer has %d listener rules of the %d its account allows (Rules "
+                                  "per Application Load Balancer), and app %s adds %d, so it was not created; remove an "
+                                  "app from the rack or ask AWS for a higher quota." % (self.rack, used, limit, self.name,
+                                                                                         adds))
 
     def apply(self, prepared: AppPlan) -> dict[str, Any]:
         """Execute a plan of ``plan_present``: create the stack, or update it (a change CloudFormation finds empty

@@ -4,11 +4,12 @@
 """How many more racks a region can take: what one rack needs of the region's quotas (VPCs, internet gateways,
 Elastic IPs, NAT gateways per zone, stacks) by its template and parameters, against the quotas in force - read
 from Service Quotas, so a raised quota is honoured; AWS's published defaults only when that API is denied - and
-what the region already uses."""
+what the region already uses.  And the room a rack's load balancer has for the listener rules of one more app."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from typing import Any, Mapping
 
@@ -167,6 +168,29 @@ class Room:
             self.region, max(self.racks, 0), "" if self.racks == 1 else "s", "; ".join(self.binding()))
 
 
+# AWS's default "Rules per Application Load Balancer" (default rules aside), when ELB's DescribeAccountLimits does not
+# answer it (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html)
+RULES_PER_ALB = 100
+RULE_TYPE = "AWS::ElasticLoadBalancingV2::ListenerRule"
+
+
+def listener_imports(template: Mapping[str, Any], substitutions: Mapping[str, str]) -> list[str]:
+    """The export name of the listener each listener rule of ``template`` is added to (its ``ListenerArn`` an
+    ``Fn::ImportValue`` of a name or of an ``Fn::Sub`` of ``substitutions``), one per rule; a rule whose listener is
+    given another way is not counted."""
+    names = []
+    for resource in (template.get("Resources") or {}).values():
+        if not isinstance(resource, dict) or resource.get("Type") != RULE_TYPE:
+            continue
+        arn = (resource.get("Properties") or {}).get("ListenerArn")
+        imported = arn.get("Fn::ImportValue") if isinstance(arn, dict) else None
+        if isinstance(imported, dict) and isinstance(imported.get("Fn::Sub"), str):
+            imported = re.sub(r"\$\{([\w:]+)\}", lambda m: substitutions.get(m.group(1), m.group(0)), imported["Fn::Sub"])
+        if isinstance(imported, str) and "${" not in imported:
+            names.append(imported)
+    return names
+
+
 class QuotaReader:
     """Reads a region's quotas and usage (once per reader)."""
 
@@ -240,6 +264,24 @@ class QuotaReader:
             for info in answer.get("InstanceTypes", []):
                 self._vcpu_sizes[info["InstanceType"]] = int((info.get("VCpuInfo") or {}).get("DefaultVCpus") or 0)
         return self._vcpu_sizes
+
+    def listener_rules(self, listener: str) -> tuple[int, int]:
+        """(the rules of the load balancer behind ``listener`` - on all its listeners, default rules aside -, the
+        account's Rules per Application Load Balancer): ELB's own answers (DescribeListeners, DescribeRules,
+        DescribeAccountLimits; AWS's default when the limit is not among them)."""
+        elb = self.factory("elbv2")
+        balancer = elb.describe_listeners(ListenerArns=[listener])["Listeners"][0]["LoadBalancerArn"]
+        used = 0
+        for page in elb.get_paginator("describe_listeners").paginate(LoadBalancerArn=balancer):
+            for each in page["Listeners"]:
+                for rules in elb.get_paginator("describe_rules").paginate(ListenerArn=each["ListenerArn"]):
+                    used += len([r for r in rules["Rules"] if not r.get("IsDefault")])
+        limit = RULES_PER_ALB
+        for page in elb.get_paginator("describe_account_limits").paginate():
+            for item in page["Limits"]:
+                if item.get("Name") == "rules-per-application-load-balancer":
+                    limit = int(float(item["Max"]))
+        return used, limit
 
     def needs(self, template: Mapping[str, Any], parameters: Mapping[str, Any]) -> dict[str, int]:
         """What one rack of ``template`` with ``parameters`` takes of each quota, its instances' vCPUs included."""

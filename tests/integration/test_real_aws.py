@@ -259,3 +259,34 @@ def test_a_step_that_replaces_instances_names_the_apps_that_run_a_single_task(aw
                "1) and is down while its instance is replaced; run at least two copies of anything critical.")
     assert warning in plan["plan"]["warnings"] and warning in plan["warnings"]
     assert "single_task_apps" not in same["plan"]            # no instance replaced: no warning
+
+
+def test_an_app_past_the_load_balancers_listener_rules_is_refused_before_any_change(aws, tmp_path):
+    """Each app adds a listener rule to its rack's load balancer (Rules per Application Load Balancer: 100 unless
+    raised, ELB's DescribeAccountLimits): with room for two, the third app is refused naming the rack, the count and
+    the quota, and nothing of it is made; with the endpoint past the quota too, CloudFormation would refuse it with
+    TooManyRules and roll back (tests/unit/tools/test_localaws_rules.py)."""
+    channel = "file://%s" % (tmp_path / "channel")
+    publish_formation(aws, tmp_path, channel)
+    localaws.set_quotas(aws.endpoint, "us-east-1", rules_per_load_balancer=2)
+
+    def app(name, priority):
+        return {"convox.rack.rack_app": {"name": name, "rack": "ruled", "channel": channel,
+                                         "parameters": {"Priority": priority}}}
+    results = run_tasks(aws, tmp_path, [rack(name="ruled", channel=channel), app("web1", 11), app("web2", 12)],
+                        name="two.yml")
+    assert all(not r.get("failed") for r in results), [r.get("msg") for r in results]
+    rec = aws.recording.mark()
+    planned, third = run_tasks(aws, tmp_path, [dict(app("web3", 13), check_mode=True), app("web3", 13)],
+                               name="third.yml")
+    for res in (planned, third):
+        assert res["failed"] and not res["changed"]
+        assert res["msg"] == ("rack ruled's load balancer has 2 listener rules of the 2 its account allows (Rules per "
+                              "Application Load Balancer), and app web3 adds 1, so it was not created; remove an app "
+                              "from the rack or ask AWS for a higher quota."), res["msg"]
+    assert rec.mutating(include_plan=True) == []
+    stacks = sorted(s["StackName"] for s in aws.client("cloudformation").describe_stacks()["Stacks"])
+    assert stacks == ["ruled", "ruled-web1", "ruled-web2"]
+    localaws.set_quotas(aws.endpoint, "us-east-1", rules_per_load_balancer=3)   # the increase came through
+    res, = run_tasks(aws, tmp_path, [app("web3", 13)], name="raised.yml")
+    assert res["changed"] and not res.get("failed"), res.get("msg")

@@ -113,8 +113,9 @@ def set_timing(endpoint, seconds=0.0, rate=0.0, burst=None):
 
 def set_quotas(endpoint, region, account=None, **quotas):
     """Raise (or, with none, restore) the quotas of an account and region: ``vpcs``, ``internet_gateways``,
-    ``elastic_ips``, ``nat_gateways_per_az``, ``stacks``, ``load_balancers``, ``iam_roles``, ``vcpus`` - what an
-    approved quota increase does on AWS (the last three are answered by Service Quotas, not refused by EC2)."""
+    ``elastic_ips``, ``nat_gateways_per_az``, ``stacks``, ``load_balancers``, ``iam_roles``, ``vcpus`` (these three
+    answered by Service Quotas, not refused by EC2), ``rules_per_load_balancer`` (ELB's DescribeAccountLimits, and
+    CreateRule refuses past it) - what an approved quota increase does on AWS."""
     return post(endpoint, "/_localaws/quotas", {"region": region, "account": account, "quotas": quotas})
 
 

@@ -10,6 +10,10 @@
   (VpcLimitExceeded, InternetGatewayLimitExceeded, AddressLimitExceeded, NatGatewayLimitExceeded), and a stack
   creating one fails that resource and rolls back (``cfn``).  ``configure_quotas`` raises them for an account and
   region, as a quota increase would, and Service Quotas answers the quota in force (GetServiceQuota).
+* Listener rules: a load balancer holds at most 100 rules beside its default ones (Rules per Application Load
+  Balancer, ``rules_per_load_balancer`` for ``configure_quotas``); past it CreateRule refuses with TooManyRules (and a
+  stack creating one fails that resource and rolls back), and ELB's DescribeAccountLimits answers the limits in force
+  (moto answered fixed values, 20 load balancers among them where AWS's default is 50).
 * Zones: ``configure_zones`` leaves default subnets in the listed zones only (as in accounts and regions where some
   zones have none); Fn::GetAZs returns the zones that have a default subnet (``cfn``).  us-west-1 has two zones."""
 
@@ -34,6 +38,11 @@ QUOTAS = {
     # established account's value (the preflight's soft default is tested with the published 5)
     "vcpus": ("ec2", "L-1216C47A", "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances (vCPUs)", 640),
 }
+# ELB's own limits (DescribeAccountLimits, not Service Quotas): name -> (ELB's limit name, AWS's default)
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-limits.html
+ELB_LIMITS = {
+    "rules_per_load_balancer": ("rules-per-application-load-balancer", 100),
+}
 _RAISED: dict[tuple[str, str], dict[str, float]] = {}       # (account, region) -> {quota: value} raised by configure_quotas
 _ZONES: dict[tuple[str, str], list[str]] = {}        # (account, region) -> the zones that keep a default subnet
 _LOCK = threading.Lock()
@@ -48,9 +57,10 @@ def configure_quotas(spec):
     """``{"region": R, "account": A (default the test account), "quotas": {"vpcs": 20, ...}}``: the quotas of that
     account and region, as after an increase; an empty ``quotas`` restores AWS's defaults."""
     key = (spec.get("account") or DEFAULT_ACCOUNT, spec["region"])
-    unknown = sorted(set(spec.get("quotas") or {}) - set(QUOTAS))
+    known = set(QUOTAS) | set(ELB_LIMITS)
+    unknown = sorted(set(spec.get("quotas") or {}) - known)
     if unknown:
-        return 400, {"error": "unknown quotas %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(QUOTAS)))}
+        return 400, {"error": "unknown quotas %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(known)))}
     with _LOCK:
         _RAISED[key] = {k: int(v) for k, v in (spec.get("quotas") or {}).items()}
     return 200, {"quotas": quotas(*key)}
@@ -59,7 +69,9 @@ def configure_quotas(spec):
 def quotas(account, region):
     """The quotas in force for an account and region."""
     raised = _RAISED.get((account, region), {})
-    return {name: raised.get(name, default[3]) for name, default in QUOTAS.items()}
+    found = {name: raised.get(name, default[3]) for name, default in QUOTAS.items()}
+    found.update({name: raised.get(name, default) for name, (dummy, default) in ELB_LIMITS.items()})
+    return found
 
 
 def configure_zones(spec):
@@ -160,6 +172,39 @@ def _get_service_quota(original):
                         "Adjustable": True, "GlobalQuota": False}
         return original(self, service_code, quota_code)
     return get_service_quota
+
+
+@PATCHES.wrap("moto.elbv2.models:ELBv2Backend.create_rule",
+              "Rules per Application Load Balancer (default 100, default rules aside): TooManyRules past the quota "
+              "(ELB's load-balancer-limits page)")
+def _create_rule(original):
+    def create_rule(self, listener_arn, *args, **kwargs):
+        from moto.elbv2.exceptions import ELBClientError
+        listener = self.describe_listeners(None, [listener_arn])
+        if listener:
+            balancer = listener[0].load_balancer_arn
+            used = sum(len([r for r in each.rules.values() if not getattr(r, "is_default", False)])
+                       for each in self.describe_listeners(balancer, None))
+            if used >= quotas(*_account_region(self))["rules_per_load_balancer"]:
+                raise ELBClientError("TooManyRules", "You've reached the limit on the number of rules per load "
+                                                     "balancer.")
+        return original(self, listener_arn, *args, **kwargs)
+    return create_rule
+
+
+@PATCHES.wrap("moto.elbv2.responses:ELBV2Response.describe_account_limits",
+              "DescribeAccountLimits answers the limits in force: AWS's defaults, or what configure_quotas raised")
+def _describe_account_limits(original):
+    def describe_account_limits(self):
+        result = original(self)
+        in_force = quotas(self.current_account, self.region)
+        names = {limit: in_force[name] for name, (limit, dummy) in ELB_LIMITS.items()}
+        names["application-load-balancers"] = in_force["load_balancers"]
+        for item in result.result["Limits"]:
+            if item["Name"] in names:
+                item["Max"] = names[item["Name"]]
+        return result
+    return describe_account_limits
 
 
 @PATCHES.wrap("moto.ec2.models.route_tables:RouteTable.delete",

@@ -579,3 +579,37 @@ def test_a_create_that_fails_rolls_back_through_rollback_in_progress():
     cfn.create_stack(StackName="s", TemplateBody=json.dumps(template))
     statuses = [status for logical_id, status, dummy in events(cfn, "s") if logical_id == "s"]
     assert statuses == ["CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"], statuses
+
+
+def _balancer_with_listener(region="us-east-1"):
+    ec2c, elb = client("ec2", region), client("elbv2", region)
+    vpc = ec2c.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2c.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    balancer = elb.create_load_balancer(Name="lb", Subnets=subnets[:2])["LoadBalancers"][0]["LoadBalancerArn"]
+    group = elb.create_target_group(Name="tg", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    listener = elb.create_listener(LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "forward", "TargetGroupArn": group}])["Listeners"][0]["ListenerArn"]
+    return elb, listener, group
+
+
+def test_listener_rules_per_load_balancer_refuse_past_the_quota_and_a_raise_is_honoured():
+    elb, listener, group = _balancer_with_listener()
+    limits = {item["Name"]: item["Max"] for item in elb.describe_account_limits()["Limits"]}
+    assert limits["rules-per-application-load-balancer"] == "100"     # AWS's defaults, not moto's fixed 20 balancers
+    assert limits["application-load-balancers"] == "50"
+    ec2.configure_quotas({"region": "us-east-1", "quotas": {"rules_per_load_balancer": 2}})
+    limits = {item["Name"]: item["Max"] for item in elb.describe_account_limits()["Limits"]}
+    assert limits["rules-per-application-load-balancer"] == "2"
+
+    def rule(priority):
+        return elb.create_rule(ListenerArn=listener, Priority=priority, Actions=[
+            {"Type": "forward", "TargetGroupArn": group}],
+            Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": ["a%d.example.com" % priority]}}])
+    rule(1)
+    rule(2)                     # the default rule does not count
+    refused = error(rule, priority=3)
+    assert (refused["Code"], refused["Message"]) == ("TooManyRules", "You've reached the limit on the number of rules "
+                                                                     "per load balancer.")
+    ec2.configure_quotas({"region": "us-east-1", "quotas": {"rules_per_load_balancer": 3}})
+    rule(3)
+    assert len(elb.describe_rules(ListenerArn=listener)["Rules"]) == 4

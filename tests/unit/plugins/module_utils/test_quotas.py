@@ -6,10 +6,21 @@ published defaults stand in, the read is named, and nothing is raised.  Pure: a 
 
 from __future__ import annotations
 
+import os
+
 import botocore.exceptions
 import pytest
+import yaml
 
-from ansible_collections.convox.rack.plugins.module_utils._quotas import QUOTAS, QuotaReader, rack_instances, rack_needs
+from ansible_collections.convox.rack.plugins.module_utils._quotas import (
+    QUOTAS,
+    QuotaReader,
+    listener_imports,
+    rack_instances,
+    rack_needs,
+)
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..")
 
 
 def error(code, status):
@@ -142,3 +153,20 @@ def test_an_assumed_vcpu_default_or_unknown_instance_types_limit_nothing():
     room = reader.room(reader.needs(template, {}))
     assert room.needs["vcpus"] == 0 and "vcpus" in room.assumed
     assert "reading the vCPUs of instance type t3.small (EC2 DescribeInstanceTypes) failed" in room.denied
+
+
+@pytest.mark.pure
+def test_the_listener_each_rule_of_an_app_is_added_to_is_read_from_its_import():
+    app = {"Resources": {
+        "Rule": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+            "ListenerArn": {"Fn::ImportValue": {"Fn::Sub": "${Rack}:BalancerListener"}}}},
+        "Named": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+            "ListenerArn": {"Fn::ImportValue": "shared:Listener"}}},
+        "Given": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {"ListenerArn": "arn:aws:x"}},
+        "Unknown": {"Type": "AWS::ElasticLoadBalancingV2::ListenerRule", "Properties": {
+            "ListenerArn": {"Fn::ImportValue": {"Fn::Sub": "${Other}:Listener"}}}},
+        "Queue": {"Type": "AWS::SQS::Queue"}}}
+    assert listener_imports(app, {"Rack": "prod"}) == ["prod:BalancerListener", "shared:Listener"]
+    with open(os.path.join(REPO, "formation", "app.yml")) as f:
+        formation_app = yaml.safe_load(f)
+    assert listener_imports(formation_app, {"Rack": "prod", "AWS::StackName": "prod-web"}) == ["prod:BalancerListener"]
