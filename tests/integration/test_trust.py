@@ -239,33 +239,24 @@ def test_an_endpoint_unreachable_mid_wait_is_waited_out_then_reported_with_chang
     assert version(aws, "stormy") == "2"            # CloudFormation did its part meanwhile
 
 
-def test_an_async_job_past_its_limit_or_killed_says_so(aws, tmp_path):
+def test_an_async_job_past_its_limit_says_so_and_a_rerun_converges(aws, tmp_path):
+    """The modules run under Ansible's own async: a job past its limit fails with ansible-core's words while
+    CloudFormation still works on the stack, and running the task again waits for that update and converges."""
     channel = write_channel(str(tmp_path / "channel"), ["1", "2"])
     rack_stack(aws, "slow")
-    rack_stack(aws, "doomed")
     localaws.set_timing(aws.endpoint, seconds=8)
-    async_dir = tmp_path / "async"
-    env = {"ANSIBLE_ASYNC_DIR": str(async_dir)}
+    env = {"ANSIBLE_ASYNC_DIR": str(tmp_path / "async")}
     late, = run_tasks(aws, tmp_path, [dict(rack_task(name="slow", channel=channel, version="2"), **{
         "async": 3, "poll": 1})], env=env)
-    # past its limit while CloudFormation still works: failed, but changed, with the rack as last seen
-    assert late["failed"] is True and late["changed"] is True, late
-    assert late["msg"].startswith("async task did not complete within the requested time - 3s"), late["msg"]
-    assert late["rack"]["name"] == "slow" and late["steps"][0]["to"] == "2", late
-
-    started, = run_tasks(aws, tmp_path, [dict(rack_task(name="doomed", channel=channel, version="2"), **{
-        "async": 60, "poll": 0})], env=env)
-    job = async_dir / started["ansible_job_id"]
-    deadline = time.time() + 30
-    while "pid" not in json.loads(job.read_text()):
-        assert time.time() < deadline
-        time.sleep(0.1)
-    os.kill(json.loads(job.read_text())["pid"], 9)
-    status, = run_tasks(aws, tmp_path, [{"ansible.builtin.async_status": {"jid": started["ansible_job_id"]},
-                                         "register": "job", "until": "job is finished", "retries": 20, "delay": 1}],
-                        env=env, name="status.yml")
-    assert status["finished"] is True and status["failed"] is True, status
-    assert "died (killed by signal 9) before it finished" in status["msg"], status
+    assert late["failed"] is True, late
+    # ansible-core words it one of two ways, by which of its processes notices first (its poll loop, or
+    # async_wrapper's watchdog killing the job)
+    assert late["msg"].startswith("async task did not complete within the requested time - 3s") \
+        or late["msg"] == "Timeout exceeded", late["msg"]
+    again, = run_tasks(aws, tmp_path, [rack_task(name="slow", channel=channel, version="2")], env=env,
+                       name="again.yml")
+    assert not again.get("failed"), again.get("msg")
+    assert version(aws, "slow") == "2" and again["rack"]["status"] == "UPDATE_COMPLETE"
 
 
 def test_an_app_that_fails_after_its_rack_installed_reports_changed(aws, tmp_path):
