@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.convox.rack.plugins.plugin_utils._fleet_engine import FleetEngine
 
 
 class ActionModule(FleetEngine):
     NAME = "rack_batch_result"
 
-    def entry(self, params, task_vars):
+    def entry(self, params: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         return self.host_result(params["result"])

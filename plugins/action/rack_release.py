@@ -8,6 +8,8 @@ names a directory of the host the module runs on."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
@@ -21,7 +23,7 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
-    def resolved_src(self, src):
+    def resolved_src(self, src: Any) -> Any:
         """``src`` found on the controller (files/, then beside the playbook), or as given."""
         if not src or not isinstance(src, str) or src.startswith("/") \
                 or getattr(self._connection, "transport", "local") not in LOCAL_CONNECTIONS:
@@ -31,8 +33,8 @@ class ActionModule(ActionBase):
         except AnsibleError:
             return src          # not found: the module says so, naming the path given
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
+    def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = super().run(tmp, task_vars)
         del tmp
         args = dict(self._task.args)
         if "src" in args:

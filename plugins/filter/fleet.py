@@ -7,13 +7,15 @@ the .yml file of its name beside this one.  Which rack a host resolves to is the
 
 from __future__ import annotations
 
+from typing import Any, Callable, Iterable, Mapping
+
 from ansible.errors import AnsibleFilterError
 from ansible.utils.helpers import pct_to_int
 
 from ansible_collections.convox.rack.plugins.module_utils._fleet import confirm_problem, result_row
 
 
-def _var(hostvars, host, name):
+def _var(hostvars: Mapping[str, Any], host: str, name: str) -> str:
     try:
         value = hostvars[host].get(name)
     except Exception as exc:  # an undefined or failing template in the host's variables
@@ -21,7 +23,7 @@ def _var(hostvars, host, name):
     return "" if value is None else str(value).strip()
 
 
-def _result(hostvars, host):
+def _result(hostvars: Mapping[str, Any], host: str) -> dict[str, Any] | None:
     try:
         row = hostvars[host].get("convox_result")
     except Exception:  # pylint: disable=broad-except  # a host without readable variables has no result
@@ -29,7 +31,8 @@ def _result(hostvars, host):
     return row if isinstance(row, dict) else None
 
 
-def halt_reason(hosts, hostvars, canary_hosts=None, max_fail_percentage=0):
+def halt_reason(hosts: Iterable[Any], hostvars: Mapping[str, Any], canary_hosts: Iterable[Any] | None = None,
+                max_fail_percentage: Any = 0) -> str:
     """Why a rolling update stops before its next batch ("" to go on): a bake alarm in ALARM after a batch (a row's
     ``bake_alarm``), a failed canary, or more than ``max_fail_percentage`` percent of ``hosts`` (every rack of the
     run) failed.  One pass."""
@@ -52,7 +55,7 @@ def halt_reason(hosts, hostvars, canary_hosts=None, max_fail_percentage=0):
     return ""
 
 
-def fleet_table(hosts, hostvars, check_mode=False):
+def fleet_table(hosts: Iterable[Any], hostvars: Mapping[str, Any], check_mode: bool = False) -> list[str]:
     """The fleet summary: one line per rack with a result, then the totals."""
     rows = [row for row in (_result(hostvars, str(h)) for h in sorted(hosts)) if row is not None]
     fmt = "%-16s %-8s %-12s %-12s %-52s %-5s %s"
@@ -72,11 +75,11 @@ def fleet_table(hosts, hostvars, check_mode=False):
     if count[("uninstalled",)]:
         total += ", %d uninstalled" % count[("uninstalled",)]
     lines.append(total)
-    risky = [row.get("rack") for row in rows if row.get("stateful")]
+    risky = [str(row.get("rack")) for row in rows if row.get("stateful")]
     if risky:
         lines.append("WARNING: %d rack%s would remove or replace a stateful resource (bucket, table, key, log group "
                      "or a retained resource): %s" % (len(risky), "" if len(risky) == 1 else "s", ", ".join(risky)))
-    sensitive = [row.get("rack") for row in rows if row.get("security")]
+    sensitive = [str(row.get("rack")) for row in rows if row.get("security")]
     if sensitive:
         lines.append("WARNING: %d rack%s with security-sensitive changes (IAM, open ingress, weaker retention, exposed "
                      "secrets, NoEcho dropped): %s" % (len(sensitive), "" if len(sensitive) == 1 else "s",
@@ -95,12 +98,13 @@ def fleet_table(hosts, hostvars, check_mode=False):
     return lines
 
 
-def fleet_row(host, hostvars, result, check_mode=False):
+def fleet_row(host: Any, hostvars: Mapping[str, Any], result: Any, check_mode: bool = False) -> dict[str, Any]:
     """The fleet summary line of ``host`` for a task result: the one rack_batch made (``convox_row``), else
     one made the same way from the host's rack variables (a batch that failed as a whole)."""
     result = result if isinstance(result, dict) else {"failed": True, "msg": str(result)}
-    if isinstance(result.get("convox_row"), dict):
-        return result["convox_row"]
+    row = result.get("convox_row")
+    if isinstance(row, dict):
+        return row
     host = str(host)
     params = {"name": _var(hostvars, host, "rack_name") or host, "org": _var(hostvars, host, "rack_org"),
               "region": _var(hostvars, host, "rack_region"), "account_id": _var(hostvars, host, "rack_account_id"),
@@ -108,18 +112,18 @@ def fleet_row(host, hostvars, result, check_mode=False):
     return result_row(host, params, result, bool(check_mode))
 
 
-def fleet_results(hosts, hostvars):
+def fleet_results(hosts: Iterable[Any], hostvars: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every recorded result row of ``hosts`` (what update.yml writes to fleet-update.json)."""
     return [row for row in (_result(hostvars, str(h)) for h in sorted(hosts)) if row is not None]
 
 
-def fleet_failed(hosts, hostvars):
+def fleet_failed(hosts: Iterable[Any], hostvars: Mapping[str, Any]) -> list[Any]:
     """The racks whose recorded result is ``failed``."""
     return [row.get("rack") for row in (_result(hostvars, str(h)) for h in sorted(hosts))
             if row is not None and row.get("result") == "failed"]
 
 
-def fleet_batch_label(batch, hosts, serial="25%"):
+def fleet_batch_label(batch: Iterable[Any], hosts: Iterable[Any], serial: Any = "25%") -> str:
     """``batch N/M``: which of a serial play's batches ``batch`` is, among the batches Ansible cuts ``hosts`` (the
     play's hosts, in order) into for ``serial`` (a number or a percentage, as the play's ``serial``)."""
     hosts = [str(h) for h in hosts]
@@ -132,12 +136,12 @@ def fleet_batch_label(batch, hosts, serial="25%"):
     return "batch %d/%d" % (first // size + 1, len(starts))
 
 
-def uninstall_confirm(confirm, targets):
+def uninstall_confirm(confirm: Any, targets: list[Any] | None) -> str:
     """Why ``confirm`` does not name exactly the racks of ``targets`` (the preflight's) ("" when it does)."""
     return confirm_problem(confirm, targets or [])
 
 
-def fleet_gate(hosts, hostvars):
+def fleet_gate(hosts: Iterable[Any], hostvars: Mapping[str, Any]) -> str:
     """Why a fleet run stopped at a gate that no rack's failure explains ("" when none did): a bake alarm in ALARM
     after a batch (the last one included), or a release republished during the run."""
     for host in sorted(str(h) for h in hosts):
@@ -149,14 +153,14 @@ def fleet_gate(hosts, hostvars):
     return ""
 
 
-def fleet_moved(hosts, hostvars):
+def fleet_moved(hosts: Iterable[Any], hostvars: Mapping[str, Any]) -> list[Any]:
     """The racks whose recorded result says they changed (updated or uninstalled)."""
     return [row.get("rack") for row in (_result(hostvars, str(h)) for h in sorted(hosts))
             if row is not None and row.get("result") in ("updated", "uninstalled")]
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {"halt_reason": halt_reason, "fleet_table": fleet_table, "fleet_failed": fleet_failed,
                 "fleet_results": fleet_results, "fleet_row": fleet_row, "fleet_batch_label": fleet_batch_label,
                 "uninstall_confirm": uninstall_confirm, "fleet_gate": fleet_gate, "fleet_moved": fleet_moved}

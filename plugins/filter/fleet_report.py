@@ -11,7 +11,7 @@ import csv
 import html
 import io
 import json
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping
 
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
@@ -27,7 +27,7 @@ COLUMNS = (("rack", "Rack"), ("org", "Org"), ("region", "Region"), ("account", "
 HTML_COLUMNS = tuple(column for column in COLUMNS if column[0] != "account")
 
 
-def _hostvar(hostvars, host, name):
+def _hostvar(hostvars: Mapping[str, Any], host: str, name: str) -> Any:
     try:
         value = hostvars[host].get(name)
     except Exception as exc:  # an undefined or failing template in the host's variables
@@ -35,7 +35,8 @@ def _hostvar(hostvars, host, name):
     return value
 
 
-def fleet_report_rows(hosts, hostvars, update_results=None):
+def fleet_report_rows(hosts: Iterable[Any], hostvars: Mapping[str, Any],
+                      update_results: Any = None) -> list[dict[str, Any]]:
     """One row per host, sorted by org, region and rack (see module_utils/_report.py)."""
     update_results = update_results if isinstance(update_results, dict) else {}
     previous = {}
@@ -45,7 +46,7 @@ def fleet_report_rows(hosts, hostvars, update_results=None):
     mode = update_results.get("mode")
     rows = []
     for host in sorted(str(h) for h in hosts):
-        def get(name, host=host):
+        def get(name: str, host: str = host) -> Any:
             return _hostvar(hostvars, host, name)
         rack = str(get("rack_name") or host)
         region = str(get("rack_region") or "")
@@ -66,13 +67,13 @@ def fleet_report_rows(hosts, hostvars, update_results=None):
     return sorted(rows, key=lambda r: (r["org"], r["region"], r["rack"]))
 
 
-def _formula_safe(value):
+def _formula_safe(value: str) -> str:
     """A cell a spreadsheet shows as text: a leading = + - @ (or tab / CR) would make it a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def cell_text(row, key):
+def cell_text(row: Mapping[str, Any], key: str) -> str:
     """The plain-text value of a report column (CSV and the HTML cell)."""
     if key == "required_pending":
         return " ".join(row["required_pending"])
@@ -81,7 +82,7 @@ def cell_text(row, key):
         if drift["status"] == "DRIFTED":
             return "DRIFTED: " + ", ".join("%s (%s) %s" % (d["logical_id"], d["type"], d["status"])
                                            for d in drift["drifted"])
-        return drift["status"]
+        return str(drift["status"])
     if key == "apps":
         return " ".join("%s:%s:%s" % (a["name"], a["status"], a["version"]) for a in row["apps"])
     if key == "last_update":
@@ -100,7 +101,7 @@ def cell_text(row, key):
     return "" if value is None else str(value)
 
 
-def fleet_report_csv(rows):
+def fleet_report_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """The rows as CSV, one line per rack, the header first."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -173,13 +174,13 @@ SCRIPT = """
 """
 
 
-def _options(values, label):
+def _options(values: Iterable[Any], label: str) -> str:
     items = ['<option value="">all %s</option>' % html.escape(label)]
     items += ['<option value="%s">%s</option>' % (html.escape(v, quote=True), html.escape(v)) for v in values]
     return "".join(items)
 
 
-def _cell(row, key):
+def _cell(row: Mapping[str, Any], key: str) -> str:
     esc = html.escape
     css = "c-%s" % key
     if key == "apps":
@@ -204,7 +205,7 @@ def _cell(row, key):
     return '<td class="%s">%s</td>' % (css, esc(cell_text(row, key)))
 
 
-def _matrix_html(rows):
+def _matrix_html(rows: list[dict[str, Any]]) -> str:
     """Counts by org x region x release, above the table: where the fleet stands at a glance."""
     esc = html.escape
     matrix = report_matrix(rows)
@@ -225,7 +226,7 @@ def _matrix_html(rows):
             '</tbody></table>' % (head, "".join(body)))
 
 
-def fleet_update_results(text, path=""):
+def fleet_update_results(text: Any, path: str = "") -> dict[str, Any]:
     """The results update.yml wrote (fleet-update.json), parsed; a file that cannot be read as those results is
     skipped, with a warning naming it ({})."""
     if not text:
@@ -243,7 +244,8 @@ def fleet_update_results(text, path=""):
     return data
 
 
-def fleet_report_html(rows, title="Convox fleet report", generated="", scope=""):
+def fleet_report_html(rows: list[dict[str, Any]], title: str = "Convox fleet report", generated: str = "",
+                      scope: str = "") -> str:
     """The rows as one self-contained HTML page: no external script, style, font or image; filters by org,
     region and state and a search box; columns sort on click; failed, behind and drifted racks coloured.
     ``scope`` says what part of the fleet the page shows (a slice, with -l)."""
@@ -286,7 +288,7 @@ def fleet_report_html(rows, title="Convox fleet report", generated="", scope="")
     ))
 
 
-def unreadable_place(entry):
+def unreadable_place(entry: Mapping[str, Any]) -> str:
     """One place the inventory could not read, in words: ``account A region R (reason)``."""
     entry = entry if isinstance(entry, dict) else {"region": str(entry)}
     account = entry.get("account") or ""
@@ -295,7 +297,7 @@ def unreadable_place(entry):
 
 
 class FilterModule:
-    def filters(self):
+    def filters(self) -> dict[str, Callable[..., Any]]:
         return {"fleet_report_rows": fleet_report_rows, "fleet_report_csv": fleet_report_csv,
                 "fleet_report_html": fleet_report_html, "fleet_report_totals": report_totals,
                 "fleet_update_results": fleet_update_results, "unreadable_place": unreadable_place}

@@ -118,7 +118,7 @@ accounts:
 
 import concurrent.futures
 import re
-from typing import Any
+from typing import Any, Iterable, Mapping, cast
 
 from ansible.errors import AnsibleError
 from ansible.utils.display import Display
@@ -138,11 +138,11 @@ MAX_READERS = 16        # account-regions read at once
 ACCOUNT_KEYS = ("assume_role_arn", "external_id", "session_name", "org", "regions")
 
 
-def group_name(prefix, value):
+def group_name(prefix: str, value: Any) -> str:
     return "%s_%s" % (prefix, re.sub(r"[^A-Za-z0-9_]", "_", str(value)))
 
 
-def read_region(job):
+def read_region(job: tuple[ClientFactory, Mapping[str, Any]]) -> list[dict[str, Any]] | ConvoxError:
     """The racks of one account-region (what the plugin keeps of each), or the ConvoxError that says why it cannot be
     read.  ``job``: (factory, the account entry or {})."""
     factory, account = job
@@ -161,7 +161,7 @@ def read_region(job):
     return found
 
 
-def account_entries(accounts):
+def account_entries(accounts: Any) -> list[dict[str, Any]]:
     """The ``accounts`` option checked: a list of dicts, each with a valid role (AnsibleError naming the entry)."""
     entries = []
     for index, entry in enumerate(accounts or []):
@@ -187,7 +187,7 @@ class InventoryModule(AWSInventoryBase):
     NAME = "convox.rack.racks"
     INVENTORY_FILE_SUFFIXES = ("racks.yml", "racks.yaml")
 
-    def _factory(self, region):
+    def _factory(self, region: str) -> ClientFactory | ConvoxError:
         """A client factory for ``region`` whose CloudFormation client is made now, in this thread (a boto3
         session is not thread-safe; the reads then run concurrently)."""
         def make(service: str, region: str = region) -> Any:
@@ -199,7 +199,7 @@ class InventoryModule(AWSInventoryBase):
             return exc
         return factory
 
-    def _role_factory(self, region, account):
+    def _role_factory(self, region: str, account: Mapping[str, Any]) -> ClientFactory | ConvoxError:
         """A client factory for ``region`` acting as the role of ``account`` (an entry of the accounts option)."""
         source = self._factory(region)
         if isinstance(source, ConvoxError):
@@ -217,7 +217,8 @@ class InventoryModule(AWSInventoryBase):
             return exc
         return factory
 
-    def _racks(self, regions, orgs, strict, accounts=()):
+    def _racks(self, regions: list[str], orgs: list[str], strict: bool,
+               accounts: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
         """Every rack of ``regions`` - of each account of ``accounts`` (its own regions, or these) - read
         concurrently, in the order of the accounts and regions."""
         places = {}                         # "region" or "region of role ARN" -> (factory or error, account entry)
@@ -228,12 +229,14 @@ class InventoryModule(AWSInventoryBase):
                     places[label] = (self._role_factory(region, account), account)
                 else:
                     places[region] = (self._factory(region), account)
-        answers = {label: f for label, (f, dummy) in places.items() if isinstance(f, ConvoxError)}
+        answers: dict[str, list[dict[str, Any]] | ConvoxError] = {
+            label: f for label, (f, dummy) in places.items() if isinstance(f, ConvoxError)}
         readable = [label for label in places if label not in answers]
         if readable:
             with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(readable), MAX_READERS),
                                                        thread_name_prefix="convox-racks") as pool:
-                answers.update(zip(readable, pool.map(read_region, [places[label] for label in readable])))
+                jobs = [cast("tuple[ClientFactory, Mapping[str, Any]]", places[label]) for label in readable]
+                answers.update(zip(readable, pool.map(read_region, jobs)))
         found: list[dict[str, Any]] = []
         self.unreadable = []
         for region in places:            # in the order of the accounts and regions options
@@ -252,7 +255,7 @@ class InventoryModule(AWSInventoryBase):
             found.extend(r for r in answer if not orgs or r.get("org") in orgs)
         return found
 
-    def parse(self, inventory, loader, path, cache=True):
+    def parse(self, inventory: Any, loader: Any, path: str, cache: bool = True) -> None:
         super().parse(inventory, loader, path, cache=cache)
         # without a regions option, every region the credentials may use (amazon.aws's public all_clients)
         regions = self.get_option("regions") or [region for dummy, region in self.all_clients("cloudformation")]
@@ -268,7 +271,7 @@ class InventoryModule(AWSInventoryBase):
         self.inventory.set_variable("all", "convox_unreadable_scope", [wrap_var(dict(u)) for u in self.unreadable])
         self.update_cached_result(path, cache, {"racks": racks, "unreadable": self.unreadable})
 
-    def _host_name(self, hostvars):
+    def _host_name(self, hostvars: Mapping[str, Any]) -> str:
         template = self.get_option("hostnames")
         if not template:
             return str(hostvars["rack_name"])
@@ -280,10 +283,10 @@ class InventoryModule(AWSInventoryBase):
         return str(name)
 
     @staticmethod
-    def _where(rack):
+    def _where(rack: Mapping[str, Any]) -> str:
         return "%s%s" % (rack["region"], " of account %s" % rack["account_id"] if rack.get("account_id") else "")
 
-    def _populate(self, racks):
+    def _populate(self, racks: list[dict[str, Any]]) -> None:
         strict = self.get_option("strict")
         hosts: dict[str, Any] = {}
         for rack in racks:

@@ -121,7 +121,7 @@ class AppManager(StackManagerBase):
                after: dict[str, Any] | None = None, resources: list[dict[str, Any]] | None = None, note: str | None = None) -> dict[str, Any]:
         if note:
             plan.extra["note"] = note
-        return self.scrub({"changed": changed, "app": self.describe_app(stack) if stack is not None else None,
+        return self.scrubbed({"changed": changed, "app": self.describe_app(stack) if stack is not None else None,
                            "plan": plan.to_dict(),
                            "resources": resources or [],
                            "diff": {"before": before or {}, "after": after or {}}})

@@ -83,7 +83,8 @@ def read_bounded(stream: Any, limit: int | None, deadline: float, too_large: Cal
 
 def _client_error_status(exc: BaseException) -> int | None:
     response = getattr(exc, "response", None) or {}
-    return response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return int(status) if status is not None else None
 
 
 class ObjectUrl:

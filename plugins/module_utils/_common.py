@@ -82,8 +82,8 @@ class RetryingClient(RetryingBotoClientWrapper):
     def paginate(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """The full result of a paginated call, with retries."""
         def _run() -> dict[str, Any]:
-            return self.client.get_paginator(operation).paginate(**kwargs).build_full_result()
-        return self.renewing(self.retry(_run))()
+            return cast("dict[str, Any]", self.client.get_paginator(operation).paginate(**kwargs).build_full_result())
+        return cast("dict[str, Any]", self.renewing(self.retry(_run))())
 
 
 _KNOWN_REGIONS: list[str] = []

@@ -20,7 +20,8 @@ import time
 from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_account, verify_account
+from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, verify_account
+from ansible_collections.convox.rack.plugins.module_utils._accounts import role_account as role_account  # the fleet engine's
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
@@ -360,7 +361,7 @@ class PinnedTemplates:
         if channel in self.pins:
             self.factories.setdefault(channel, factory)
 
-    def get(self, key: tuple[str, str, str], default: Any = None) -> tuple[str, Any] | None:
+    def get(self, key: tuple[str, str, str], default: tuple[str, Any] | None = None) -> tuple[str, Any] | None:
         channel, version, kind = key
         digest = self.pins.get(channel, {}).get(version)
         if kind != "rack" or digest is None or channel not in self.factories:

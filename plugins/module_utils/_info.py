@@ -141,7 +141,7 @@ class RackReader:
         version = self.stack(name).parameters.get("Version")
         if not version:
             raise no_version_parameter(name, "")
-        return version
+        return str(version)
 
     def template(self, name: str) -> dict[str, Any]:
         return cfn.Stacks(self.factory).template(self.stack(name).stack_id)

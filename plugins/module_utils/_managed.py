@@ -98,7 +98,8 @@ def run_manager(manager: Any, secrets: set[str], **present: Any) -> dict[str, An
     or ``absent()`` by its ``state`` option, the secret values it learnt added to ``secrets`` whatever happens (they
     are masked in the result, and in the failure)."""
     try:
-        return manager.present(**present) if manager.params["state"] == "present" else manager.absent()
+        return cast("dict[str, Any]",
+                    manager.present(**present) if manager.params["state"] == "present" else manager.absent())
     finally:
         secrets.update(getattr(manager, "secret_values", ()) or ())
 
@@ -316,6 +317,10 @@ class StackManagerBase:
         if text not in warnings:
             warnings.append(text)
             self.warn(text)
+
+    def scrubbed(self, result: dict[str, Any]) -> dict[str, Any]:
+        """A task result with every secret value replaced by the NoEcho mask."""
+        return cast("dict[str, Any]", self.scrub(result))
 
     def scrub(self, data: Any) -> Any:
         """``data`` with every secret value replaced by the NoEcho mask."""

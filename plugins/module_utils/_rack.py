@@ -247,7 +247,7 @@ class RackManager(StackManagerBase):
             "changed": changed, "rack": self.describe_rack(stack) if stack is not None else None, "plan": plan.to_dict(),
             "steps": [step.to_dict() for step in steps or ()], "resources": resources or []}
         res["diff"] = {"before": before or {}, "after": after or {}}
-        return self.scrub(res)
+        return self.scrubbed(res)
 
     # -- downtime ---------------------------------------------------------------------------------
     def single_task_apps(self, plan: Plan) -> None:
@@ -383,7 +383,7 @@ class RackManager(StackManagerBase):
         text = "drift of rack %s: %s\n%s" % (self.name, drift["status"], "".join("  %s\n" % line for line in lines))
         diffs = res["diff"] if isinstance(res["diff"], list) else [res["diff"]]
         res["diff"] = diffs + [{"prepared": text}]
-        return self.scrub(res)
+        return self.scrubbed(res)
 
     def converge_apps(self, res: dict[str, Any]) -> dict[str, Any]:
         """After the rack: each app of the ``apps`` option, on the rack's (new) release.  In check mode
@@ -411,7 +411,7 @@ class RackManager(StackManagerBase):
             res["changed"] = res["changed"] or out["changed"]
         if self.apps:
             res["diff"] = diffs
-        return self.scrub(res)
+        return self.scrubbed(res)
 
     def install(self, note: str | None = None) -> dict[str, Any]:
         version = self.releases().resolve(self.params["version"] or "latest")

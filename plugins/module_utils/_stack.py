@@ -16,16 +16,33 @@ from ansible_collections.convox.rack.plugins.module_utils._common import ClientF
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
 
 # what each stack status means (_statuses, pure: the report reads it too), also read here as cfn.STABLE, ...
+# the stack statuses, re-exported: the managers read them as cfn.<NAME> (the layers let them import this, not _statuses)
 from ansible_collections.convox.rack.plugins.module_utils._statuses import (  # noqa: F401  pylint: disable=unused-import
-    ALL_STATUSES,
-    FAILED_INSTALL,
-    GONE,
-    IN_PROGRESS,
-    LAST_OPERATION_FAILED,
-    REVIEW,
-    STABLE,
-    STUCK,
-    STUCK_ADVICE,
+    ALL_STATUSES as ALL_STATUSES,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    FAILED_INSTALL as FAILED_INSTALL,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    GONE as GONE,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    IN_PROGRESS as IN_PROGRESS,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    LAST_OPERATION_FAILED as LAST_OPERATION_FAILED,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    REVIEW as REVIEW,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    STABLE as STABLE,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    STUCK as STUCK,
+)
+from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+    STUCK_ADVICE as STUCK_ADVICE,
 )
 from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_source
 

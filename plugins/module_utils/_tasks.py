@@ -24,21 +24,22 @@ from ansible_collections.convox.rack.plugins.module_utils._release_info import R
 
 Result = Dict[str, Any]
 Warn = Callable[[str], None]
-Run = Callable[[dict, bool, ClientFactory, Warn, Set[str]], Result]
+Params = Dict[str, Any]
+Run = Callable[[Params, bool, ClientFactory, Warn, Set[str]], Result]
 
 
 def state_manager(manager_class: Callable[..., Any]) -> Run:
     """A manager's present() or absent(), by the ``state`` option."""
-    def run(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
+    def run(params: Params, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
         return run_manager(manager_class(params, check_mode=check_mode, client_factory=factory, warn=warn), secrets)
     return run
 
 
-def rack_info(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
+def rack_info(params: Params, check_mode: bool, factory: ClientFactory, warn: Warn, secrets: set[str]) -> Result:
     return {"changed": False, "racks": RackInfo(params, factory).racks()}
 
 
-def rack_release_info(params: dict, check_mode: bool, factory: ClientFactory, warn: Warn,
+def rack_release_info(params: Params, check_mode: bool, factory: ClientFactory, warn: Warn,
                       secrets: set[str]) -> Result:
     return ReleaseInfo(params, client_factory=factory, rack_reader=RackReader(factory)).run()
 
@@ -52,7 +53,7 @@ TASKS: dict[str, Run] = {
 }
 
 
-def run_task(name: str, params: dict, check_mode: bool, diff: bool, factory: ClientFactory,
+def run_task(name: str, params: Params, check_mode: bool, diff: bool, factory: ClientFactory,
              warn: Warn) -> tuple[Result, set[str]]:
     """Run module ``name`` (its short name) with validated ``params``: (task result, secret values)."""
     secrets: set[str] = set()

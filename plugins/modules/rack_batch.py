@@ -167,7 +167,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, rack_batch_spec
 
 
-def main():
+def main() -> None:
     module = AnsibleAWSModule(argument_spec=rack_batch_spec(), supports_check_mode=True,
                               **SPEC_OPTIONS.get("rack_batch", {}))
     module.fail_json(msg="convox.rack.rack_batch runs in the controller process only; do not delegate it to a host "

@@ -77,7 +77,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, rack_batch_bake_spec
 
 
-def main():
+def main() -> None:
     module = AnsibleAWSModule(argument_spec=rack_batch_bake_spec(), supports_check_mode=True,
                               **SPEC_OPTIONS.get("rack_batch_bake", {}))
     module.fail_json(msg="convox.rack.rack_batch_bake runs in the controller process only; do not delegate it to a host "

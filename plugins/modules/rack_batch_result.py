@@ -60,7 +60,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, rack_batch_result_spec
 
 
-def main():
+def main() -> None:
     module = AnsibleAWSModule(argument_spec=rack_batch_result_spec(), supports_check_mode=True,
                               **SPEC_OPTIONS.get("rack_batch_result", {}))
     module.fail_json(msg="convox.rack.rack_batch_result runs in the controller process only; do not delegate it to a "

@@ -127,7 +127,7 @@ racks:
 from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
 
 
-def main():
+def main() -> None:
     run_module("rack_info")
 
 

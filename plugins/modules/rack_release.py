@@ -134,7 +134,7 @@ templates_changed:
 from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
 
 
-def main():
+def main() -> None:
     run_module("rack_release")
 
 

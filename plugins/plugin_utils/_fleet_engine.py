@@ -90,7 +90,7 @@ class FleetEngine(ConvoxAction):
     _supports_async = False
 
     def run(self, tmp: str | None = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = super().run(tmp, task_vars)
+        result: dict[str, Any] = super().run(tmp, task_vars)
         with TemporaryEnviron(self._task_environment()):
             try:
                 params, dummy = self.validate(self.NAME, self._task.args)
