@@ -122,9 +122,9 @@ class AppManager(StackManagerBase):
         if note:
             plan.extra["note"] = note
         return self.scrubbed({"changed": changed, "app": self.describe_app(stack) if stack is not None else None,
-                           "plan": plan.to_dict(),
-                           "resources": resources or [],
-                           "diff": {"before": before or {}, "after": after or {}}})
+                              "plan": plan.to_dict(),
+                              "resources": resources or [],
+                              "diff": {"before": before or {}, "after": after or {}}})
 
     def rack_state(self, known: Mapping[str, Any] | None) -> RackState:
         """The rack the app is on: as the caller already read it (``known``: RackManager's rack, or the deprecated
@@ -242,8 +242,8 @@ class AppManager(StackManagerBase):
             if used + adds > limit:
                 raise ConvoxError("rack %s's load balancer has %d listener rules of the %d its account allows (Rules "
                                   "per Application Load Balancer), and app %s adds %d, so it was not created; remove an "
-                                  "app from the rack or ask AWS for a higher quota." % (self.rack, used, limit, self.name,
-                                                                                         adds))
+                                  "app from the rack or ask AWS for a higher quota."
+                                  % (self.rack, used, limit, self.name, adds))
 
     def apply(self, prepared: AppPlan) -> dict[str, Any]:
         """Execute a plan of ``plan_present``: create the stack, or update it (a change CloudFormation finds empty

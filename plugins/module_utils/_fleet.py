@@ -20,8 +20,7 @@ import time
 from typing import Any, Callable, Iterable, Mapping
 
 from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, verify_account
-from ansible_collections.convox.rack.plugins.module_utils._accounts import role_account as role_account  # the fleet engine's
+from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_account, verify_account
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress

@@ -12,39 +12,22 @@ import time
 import uuid
 from typing import Any, Callable, Mapping, Protocol, TypeVar, cast
 
+from ansible_collections.convox.rack.plugins.module_utils import _statuses
 from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error, is_transient
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
-
-# what each stack status means (_statuses, pure: the report reads it too), also read here as cfn.STABLE, ...
-# the stack statuses, re-exported: the managers read them as cfn.<NAME> (the layers let them import this, not _statuses)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (  # noqa: F401  pylint: disable=unused-import
-    ALL_STATUSES as ALL_STATUSES,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    FAILED_INSTALL as FAILED_INSTALL,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    GONE as GONE,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    IN_PROGRESS as IN_PROGRESS,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    LAST_OPERATION_FAILED as LAST_OPERATION_FAILED,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    REVIEW as REVIEW,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    STABLE as STABLE,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    STUCK as STUCK,
-)
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
-    STUCK_ADVICE as STUCK_ADVICE,
-)
 from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_source
+
+# what each stack status means (_statuses, pure: the report reads it too), read through here as cfn.STABLE, ...: the
+# layers let the managers import this module, not _statuses
+ALL_STATUSES = _statuses.ALL_STATUSES
+FAILED_INSTALL = _statuses.FAILED_INSTALL
+GONE = _statuses.GONE
+IN_PROGRESS = _statuses.IN_PROGRESS
+LAST_OPERATION_FAILED = _statuses.LAST_OPERATION_FAILED
+REVIEW = _statuses.REVIEW
+STABLE = _statuses.STABLE
+STUCK = _statuses.STUCK
+STUCK_ADVICE = _statuses.STUCK_ADVICE
 
 NO_UPDATES = "No updates are to be performed"
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import ACCOUNT_OPTIONS
+from ansible_collections.convox.rack.plugins.module_utils._accounts import ACCOUNT_OPTIONS, role_account
 from ansible_collections.convox.rack.plugins.module_utils._alarms import alarm_name, arn_place, read_alarms
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
 from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
@@ -34,7 +34,6 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
     plan_key,
     qualified,
     result_row,
-    role_account,
     run_pins,
     run_releases,
     sliced_job,
