@@ -154,7 +154,7 @@ matrix: oldest
 	$(CORE_218)/bin/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) $(PLUGIN_TESTS)
 
 integration: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) --durations=15 tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(INTEGRATION_WORKERS) --maxschedchunk 1 --durations=15 tests/integration
 
 # ansible-test wants the collection at .../ansible_collections/convox/rack: copy the tree there
 # (amazon.aws comes from the `ansible` package beside it).

@@ -150,14 +150,24 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "scenario: a playbook scenario against the local endpoint (the slow tier)")
 
 
-# The scenarios that take a minute or more (most of it waiting on real-duration stack operations): handed to the
-# workers first, so that none of them starts last and becomes the suite's tail (make test prints the slowest).
-LONG = ("test_accounts.py::test_a_fleet_across_accounts", "test_fleet_speed.py::", "test_docs.py::test_guide_commands",
-        "test_fleet.py::test_site_is_idempotent", "test_approved_plans.py::", "test_drift_report.py::test_fleet_drift",
-        "test_examples.py::", "test_async.py::", "test_fleet.py::test_a_failed_canary", "test_reliability.py::")
+# The scenarios that take a minute or more (most of it waiting on real-duration stack operations), handed to the
+# workers first so that none of them starts last and becomes the suite's tail.  make test runs xdist with
+# --maxschedchunk 1: each worker starts with two tests and takes one more as each ends (by default each worker would
+# start with a quarter of its share, consecutive tests: every long one on the first worker, one after another).  In
+# this order a worker's first two are one of the longest and a shorter one.
+LONG = ("test_accounts.py::test_a_fleet_across_accounts", "test_examples.py::",
+        "test_fleet_speed.py::", "test_async.py::",
+        "test_docs.py::test_guide_commands", "test_reliability.py::",
+        "test_rack.py::test_rack_lifecycle", "test_approved_plans.py::",
+        "test_drift_report.py::test_fleet_drift", "test_fleet.py::test_a_failed_canary",
+        "test_fleet.py::test_site_is_idempotent", "test_bad_inputs.py::test_module_bad_inputs")
+
+
+def _rank(item):
+    return next((i for i, long in enumerate(LONG) if long in item.nodeid), len(LONG))
 
 
 def pytest_collection_modifyitems(items):
     for item in items:
         item.add_marker(pytest.mark.scenario)
-    items.sort(key=lambda item: not any(long in item.nodeid for long in LONG))     # stable: otherwise as collected
+    items.sort(key=_rank)     # stable: the others as collected
