@@ -30,9 +30,22 @@ def module_client_factory(module: Any) -> ClientFactory:
     return role_factory(factory, module.params, endpoint, client_kwargs(connect))
 
 
+def aws_module(name: str) -> Any:
+    """The ``AnsibleAWSModule`` of module ``name``: its spec and validator keywords (``_specs``), check mode."""
+    return AnsibleAWSModule(argument_spec=SPECS[name](), supports_check_mode=True, **SPEC_OPTIONS.get(name, {}))
+
+
+def controller_only(name: str) -> None:
+    """The ``main()`` of a fleet engine module (``rack_batch*``), whose work its action plugin does in the controller:
+    its arguments validated against its spec, then a failure saying where it runs."""
+    module = aws_module(name)
+    module.fail_json(msg="convox.rack.%s runs in the controller process only; do not delegate it to a host reached "
+                         "over a remote connection." % name)
+
+
 def main(name: str) -> None:
     """Run module ``name`` (its short name, e.g. ``rack``) and exit."""
-    module = AnsibleAWSModule(argument_spec=SPECS[name](), supports_check_mode=True, **SPEC_OPTIONS.get(name, {}))
+    module = aws_module(name)
     result, secrets = run_task(name, module.params, module.check_mode, module._diff, module_client_factory(module),
                                module.warn)
     # the AnsibleModule itself: amazon.aws before 10 passes no other attribute through its wrapper

@@ -72,16 +72,11 @@ halt:
   sample: "checkout-errors (111111111111/us-east-1)"
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, rack_batch_bake_spec
+from ansible_collections.convox.rack.plugins.module_utils._module import controller_only
 
 
 def main() -> None:
-    module = AnsibleAWSModule(argument_spec=rack_batch_bake_spec(), supports_check_mode=True,
-                              **SPEC_OPTIONS.get("rack_batch_bake", {}))
-    module.fail_json(msg="convox.rack.rack_batch_bake runs in the controller process only; do not delegate it to a host "
-                         "reached over a remote connection.")
+    controller_only("rack_batch_bake")
 
 
 if __name__ == "__main__":

@@ -126,16 +126,11 @@ targets:
             "channel": "s3://acme-releases/stable", "version": "latest"}]
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-
-from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, rack_batch_preflight_spec
+from ansible_collections.convox.rack.plugins.module_utils._module import controller_only
 
 
 def main() -> None:
-    module = AnsibleAWSModule(argument_spec=rack_batch_preflight_spec(), supports_check_mode=True,
-                              **SPEC_OPTIONS.get("rack_batch_preflight", {}))
-    module.fail_json(msg="convox.rack.rack_batch_preflight runs in the controller process only; do not delegate it to "
-                         "a host reached over a remote connection.")
+    controller_only("rack_batch_preflight")
 
 
 if __name__ == "__main__":

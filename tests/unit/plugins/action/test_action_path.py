@@ -43,7 +43,7 @@ def test_every_module_has_a_spec_and_a_task():
         ["%s.py" % name for name in engine] + ["rack_release.py"])
     for name in engine:
         with open(os.path.join(root, "modules", name + ".py")) as f:
-            assert "%s_spec()" % name in f.read()
+            assert 'controller_only("%s")' % name in f.read()       # its spec, and a refusal of a remote host
 
 
 @pytest.mark.usefixtures("aws")
