@@ -22,7 +22,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argu
 from ansible_collections.convox.rack.plugins.module_utils._accounts import ACCOUNT_OPTIONS, role_account
 from ansible_collections.convox.rack.plugins.module_utils._alarms import alarm_name, arn_place, read_alarms
 from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error, wrap_aws
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 from ansible_collections.convox.rack.plugins.module_utils._fleet import (
     Batch,
@@ -243,27 +243,21 @@ class FleetEngine(ConvoxAction):
         return reads
 
     @staticmethod
+    @wrap_aws("reading the alarms")
     def read_gate_alarms(reads: Mapping[tuple[str, str], tuple[dict[str, Any], list[str]]],
                          aws_params: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
         """[(where, alarm, its state or None when it does not exist)] for ``reads`` (``alarm_reads``)."""
         out: list[tuple[str, str, str | None]] = []
-        try:
-            for (account, region), (role, wanted) in sorted(reads.items()):
-                where = "%s/%s" % (account, region) if account else region
-                factory = controller_client_factory(dict(aws_params, region=region or None, **role))
-                found = read_alarms(factory("cloudwatch"), wanted)
-                for alarm in sorted(set(wanted)):
-                    seen = found.get(alarm_name(alarm))
-                    if seen is not None and (not alarm.startswith("arn:") or seen["arn"] in ("", alarm)):
-                        out.append((where, alarm_name(alarm), seen["state"]))
-                    else:
-                        out.append((where, alarm_name(alarm), None))
-        except ConvoxError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-except
-            if not is_aws_error(exc):
-                raise
-            raise ConvoxError(describe_aws_error(exc, "reading the alarms")) from exc
+        for (account, region), (role, wanted) in sorted(reads.items()):
+            where = "%s/%s" % (account, region) if account else region
+            factory = controller_client_factory(dict(aws_params, region=region or None, **role))
+            found = read_alarms(factory("cloudwatch"), wanted)
+            for alarm in sorted(set(wanted)):
+                seen = found.get(alarm_name(alarm))
+                if seen is not None and (not alarm.startswith("arn:") or seen["arn"] in ("", alarm)):
+                    out.append((where, alarm_name(alarm), seen["state"]))
+                else:
+                    out.append((where, alarm_name(alarm), None))
         return out
 
     def check_gate_alarms(self, params: Mapping[str, Any], hostvars: Mapping[str, Any], aws_params: Mapping[str, Any],
