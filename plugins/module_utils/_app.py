@@ -66,6 +66,7 @@ class AppManager(StackManagerBase):
                          list_resources=list_resources)
         self.found_stack = found
         self.known: tuple[cfn.Stack | None] | None = None   # the app's stack as its rack read it, used once
+        self.rack_stack: cfn.Stack | None = None            # the rack's stack, when this manager read it
         if found is not None:
             self.rack, self.name, self.stack_name = params["rack"], params["name"], found.name
         else:
@@ -134,7 +135,7 @@ class AppManager(StackManagerBase):
                 raise ConvoxError("rack_details must be the rack returned by convox.rack.rack or rack_info for rack %s."
                                   % self.rack)
             return self.checked_rack(known.get("status"), known.get("version"), known.get("tags"))
-        stack = self.stacks.describe(self.rack)
+        stack = self.rack_stack = self.stacks.describe(self.rack)
         if stack is None:
             return self.checked_rack(None, None, None)
         return self.checked_rack(stack.status, stack.parameters.get("Version"), stack.tags)
@@ -227,7 +228,7 @@ class AppManager(StackManagerBase):
         wanted = listener_imports(template, {"Rack": self.rack, "AWS::StackName": self.stack_name})
         if not wanted:
             return
-        rack = self.stacks.describe(self.rack)
+        rack = self.rack_stack or self.stacks.describe(self.rack)      # its exports: read once
         exports = {rack.export_names[k]: v for k, v in rack.outputs.items() if k in rack.export_names} if rack else {}
         for listener in sorted({exports[name] for name in wanted if exports.get(name)}):
             adds = len([name for name in wanted if exports.get(name) == listener])
