@@ -104,43 +104,45 @@ def known_regions(session: Any = None) -> list[str]:
 
 
 def is_region(region: str) -> bool:
-    """A region botocore knows, or one whose name is well formed (newer than the installed botocore)."""
-    return region in known_regions() or bool(REGION_NAME.match(region))
+    """A region whose name is well formed (one newer than the installed botocore too), or one botocore knows; the
+    name is checked first, so a module run reads botocore's endpoint data only for a name of another shape."""
+    return bool(REGION_NAME.match(region)) or region in known_regions()
+
+
+_PARTITIONS: list[dict[str, Any]] = []
+
+
+def partition_info(region: str) -> dict[str, Any] | None:
+    """What botocore's endpoint data says of ``region``'s partition (``partition``, ``dnsSuffix``): the partition
+    listing the region, else the one whose region pattern it matches; None when botocore has no endpoint data.  The
+    data (a megabyte of JSON) is read once per process."""
+    if not _PARTITIONS:
+        try:
+            import botocore.loaders
+            data = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+        except Exception:  # pragma: no cover - botocore always ships its endpoint data
+            return None
+        _PARTITIONS.extend({"partition": p["partition"], "dnsSuffix": p["dnsSuffix"], "regions": set(p.get("regions", {})),
+                            "regionRegex": p.get("regionRegex", "$^")} for p in data)
+    for partition in _PARTITIONS:
+        if region in partition["regions"]:
+            return partition
+    for partition in _PARTITIONS:
+        if re.match(partition["regionRegex"], region):
+            return partition
+    return None
 
 
 def partition_dns_suffix(region: str) -> str:
-    """The domain of ``region``'s partition (amazonaws.com, amazonaws.com.cn, ...), from botocore's endpoint data:
-    the partition listing the region, else the one whose region pattern it matches."""
-    try:
-        import botocore.loaders
-        partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
-    except Exception:  # pragma: no cover - botocore always ships its endpoint data
-        return "amazonaws.com"
-    for partition in partitions:
-        if region in partition.get("regions", {}):
-            return str(partition["dnsSuffix"])
-    for partition in partitions:
-        if re.match(partition.get("regionRegex", "$^"), region):
-            return str(partition["dnsSuffix"])
-    return "amazonaws.com"
+    """The domain of ``region``'s partition (amazonaws.com, amazonaws.com.cn, ...), from botocore's endpoint data."""
+    partition = partition_info(region)
+    return str(partition["dnsSuffix"]) if partition else "amazonaws.com"
 
 
 def partition_of(region: str | None) -> str:
     """The partition of ``region`` (aws, aws-cn, aws-us-gov, ...), from botocore's endpoint data; aws when unknown."""
-    if not region:
-        return "aws"
-    try:
-        import botocore.loaders
-        partitions = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
-    except Exception:  # pragma: no cover - botocore always ships its endpoint data
-        return "aws"
-    for partition in partitions:
-        if region in partition.get("regions", {}):
-            return str(partition["partition"])
-    for partition in partitions:
-        if re.match(partition.get("regionRegex", "$^"), region):
-            return str(partition["partition"])
-    return "aws"
+    partition = partition_info(region) if region else None
+    return str(partition["partition"]) if partition else "aws"
 
 
 class ClientFactory:

@@ -17,6 +17,10 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "tools"))
 
 import localaws  # noqa: E402
+import shared_loader  # noqa: E402
+
+# the in-process tests (test_least_privilege.py): botocore's JSON parsed once per worker (tools/shared_loader.py)
+shared_loader.share()
 
 BIN = os.path.dirname(sys.executable)
 # the oldest environment (make setup; tools/floors.py): exactly the floors the collection states, amazon.aws at its

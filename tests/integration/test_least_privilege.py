@@ -67,9 +67,15 @@ def without(policy, action):
     return out
 
 
+_FORMATION: dict = {}
+
+
 def formation(kind):
-    with open(os.path.join(REPO, "formation", "%s.yml" % kind)) as f:
-        return yaml.safe_load(f)
+    """formation/<kind>.yml, parsed once per worker (a copy each time: the tests change it)."""
+    if kind not in _FORMATION:
+        with open(os.path.join(REPO, "formation", "%s.yml" % kind)) as f:
+            _FORMATION[kind] = yaml.safe_load(f)
+    return copy.deepcopy(_FORMATION[kind])
 
 
 def touched(template, release, size=0):

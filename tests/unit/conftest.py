@@ -105,6 +105,10 @@ def factory(aws):
 sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, HERE)          # the tests' own helpers (corecompat), under ansible-test's rootdir too
 
+import shared_loader  # noqa: E402  (tools/)
+
+shared_loader.share()       # botocore's JSON parsed once per process, not once per session (tools/shared_loader.py)
+
 
 # The tiers (make test runs each once): "pure" - no emulator, seconds; "emulator" - moto in-process with the local
 # endpoint's rules; the playbook scenarios (tests/integration) are marked "scenario" by their own conftest.
