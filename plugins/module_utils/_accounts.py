@@ -15,7 +15,7 @@ import re
 import threading
 from typing import Any, Callable, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, shared_loader
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
 
 try:
@@ -139,8 +139,7 @@ _ROLES: dict[tuple[str, ...], tuple[Any, RenewingCredentials]] = {}
 _ROLES_LOCK = threading.Lock()
 
 
-def role_session(source: ClientFactory, params: Mapping[str, Any], source_key: str = "",
-                 loader: Any = None) -> tuple[Any, RenewingCredentials]:
+def role_session(source: ClientFactory, params: Mapping[str, Any], source_key: str = "") -> tuple[Any, RenewingCredentials]:
     """(boto3 session signing with the role's renewing credentials, those credentials) for the role of ``params``,
     assumed through ``source`` (a factory over the task's own credentials)."""
     import boto3
@@ -153,18 +152,17 @@ def role_session(source: ClientFactory, params: Mapping[str, Any], source_key: s
             credentials = role_credentials(source("sts").client, role, params.get("assume_role_external_id"),
                                            params.get("assume_role_session_name"))
             core = botocore.session.Session()
-            if loader is not None:
-                core.register_component("data_loader", loader)
+            core.register_component("data_loader", shared_loader())
             core.register_component("credential_provider", CredentialResolver(providers=[_Given(credentials)]))
             _ROLES[key] = (boto3.session.Session(botocore_session=core), credentials)
         return _ROLES[key]
 
 
 def role_factory(source: ClientFactory, params: Mapping[str, Any], endpoint: str | None, client_kwargs: Mapping[str, Any],
-                 source_key: str = "", loader: Any = None) -> ClientFactory:
+                 source_key: str = "") -> ClientFactory:
     """A ClientFactory acting as the role of ``params`` in ``source``'s region (``client_kwargs``: what else each
     client takes - config, verify)."""
-    session, credentials = role_session(source, params, source_key, loader)
+    session, credentials = role_session(source, params, source_key)
 
     def make(service: str) -> Any:
         return session.client(service, region_name=source.region, endpoint_url=endpoint, **client_kwargs)

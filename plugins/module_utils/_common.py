@@ -7,6 +7,7 @@ errors (one sentence naming what was being done, with the RequestId kept in the 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from typing import Any, Callable, Iterator, Mapping, TypeVar, cast
 
@@ -17,6 +18,7 @@ try:
 except ImportError:
     HAS_BOTOCORE = False
 
+from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 
@@ -30,7 +32,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def botocore_config() -> Any:
-    return botocore.config.Config(retries=dict(BOTOCORE_RETRIES))
+    """The collection's retries, and in the user agent AWS logs (CloudTrail's userAgent) the Ansible version and the
+    collection, as amazon.aws's clients say "APN/1.0 Ansible/<version>"."""
+    return botocore.config.Config(retries=dict(BOTOCORE_RETRIES),
+                                  user_agent_extra="APN/1.0 Ansible/%s convox.rack" % ANSIBLE_VERSION)
 
 
 class RetryingClient(RetryingBotoClientWrapper):
@@ -173,6 +178,49 @@ def client_kwargs(connect: Mapping[str, Any]) -> dict[str, Any]:
     if extra is not None:
         config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
     return {"config": config, "verify": connect.get("verify")}
+
+
+# One boto3 session per profile (and AWS config files) for the life of the process, all on one botocore data loader:
+# every client of a module run, and every rack of a fleet batch (rack_batch, one controller worker), shares the parsed
+# service models and endpoint data (amazon.aws's boto3_conn makes a session for each client: 0.1 s of JSON each).
+_SESSIONS: dict[tuple[str, str, str], Any] = {}
+_LOADER: list[Any] = []
+
+
+def shared_loader() -> Any:
+    """The process's botocore data loader."""
+    import botocore.loaders
+    if not _LOADER:
+        _LOADER.append(botocore.loaders.create_loader())
+    return _LOADER[0]
+
+
+def shared_session(profile: str | None) -> Any:
+    """The boto3 session for ``profile``; the AWS config file variables are part of the key, since a session reads
+    its config files once."""
+    import boto3
+    import botocore.session
+    key = (profile or "", os.environ.get("AWS_CONFIG_FILE", ""), os.environ.get("AWS_SHARED_CREDENTIALS_FILE", ""))
+    if key not in _SESSIONS:
+        core = botocore.session.Session(profile=profile or None)
+        core.register_component("data_loader", shared_loader())
+        _SESSIONS[key] = boto3.session.Session(botocore_session=core)
+    return _SESSIONS[key]
+
+
+def connection_factory(region: str | None, endpoint: str | None, connect: Mapping[str, Any]) -> ClientFactory:
+    """A ClientFactory over a connection amazon.aws resolved (``get_aws_connection_info``, a module's or the fleet
+    engine's: region, endpoint, and the keys or profile, TLS verification and ``aws_config``): its clients come from
+    the profile's shared session, with the collection's retries merged with ``aws_config``."""
+    connect = dict(connect)
+    profile = connect.pop("profile_name", None)
+    config = client_kwargs(connect)["config"]
+    connect.pop("aws_config", None)
+
+    def make(service: str) -> Any:
+        return shared_session(profile).client(service, region_name=region, endpoint_url=endpoint, config=config,
+                                              **connect)
+    return ClientFactory(make, region)
 
 
 def aws_error_code(exc: BaseException) -> str:

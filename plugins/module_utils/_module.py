@@ -13,20 +13,19 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, client_kwargs
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, client_kwargs, connection_factory
 from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
 from ansible_collections.convox.rack.plugins.module_utils._tasks import run_task
 
 
 def module_client_factory(module: Any) -> ClientFactory:
-    """A ClientFactory over an ``AnsibleAWSModule`` (standard AWS options and env vars); with ``assume_role_arn``,
-    acting as that role (its credentials renewing themselves)."""
-    def make(service: str) -> Any:
-        return module.client(service, config=botocore_config())
-    factory = ClientFactory(make, module.region)
+    """A ClientFactory over an ``AnsibleAWSModule``'s connection, resolved by amazon.aws (standard AWS options and env
+    vars), every client from one session (``_common.connection_factory``; the fleet engine's is built the same way);
+    with ``assume_role_arn``, acting as that role (its credentials renewing themselves)."""
+    region, endpoint, connect = get_aws_connection_info(module)
+    factory = connection_factory(region, endpoint, connect)
     if not module.params.get("assume_role_arn"):
         return factory
-    dummy, endpoint, connect = get_aws_connection_info(module)
     return role_factory(factory, module.params, endpoint, client_kwargs(connect))
 
 

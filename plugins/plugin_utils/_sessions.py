@@ -15,33 +15,8 @@ from ansible_collections.amazon.aws.plugins.plugin_utils.base import AWSPluginBa
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 
 from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
+from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, client_kwargs, connection_factory
 from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-
-# One boto3 session per profile (and AWS config files) for the life of the process, all sharing one
-# botocore data loader: the racks of a fleet batch (one worker, rack_batch) share the parsed service models.
-_SESSIONS: dict[tuple[str, str, str], Any] = {}
-_LOADER: list[Any] = []
-
-
-def _loader() -> Any:
-    import botocore.loaders
-    if not _LOADER:
-        _LOADER.append(botocore.loaders.create_loader())
-    return _LOADER[0]
-
-
-def _session(profile: str | None) -> Any:
-    """The boto3 session for ``profile``; the AWS config file variables are part of the key, since a
-    session reads its config files once."""
-    import boto3
-    import botocore.session
-    key = (profile or "", os.environ.get("AWS_CONFIG_FILE", ""), os.environ.get("AWS_SHARED_CREDENTIALS_FILE", ""))
-    if key not in _SESSIONS:
-        core = botocore.session.Session(profile=profile or None)
-        core.register_component("data_loader", _loader())
-        _SESSIONS[key] = boto3.session.Session(botocore_session=core)
-    return _SESSIONS[key]
 
 
 class AWSOptions(AWSPluginBase):
@@ -61,26 +36,13 @@ class AWSOptions(AWSPluginBase):
 def controller_client_factory(params: Mapping[str, Any]) -> ClientFactory:
     """A ClientFactory from validated AWS options, resolved by amazon.aws exactly as
     AnsibleAWSModule resolves them (credentials, profile, region, endpoint, CA bundle, aws_config)."""
-    import botocore.config
-
-    region, endpoint, connect_kwargs = get_aws_connection_info(AWSOptions(params))
-    connect_kwargs = dict(connect_kwargs)
-    profile = connect_kwargs.pop("profile_name", None)
-    config = botocore_config()
-    extra = connect_kwargs.pop("aws_config", None)
-    if extra is not None:
-        config = config.merge(extra if isinstance(extra, botocore.config.Config) else botocore.config.Config(**extra))
-
-    def make(service: str) -> Any:
-        return _session(profile).client(service, region_name=region, endpoint_url=endpoint, config=config,
-                                        **connect_kwargs)
-    factory = ClientFactory(make, region)
+    region, endpoint, connect = get_aws_connection_info(AWSOptions(params))
+    factory = connection_factory(region, endpoint, connect)
     if not params.get("assume_role_arn"):
         return factory
     # the role's credentials are shared by every task of this process that assumes it from the same source
-    source = "%s|%s|%s" % (profile or "", connect_kwargs.get("aws_access_key_id") or "", endpoint or "")
-    return role_factory(factory, params, endpoint, {"config": config, "verify": connect_kwargs.get("verify")},
-                        source_key=source, loader=_loader())
+    source = "%s|%s|%s" % (connect.get("profile_name") or "", connect.get("aws_access_key_id") or "", endpoint or "")
+    return role_factory(factory, params, endpoint, client_kwargs(connect), source_key=source)
 
 
 class TemporaryEnviron:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -220,3 +221,61 @@ def test_a_fleet_across_accounts_moves_every_rack_in_its_own_account_while_crede
     # one per account, and not one per request
     assume = aws.recording.params("AssumeRole")
     assert len(assume) > 2 * len(ACCOUNTS), len(assume)
+
+
+# -- a named profile ---------------------------------------------------------------------------------------------
+
+PROFILE_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: "{{ ansible_playbook_python }}"
+  tasks:
+    - name: Racks, as the profile
+      convox.rack.rack_info:
+        profile: "{{ profile }}"
+        region: us-east-1
+      register: listed
+    - name: A rack install planned, as the profile (a client of CloudFormation, S3, EC2, SSM, ... from its session)
+      convox.rack.rack:
+        name: profiled
+        profile: "{{ profile }}"
+        region: us-east-1
+        channel: "{{ channel }}"
+        version: "1"
+      check_mode: true
+"""
+
+
+def test_a_module_signs_every_call_with_the_profile_it_is_given_and_names_a_missing_one(aws, tmp_path):
+    """Every client of a module run comes from one session (module_utils/_common.connection_factory): each must
+    sign with the task's profile - from the shared credentials file, ahead of the environment's keys - and a profile
+    that does not exist fails the task naming it, before any request."""
+    channel = write_channel(str(tmp_path / "channel"), [entry("1")])
+    (tmp_path / "config").write_text("[profile fleet]\nregion = eu-west-1\n")
+    (tmp_path / "credentials").write_text("[fleet]\naws_access_key_id = AKIAFLEETPROFILE0001\n"
+                                          "aws_secret_access_key = fleet-secret\n")
+    play = tmp_path / "profile.yml"
+    play.write_text(PROFILE_PLAY)
+    # no keys in the environment: amazon.aws refuses a profile beside keys
+    env = {"AWS_CONFIG_FILE": str(tmp_path / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+           "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}
+
+    rec = aws.recording.mark()
+    out = aws.playbook(str(play), extra_vars={"profile": "fleet", "channel": channel}, env=env)
+    assert "changed=1" in out and "failed=0" in out, out[-3000:]
+    keys, agents = set(), set()
+    for record in rec._entries():
+        auth = record.get("headers", {}).get("Authorization", "")
+        keys.add(auth.split("Credential=", 1)[1].split("/", 1)[0] if "Credential=" in auth else auth)
+        agents.add(bool(re.search(r"APN/1\.0 Ansible/2\.\d+\.\d+ convox\.rack", record["headers"].get("User-Agent", ""))))
+    services = {service for service, dummy, dummy2 in rec.calls()}
+    assert keys == {"AKIAFLEETPROFILE0001"}, keys
+    assert agents == {True}       # CloudTrail's userAgent names Ansible and the collection, as amazon.aws's modules do
+    assert {"cloudformation", "ec2", "iam", "servicequotas"} <= services, services
+    assert rec.mutating() == []
+
+    rec.mark()
+    out = aws.playbook(str(play), extra_vars={"profile": "missing", "channel": channel}, env=env, expect_rc=2)
+    assert "The config profile (missing) could not be found." in out, out[-3000:]
+    assert rec.calls() == []
