@@ -18,7 +18,7 @@ try:
 except ImportError:
     HAS_BOTOCORE = False
 
-from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
+from ansible.module_utils import ansible_release
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 
@@ -35,7 +35,7 @@ def botocore_config() -> Any:
     """The collection's retries, and in the user agent AWS logs (CloudTrail's userAgent) the Ansible version and the
     collection, as amazon.aws's clients say "APN/1.0 Ansible/<version>"."""
     return botocore.config.Config(retries=dict(BOTOCORE_RETRIES),
-                                  user_agent_extra="APN/1.0 Ansible/%s convox.rack" % ANSIBLE_VERSION)
+                                  user_agent_extra="APN/1.0 Ansible/%s convox.rack" % ansible_release.__version__)
 
 
 class RetryingClient(RetryingBotoClientWrapper):
