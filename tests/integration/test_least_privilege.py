@@ -102,9 +102,16 @@ def enforcing():
         settings.INITIAL_NO_AUTH_ACTION_COUNT = before
 
 
+_ADMIN: dict = {}
+
+
 def admin_client(service):
+    """The test harness's client of ``service`` (the environment's keys), one per worker: moto's handler is on every
+    client, whichever mock_aws block made it."""
     import boto3
-    return boto3.client(service, region_name=REGION)
+    if service not in _ADMIN:
+        _ADMIN[service] = boto3.session.Session(region_name=REGION).client(service)
+    return _ADMIN[service]
 
 
 def operator(policy, name="operator"):
