@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
 
 import localaws  # noqa: E402
 
-from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import canonical, load_template_file  # noqa: E402
 
 BIN = os.path.dirname(sys.executable)
 WORK = os.path.join(REPO, ".tmp", "bench")
@@ -329,9 +329,9 @@ class Bench:
         import boto3
         import botocore.config
 
-        from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
-        from ansible_collections.convox.rack.plugins.module_utils._fleet import RegionWatcher
-        from ansible_collections.convox.rack.plugins.module_utils._stack import Stacks
+        from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory
+        from ansible_collections.convox.rack.plugins.module_utils.aws._stack import Stacks
+        from ansible_collections.convox.rack.plugins.module_utils.fleet._fleet import RegionWatcher
 
         n, m = self.args.watch_stacks, self.args.watch_moving
         localaws.reset(self.endpoint)

@@ -15,7 +15,7 @@ import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".venv", "collections"))
 
-from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import parse_template  # noqa: E402
 
 
 class _Dumper(yaml.SafeDumper):

@@ -4,7 +4,7 @@
 
 Between kinds of plugin: modules and filters use module_utils only; plugin_utils uses module_utils;
 action and inventory plugins use plugin_utils and module_utils; nothing imports a module (argument
-specs live in module_utils/_specs.py) and module_utils imports no other kind.  Within module_utils:
+specs live in module_utils/model/_specs.py) and module_utils imports no other kind.  Within module_utils:
 
 _errors <- _releases, _names, _tags, _templates, _statuses <- _common <- _accounts, _channel, _stack <- _managed <- _publish, _app <- _rack
 _specs (pure, the defaults) <- _managed, _publish;  _rack, _app, _publish, _info <- _tasks <- _module
@@ -57,7 +57,10 @@ LAYERS = {
 
 PLUGINS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins")
 ROOT = os.path.join(PLUGINS, "module_utils")
-IMPORT = re.compile(r"plugins\.module_utils\.(_\w+)")
+# an import of a module_utils file: ...module_utils.<package>._name, or from ...module_utils.<package> import _name
+IMPORT = re.compile(r"plugins\.module_utils\.\w+(?:\.|\s+import\s+)(_\w+)")
+# the layer packages of module_utils, lowest first; fleet and runtime are both the top (neither imports the other)
+PACKAGES = {"model": 0, "aws": 1, "managers": 2, "fleet": 3, "runtime": 3}
 KIND_IMPORT = re.compile(r"ansible_collections\.convox\.rack\.plugins\.(\w+)")
 # kind of plugin -> the kinds it may import
 KINDS = {
@@ -74,7 +77,7 @@ FOREIGN_IMPORT = re.compile(r"^\s*from\s+(ansible(?:\.[\w.]+)?|ansible_collectio
 PRIVATE_READ = re.compile(r"(?<![\w.])(?!self\b|cls\b)([A-Za-z]\w*)\._([a-z]\w*)")
 # (file, private read) -> why no public route exists
 PRIVATE = {
-    ("module_utils/_module.py", "module._diff"):
+    ("module_utils/runtime/_module.py", "module._diff"):
         "AnsibleModule offers diff mode only as _diff (amazon.aws's modules read it the same way)",
     ("plugin_utils/_action.py", "validated._no_log_values"):
         "ArgumentSpecValidator's result offers the task's no_log values only as _no_log_values (AnsibleModule reads "
@@ -90,9 +93,9 @@ def plugin_problems():
         folder = os.path.join(PLUGINS, kind)
         if not os.path.isdir(folder) or kind.startswith("__"):
             continue
-        for name in sorted(os.listdir(folder)):
-            if not name.endswith(".py"):
-                continue
+        paths = sorted(os.path.relpath(os.path.join(where, name), folder)
+                       for where, dummy, names in os.walk(folder) for name in names if name.endswith(".py"))
+        for name in paths:
             rel = "%s/%s" % (kind, name)
             with open(os.path.join(folder, name)) as f:
                 text = f.read()
@@ -110,7 +113,7 @@ def plugin_problems():
                 if "." not in source:
                     continue
                 private = [n.strip() for n in names.strip("()").replace("\n", ",").split(",")
-                           if n.strip().startswith("_")]
+                           if n.strip().startswith("_") and n.split()[0] not in module_utils_files()]
                 if private:
                     bad.append("%s imports a private helper of another file: %s" % (rel, ", ".join(private)))
             for obj, attr in PRIVATE_READ.findall(code):
@@ -121,21 +124,43 @@ def plugin_problems():
     return bad
 
 
+def module_utils_files() -> dict[str, tuple[str, str]]:
+    """{module name: (package, path)} of every file of module_utils; a file outside a layer package is named."""
+    out = {}
+    for package in sorted(os.listdir(ROOT)):
+        folder = os.path.join(ROOT, package)
+        if package.endswith(".py") and package != "__init__.py":
+            out[package[:-3]] = ("", folder)
+        if not os.path.isdir(folder) or package.startswith("__"):
+            continue
+        for name in sorted(os.listdir(folder)):
+            if name.endswith(".py") and name != "__init__.py":
+                out[name[:-3]] = (package, os.path.join(folder, name))
+    return out
+
+
 def main():
     bad = []
-    for name in sorted(os.listdir(ROOT)):
-        if not name.endswith(".py") or name == "__init__.py":
+    files = module_utils_files()
+    for mod, (package, path) in sorted(files.items()):
+        name = "%s/%s.py" % (package, mod) if package else "%s.py" % mod
+        if package not in PACKAGES:
+            bad.append("module_utils/%s: not in a layer package (%s)" % (name, ", ".join(PACKAGES)))
             continue
-        mod = name[:-3]
-        with open(os.path.join(ROOT, name)) as f:
-            used = set(IMPORT.findall(f.read())) - {mod}
+        with open(path) as f:
+            text = f.read()
+        used = set(IMPORT.findall(text)) - {mod}
         allowed = LAYERS.get(mod)
         if allowed is None:
             bad.append("%s: not in the layer table of tools/check_layers.py" % name)
             continue
         for dep in sorted(used - allowed):
             bad.append("%s imports %s, against the layering" % (name, dep))
-        if mod != "_module" and "AnsibleModule" in open(os.path.join(ROOT, name)).read():
+        for dep in sorted(used):
+            dep_package = files.get(dep, ("", ""))[0]
+            if dep_package != package and PACKAGES.get(dep_package, 99) >= PACKAGES[package]:
+                bad.append("%s imports %s/%s, a package at or above its own layer" % (name, dep_package, dep))
+        if mod != "_module" and "AnsibleModule" in text:
             bad.append("%s mentions AnsibleModule; managers take plain inputs" % name)
     bad.extend(plugin_problems())
     for line in bad:

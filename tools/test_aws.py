@@ -72,9 +72,9 @@ def cleanup(region, prefix, out=print):
     """Delete what the run left (racks through the collection's uninstall, with apps and retained buckets; buckets
     with the prefix); returns the names of what remains."""
     sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
-    from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
-    from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-    from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
+    from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, botocore_config
+    from ansible_collections.convox.rack.plugins.module_utils.managers._rack import RackManager
+    from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
     aws = session(region)
     factory = ClientFactory(lambda service: aws.client(service, config=botocore_config()), region)

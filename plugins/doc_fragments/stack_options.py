@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Matches convox.rack.plugins.module_utils._specs.stack_options_argument_spec()
+    # Matches convox.rack.plugins.module_utils.model._specs.stack_options_argument_spec()
     DOCUMENTATION = r"""
 options:
   notification_arns:

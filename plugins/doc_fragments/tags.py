@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Matches convox.rack.plugins.module_utils._specs.tags_argument_spec()
+    # Matches convox.rack.plugins.module_utils.model._specs.tags_argument_spec()
     DOCUMENTATION = r"""
 options:
   tags:

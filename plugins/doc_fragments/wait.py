@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment:
 
-    # Matches convox.rack.plugins.module_utils._specs.wait_argument_spec()
+    # Matches convox.rack.plugins.module_utils.model._specs.wait_argument_spec()
     DOCUMENTATION = r"""
 options:
   wait:

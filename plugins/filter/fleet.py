@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.utils.helpers import pct_to_int
 
-from ansible_collections.convox.rack.plugins.module_utils._fleet import confirm_problem, result_row
+from ansible_collections.convox.rack.plugins.module_utils.fleet._fleet import confirm_problem, result_row
 
 
 def _var(hostvars: Mapping[str, Any], host: str, name: str) -> str:

@@ -16,8 +16,8 @@ from typing import Any, Callable, Iterable, Mapping
 from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._report import STATES, report_matrix, report_row, report_totals
+from ansible_collections.convox.rack.plugins.module_utils.fleet._report import STATES, report_matrix, report_row, report_totals
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 COLUMNS = (("rack", "Rack"), ("org", "Org"), ("region", "Region"), ("account", "Account"), ("status", "Status"),
            ("current", "Release"),
@@ -37,7 +37,7 @@ def _hostvar(hostvars: Mapping[str, Any], host: str, name: str) -> Any:
 
 def fleet_report_rows(hosts: Iterable[Any], hostvars: Mapping[str, Any],
                       update_results: Any = None) -> list[dict[str, Any]]:
-    """One row per host, sorted by org, region and rack (see module_utils/_report.py)."""
+    """One row per host, sorted by org, region and rack (see module_utils/fleet/_report.py)."""
     update_results = update_results if isinstance(update_results, dict) else {}
     previous = {}
     for row in update_results.get("results") or []:

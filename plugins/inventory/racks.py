@@ -126,10 +126,10 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.plugin_utils.inventory import AWSInventoryBase
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_account, role_factory
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config, client_kwargs
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import check_account_params, role_account, role_factory
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, botocore_config, client_kwargs
+from ansible_collections.convox.rack.plugins.module_utils.managers._info import RackInfo
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 # what the plugin keeps of a rack (and caches): discovered state only
 FIELDS = ("name", "org", "region", "account_id", "current_version", "status")

@@ -457,7 +457,7 @@ resources:
   sample: [{"type": "AWS::EC2::VPC", "logical_id": "Vpc", "physical_id": "vpc-0123", "status": "CREATE_COMPLETE"}]
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import main as run_module
 
 
 def main() -> None:

@@ -181,7 +181,7 @@ resources:
   sample: [{"type": "AWS::ECS::Service", "logical_id": "Service", "physical_id": "arn:aws:ecs:...", "status": "CREATE_COMPLETE"}]
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import main as run_module
 
 
 def main() -> None:

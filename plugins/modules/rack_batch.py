@@ -162,7 +162,7 @@ polls:
   sample: {"us-east-1": 12}
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import controller_only
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import controller_only
 
 
 def main() -> None:

@@ -72,7 +72,7 @@ halt:
   sample: "checkout-errors (111111111111/us-east-1)"
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import controller_only
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import controller_only
 
 
 def main() -> None:

@@ -126,7 +126,7 @@ targets:
             "channel": "s3://acme-releases/stable", "version": "latest"}]
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import controller_only
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import controller_only
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ convox_row:
   sample: {"rack": "acme-prod", "result": "updated", "from": "1", "to": "3"}
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import controller_only
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import controller_only
 
 
 def main() -> None:

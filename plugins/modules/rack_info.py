@@ -124,7 +124,7 @@ racks:
       sample: [{"name": "webapp", "stack_name": "production-webapp", "status": "CREATE_COMPLETE", "version": "20240301000000"}]
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import main as run_module
 
 
 def main() -> None:

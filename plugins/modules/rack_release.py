@@ -131,7 +131,7 @@ templates_changed:
   sample: ["rack", "app"]
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import main as run_module
 
 
 def main() -> None:

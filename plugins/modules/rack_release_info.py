@@ -170,7 +170,7 @@ drift:
   sample: {"status": "IN_SYNC", "reason": null, "drifted": []}
 """
 
-from ansible_collections.convox.rack.plugins.module_utils._module import main as run_module
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import main as run_module
 
 
 def main() -> None:

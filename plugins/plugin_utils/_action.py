@@ -2,7 +2,7 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """What the fleet engine (``convox.rack.rack_batch``, the one task that runs in the controller) needs of its
-action plugin: arguments validated against the modules' own specs (``module_utils/_specs.py``), worded as a module
+action plugin: arguments validated against the modules' own specs (``module_utils/model/_specs.py``), worded as a module
 words them, and the task's ``environment:`` and ``timeout``.  Every other module of the collection is an ordinary
 module run by Ansible; sessions and credentials (AWS options resolved by amazon.aws, roles) are ``_sessions.py``'s.
 """
@@ -17,9 +17,9 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-from ansible_collections.convox.rack.plugins.module_utils._channel import CHANNEL_TIMEOUT
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
+from ansible_collections.convox.rack.plugins.module_utils.aws._channel import CHANNEL_TIMEOUT
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import SPEC_OPTIONS, SPECS
 
 
 def validation_message(validated: ValidationResult, module: str) -> str:

@@ -2,8 +2,8 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet engine, controller-side, behind four entry points (``plugins/action/rack_batch*.py``, each with its own
-argument spec in ``module_utils/_specs.py``): ``rack_batch_preflight`` checks the fleet and resolves the run's
-releases before any change; ``rack_batch`` converges a batch of racks at once (``module_utils/_fleet.py``);
+argument spec in ``module_utils/model/_specs.py``): ``rack_batch_preflight`` checks the fleet and resolves the run's
+releases before any change; ``rack_batch`` converges a batch of racks at once (``module_utils/fleet/_fleet.py``);
 ``rack_batch_bake`` is the gate after a batch; ``rack_batch_result`` hands each host's rack result back as that host's
 task result."""
 
@@ -19,12 +19,12 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import ACCOUNT_OPTIONS, role_account
-from ansible_collections.convox.rack.plugins.module_utils._alarms import alarm_name, arn_place, read_alarms
-from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import describe_aws_error, is_aws_error, wrap_aws
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._fleet import (
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import ACCOUNT_OPTIONS, role_account
+from ansible_collections.convox.rack.plugins.module_utils.aws._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import describe_aws_error, is_aws_error, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils.aws._quotas import QuotaReader
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import parse_template, template_digest
+from ansible_collections.convox.rack.plugins.module_utils.fleet._fleet import (
     Batch,
     Target,
     approved_plans,
@@ -38,15 +38,15 @@ from ansible_collections.convox.rack.plugins.module_utils._fleet import (
     run_releases,
     sliced_job,
 )
-from ansible_collections.convox.rack.plugins.module_utils._plan import what_changed
-from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
-from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES, host_rack_args
-from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_digest
+from ansible_collections.convox.rack.plugins.module_utils.model._alarms import alarm_name, arn_place, read_alarms
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._plan import what_changed
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import HOST_VARIABLES, host_rack_args
 from ansible_collections.convox.rack.plugins.plugin_utils._action import ConvoxAction
 from ansible_collections.convox.rack.plugins.plugin_utils._sessions import TemporaryEnviron, controller_client_factory
 
 # host variable -> option of convox.rack.rack (the role's variables)
-HOST_VARS = HOST_VARIABLES        # option -> host variable (module_utils/_specs.py)
+HOST_VARS = HOST_VARIABLES        # option -> host variable (module_utils/model/_specs.py)
 MAX_POLL_INTERVAL = 30.0
 MAX_PLAN_BYTES = 32 * 1024 * 1024     # a plan file of update.yml --check: about 2 KB a rack
 ROLE_VARS = ("assume_role_arn", "assume_role_external_id", "assume_role_session_name")     # rack_<name>

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Sessions and credentials of the fleet engine (``rack_batch``, in the controller): one boto3 session per profile
 for the life of the task, AWS options resolved by amazon.aws's plugin-side API (``plugin_utils.botocore``) as
-AnsibleAWSModule resolves a module's, a role assumed per account (``module_utils/_accounts.py``), and the task's
+AnsibleAWSModule resolves a module's, a role assumed per account (``module_utils/aws/_accounts.py``), and the task's
 ``environment:`` applied while the batch runs."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any, Mapping, NoReturn
 from ansible_collections.amazon.aws.plugins.plugin_utils.base import AWSPluginBase
 from ansible_collections.amazon.aws.plugins.plugin_utils.botocore import get_aws_connection_info
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, client_kwargs, connection_factory
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import role_factory
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, client_kwargs, connection_factory
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 
 class AWSOptions(AWSPluginBase):

@@ -248,7 +248,7 @@ PROFILE_PLAY = """
 
 
 def test_a_module_signs_every_call_with_the_profile_it_is_given_and_names_a_missing_one(aws, tmp_path):
-    """Every client of a module run comes from one session (module_utils/_common.connection_factory): each must
+    """Every client of a module run comes from one session (module_utils/aws/_common.connection_factory): each must
     sign with the task's profile - from the shared credentials file, ahead of the environment's keys - and a profile
     that does not exist fails the task naming it, before any request."""
     channel = write_channel(str(tmp_path / "channel"), [entry("1")])

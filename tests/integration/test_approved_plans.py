@@ -71,7 +71,7 @@ def test_expect_fingerprint_refuses_a_stale_plan_and_applies_the_approved_one(aw
     fingerprint = planned["plan"]["fingerprint"]
     import sys
     sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
-    from ansible_collections.convox.rack.plugins.module_utils._plan import BASIS
+    from ansible_collections.convox.rack.plugins.module_utils.model._plan import BASIS
     assert sorted(planned["plan"]["fingerprint_of"]) == sorted(BASIS)
     aws.recording.mark()
     stale, = run_tasks(aws, tmp_path, [{"convox.rack.rack": dict(rack, version="2", expect_fingerprint="0" * 32)}],

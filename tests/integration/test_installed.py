@@ -15,7 +15,7 @@ import tarfile
 V1 = "20260101000000"
 # what the tarball must hold, and what it must not
 SHIPPED = ["README.md", "COPYING", "CHANGELOG.rst", "requirements.txt", "bindep.txt", "meta/runtime.yml", "meta/execution-environment.yml",
-           "plugins/modules/rack.py", "plugins/module_utils/_rack.py", "roles/rack/meta/argument_specs.yml",
+           "plugins/modules/rack.py", "plugins/module_utils/managers/_rack.py", "roles/rack/meta/argument_specs.yml",
            "playbooks/site.yml", "playbooks/update.yml", "playbooks/uninstall.yml", "playbooks/releases.yml",
            "playbooks/report.yml", "playbooks/inventory/demo/hosts.yml", "formation/rack.yml", "docs/guide.md",
            "changelogs/changelog.yaml"]

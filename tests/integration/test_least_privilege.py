@@ -33,12 +33,12 @@ from conftest import REPO, target
 sys.path.insert(0, os.path.join(REPO, ".venv", "collections"))
 from localaws import hooks, iam, parts  # noqa: E402  (tools/, on sys.path via conftest)
 
-from ansible_collections.convox.rack.plugins.module_utils import _fleet  # noqa: E402
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager  # noqa: E402
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config  # noqa: E402
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError  # noqa: E402
-from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager  # noqa: E402
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, botocore_config  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.fleet import _fleet  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.managers._app import AppManager  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.managers._publish import ReleaseManager  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.managers._rack import RackManager  # noqa: E402
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError  # noqa: E402
 
 POLICY = json.load(open(os.path.join(REPO, "docs", "iam-policy.json")))
 CHANNEL = "s3://convox-releases/rack"

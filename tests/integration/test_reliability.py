@@ -5,7 +5,7 @@
 * With a fixed seed, 20 % of requests answered with throttling errors and 10 % with HTTP 500/503
   (plus latency), a converge of 20 racks with apps ends with every rack and app exactly as
   declared, and a second run reports no change.  Retries come from botocore's standard retry
-  mode and amazon.aws AWSRetry (plugins/module_utils/_common.py), not from hand-rolled loops.
+  mode and amazon.aws AWSRetry (plugins/module_utils/aws/_common.py), not from hand-rolled loops.
 * SIGKILL of ansible-playbook in the middle of a fleet update, then a rerun: every rack converged,
   no rack or app duplicated or lost, no stack left in progress.
 """

@@ -73,7 +73,7 @@ def pytest_collection_finish(session):
     from moto.backends import get_backend
     from moto.core.utils import get_service_model
 
-    from ansible_collections.convox.rack.plugins.module_utils._common import known_regions
+    from ansible_collections.convox.rack.plugins.module_utils.aws._common import known_regions
     known_regions()
     for service in SERVICES:
         boto3.client(service, region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
@@ -96,7 +96,7 @@ def aws(endpoint_rules):
 def factory(aws):
     import boto3
 
-    from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
+    from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, botocore_config
 
     return ClientFactory(lambda service: boto3.client(service, region_name="us-east-1", config=botocore_config()),
                          "us-east-1")

@@ -31,7 +31,7 @@ def sent(name):
 
 
 def template(kind):
-    from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template
+    from ansible_collections.convox.rack.plugins.module_utils.aws._templates import parse_template
     with open(os.path.join(REPO, "formation", "%s.yml" % kind)) as f:
         return dict(parse_template(f.read(), "formation/%s.yml" % kind))
 

@@ -14,8 +14,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
 
 from ansible_collections.convox.rack.plugins.action.rack_release import ActionModule as ReleaseAction
-from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
-from ansible_collections.convox.rack.plugins.module_utils._tasks import TASKS, run_task
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import SPEC_OPTIONS, SPECS
+from ansible_collections.convox.rack.plugins.module_utils.runtime._tasks import TASKS, run_task
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 from rackfixtures import make_channel  # noqa: E402

@@ -61,7 +61,7 @@ def test_a_batch_installs_each_rack_from_its_variables(fleet):
     assert results["acme-prod"]["rack"]["version"] == "1" and results["acme-dev"]["rack"]["version"] == "3"
     assert results["acme-dev"]["rack"]["tags"]["Team"] == "a"
     row = dict(results["acme-prod"]["convox_row"])
-    from ansible_collections.convox.rack.plugins.module_utils._plan import BASIS
+    from ansible_collections.convox.rack.plugins.module_utils.model._plan import BASIS
     assert len(row.pop("fingerprint")) == 32 and sorted(row.pop("fingerprint_of")) == sorted(BASIS)
     assert row == {
         "host": "acme-prod", "rack": "prod", "org": "acme", "account": "", "region": "us-east-1", "from": "-", "to": "1",

@@ -13,9 +13,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.convox.rack.plugins.filter.fleet_report import COLUMNS, fleet_report_csv, fleet_report_html, fleet_report_rows
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._report import report_row, report_totals
-from ansible_collections.convox.rack.plugins.module_utils._statuses import (
+from ansible_collections.convox.rack.plugins.module_utils.fleet._report import report_row, report_totals
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._statuses import (
     ALL_STATUSES,
     GONE,
     IN_PROGRESS,

@@ -13,14 +13,14 @@ import botocore.exceptions
 import pytest
 from moto import mock_aws
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import (
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import (
     RenewingCredentials,
     check_account_params,
     role_credentials,
     verify_account,
 )
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, RetryingClient, describe_aws_error
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, RetryingClient, describe_aws_error
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 ROLE = "arn:aws:iam::222222222222:role/convox"
 
@@ -158,8 +158,8 @@ def test_a_role_is_assumed_in_each_region_through_that_region_s_sts_endpoint():
     an opt-in region never signs with a token of the global endpoint (refused there)."""
     import boto3
 
-    from ansible_collections.convox.rack.plugins.module_utils import _accounts
-    from ansible_collections.convox.rack.plugins.module_utils._common import botocore_config
+    from ansible_collections.convox.rack.plugins.module_utils.aws import _accounts
+    from ansible_collections.convox.rack.plugins.module_utils.aws._common import botocore_config
 
     _accounts._ROLES.clear()
     endpoints = []

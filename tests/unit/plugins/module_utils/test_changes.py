@@ -5,7 +5,7 @@ static diff of two consecutive templates for later steps."""
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._changes import (
+from ansible_collections.convox.rack.plugins.module_utils.model._changes import (
     annotate,
     describe,
     is_stateful,
@@ -103,7 +103,7 @@ def test_the_stateful_set_covers_identities_that_cannot_be_recreated_as_they_wer
                   "AWS::RDS::DBInstance", "AWS::ElastiCache::CacheCluster", "AWS::ElastiCache::ServerlessCache",
                   "AWS::EC2::EIP", "AWS::RDS::GlobalCluster"):
         assert is_stateful(rtype), rtype
-    from ansible_collections.convox.rack.plugins.module_utils._changes import STATEFUL_TYPES
+    from ansible_collections.convox.rack.plugins.module_utils.model._changes import STATEFUL_TYPES
     assert sorted(STATEFUL_TYPES - known) == []
     changes = template_diff({"Resources": {"Zone": {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": "a."}}}},
                             {"Resources": {"Zone": {"Type": "AWS::Route53::HostedZone", "Properties": {"Name": "b."}}}})

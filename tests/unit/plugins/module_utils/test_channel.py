@@ -11,10 +11,10 @@ import threading
 
 import pytest
 
-from ansible_collections.convox.rack.plugins.module_utils._channel import HttpsChannel, open_channel
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Release
-from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template
+from ansible_collections.convox.rack.plugins.module_utils.aws._channel import HttpsChannel, open_channel
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import parse_template
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import Release
 
 VERSIONS = [{"version": "1", "description": "one", "published": True, "required": False},
             {"version": "2", "description": "two", "published": True, "required": True}]
@@ -278,7 +278,7 @@ def test_a_read_is_bounded_however_slowly_the_bytes_arrive(https_server):
 
 
 def test_the_timeout_comes_from_the_client_factory():
-    from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory
+    from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory
     factory = ClientFactory(lambda service: None, "us-east-1", channel_timeout=7)
     assert open_channel("https://example.invalid/x", factory).timeout == 7.0
     assert open_channel("https://example.invalid/x").timeout == 60.0
@@ -325,8 +325,8 @@ def test_a_template_url_names_the_buckets_region_and_its_partitions_domain(aws):
     URL to a stack of any region of the aws partition, and needs template_bucket for a stack of another partition."""
     import boto3
 
-    from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, botocore_config
-    from ansible_collections.convox.rack.plugins.module_utils._templates import MAX_TEMPLATE_BODY
+    from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, botocore_config
+    from ansible_collections.convox.rack.plugins.module_utils.aws._templates import MAX_TEMPLATE_BODY
 
     s3 = boto3.client("s3", region_name="eu-west-1")
     s3.create_bucket(Bucket="eu-chan", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -356,7 +356,7 @@ def test_a_template_url_names_the_buckets_region_and_its_partitions_domain(aws):
                                             ("cn-southwest-9", "amazonaws.com.cn"), ("us-gov-west-1", "amazonaws.com"),
                                             ("us-isob-east-1", "sc2s.sgov.gov")])
 def test_a_partitions_domain_comes_from_botocores_endpoint_data(region, domain):
-    from ansible_collections.convox.rack.plugins.module_utils._common import partition_dns_suffix
+    from ansible_collections.convox.rack.plugins.module_utils.aws._common import partition_dns_suffix
     assert partition_dns_suffix(region) == domain
 
 
@@ -365,7 +365,7 @@ def test_a_region_unknown_to_botocore_is_accepted_when_its_name_is_well_formed(m
     region could have is refused before any request."""
     import boto3
 
-    from ansible_collections.convox.rack.plugins.module_utils import _common
+    from ansible_collections.convox.rack.plugins.module_utils.aws import _common
 
     monkeypatch.setattr(_common, "_KNOWN_REGIONS", ["us-east-1"])           # an old botocore
     factory = _common.ClientFactory(lambda service: boto3.client(service, region_name="ap-southeast-9"),
@@ -379,8 +379,8 @@ def test_a_region_unknown_to_botocore_is_accepted_when_its_name_is_well_formed(m
 def test_an_https_channel_served_by_s3_is_read_by_cloudformation_at_its_own_url():
     """Convox's https://convox.s3.amazonaws.com/release: its objects' URLs are what CloudFormation reads (TemplateURL),
     from any region of the aws partition, as the CLI passes them; an HTTPS host that is not S3 serves no URL."""
-    from ansible_collections.convox.rack.plugins.module_utils._channel import https_s3_url
-    from ansible_collections.convox.rack.plugins.module_utils._templates import MAX_TEMPLATE_BODY, NeedsStaging
+    from ansible_collections.convox.rack.plugins.module_utils.aws._channel import https_s3_url
+    from ansible_collections.convox.rack.plugins.module_utils.aws._templates import MAX_TEMPLATE_BODY, NeedsStaging
     channel = open_channel("https://convox.s3.amazonaws.com/release")
     url = channel.template_url("20260421192651/rack.json", None)
     assert url.url() == "https://convox.s3.amazonaws.com/release/20260421192651/rack.json"

@@ -10,7 +10,7 @@ import os
 
 import yaml
 
-from ansible_collections.convox.rack.plugins.module_utils._exports import CREATE_ONLY, changed_exports, replaced_resources
+from ansible_collections.convox.rack.plugins.module_utils.model._exports import CREATE_ONLY, changed_exports, replaced_resources
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 

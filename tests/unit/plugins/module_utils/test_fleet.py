@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from ansible_collections.convox.rack.plugins.module_utils import _fleet
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._fleet import Batch, RegionWatcher, result_row
-from ansible_collections.convox.rack.plugins.module_utils._stack import Stack, StackTimeout
+from ansible_collections.convox.rack.plugins.module_utils.aws._stack import Stack, StackTimeout
+from ansible_collections.convox.rack.plugins.module_utils.fleet import _fleet
+from ansible_collections.convox.rack.plugins.module_utils.fleet._fleet import Batch, RegionWatcher, result_row
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 
 class FakeStacks:
@@ -203,7 +203,7 @@ def test_a_batch_prints_a_line_each_time_a_rack_changes_state():
 
 
 def test_a_slice_of_a_sliced_awx_job_is_told_apart_from_a_workflow():
-    from ansible_collections.convox.rack.plugins.module_utils._fleet import sliced_job
+    from ansible_collections.convox.rack.plugins.module_utils.fleet._fleet import sliced_job
     sliced = {"awx_workflow_job_id": 7, "awx_workflow_job_name": "fleet", "awx_job_template_name": "fleet"}
     assert "one slice of a sliced AWX" in sliced_job(sliced)
     assert "one slice of a sliced AWX" in sliced_job({k.replace("awx", "tower"): v for k, v in sliced.items()})

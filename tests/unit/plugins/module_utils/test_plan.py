@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.convox.rack.plugins.module_utils._plan import Plan, Step, added_resources
+from ansible_collections.convox.rack.plugins.module_utils.model._plan import Plan, Step, added_resources
 
 
 def test_rack_plan_has_a_path_and_extras_in_order():

@@ -13,11 +13,11 @@ import os
 import pytest
 from corecompat import patch_module_args
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._module import main
-from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager
-from ansible_collections.convox.rack.plugins.module_utils._release_info import ReleaseInfo
-from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
+from ansible_collections.convox.rack.plugins.module_utils.managers._publish import ReleaseManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._release_info import ReleaseInfo
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import Releases
+from ansible_collections.convox.rack.plugins.module_utils.runtime._module import main
 
 RACK = {"Parameters": {"Version": {"Type": "String"}}, "Resources": {"Settings": {"Type": "AWS::S3::Bucket"}}}
 APP = {"Parameters": {"Rack": {"Type": "String"}, "Version": {"Type": "String"}},

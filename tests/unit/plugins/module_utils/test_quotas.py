@@ -1,6 +1,6 @@
 # Copyright (c) convox.rack contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The region's room (module_utils/_quotas.py): what a rack needs of each quota, and advisory reads that fail for any
+"""The region's room (module_utils/aws/_quotas.py): what a rack needs of each quota, and advisory reads that fail for any
 reason - denied, an operation the endpoint does not offer, a 5xx after the retries, no answer - only warn: AWS's
 published defaults stand in, the read is named, and nothing is raised.  Pure: a fake client factory, no emulator."""
 
@@ -12,7 +12,7 @@ import botocore.exceptions
 import pytest
 import yaml
 
-from ansible_collections.convox.rack.plugins.module_utils._quotas import (
+from ansible_collections.convox.rack.plugins.module_utils.aws._quotas import (
     QUOTAS,
     QuotaReader,
     listener_imports,

@@ -10,10 +10,10 @@ import sys
 
 import pytest
 
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-from ansible_collections.convox.rack.plugins.module_utils._stack import ALL_STATUSES, IN_PROGRESS, STABLE
+from ansible_collections.convox.rack.plugins.module_utils.aws._stack import ALL_STATUSES, IN_PROGRESS, STABLE
+from ansible_collections.convox.rack.plugins.module_utils.managers._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from localaws import hooks  # noqa: E402  (on sys.path via tests/unit/conftest.py)
@@ -389,7 +389,7 @@ def test_a_parameter_that_was_no_echo_stays_masked_when_a_release_drops_no_echo(
 
     from rackfixtures import rack_template
 
-    from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo
+    from ansible_collections.convox.rack.plugins.module_utils.managers._info import RackInfo
     secret_template = rack_template()
     plain = rack_template()
     plain["Parameters"]["Secret"] = {"Type": "String", "Default": "s3cr3t"}     # NoEcho dropped

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Release, Releases, summary
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import Release, Releases, summary
 
 
 def rels(*spec):

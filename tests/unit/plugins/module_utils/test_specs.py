@@ -11,12 +11,12 @@ import sys
 
 import pytest
 
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
-from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-from ansible_collections.convox.rack.plugins.module_utils._specs import SPECS, rack_spec, with_defaults
+from ansible_collections.convox.rack.plugins.module_utils.managers._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._publish import ReleaseManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._names import validate_app_name, validate_rack_name
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import SPECS, rack_spec, with_defaults
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from rackfixtures import make_channel  # noqa: E402

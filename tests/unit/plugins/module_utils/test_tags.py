@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, check_owned, format_tags, is_app, is_rack, owner, rack_tags
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._tags import app_tags, check_owned, format_tags, is_app, is_rack, owner, rack_tags
 
 
 def test_rack_and_app_predicates():

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One source of defaults and of the host-variable map: the role's argument spec, defaults and converge task, the
 fleet engine (rack_batch) and the rack module's argument spec say the same thing about every option, as
-module_utils/_specs.py's HOST_VARIABLES maps them."""
+module_utils/model/_specs.py's HOST_VARIABLES maps them."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import os
 import yaml
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
 
-from ansible_collections.convox.rack.plugins.module_utils import _specs
-from ansible_collections.convox.rack.plugins.module_utils._specs import HOST_VARIABLES, host_rack_args, rack_spec
+from ansible_collections.convox.rack.plugins.module_utils.model import _specs
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import HOST_VARIABLES, host_rack_args, rack_spec
 from ansible_collections.convox.rack.plugins.plugin_utils._fleet_engine import HOST_VARS
 
 ROLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "..", "roles", "rack")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Protocol
 
-from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Releases, summary
-from ansible_collections.convox.rack.plugins.module_utils._specs import rack_release_info_spec, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_digest
+from ansible_collections.convox.rack.plugins.module_utils.aws._channel import Channel, open_channel
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import parse_template, template_digest
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import Releases, summary
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import rack_release_info_spec, with_defaults
 
 
 class RackReaderLike(Protocol):

@@ -13,10 +13,26 @@ import functools
 import time
 from typing import Any, Callable, Iterable, Mapping, TypeVar, cast
 
-from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._alarms import TRIGGER_TYPES, alarm_name, arn_place, read_alarms
-from ansible_collections.convox.rack.plugins.module_utils._buckets import delete_bucket, empty_bucket
-from ansible_collections.convox.rack.plugins.module_utils._changes import (
+from ansible_collections.convox.rack.plugins.module_utils.aws import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils.aws._channel import Channel, TemplateStager, open_channel
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import (
+    ClientFactory,
+    aws_error_code,
+    aws_error_details,
+    describe_aws_error,
+    is_aws_error,
+)
+from ansible_collections.convox.rack.plugins.module_utils.aws._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import (
+    Template,
+    declared_parameters,
+    no_echo_outputs,
+    no_echo_parameters,
+    parse_template,
+)
+from ansible_collections.convox.rack.plugins.module_utils.model._alarms import TRIGGER_TYPES, alarm_name, arn_place, read_alarms
+from ansible_collections.convox.rack.plugins.module_utils.model._buckets import delete_bucket, empty_bucket
+from ansible_collections.convox.rack.plugins.module_utils.model._changes import (
     annotate,
     describe,
     is_stateful,
@@ -25,32 +41,16 @@ from ansible_collections.convox.rack.plugins.module_utils._changes import (
     stateful_warning,
     template_diff,
 )
-from ansible_collections.convox.rack.plugins.module_utils._channel import Channel, TemplateStager, open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import (
-    ClientFactory,
-    aws_error_code,
-    aws_error_details,
-    describe_aws_error,
-    is_aws_error,
-)
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK, check_parameters, normalize_parameters
-from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step
-from ansible_collections.convox.rack.plugins.module_utils._specs import SPECS, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._tags import (
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._plan import NO_CHANGES, Plan, Step
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import SPECS, with_defaults
+from ansible_collections.convox.rack.plugins.module_utils.model._tags import (
     NO_ECHO_OUTPUTS_TAG,
     NO_ECHO_TAG,
     check_owned,
     format_tags,
     installed_by_cli,
     no_echo_keys,
-)
-from ansible_collections.convox.rack.plugins.module_utils._templates import (
-    Template,
-    declared_parameters,
-    no_echo_outputs,
-    no_echo_parameters,
-    parse_template,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -9,7 +9,7 @@ from typing import Any
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 
 def empty_bucket(s3: Any, bucket: str) -> bool:

@@ -17,8 +17,8 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
-from ansible_collections.convox.rack.plugins.module_utils._common import partition_of
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import partition_of
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 # CloudFormation takes at most this many bytes of template in the request itself (TemplateBody);
 # a larger one must be read by CloudFormation from S3 (TemplateURL).

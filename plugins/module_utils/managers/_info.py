@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, not_the_rack
-from ansible_collections.convox.rack.plugins.module_utils._parameters import NO_ECHO_MASK
-from ansible_collections.convox.rack.plugins.module_utils._tags import (
+from ansible_collections.convox.rack.plugins.module_utils.aws import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils.aws._parameters import NO_ECHO_MASK
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import no_echo_outputs
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError, no_version_parameter, not_the_rack
+from ansible_collections.convox.rack.plugins.module_utils.model._tags import (
     format_tags,
     is_app,
     is_convox_app,
@@ -19,7 +20,6 @@ from ansible_collections.convox.rack.plugins.module_utils._tags import (
     no_echo_keys,
     no_echo_output_keys,
 )
-from ansible_collections.convox.rack.plugins.module_utils._templates import no_echo_outputs
 
 
 def kept_secret(stack: cfn.Stack) -> set[str]:

@@ -10,7 +10,7 @@ import json
 import re
 from typing import Any
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 # Matched whole (re.fullmatch): "$" alone would accept a name ending in a newline.
 NAME_RE = r"[a-zA-Z][-a-zA-Z0-9]{0,63}"

@@ -19,16 +19,16 @@ import threading
 import time
 from typing import Any, Callable, Iterable, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, role_account, verify_account
-from ansible_collections.convox.rack.plugins.module_utils._channel import open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
-from ansible_collections.convox.rack.plugins.module_utils._managed import run_manager
-from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-from ansible_collections.convox.rack.plugins.module_utils._releases import RESERVED, Releases
-from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_digest
+from ansible_collections.convox.rack.plugins.module_utils.aws import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import check_account_params, role_account, verify_account
+from ansible_collections.convox.rack.plugins.module_utils.aws._channel import open_channel
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, describe_aws_error, is_aws_error, is_transient
+from ansible_collections.convox.rack.plugins.module_utils.aws._quotas import QuotaReader
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import parse_template, template_digest
+from ansible_collections.convox.rack.plugins.module_utils.managers._managed import run_manager
+from ansible_collections.convox.rack.plugins.module_utils.managers._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError, still_in_progress
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import RESERVED, Releases
 
 DEFAULT_POLL_INTERVAL = 30.0   # the longest gap between two reads of a region
 MIN_POLL_INTERVAL = 1.5        # the shortest

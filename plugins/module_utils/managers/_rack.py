@@ -12,18 +12,10 @@ import dataclasses
 import time
 from typing import Any, Callable, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._accounts import role_account
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._changes import drift_lines, security_findings, template_diff
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, template_without_version
-from ansible_collections.convox.rack.plugins.module_utils._exports import changed_exports
-from ansible_collections.convox.rack.plugins.module_utils._image import ImageSource, image_source, replacement_reasons
-from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, needs_template, rack_view
-from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, mark_no_echo_outputs, operation, run_manager
-from ansible_collections.convox.rack.plugins.module_utils._names import validate_rack_name
-from ansible_collections.convox.rack.plugins.module_utils._parameters import (
+from ansible_collections.convox.rack.plugins.module_utils.aws import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import role_account
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils.aws._parameters import (
     NO_ECHO_MASK,
     build_parameters,
     check_parameters,
@@ -31,17 +23,25 @@ from ansible_collections.convox.rack.plugins.module_utils._parameters import (
     parameters_from_current,
     require_values,
 )
-from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, Step, added_resources, fingerprint
-from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, Room
-from ansible_collections.convox.rack.plugins.module_utils._releases import Releases
-from ansible_collections.convox.rack.plugins.module_utils._tags import (
+from ansible_collections.convox.rack.plugins.module_utils.aws._quotas import QuotaReader, Room
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import Template, declared_parameters, no_echo_parameters, template_digest
+from ansible_collections.convox.rack.plugins.module_utils.managers._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._info import kept_secret, needs_template, rack_view
+from ansible_collections.convox.rack.plugins.module_utils.managers._managed import StackManagerBase, mark_no_echo_outputs, operation, run_manager
+from ansible_collections.convox.rack.plugins.module_utils.model._changes import drift_lines, security_findings, template_diff
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError, no_version_parameter, template_without_version
+from ansible_collections.convox.rack.plugins.module_utils.model._exports import changed_exports
+from ansible_collections.convox.rack.plugins.module_utils.model._image import ImageSource, image_source, replacement_reasons
+from ansible_collections.convox.rack.plugins.module_utils.model._names import validate_rack_name
+from ansible_collections.convox.rack.plugins.module_utils.model._plan import NO_CHANGES, Plan, Step, added_resources, fingerprint
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import Releases
+from ansible_collections.convox.rack.plugins.module_utils.model._tags import (
     desired_tags,
     installed_by_cli,
     is_app,
     rack_dependent,
     rack_tags,
 )
-from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters, template_digest
 
 FIXED = ("Version",)
 

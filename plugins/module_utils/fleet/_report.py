@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._statuses import LAST_OPERATION_FAILED
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._statuses import LAST_OPERATION_FAILED
 
 NOT_INSTALLED = "NOT_INSTALLED"
 STATES = ("ok", "behind", "failed", "drifted")

@@ -38,15 +38,15 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 from urllib.parse import quote, urlparse
 
-from ansible_collections.convox.rack.plugins.module_utils._common import (
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import (
     ClientFactory,
     aws_error_code,
     aws_error_message,
     partition_dns_suffix,
     partition_of,
 )
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Releases, validate_version_name
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import Releases, validate_version_name
 
 VERSIONS = "versions.json"
 TEMPLATE_KINDS = ("rack", "app")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 ALIASES_LATEST = ("latest", "stable")
 ALIAS_EDGE = "edge"

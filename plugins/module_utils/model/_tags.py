@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 SYSTEM = "convox"
 # the parameters of a stack whose values stay masked although its template no longer declares them NoEcho (a

@@ -12,10 +12,10 @@ import time
 import uuid
 from typing import Any, Callable, Mapping, Protocol, TypeVar, cast
 
-from ansible_collections.convox.rack.plugins.module_utils import _statuses
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error, is_transient
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, still_in_progress
-from ansible_collections.convox.rack.plugins.module_utils._templates import parse_template, template_source
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, aws_error_code, aws_error_message, describe_aws_error, is_transient
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import parse_template, template_source
+from ansible_collections.convox.rack.plugins.module_utils.model import _statuses
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError, still_in_progress
 
 # what each stack status means (_statuses, pure: the report reads it too), read through here as cfn.STABLE, ...: the
 # layers let the managers import this module, not _statuses

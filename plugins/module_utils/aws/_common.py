@@ -22,7 +22,7 @@ from ansible.module_utils import ansible_release
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 # botocore's own "standard" retry mode handles throttling, 5xx and dropped connections with
 # exponential backoff; AWSRetry on top catches what outlasts it (long throttling storms).

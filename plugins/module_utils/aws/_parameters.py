@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._templates import declared_parameters
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import declared_parameters
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 NO_ECHO_MASK = "****"
 

@@ -13,7 +13,7 @@ import re
 import threading
 from typing import Any, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, describe_aws_error, is_aws_error
 
 # quota -> (Service Quotas service code, quota code, name, AWS's published default)
 QUOTAS = {

@@ -12,10 +12,10 @@ from typing import Any
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import role_factory
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, client_kwargs, connection_factory
-from ansible_collections.convox.rack.plugins.module_utils._specs import SPEC_OPTIONS, SPECS
-from ansible_collections.convox.rack.plugins.module_utils._tasks import run_task
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import role_factory
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, client_kwargs, connection_factory
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import SPEC_OPTIONS, SPECS
+from ansible_collections.convox.rack.plugins.module_utils.runtime._tasks import run_task
 
 
 def module_client_factory(module: Any) -> ClientFactory:

@@ -12,17 +12,17 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, cast
 
-from ansible_collections.convox.rack.plugins.module_utils import _stack as cfn
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError, no_version_parameter, not_the_rack
-from ansible_collections.convox.rack.plugins.module_utils._info import kept_secret, masked
-from ansible_collections.convox.rack.plugins.module_utils._managed import StackManagerBase, operation
-from ansible_collections.convox.rack.plugins.module_utils._names import validate_app_name, validate_rack_name
-from ansible_collections.convox.rack.plugins.module_utils._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
-from ansible_collections.convox.rack.plugins.module_utils._plan import NO_CHANGES, Plan, added_resources
-from ansible_collections.convox.rack.plugins.module_utils._quotas import QuotaReader, advisory_failure, listener_imports
-from ansible_collections.convox.rack.plugins.module_utils._tags import app_tags, desired_tags, format_tags, is_convox_app, is_rack
-from ansible_collections.convox.rack.plugins.module_utils._templates import Template, declared_parameters, no_echo_parameters
+from ansible_collections.convox.rack.plugins.module_utils.aws import _stack as cfn
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, describe_aws_error
+from ansible_collections.convox.rack.plugins.module_utils.aws._parameters import build_parameters, check_parameters, parameter_changes, parameters_from_current
+from ansible_collections.convox.rack.plugins.module_utils.aws._quotas import QuotaReader, advisory_failure, listener_imports
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import Template, declared_parameters, no_echo_parameters
+from ansible_collections.convox.rack.plugins.module_utils.managers._info import kept_secret, masked
+from ansible_collections.convox.rack.plugins.module_utils.managers._managed import StackManagerBase, operation
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError, no_version_parameter, not_the_rack
+from ansible_collections.convox.rack.plugins.module_utils.model._names import validate_app_name, validate_rack_name
+from ansible_collections.convox.rack.plugins.module_utils.model._plan import NO_CHANGES, Plan, added_resources
+from ansible_collections.convox.rack.plugins.module_utils.model._tags import app_tags, desired_tags, format_tags, is_convox_app, is_rack
 
 FIXED = ("Rack", "Version")
 

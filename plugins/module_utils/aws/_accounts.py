@@ -15,8 +15,8 @@ import re
 import threading
 from typing import Any, Callable, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, describe_aws_error, is_aws_error, shared_loader
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, describe_aws_error, is_aws_error, shared_loader
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 try:
     from botocore.credentials import CredentialProvider, CredentialResolver, DeferredRefreshableCredentials

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, Set
 
-from ansible_collections.convox.rack.plugins.module_utils._accounts import check_account_params, verify_account
-from ansible_collections.convox.rack.plugins.module_utils._app import AppManager
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._info import RackInfo, RackReader
-from ansible_collections.convox.rack.plugins.module_utils._managed import run_manager
-from ansible_collections.convox.rack.plugins.module_utils._publish import ReleaseManager
-from ansible_collections.convox.rack.plugins.module_utils._rack import RackManager
-from ansible_collections.convox.rack.plugins.module_utils._release_info import ReleaseInfo
+from ansible_collections.convox.rack.plugins.module_utils.aws._accounts import check_account_params, verify_account
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils.managers._app import AppManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._info import RackInfo, RackReader
+from ansible_collections.convox.rack.plugins.module_utils.managers._managed import run_manager
+from ansible_collections.convox.rack.plugins.module_utils.managers._publish import ReleaseManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._rack import RackManager
+from ansible_collections.convox.rack.plugins.module_utils.managers._release_info import ReleaseInfo
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
 
 Result = Dict[str, Any]
 Warn = Callable[[str], None]

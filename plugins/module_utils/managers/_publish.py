@@ -8,12 +8,12 @@ from __future__ import annotations
 import datetime
 from typing import Any, Callable, Mapping
 
-from ansible_collections.convox.rack.plugins.module_utils._channel import MAX_TEMPLATE_BYTES, TEMPLATE_KINDS, open_channel
-from ansible_collections.convox.rack.plugins.module_utils._common import ClientFactory, wrap_aws
-from ansible_collections.convox.rack.plugins.module_utils._errors import ConvoxError
-from ansible_collections.convox.rack.plugins.module_utils._releases import Release, Releases, validate_version_name
-from ansible_collections.convox.rack.plugins.module_utils._specs import rack_release_spec, with_defaults
-from ansible_collections.convox.rack.plugins.module_utils._templates import canonical, load_template_file
+from ansible_collections.convox.rack.plugins.module_utils.aws._channel import MAX_TEMPLATE_BYTES, TEMPLATE_KINDS, open_channel
+from ansible_collections.convox.rack.plugins.module_utils.aws._common import ClientFactory, wrap_aws
+from ansible_collections.convox.rack.plugins.module_utils.aws._templates import canonical, load_template_file
+from ansible_collections.convox.rack.plugins.module_utils.model._errors import ConvoxError
+from ansible_collections.convox.rack.plugins.module_utils.model._releases import Release, Releases, validate_version_name
+from ansible_collections.convox.rack.plugins.module_utils.model._specs import rack_release_spec, with_defaults
 
 
 class ReleaseManager:
