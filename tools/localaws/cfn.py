@@ -583,7 +583,9 @@ def _parse_and_create_resource(original):
             raise
         except ServiceException as exc:
             service = (resource_json.get("Type") or "::").split("::")[1]
-            handler_code = "ServiceLimitExceeded" if "LimitExceeded" in exc.code else "GeneralServiceException"
+            # a quota refused (EC2's *LimitExceeded, IAM's LimitExceeded, ELB's TooMany*): the handlers' ServiceLimitExceeded
+            limit = "LimitExceeded" in exc.code or exc.code.startswith("TooMany")
+            handler_code = "ServiceLimitExceeded" if limit else "GeneralServiceException"
             raise ResourceFailed(logical_id, resource_json.get("Type"), 'Resource handler returned message: "%s (Service: '
                                  '%s, Status Code: 400)" (HandlerErrorCode: %s)' % (exc.message, service, handler_code)
                                  ) from exc

@@ -113,9 +113,10 @@ def set_timing(endpoint, seconds=0.0, rate=0.0, burst=None):
 
 def set_quotas(endpoint, region, account=None, **quotas):
     """Raise (or, with none, restore) the quotas of an account and region: ``vpcs``, ``internet_gateways``,
-    ``elastic_ips``, ``nat_gateways_per_az``, ``stacks``, ``load_balancers``, ``iam_roles``, ``vcpus`` (these three
-    answered by Service Quotas, not refused by EC2), ``rules_per_load_balancer`` (ELB's DescribeAccountLimits, and
-    CreateRule refuses past it) - what an approved quota increase does on AWS."""
+    ``elastic_ips``, ``nat_gateways_per_az``, ``load_balancers`` (CreateLoadBalancer refuses past it), ``iam_roles``
+    (the account's in every region; CreateRole refuses past it), ``stacks``, ``vcpus`` (these two answered by Service
+    Quotas, not refused), ``rules_per_load_balancer`` (ELB's DescribeAccountLimits, and CreateRule refuses past it) -
+    what an approved quota increase does on AWS."""
     return post(endpoint, "/_localaws/quotas", {"region": region, "account": account, "quotas": quotas})
 
 

@@ -10,6 +10,9 @@
   (VpcLimitExceeded, InternetGatewayLimitExceeded, AddressLimitExceeded, NatGatewayLimitExceeded), and a stack
   creating one fails that resource and rolls back (``cfn``).  ``configure_quotas`` raises them for an account and
   region, as a quota increase would, and Service Quotas answers the quota in force (GetServiceQuota).
+* Application Load Balancers: 50 per Region (``load_balancers``), past it CreateLoadBalancer refuses with
+  TooManyLoadBalancers; IAM roles: 1000 per account (``iam_roles``, global: the account's in every region), past it
+  CreateRole refuses with LimitExceeded - a stack creating one fails that resource and rolls back, as for the VPCs.
 * Listener rules: a load balancer holds at most 100 rules beside its default ones (Rules per Application Load
   Balancer, ``rules_per_load_balancer`` for ``configure_quotas``); past it CreateRule refuses with TooManyRules (and a
   stack creating one fails that resource and rolls back), and ELB's DescribeAccountLimits answers the limits in force
@@ -61,9 +64,22 @@ def configure_quotas(spec):
     unknown = sorted(set(spec.get("quotas") or {}) - known)
     if unknown:
         return 400, {"error": "unknown quotas %s (known: %s)" % (", ".join(unknown), ", ".join(sorted(known)))}
+    given = {k: int(v) for k, v in (spec.get("quotas") or {}).items()}
     with _LOCK:
-        _RAISED[key] = {k: int(v) for k, v in (spec.get("quotas") or {}).items()}
+        _RAISED[key] = {k: v for k, v in given.items() if k not in GLOBAL_QUOTAS}
+        account_wide = _RAISED.setdefault((key[0], GLOBAL_REGION), {})
+        for name in GLOBAL_QUOTAS:
+            if name in given:
+                account_wide[name] = given[name]
+            elif not given:
+                account_wide.pop(name, None)
     return 200, {"quotas": quotas(*key)}
+
+
+# IAM is global: its quotas are the account's whatever the region (Service Quotas answers them from us-east-1, IAM's
+# home region); configure_quotas in any region sets them for the account
+GLOBAL_QUOTAS = {"iam_roles"}
+GLOBAL_REGION = "us-east-1"
 
 
 def quotas(account, region):
@@ -71,6 +87,8 @@ def quotas(account, region):
     raised = _RAISED.get((account, region), {})
     found = {name: raised.get(name, default[3]) for name, default in QUOTAS.items()}
     found.update({name: raised.get(name, default) for name, (dummy, default) in ELB_LIMITS.items()})
+    account_wide = _RAISED.get((account, GLOBAL_REGION), {})
+    found.update({name: account_wide.get(name, QUOTAS[name][3]) for name in GLOBAL_QUOTAS})
     return found
 
 
@@ -190,6 +208,35 @@ def _create_rule(original):
                                                      "balancer.")
         return original(self, listener_arn, *args, **kwargs)
     return create_rule
+
+
+@PATCHES.wrap("moto.elbv2.models:ELBv2Backend.create_load_balancer",
+              "Application Load Balancers per Region (default 50): TooManyLoadBalancers past the quota (ELB's "
+              "load-balancer-limits page)")
+def _create_load_balancer(original):
+    def create_load_balancer(self, name, *args, **kwargs):
+        from moto.elbv2.exceptions import ELBClientError
+        kind = kwargs.get("loadbalancer_type") or "application"
+        if kind == "application" and name not in [b.name for b in self.load_balancers.values()]:
+            used = len([b for b in self.load_balancers.values() if b.type == "application"])
+            if used >= quotas(*_account_region(self))["load_balancers"]:
+                raise ELBClientError("TooManyLoadBalancers", "You've reached the limit on the number of load "
+                                                             "balancers for your AWS account.")
+        return original(self, name, *args, **kwargs)
+    return create_load_balancer
+
+
+@PATCHES.wrap("moto.iam.models:IAMBackend.create_role",
+              "IAM roles per account (default 1000, global: the account's quota in every region): LimitExceeded past "
+              "it (IAM's quotas page)")
+def _create_role(original):
+    def create_role(self, role_name, *args, **kwargs):
+        from moto.iam.exceptions import LimitExceededException
+        quota = quotas(self.account_id, GLOBAL_REGION)["iam_roles"]
+        if len(self.roles) >= quota:
+            raise LimitExceededException("Cannot exceed quota for RolesPerAccount: %d" % quota)
+        return original(self, role_name, *args, **kwargs)
+    return create_role
 
 
 @PATCHES.wrap("moto.elbv2.responses:ELBV2Response.describe_account_limits",

@@ -613,3 +613,61 @@ def test_listener_rules_per_load_balancer_refuse_past_the_quota_and_a_raise_is_h
     ec2.configure_quotas({"region": "us-east-1", "quotas": {"rules_per_load_balancer": 3}})
     rule(3)
     assert len(elb.describe_rules(ListenerArn=listener)["Rules"]) == 4
+
+
+def test_load_balancers_per_region_refuse_past_the_quota_and_a_stack_rolls_back():
+    ec2c, elb = client("ec2"), client("elbv2")
+    vpc = ec2c.describe_vpcs()["Vpcs"][0]["VpcId"]
+    subnets = [s["SubnetId"] for s in ec2c.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]]
+    ec2.configure_quotas({"region": "us-east-1", "quotas": {"load_balancers": 2}})
+    assert {item["Name"]: item["Max"] for item in elb.describe_account_limits()["Limits"]}[
+        "application-load-balancers"] == "2"
+    elb.create_load_balancer(Name="one", Subnets=subnets[:2])
+    elb.create_load_balancer(Name="two", Subnets=subnets[:2])
+    elb.create_load_balancer(Name="net", Subnets=subnets[:2], Type="network")     # not an Application Load Balancer
+    refused = error(elb.create_load_balancer, Name="three", Subnets=subnets[:2])
+    assert (refused["Code"], refused["Message"]) == (
+        "TooManyLoadBalancers", "You've reached the limit on the number of load balancers for your AWS account.")
+    # another region has its own quota; a raise lets the third in
+    client("elbv2", "eu-west-1").create_load_balancer(Name="three", Subnets=[
+        s["SubnetId"] for s in client("ec2", "eu-west-1").describe_subnets()["Subnets"]][:2])
+    cfn = client("cloudformation")
+    template = {"Resources": {"Queue": {"Type": "AWS::SQS::Queue"},
+                              "Lb": {"Type": "AWS::ElasticLoadBalancingV2::LoadBalancer", "DependsOn": "Queue",
+                                     "Properties": {"Subnets": subnets[:2]}}}}
+    cfn.create_stack(StackName="third", TemplateBody=json.dumps(template))
+    assert cfn.describe_stacks(StackName="third")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert [e for e in events(cfn, "third") if e[1] == "CREATE_FAILED"] == [
+        ("Lb", "CREATE_FAILED", 'Resource handler returned message: "You\'ve reached the limit on the number of load '
+                                'balancers for your AWS account. (Service: ElasticLoadBalancingV2, Status Code: 400)" '
+                                '(HandlerErrorCode: ServiceLimitExceeded)')]
+    assert client("sqs").list_queues().get("QueueUrls", []) == []
+    ec2.configure_quotas({"region": "us-east-1", "quotas": {"load_balancers": 3}})
+    elb.create_load_balancer(Name="three", Subnets=subnets[:2])
+    assert len([b for b in elb.describe_load_balancers()["LoadBalancers"] if b["Type"] == "application"]) == 3
+
+
+def test_iam_roles_per_account_refuse_past_the_quota_in_every_region():
+    iam = client("iam")
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    # IAM is global: a quota set through any region is the account's, and Service Quotas answers it in every region
+    ec2.configure_quotas({"region": "eu-west-1", "quotas": {"iam_roles": 2}})
+    for region in ("us-east-1", "eu-west-1", "us-west-2"):
+        quota = client("service-quotas", region).get_service_quota(ServiceCode="iam", QuotaCode="L-FE177D64")
+        assert quota["Quota"]["Value"] == 2.0, region
+    iam.create_role(RoleName="one", AssumeRolePolicyDocument=trust)
+    iam.create_role(RoleName="two", AssumeRolePolicyDocument=trust)
+    refused = error(iam.create_role, RoleName="three", AssumeRolePolicyDocument=trust)
+    assert (refused["Code"], refused["Message"]) == ("LimitExceeded", "Cannot exceed quota for RolesPerAccount: 2")
+    cfn = client("cloudformation", "eu-west-1")
+    cfn.create_stack(StackName="roles", TemplateBody=json.dumps({"Resources": {"Role": {
+        "Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": json.loads(trust)}}}}),
+        Capabilities=["CAPABILITY_IAM"])
+    assert cfn.describe_stacks(StackName="roles")["Stacks"][0]["StackStatus"] == "ROLLBACK_COMPLETE"
+    assert [e[2] for e in events(cfn, "roles") if e[1] == "CREATE_FAILED"] == [
+        'Resource handler returned message: "Cannot exceed quota for RolesPerAccount: 2 (Service: IAM, Status Code: '
+        '400)" (HandlerErrorCode: ServiceLimitExceeded)']
+    # AWS's default again (an empty configuration restores the defaults)
+    ec2.configure_quotas({"region": "eu-west-1", "quotas": {}})
+    iam.create_role(RoleName="three", AssumeRolePolicyDocument=trust)
