@@ -55,7 +55,7 @@ def convox_fleet(b, racks):
     localaws.reset(b.endpoint)
     for region in bench.REGIONS:
         localaws.set_quotas(b.endpoint, region, vpcs=1000, internet_gateways=1000, elastic_ips=3000,
-                            nat_gateways_per_az=1000)
+                            nat_gateways_per_az=1000, load_balancers=1000, iam_roles=10000)
         for path in convox.SSM_IMAGES:
             localaws.publish_parameter(b.endpoint, path, "ami-0c55b159cbfafe1f0", region=region)
     convox.put_channel(b.client("s3"))

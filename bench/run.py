@@ -104,7 +104,8 @@ class Bench:
         for account in (None,) + SPEED_ACCOUNTS:              # fleet accounts: their quota increases approved
             for region in set(REGIONS) | set(SPEED_REGIONS):
                 localaws.set_quotas(self.endpoint, region, account=account, vpcs=1000, internet_gateways=1000,
-                                    elastic_ips=3000, nat_gateways_per_az=1000)
+                                    elastic_ips=3000, nat_gateways_per_az=1000, load_balancers=1000,
+                                    iam_roles=10000)
         # each fleet account's role, trusting the bench's own account (its credentials expire as AWS's do)
         localaws.set_accounts(self.endpoint, [{"account": a, "name": "convox-fleet", "trusts": "123456789012"}
                                               for a in SPEED_ACCOUNTS])

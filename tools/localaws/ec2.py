@@ -47,12 +47,14 @@ ELB_LIMITS = {
     "rules_per_load_balancer": ("rules-per-application-load-balancer", 100),
 }
 _RAISED: dict[tuple[str, str], dict[str, float]] = {}       # (account, region) -> {quota: value} raised by configure_quotas
+_ACCOUNT_RAISED: dict[str, dict[str, float]] = {}           # account -> {global quota (IAM's): value}
 _ZONES: dict[tuple[str, str], list[str]] = {}        # (account, region) -> the zones that keep a default subnet
 _LOCK = threading.Lock()
 
 
 def reset():
     _RAISED.clear()
+    _ACCOUNT_RAISED.clear()
     _ZONES.clear()
 
 
@@ -67,19 +69,16 @@ def configure_quotas(spec):
     given = {k: int(v) for k, v in (spec.get("quotas") or {}).items()}
     with _LOCK:
         _RAISED[key] = {k: v for k, v in given.items() if k not in GLOBAL_QUOTAS}
-        account_wide = _RAISED.setdefault((key[0], GLOBAL_REGION), {})
-        for name in GLOBAL_QUOTAS:
-            if name in given:
-                account_wide[name] = given[name]
-            elif not given:
-                account_wide.pop(name, None)
+        account_wide = _ACCOUNT_RAISED.setdefault(key[0], {})
+        if not given:
+            account_wide.clear()
+        account_wide.update({k: v for k, v in given.items() if k in GLOBAL_QUOTAS})
     return 200, {"quotas": quotas(*key)}
 
 
-# IAM is global: its quotas are the account's whatever the region (Service Quotas answers them from us-east-1, IAM's
-# home region); configure_quotas in any region sets them for the account
+# IAM is global: its quotas are the account's whatever the region; configure_quotas in any region sets them for the
+# account (and an empty configuration restores them with the region's)
 GLOBAL_QUOTAS = {"iam_roles"}
-GLOBAL_REGION = "us-east-1"
 
 
 def quotas(account, region):
@@ -87,7 +86,7 @@ def quotas(account, region):
     raised = _RAISED.get((account, region), {})
     found = {name: raised.get(name, default[3]) for name, default in QUOTAS.items()}
     found.update({name: raised.get(name, default) for name, (dummy, default) in ELB_LIMITS.items()})
-    account_wide = _RAISED.get((account, GLOBAL_REGION), {})
+    account_wide = _ACCOUNT_RAISED.get(account, {})
     found.update({name: account_wide.get(name, QUOTAS[name][3]) for name in GLOBAL_QUOTAS})
     return found
 
@@ -232,7 +231,7 @@ def _create_load_balancer(original):
 def _create_role(original):
     def create_role(self, role_name, *args, **kwargs):
         from moto.iam.exceptions import LimitExceededException
-        quota = quotas(self.account_id, GLOBAL_REGION)["iam_roles"]
+        quota = quotas(self.account_id, "us-east-1")["iam_roles"]      # any region: the account's
         if len(self.roles) >= quota:
             raise LimitExceededException("Cannot exceed quota for RolesPerAccount: %d" % quota)
         return original(self, role_name, *args, **kwargs)

@@ -671,3 +671,7 @@ def test_iam_roles_per_account_refuse_past_the_quota_in_every_region():
     # AWS's default again (an empty configuration restores the defaults)
     ec2.configure_quotas({"region": "eu-west-1", "quotas": {}})
     iam.create_role(RoleName="three", AssumeRolePolicyDocument=trust)
+    # a region's own quotas configured later leave the account's IAM quota as it was
+    ec2.configure_quotas({"region": "eu-west-1", "quotas": {"iam_roles": 3}})
+    ec2.configure_quotas({"region": "us-east-1", "quotas": {"vpcs": 9}})
+    assert error(iam.create_role, RoleName="four", AssumeRolePolicyDocument=trust)["Code"] == "LimitExceeded"
