@@ -121,7 +121,7 @@ class AppManager(StackManagerBase):
     def result(self, changed: bool, stack: cfn.Stack | None, plan: Plan, before: dict[str, Any] | None = None,
                after: dict[str, Any] | None = None, resources: list[dict[str, Any]] | None = None, note: str | None = None) -> dict[str, Any]:
         if note:
-            plan.extra["note"] = note
+            plan.note = note
         return self.scrubbed({"changed": changed, "app": self.describe_app(stack) if stack is not None else None,
                               "plan": plan.to_dict(),
                               "resources": resources or [],
@@ -278,7 +278,7 @@ class AppManager(StackManagerBase):
         before = self.state_view(stack.parameters.get("Version"), stack.parameters, stack.tags)
         plan = Plan("delete", stack.parameters.get("Version"))
         if self.adopted_tags:
-            plan.extra["note"] = self.adoption_note(stack)
+            plan.note = self.adoption_note(stack)
         if self.check_mode:
             return self.result(True, stack, plan, before=before, after={})
         self.delete_stack_and_buckets(stack, "deleting")

@@ -308,12 +308,12 @@ class StackManagerBase:
 
     def security_change(self, plan: Plan, step: str, finding: str, warning: str) -> None:
         """A security-sensitive change of the plan: listed in its ``security_changes`` and warned about."""
-        plan.extra.setdefault("security_changes", []).append({"step": step, "finding": finding})
+        plan.security_changes.append({"step": step, "finding": finding})
         self.plan_warning(plan, warning)
 
     def plan_warning(self, plan: Plan, text: str) -> None:
         """A warning of the plan (its ``warnings``), also shown as a task warning."""
-        warnings = plan.extra.setdefault("warnings", [])
+        warnings = plan.warnings
         if text not in warnings:
             warnings.append(text)
             self.warn(text)
@@ -369,12 +369,12 @@ class StackManagerBase:
             steps.append({"step": label, "source": "template diff", "resource_changes": changes})
             findings += [(label, f) for f in step_findings]
         plan.resource_changes = steps[0]["resource_changes"]
-        plan.extra["steps"] = steps
+        plan.steps = steps
         risky = stateful_changes([{"label": s["step"], "resource_changes": s["resource_changes"]} for s in steps])
         protected = set(self.protected(live if live is not None else self.stacks.template(stack.stack_id))
                         if self.params.get("protect_stateful", True) else [])
-        plan.extra["protected"] = sorted(protected)
-        plan.extra["stateful_changes"] = [dict(item, step=label, protected=item.get("logical_id") in protected)
+        plan.protected = sorted(protected)
+        plan.stateful_changes = [dict(item, step=label, protected=item.get("logical_id") in protected)
                                           for label, item in risky]
         for label, item in risky:
             guard = ("; it is protected (protect_stateful): the step will fail and roll back before anything is lost, "

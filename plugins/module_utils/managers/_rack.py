@@ -242,7 +242,7 @@ class RackManager(StackManagerBase):
                resources: list[dict[str, Any]] | None = None, before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
                note: str | None = None) -> dict[str, Any]:
         if note:
-            plan.extra["note"] = note
+            plan.note = note
         res: dict[str, Any] = {
             "changed": changed, "rack": self.describe_rack(stack) if stack is not None else None, "plan": plan.to_dict(),
             "steps": [step.to_dict() for step in steps or ()], "resources": resources or []}
@@ -254,7 +254,7 @@ class RackManager(StackManagerBase):
         """When a step replaces the rack's instances, the apps whose services run a single task (ECS services'
         DesiredCount, read from each app's template and parameters) go down while their instance is replaced: a
         warning of the plan per app (``single_task_apps``), with the advice to run at least two."""
-        replaced = plan.extra.get("instances_replaced") or []
+        replaced = plan.instances_replaced or []
         if not replaced:
             return
         found = []
@@ -271,7 +271,7 @@ class RackManager(StackManagerBase):
                     found.append({"app": app.tags.get("Name") or app.name, "service": logical_id,
                                   "parameter": parameter})
         if found:
-            plan.extra["single_task_apps"] = found
+            plan.single_task_apps = found
             steps = ", ".join(r["step"] for r in replaced)
             for item in found:
                 self.plan_warning(plan, "rack %s, step %s replaces its instances: app %s runs a single task (service %s%s) "
@@ -294,8 +294,8 @@ class RackManager(StackManagerBase):
         if self.params["state"] == "present":
             self.arm_rollback_alarms()       # the alarms exist (resolved once), in check mode too
         whole, parts = fingerprint(basis)
-        plan.extra["fingerprint"] = whole
-        plan.extra["fingerprint_of"] = parts
+        plan.fingerprint = whole
+        plan.fingerprint_of = parts
         expected = self.params.get("expect_fingerprint")
         if expected and expected != whole:
             raise ConvoxError("the plan of rack %s is not the approved one: computed now it has fingerprint %s, not %s "
@@ -432,7 +432,7 @@ class RackManager(StackManagerBase):
         parameters = build_parameters(template, None, user, fixed)
         plan = Plan("install", None, version, [version], parameter_changes({}, user, fixed), added_resources(template))
         if room.racks is not None:
-            plan.extra["region_room"] = room.racks - 1     # what is left for other racks once this one is in
+            plan.region_room = room.racks - 1     # what is left for other racks once this one is in
         after = self.state_view(version, {p["ParameterKey"]: p["ParameterValue"] for p in parameters}, tags,
                                 protection)
         self.secret_keys |= no_echo_parameters(template)
@@ -534,7 +534,7 @@ class RackManager(StackManagerBase):
         reasons += self.reresolved(stack, source)
         label = "%s (in place)" % current_version
         if reasons:
-            plan.extra["instances_replaced"] = [{"step": label, "reasons": reasons}]
+            plan.instances_replaced = [{"step": label, "reasons": reasons}]
             prepared.after["instances_replaced"] = ["%s: %s" % (label, "; ".join(reasons))]
             self.single_task_apps(plan)
         self.exports_in_use(stack, [(label, changed_exports(live, live, set(changes)))], plan)
@@ -667,7 +667,7 @@ class RackManager(StackManagerBase):
                     found.append({"step": label, "export": name, "reason": why, "importers": importers[name]})
         if not found:
             return
-        plan.extra["exports_in_use"] = found
+        plan.exports_in_use = found
         lines = ["step %s would change export %s (%s), which %s %s import%s" % (
             f["step"], f["export"], f["reason"], "stack" if len(f["importers"]) == 1 else "stacks",
             ", ".join(f["importers"]), "s" if len(f["importers"]) == 1 else "") for f in found]
@@ -727,16 +727,16 @@ class RackManager(StackManagerBase):
         plan = prepared.plan = Plan("update", current_version, path[-1], list(path), parameter_changes(
             stack.parameters, user, dict(images.get(path[-1], {}), Version=path[-1])))
         if full_path != path:
-            plan.extra["remaining_path"] = full_path[len(path):]
+            plan.remaining_path = full_path[len(path):]
         added = added_parameters(stack.parameters, user, declared_target)
         if added:
-            plan.extra["added_parameters"] = added
+            plan.added_parameters = added
         self.keep_secrets(stack, templates.target, path[-1], tags, plan)
         first_values = dict(stack.parameters, **{k: v for k, v in user.items() if k in templates.declarations[path[0]]})
         first_values.update(images.get(path[0], {}), Version=path[0])
         replaced = self.replaced_instances(stack, templates, images, first_values)
         if replaced:
-            plan.extra["instances_replaced"] = replaced
+            plan.instances_replaced = replaced
             self.single_task_apps(plan)
         first_changed = {k for k, v in first_values.items() if str(stack.parameters.get(k)) != str(v)}
         self.exports_in_use(stack, [("%s -> %s" % (current_version, path[0]),
@@ -826,10 +826,10 @@ class RackManager(StackManagerBase):
                             "wait_timeout": self.wait_timeout}, self.check_mode, client_factory=self.factory,
                            warn=self.warn, sleep=self.sleep, watcher=self.watcher, found=app)
                 for app in self.stacks.live() if rack_dependent(app.tags, self.name) and not app.raw.get("ParentId")]
-        plan = Plan("uninstall", version, None, [], extra={"apps": [a.name for a in apps]})
+        plan = Plan("uninstall", version, None, [], apps=[a.name for a in apps])
         note = self.adoption_note(stack)
         if note:
-            plan.extra["note"] = note
+            plan.note = note
         # an approved uninstall binds the stack and the apps it deletes with it, as found now
         self.approve(plan, stack, {}, {}, apps=[[app.name, app.found_stack.stack_id, app.found_stack.status]
                                                 for app in apps if app.found_stack is not None])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 NO_CHANGES = "NO_CHANGES"       # a Step's status when CloudFormation had nothing to do
 
@@ -18,9 +18,9 @@ NO_CHANGES = "NO_CHANGES"       # a Step's status when CloudFormation had nothin
 @dataclasses.dataclass
 class Plan:
     """``action`` is install / update / none / uninstall for a rack, create / update / none / delete for
-    an app.  ``path`` (racks only) is every release the rack moves through, the target last.  ``extra``
-    holds what only some plans have, in the order it was added: ``remaining_path`` (beyond max_steps),
-    ``apps`` (an uninstall's), ``steps`` and ``stateful_changes`` (a dry run's), ``note``."""
+    an app.  ``path`` (racks only) is every release the rack moves through, the target last.  The fields after
+    ``resource_changes`` are what only some plans have: None (or, for the lists a plan gathers, empty) leaves them
+    out of the result, which lists them in the order declared here."""
 
     action: str
     from_version: str | None = None
@@ -28,7 +28,32 @@ class Plan:
     path: list[str] | None = None
     parameter_changes: dict[str, Any] = dataclasses.field(default_factory=dict)
     resource_changes: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # the path beyond max_steps; parameters a release on the path adds; steps that replace the instances
+    remaining_path: list[str] | None = None
+    added_parameters: list[dict[str, Any]] | None = None
+    instances_replaced: list[dict[str, Any]] | None = None
+    # an uninstall's apps
+    apps: list[str] | None = None
+    # a dry run's: each step's resource changes, the protected resources and the stateful changes among them
+    steps: list[dict[str, Any]] | None = None
+    protected: list[str] | None = None
+    stateful_changes: list[dict[str, Any]] | None = None
+    # what the plan must warn about: exports other stacks import, apps of one task whose instances are replaced,
+    # the room left in the region, security-sensitive changes
+    exports_in_use: list[dict[str, Any]] | None = None
+    single_task_apps: list[dict[str, Any]] | None = None
+    region_room: int | None = None
+    security_changes: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    note: str | None = None
+    # what the plan was computed from (an approved plan's apply checks it)
+    fingerprint: str | None = None
+    fingerprint_of: dict[str, str] | None = None
+
+    OPTIONAL: ClassVar[tuple[str, ...]] = ("remaining_path", "added_parameters", "instances_replaced", "apps", "steps", "protected",
+                "stateful_changes", "exports_in_use", "single_task_apps", "region_room", "security_changes",
+                "warnings", "note", "fingerprint", "fingerprint_of")
+    GATHERED: ClassVar[tuple[str, ...]] = ("security_changes", "warnings")     # in the result when not empty
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"action": self.action, "from_version": self.from_version, "to_version": self.to_version}
@@ -36,7 +61,10 @@ class Plan:
             out["path"] = list(self.path)
         out["parameter_changes"] = self.parameter_changes
         out["resource_changes"] = self.resource_changes
-        out.update(self.extra)
+        for name in self.OPTIONAL:
+            value = getattr(self, name)
+            if value is not None and (value or name not in self.GATHERED):
+                out[name] = value
         return out
 
 

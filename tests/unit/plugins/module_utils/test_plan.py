@@ -7,14 +7,24 @@ from __future__ import annotations
 from ansible_collections.convox.rack.plugins.module_utils.model._plan import Plan, Step, added_resources
 
 
-def test_rack_plan_has_a_path_and_extras_in_order():
+def test_rack_plan_has_a_path_and_what_only_some_plans_have_in_a_fixed_order():
     plan = Plan("update", "1", "3", ["2", "3"], {"Version": {"before": "1", "after": "3"}})
-    plan.extra["remaining_path"] = ["4"]
-    plan.extra["note"] = "adopted"
+    plan.note = "adopted"
+    plan.remaining_path = ["4"]
+    plan.exports_in_use = []            # set, even empty: in the result
     out = plan.to_dict()
     assert list(out) == ["action", "from_version", "to_version", "path", "parameter_changes", "resource_changes",
-                         "remaining_path", "note"]
+                         "remaining_path", "exports_in_use", "note"]
     assert out["path"] == ["2", "3"] and out["resource_changes"] == []
+    # the lists a plan gathers (security changes, warnings) appear once they hold something
+    plan.warnings.append("careful")
+    assert plan.to_dict()["warnings"] == ["careful"] and "security_changes" not in plan.to_dict()
+
+
+def test_every_optional_field_is_in_the_result_order():
+    import dataclasses
+    fields = [f.name for f in dataclasses.fields(Plan)]
+    assert list(Plan.OPTIONAL) == fields[fields.index("resource_changes") + 1:]
 
 
 def test_app_plan_has_no_path():
