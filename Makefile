@@ -184,12 +184,13 @@ docs-lint: setup
 		$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
 
 # the unit tests run once, under ansible-test (the same tests/unit as `make units`, which is for a quick
-# local run); integration prints its slowest tests so the suite's time stays visible
-TEST_PARTS := lint docs-lint security galaxy endpoint ansible-test-units matrix integration molecule sanity ee
+# local run); integration prints its slowest tests so the suite's time stays visible.  The short parts run in two
+# lanes side by side (most use one core), each part's output printed whole when it ends; the playbook scenarios run
+# alone after them (tools/test_parts.py).  Every part prints what it took.
+TEST_LANES := lint,galaxy,docs-lint,security,molecule,ee endpoint,ansible-test-units,matrix,sanity
+TEST_LAST := integration
 test: setup
-	@for part in $(TEST_PARTS); do start=$$(date +%s); $(MAKE) --no-print-directory $$part || exit 1; \
-		echo "make test: $$part took $$(( $$(date +%s) - start )) s"; done
-	@echo "make test: all suites passed"
+	@$(BIN)/python tools/test_parts.py $(TEST_LANES) -- $(TEST_LAST)
 
 # the AWX / Automation Platform execution environment definition (docs/examples/awx/): ansible-builder create makes
 # its build context, and the Python requirements it would install resolve together (pip --dry-run)
