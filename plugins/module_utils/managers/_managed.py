@@ -375,7 +375,7 @@ class StackManagerBase:
                         if self.params.get("protect_stateful", True) else [])
         plan.protected = sorted(protected)
         plan.stateful_changes = [dict(item, step=label, protected=item.get("logical_id") in protected)
-                                          for label, item in risky]
+                                 for label, item in risky]
         for label, item in risky:
             guard = ("; it is protected (protect_stateful): the step will fail and roll back before anything is lost, "
                      "unless allow_replace lists it" if item.get("logical_id") in protected else "")

@@ -50,9 +50,10 @@ class Plan:
     fingerprint: str | None = None
     fingerprint_of: dict[str, str] | None = None
 
-    OPTIONAL: ClassVar[tuple[str, ...]] = ("remaining_path", "added_parameters", "instances_replaced", "apps", "steps", "protected",
-                "stateful_changes", "exports_in_use", "single_task_apps", "region_room", "security_changes",
-                "warnings", "note", "fingerprint", "fingerprint_of")
+    OPTIONAL: ClassVar[tuple[str, ...]] = (
+        "remaining_path", "added_parameters", "instances_replaced", "apps", "steps", "protected", "stateful_changes",
+        "exports_in_use", "single_task_apps", "region_room", "security_changes", "warnings", "note", "fingerprint",
+        "fingerprint_of")
     GATHERED: ClassVar[tuple[str, ...]] = ("security_changes", "warnings")     # in the result when not empty
 
     def to_dict(self) -> dict[str, Any]:
