@@ -85,7 +85,9 @@ def test_a_yaml_bomb_fails_fast_in_little_memory(aws, tmp_path):
     started, ended = (datetime.datetime.fromisoformat(task["task"]["duration"][k].replace("Z", "+00:00"))
                       for k in ("start", "end"))
     seconds = (ended - started).total_seconds()
-    assert seconds < 5, seconds
+    # not a speed goal: an alias expanded would take minutes and gigabytes (the memory bound below is the guard);
+    # the bound leaves room for a module start on a loaded machine
+    assert seconds < 60, seconds
     assert report["maxrss_kb"] < 200 * 1024, report["maxrss_kb"]
     print("yaml bomb: failed in %.2f s, largest process %d MB" % (seconds, report["maxrss_kb"] // 1024))
 
