@@ -187,7 +187,7 @@ docs-lint: setup
 # local run); integration prints its slowest tests so the suite's time stays visible.  The short parts run in two
 # lanes side by side (most use one core), each part's output printed whole when it ends; the playbook scenarios run
 # alone after them (tools/test_parts.py).  Every part prints what it took.
-TEST_LANES := lint,galaxy,docs-lint,security,molecule,ee endpoint,ansible-test-units,matrix,sanity
+TEST_LANES := lint,galaxy,docs-lint,security,molecule,ee,matrix endpoint,ansible-test-units,sanity
 TEST_LAST := integration
 test: setup
 	@$(BIN)/python tools/test_parts.py $(TEST_LANES) -- $(TEST_LAST)
