@@ -101,8 +101,7 @@ def known_regions(session: Any = None) -> list[str]:
     """Every region botocore knows for CloudFormation, in every partition (computed once per process,
     with ``session`` when given)."""
     if not _KNOWN_REGIONS:
-        import boto3
-        session = session or boto3.session.Session()
+        session = session or shared_session(None)
         for partition in session.get_available_partitions():
             _KNOWN_REGIONS.extend(session.get_available_regions("cloudformation", partition_name=partition))
     return _KNOWN_REGIONS
@@ -120,11 +119,11 @@ _PARTITIONS: list[dict[str, Any]] = []
 def partition_info(region: str) -> dict[str, Any] | None:
     """What botocore's endpoint data says of ``region``'s partition (``partition``, ``dnsSuffix``): the partition
     listing the region, else the one whose region pattern it matches; None when botocore has no endpoint data.  The
-    data (a megabyte of JSON) is read once per process."""
+    data (a megabyte of JSON) is read once per process, through the loader the sessions share (their endpoint
+    resolvers read the same file)."""
     if not _PARTITIONS:
         try:
-            import botocore.loaders
-            data = botocore.loaders.create_loader().load_data("endpoints")["partitions"]
+            data = shared_loader().load_data("endpoints")["partitions"]
         except Exception:  # pragma: no cover - botocore always ships its endpoint data
             return None
         _PARTITIONS.extend({"partition": p["partition"], "dnsSuffix": p["dnsSuffix"], "regions": set(p.get("regions", {})),
